@@ -1,0 +1,379 @@
+"""The HTTP layer's shared parts: the Api object, base schemas and fields, the request's
+session, cursor pagination and ETags. Resource routes build on these."""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Mapping
+from enum import Enum
+from typing import Any
+from urllib.parse import quote
+
+import marshmallow as ma
+from apispec.ext.marshmallow import MarshmallowPlugin
+from apispec.ext.marshmallow.openapi import OpenAPIConverter
+from flask import Response, current_app, g, jsonify, request
+from flask_smorest import Api as SmorestApi
+from flask_smorest import Blueprint as SmorestBlueprint
+from flask_smorest.utils import prepare_response
+from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.orm import Session
+from webargs.flaskparser import FlaskParser
+from werkzeug.http import parse_etags
+
+from service.dates import PARTIAL_DATE_PATTERN, PartialDate
+from service.db import Database
+from service.errors import PROBLEM_CONTENT_TYPE, BadRequest, PreconditionFailed
+from service.pagination import Page, PageRequest
+
+MAX_ID = 2**31 - 1
+SLUG_PATTERN = r"^(?=.*[a-z])[a-z0-9]+(?:-[a-z0-9]+)*$"
+
+
+# --- the request's database session -------------------------------------------------------
+
+
+def get_session() -> Session:
+    """The session of the current request, created on first use and removed at teardown."""
+    session: Session | None = g.get("db_session")
+    if session is None:
+        database: Database = current_app.extensions["database"]
+        session = database.session_factory()
+        session.info["request_id"] = g.get("request_id")
+        session.info["actor"] = g.get("actor")
+        g.db_session = session
+    return session
+
+
+def remove_session(_error: BaseException | None = None) -> None:
+    # Closing rolls back whatever was not committed: an exception never leaves a half-write.
+    session: Session | None = g.pop("db_session", None)
+    if session is not None:
+        session.close()
+
+
+# --- fields ------------------------------------------------------------------------------
+
+
+class Text(ma.fields.String):
+    """A string with a length bound. NUL is refused: PostgreSQL cannot store it."""
+
+    def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
+        validators: list[ma.validate.Validator] = [
+            ma.validate.Length(min=min_length, max=max_length),
+            ma.validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL."),
+        ]
+        super().__init__(validate=validators, **kwargs)
+
+
+class PartialDateField(ma.fields.Field[PartialDate]):
+    """A date as "YYYY", "YYYY-MM" or "YYYY-MM-DD"; its precision is what was given."""
+
+    default_error_messages = {"invalid": "Must be a date as YYYY, YYYY-MM or YYYY-MM-DD."}
+
+    def __init__(self, **kwargs: Any) -> None:
+        metadata = {"pattern": PARTIAL_DATE_PATTERN, "example": "2024-03"}
+        metadata.update(kwargs.pop("metadata", {}))
+        super().__init__(metadata=metadata, **kwargs)
+
+    def _serialize(self, value: Any, attr: str | None, obj: Any, **kwargs: Any) -> str | None:
+        if value is None:
+            return None
+        if isinstance(value, PartialDate):
+            return value.isoformat()
+        raise TypeError(f"cannot dump {type(value).__name__} as a partial date")
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> PartialDate:
+        if not isinstance(value, str):
+            raise self.make_error("invalid")
+        try:
+            return PartialDate.parse(value)
+        except ValueError as error:
+            raise ma.ValidationError(str(error).capitalize() + ".") from error
+
+
+def Id(**kwargs: Any) -> ma.fields.Integer:
+    """A record id: a positive integer that fits the database's id column."""
+    return ma.fields.Integer(strict=True, validate=ma.validate.Range(1, MAX_ID), **kwargs)
+
+
+def Slug(**kwargs: Any) -> ma.fields.String:
+    """Lower-case words joined by hyphens, with at least one letter (so never mistaken for an id)."""
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(min=1, max=100),
+            ma.validate.Regexp(
+                SLUG_PATTERN,
+                error="Must be lower-case letters and digits joined by hyphens, "
+                "with at least one letter.",
+            ),
+        ],
+        **kwargs,
+    )
+
+
+def EnumField(enum: type[Enum], **kwargs: Any) -> ma.fields.Enum[Any]:
+    return ma.fields.Enum(enum, by_value=True, **kwargs)
+
+
+# --- base schemas ------------------------------------------------------------------------
+
+
+class InputSchema(ma.Schema):
+    """A request body or query: unknown fields are refused, with their names."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
+class OutputSchema(ma.Schema):
+    """A response body. Every field that is always present is `required` in the spec."""
+
+
+class ProblemSchema(OutputSchema):
+    """An RFC 9457 problem: every error the service returns has this shape."""
+
+    type = ma.fields.String(
+        required=True, metadata={"description": "A URI naming the kind of problem."}
+    )
+    title = ma.fields.String(required=True)
+    status = ma.fields.Integer(required=True)
+    detail = ma.fields.String(required=True)
+    instance = ma.fields.String(required=True, metadata={"description": "The request path."})
+    request_id = ma.fields.String(required=True)
+    errors = ma.fields.Dict(
+        keys=ma.fields.String(),
+        values=ma.fields.List(ma.fields.String()),
+        metadata={"description": "For validation errors: each field, with what is wrong with it."},
+    )
+
+
+# --- pagination ----------------------------------------------------------------------------
+
+
+class PageQuerySchema(InputSchema):
+    """The paging parameters every list accepts; resources add their own filters."""
+
+    page_size = ma.fields.Integer(
+        validate=ma.validate.Range(1, 200),
+        metadata={"description": "Items per page (default 50, at most 200)."},
+    )
+    page_token = ma.fields.String(
+        validate=ma.validate.Length(max=500),
+        metadata={"description": "The `next_page_token` of the previous page."},
+    )
+
+
+_PAGE_SCHEMAS: dict[type[ma.Schema], type[ma.Schema]] = {}
+
+
+def page_of(item_schema: type[ma.Schema]) -> type[ma.Schema]:
+    """The named page schema of a resource: `{"items": [...], "next_page_token": ...}`."""
+    if item_schema not in _PAGE_SCHEMAS:
+        name = item_schema.__name__.removesuffix("Schema") + "PageSchema"
+        _PAGE_SCHEMAS[item_schema] = type(
+            name,
+            (OutputSchema,),
+            {
+                "items": ma.fields.List(ma.fields.Nested(item_schema), required=True),
+                "next_page_token": ma.fields.String(
+                    required=True,
+                    allow_none=True,
+                    metadata={
+                        "description": "Pass as `page_token` for the next page; null on the last."
+                    },
+                ),
+            },
+        )
+    return _PAGE_SCHEMAS[item_schema]
+
+
+def _token_serializer() -> URLSafeSerializer:
+    return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="page-token")
+
+
+def _query_fingerprint(filters: Mapping[str, Any]) -> str:
+    canonical = repr(sorted((key, str(value)) for key, value in filters.items()))
+    return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+def page_request(query: dict[str, Any]) -> tuple[PageRequest, dict[str, Any]]:
+    """Split parsed query arguments into the page asked for and the filters.
+
+    The token is signed and bound to the filters, so it cannot be forged or reused on
+    another query.
+    """
+    filters = {k: v for k, v in query.items() if k not in {"page_size", "page_token"}}
+    size = query.get("page_size") or current_app.config["DEFAULT_PAGE_SIZE"]
+    size = min(size, current_app.config["MAX_PAGE_SIZE"])
+    after: Any = None
+    token = query.get("page_token")
+    if token:
+        try:
+            payload = _token_serializer().loads(token)
+        except BadSignature as error:
+            raise BadRequest(
+                "page_token is not a token this service issued.",
+                errors={"page_token": ["Invalid or tampered token."]},
+            ) from error
+        if not isinstance(payload, dict) or payload.get("f") != _query_fingerprint(filters):
+            raise BadRequest(
+                "page_token belongs to another query.",
+                errors={"page_token": ["Use the token with the same filters that produced it."]},
+            )
+        after = payload.get("a")
+    return PageRequest(after=after, size=size), filters
+
+
+def page_response(
+    page: Page[Any], filters: Mapping[str, Any]
+) -> tuple[dict[str, Any], dict[str, str]]:
+    """The page body, and an RFC 8288 `Link` header to the next page when there is one."""
+    token = None
+    headers: dict[str, str] = {}
+    if page.next_key is not None:
+        token = _token_serializer().dumps({"a": page.next_key, "f": _query_fingerprint(filters)})
+        args = request.args.copy()
+        args["page_token"] = token
+        query = "&".join(
+            f"{quote(key)}={quote(str(value))}" for key, values in args.lists() for value in values
+        )
+        headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+    return {"items": page.items, "next_page_token": token}, headers
+
+
+# --- ETags ---------------------------------------------------------------------------------
+
+
+def etag_of_body(body: bytes) -> str:
+    return hashlib.sha256(body).hexdigest()[:32]
+
+
+def if_match_check(schema: ma.Schema) -> Callable[[Any], None]:
+    """A check that services run on the locked record before changing it: the client's
+    `If-Match`, if sent, must name the representation it would GET now."""
+    header = request.headers.get("If-Match")
+
+    def check(record: Any) -> None:
+        if header is None:
+            return
+        expected = parse_etags(header)
+        if expected.star_tag:
+            return
+        current = etag_of_body(jsonify(schema.dump(record)).get_data())
+        if not expected.contains(current):
+            raise PreconditionFailed(
+                "The record changed since you read it: GET it again and retry with its ETag."
+            )
+
+    return check
+
+
+def apply_etag(response: Response) -> Response:
+    """Give each successful JSON representation a strong ETag; answer a matching
+    `If-None-Match` on GET with 304."""
+    if response.status_code not in (200, 201) or response.mimetype != "application/json":
+        return response
+    if response.direct_passthrough or request.method not in ("GET", "HEAD", "POST", "PATCH"):
+        return response
+    response.set_etag(etag_of_body(response.get_data()))
+    if request.method in ("GET", "HEAD") and request.if_none_match:
+        tag, _weak = response.get_etag()
+        if tag and request.if_none_match.contains_weak(tag):
+            not_modified = Response(status=304)
+            not_modified.set_etag(tag)
+            return not_modified
+    return response
+
+
+# --- the Api object ---------------------------------------------------------------------------
+
+
+class ContractConverter(OpenAPIConverter):
+    """Registers every enum once as a named component and refers to it by `$ref`."""
+
+    def field2property(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
+        prop: dict[str, Any] = super().field2property(field)
+        if not isinstance(field, ma.fields.Enum):
+            return prop
+        name = field.enum.__name__
+        components = self.spec.components
+        if name in components.schemas and components.schemas[name].get("enum") is None:
+            raise ValueError(f"enum {name} collides with a schema of the same name")
+        if name not in components.schemas:
+            components.schema(
+                name,
+                {
+                    "type": "string",
+                    "enum": [member.value for member in field.enum],
+                    "description": (field.enum.__doc__ or name).strip().splitlines()[0],
+                },
+            )
+        ref = {"$ref": f"#/components/schemas/{name}"}
+        extras: dict[str, Any] = {key: prop[key] for key in ("default", "readOnly") if key in prop}
+        if field.allow_none:
+            extras["nullable"] = True
+        return {"allOf": [ref], **extras} if extras else ref
+
+
+class ContractPlugin(MarshmallowPlugin):
+    Converter = ContractConverter
+
+
+class StrictParser(FlaskParser):
+    # Let each schema decide: ours refuse unknown fields and unknown query parameters.
+    DEFAULT_UNKNOWN_BY_LOCATION: dict[str, str | None] = {}
+
+
+class Blueprint(SmorestBlueprint):  # type: ignore[misc]
+    ARGUMENTS_PARSER = StrictParser()
+
+
+class Api(SmorestApi):  # type: ignore[misc]
+    ERROR_SCHEMA = ProblemSchema
+    # Each operation documents the errors it can return; no catch-all "default".
+    DEFAULT_ERROR_RESPONSE_NAME = None
+
+    def _register_error_handlers(self) -> None:
+        # service.errors registers the handlers, so every error has the one problem+json shape.
+        return None
+
+    def _register_etag_headers(self) -> None:
+        # Our own ETag and If-Match handling documents its headers per operation.
+        return None
+
+    def _register_pagination_header(self) -> None:
+        # Cursor pages carry their token in the body and a Link header, not X-Pagination.
+        return None
+
+    def _register_responses(self) -> None:
+        import http
+
+        for status in http.HTTPStatus:
+            response: dict[str, Any] = {"description": status.phrase}
+            if status >= 400:
+                response["schema"] = self.ERROR_SCHEMA
+                prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
+            else:
+                prepare_response(response, self.spec, self.DEFAULT_RESPONSE_CONTENT_TYPE)
+            self.spec.components.response(status.name, response, lazy=True)
+
+
+def make_api() -> Api:
+    return Api(spec_kwargs={"marshmallow_plugin": ContractPlugin()})
+
+
+class PartialSchema(ma.Schema):
+    """Mixed into a `…Create` schema to make its `…Update`: every field optional (PATCH)."""
+
+    def __init__(self, **kwargs: Any) -> None:
+        kwargs["partial"] = True
+        super().__init__(**kwargs)
+
+
+class RecordSchema(OutputSchema):
+    """The fields every addressable record returns."""
+
+    id = ma.fields.Integer(required=True)
+    created_at = ma.fields.DateTime(required=True)
+    updated_at = ma.fields.DateTime(required=True)

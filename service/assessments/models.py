@@ -1,0 +1,70 @@
+from __future__ import annotations
+
+from datetime import date, datetime
+
+from sqlalchemy import Column, Float, ForeignKey, Index, Table, Text
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
+
+from service.dates import PartialDate
+from service.db import Base, utcnow, vocabulary
+from service.sources.models import Source
+from service.vocabularies import AssessorKind, Confidence, DatePrecision, ImplementationStatus
+
+assessment_sources = Table(
+    "assessment_sources",
+    Base.metadata,
+    Column("assessment_id", ForeignKey("status_assessments.id"), primary_key=True),
+    Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
+)
+
+
+class StatusAssessment(Base):
+    """One judgement of a commitment's implementation at a date. Append-only: a wrong
+    assessment is corrected by a new one that supersedes it, never edited."""
+
+    __tablename__ = "status_assessments"
+    __table_args__ = (Index("ix_status_assessments_commitment_id_as_of", "commitment_id", "as_of"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"))
+    status: Mapped[ImplementationStatus] = mapped_column(vocabulary(ImplementationStatus, "status"))
+    progress_pct: Mapped[float | None] = mapped_column(Float)
+    as_of_value: Mapped[date] = mapped_column("as_of")
+    as_of_precision: Mapped[DatePrecision] = mapped_column(
+        vocabulary(DatePrecision, "as_of_precision")
+    )
+    assessed_at: Mapped[datetime] = mapped_column(default=utcnow)
+    assessor_kind: Mapped[AssessorKind] = mapped_column(vocabulary(AssessorKind, "assessor_kind"))
+    assessor_organization_id: Mapped[int | None] = mapped_column(
+        ForeignKey("organizations.id"), index=True
+    )
+    confidence: Mapped[Confidence] = mapped_column(
+        vocabulary(Confidence, "confidence"), default=Confidence.MEDIUM
+    )
+    rationale: Mapped[str | None] = mapped_column(Text)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id"), index=True)
+    # The assessment this one corrects; each assessment is corrected at most once.
+    supersedes_id: Mapped[int | None] = mapped_column(
+        ForeignKey("status_assessments.id"), unique=True
+    )
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    as_of: Mapped[PartialDate] = composite(as_of_value, as_of_precision)
+    sources: Mapped[list[Source]] = relationship(
+        secondary=assessment_sources, lazy="selectin", order_by=Source.id
+    )
+    # The later assessment that corrects this one, if any.
+    superseded_by: Mapped[StatusAssessment | None] = relationship(
+        primaryjoin="StatusAssessment.id == foreign(StatusAssessment.supersedes_id)",
+        uselist=False,
+        lazy="selectin",
+        viewonly=True,
+    )
+
+    @property
+    def source_ids(self) -> list[int]:
+        return [source.id for source in self.sources]
+
+    @property
+    def superseded_by_id(self) -> int | None:
+        return self.superseded_by.id if self.superseded_by is not None else None

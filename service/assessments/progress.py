@@ -1,0 +1,132 @@
+"""The rules that turn a commitment's assessments into its status and progress, and roll
+progress up the commitment tree. Pure functions: the services feed them rows.
+
+DESIGN §1: the current status is the latest assessment by `as_of` (ties: latest
+`assessed_at`) that no other assessment supersedes; a status without a stated percentage
+takes its default progress, keeps the last known one, or has none.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from datetime import date, datetime
+
+from service.vocabularies import ImplementationStatus as Status
+
+DEFAULT_PROGRESS: dict[Status, float] = {
+    Status.NOT_STARTED: 0.0,
+    Status.INITIATED: 25.0,
+    Status.ADVANCED: 60.0,
+    Status.COMPLETED: 100.0,
+}
+# Progress stalls where it was.
+KEEPS_LAST_KNOWN_PROGRESS = frozenset({Status.STALLED, Status.SUSPENDED, Status.NOT_FULFILLED})
+# No progress can be stated: nothing is known, or the commitment no longer stands.
+HAS_NO_PROGRESS = frozenset({Status.NOT_ASSESSED, Status.SUPERSEDED, Status.CANCELLED})
+# Only the assessor can say how far a partial completion went.
+NEEDS_STATED_PROGRESS = frozenset({Status.PARTIALLY_COMPLETED})
+
+
+@dataclass(frozen=True)
+class AssessmentFact:
+    id: int
+    status: Status
+    progress_pct: float | None
+    as_of: date
+    assessed_at: datetime
+    supersedes_id: int | None
+
+
+@dataclass(frozen=True)
+class CommitmentState:
+    status: Status
+    progress: float | None
+    assessment_id: int | None
+
+
+NOT_ASSESSED = CommitmentState(Status.NOT_ASSESSED, None, None)
+
+
+def state_from_assessments(
+    facts: Iterable[AssessmentFact], as_of: date | None = None
+) -> CommitmentState:
+    """The status and progress the assessments give, now or on the date `as_of`.
+
+    An assessment that another corrects (supersedes) is ignored at every date: it was wrong.
+    """
+    facts = list(facts)
+    corrected = {fact.supersedes_id for fact in facts if fact.supersedes_id is not None}
+    standing = sorted(
+        (
+            fact
+            for fact in facts
+            if fact.id not in corrected and (as_of is None or fact.as_of <= as_of)
+        ),
+        key=lambda fact: (fact.as_of, fact.assessed_at, fact.id),
+    )
+    if not standing:
+        return NOT_ASSESSED
+    progress: float | None = None
+    for fact in standing:
+        progress = progress_after(fact.status, fact.progress_pct, progress)
+    latest = standing[-1]
+    return CommitmentState(latest.status, progress, latest.id)
+
+
+def progress_after(status: Status, stated: float | None, last_known: float | None) -> float | None:
+    if status in HAS_NO_PROGRESS:
+        return None
+    if stated is not None:
+        return stated
+    if status in DEFAULT_PROGRESS:
+        return DEFAULT_PROGRESS[status]
+    return last_known
+
+
+@dataclass(frozen=True)
+class TreeNode:
+    id: int
+    parent_id: int | None
+    weight: float
+    own_progress: float | None
+
+
+def weighted_mean(values: Iterable[tuple[float | None, float]]) -> float | None:
+    """Mean of the known values by weight; None when no value is known (or all weigh 0)."""
+    known = [(value, weight) for value, weight in values if value is not None and weight > 0]
+    total = sum(weight for _value, weight in known)
+    if not known or total <= 0:
+        return None
+    return round(sum(value * weight for value, weight in known) / total, 2)
+
+
+def roll_up(nodes: Sequence[TreeNode]) -> dict[int, float | None]:
+    """Each node's progress: the weighted mean of its children's, where any child's is known
+    (a child with no assessment is left out, never counted as 0); otherwise its own."""
+    children: dict[int | None, list[TreeNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    by_id = {node.id: node for node in nodes}
+    result: dict[int, float | None] = {}
+
+    def progress_of(node_id: int, path: frozenset[int]) -> float | None:
+        if node_id in result:
+            return result[node_id]
+        kids = [kid for kid in children.get(node_id, []) if kid.id not in path]
+        rolled = weighted_mean((progress_of(kid.id, path | {kid.id}), kid.weight) for kid in kids)
+        result[node_id] = rolled if rolled is not None else by_id[node_id].own_progress
+        return result[node_id]
+
+    for node in nodes:
+        progress_of(node.id, frozenset({node.id}))
+    return result
+
+
+def agreement_progress(
+    nodes: Sequence[TreeNode], progress: dict[int, float | None]
+) -> float | None:
+    """An agreement's progress: the weighted mean over its top-level commitments."""
+    ids = {node.id for node in nodes}
+    top_level = [node for node in nodes if node.parent_id is None or node.parent_id not in ids]
+    return weighted_mean((progress[node.id], node.weight) for node in top_level)

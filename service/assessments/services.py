@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import exists
+from sqlalchemy.orm import Session, aliased
+
+from service import crud
+from service.agreements.models import Agreement
+from service.assessments.models import StatusAssessment
+from service.assessments.progress import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
+from service.commitments import progress
+from service.commitments.models import Commitment
+from service.errors import Conflict, InvalidInput
+from service.meetings.models import Meeting
+from service.organizations.models import Organization
+from service.pagination import Page, PageRequest, keyset_page
+from service.sources.models import Source
+from service.vocabularies import EntityType
+
+ASSESSMENT = EntityType.ASSESSMENT
+COMMITMENT = EntityType.COMMITMENT
+
+
+def list_commitment_assessments(
+    session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
+) -> Page[StatusAssessment]:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    statement = crud.live(StatusAssessment).where(StatusAssessment.commitment_id == commitment.id)
+    if "status" in filters:
+        statement = statement.where(StatusAssessment.status == filters["status"])
+    if "as_of" in filters:
+        statement = statement.where(StatusAssessment.as_of_value <= filters["as_of"])
+    if "standing" in filters:
+        correction = aliased(StatusAssessment)
+        corrected = exists().where(correction.supersedes_id == StatusAssessment.id)
+        statement = statement.where(~corrected if filters["standing"] else corrected)
+    return keyset_page(session, statement, StatusAssessment.id, page)
+
+
+def get_assessment(session: Session, *, assessment_id: int) -> StatusAssessment:
+    return crud.find(session, StatusAssessment, ASSESSMENT, assessment_id)
+
+
+def _validate(session: Session, commitment: Commitment, data: dict[str, Any]) -> None:
+    status, stated = data["status"], data.get("progress_pct")
+    if status in NEEDS_STATED_PROGRESS and stated is None:
+        message = f"A {status.value} assessment must state progress_pct."
+        raise InvalidInput(message, errors={"progress_pct": [message]})
+    if status in HAS_NO_PROGRESS and stated is not None:
+        message = f"A {status.value} assessment has no progress; leave progress_pct out."
+        raise InvalidInput(message, errors={"progress_pct": [message]})
+    today = datetime.now(UTC).date()
+    if data["as_of"].value > today:
+        raise InvalidInput(
+            "as_of is in the future.", errors={"as_of": ["Must not be after today."]}
+        )
+    if data.get("assessed_at") is not None and data["assessed_at"] > datetime.now(UTC):
+        raise InvalidInput(
+            "assessed_at is in the future.", errors={"assessed_at": ["Must not be in the future."]}
+        )
+    if data.get("assessor_organization_id") is not None:
+        crud.referenced(
+            session,
+            Organization,
+            EntityType.ORGANIZATION,
+            data["assessor_organization_id"],
+            "assessor_organization_id",
+        )
+    if data.get("meeting_id") is not None:
+        crud.referenced(session, Meeting, EntityType.MEETING, data["meeting_id"], "meeting_id")
+    if data.get("supersedes_id") is not None:
+        corrected = crud.referenced(
+            session, StatusAssessment, ASSESSMENT, data["supersedes_id"], "supersedes_id"
+        )
+        if corrected.commitment_id != commitment.id:
+            message = "An assessment can only correct an assessment of the same commitment."
+            raise InvalidInput(message, errors={"supersedes_id": [message]})
+        if corrected.superseded_by is not None:
+            message = (
+                f"Assessment {corrected.id} is already corrected by {corrected.superseded_by.id}."
+            )
+            raise Conflict(message, errors={"supersedes_id": [message]})
+
+
+def create_commitment_assessment(
+    session: Session, *, commitment_id: int, data: dict[str, Any]
+) -> StatusAssessment:
+    """Append an assessment, and bring the commitment's status and every roll-up above it
+    up to date, in one transaction."""
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    # Lock the agreement: concurrent assessments of its commitments apply one at a time.
+    agreement = crud.find(
+        session, Agreement, EntityType.AGREEMENT, commitment.agreement_id, for_update=True
+    )
+    session.refresh(commitment)
+    values = dict(data)
+    _validate(session, commitment, values)
+    sources = crud.referenced_all(
+        session, Source, EntityType.SOURCE, values.pop("source_ids", []), "source_ids"
+    )
+    if values.get("assessed_at") is None:
+        values.pop("assessed_at", None)
+    assessment = StatusAssessment(commitment_id=commitment.id, sources=sources, **values)
+    crud.add(
+        session, assessment, ASSESSMENT, extra={"source_ids": [source.id for source in sources]}
+    )
+    progress.refresh_progress(session, agreement, reassessed=commitment)
+    crud.commit(session)
+    return assessment

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from service.api import Blueprint
+from service.changes import services
+from service.changes.schemas import ChangeEventQuerySchema, ChangeEventSchema
+from service.resources import ResourceRoutes
+
+blp = Blueprint(
+    "changes",
+    __name__,
+    url_prefix="/api/v1",
+    description="Every committed change, in commit order: the audit trail and the feed to mirror.",
+)
+
+changes = ResourceRoutes(
+    blp,
+    name="change",
+    plural="changes",
+    schema=ChangeEventSchema,
+    query_schema=ChangeEventQuerySchema,
+)
+changes.list(
+    "/changes", services.list_changes, "List changes in commit order; resume with `after`."
+)

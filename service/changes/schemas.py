@@ -1,0 +1,36 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api import EnumField, OutputSchema, PageQuerySchema, Text
+from service.vocabularies import ChangeOperation, EntityType
+
+
+class ChangeEventSchema(OutputSchema):
+    seq = ma.fields.Integer(
+        required=True, metadata={"description": "Position in the feed; increases in commit order."}
+    )
+    occurred_at = ma.fields.DateTime(required=True)
+    actor = ma.fields.String(required=True, allow_none=True)
+    entity = EnumField(EntityType, required=True)
+    entity_id = ma.fields.Integer(required=True)
+    op = EnumField(ChangeOperation, required=True)
+    changes = ma.fields.Dict(
+        keys=ma.fields.String(),
+        required=True,
+        metadata={
+            "description": "create: the new record's fields; update: {field: [old, new]}; delete: {}."
+        },
+    )
+    request_id = ma.fields.String(required=True, allow_none=True)
+
+
+class ChangeEventQuerySchema(PageQuerySchema):
+    after = ma.fields.Integer(
+        strict=True,
+        validate=ma.validate.Range(0, 2**63 - 1),
+        metadata={"description": "Only changes after this seq."},
+    )
+    entity = EnumField(EntityType)
+    entity_id = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 2**31 - 1))
+    actor = Text(max_length=200)

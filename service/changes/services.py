@@ -1,0 +1,106 @@
+"""Recording every write as a ChangeEvent, in the transaction of the write itself."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date, datetime
+from enum import Enum
+from typing import Any
+
+from sqlalchemy import Select, select, text
+from sqlalchemy.orm import Session, sessionmaker
+
+from service.changes.models import ChangeEvent
+from service.dates import PartialDate
+from service.pagination import Page, PageRequest, keyset_page
+from service.vocabularies import ChangeOperation, EntityType
+
+_PENDING = "pending_change_events"
+# Held from the insert of a transaction's change events to its commit, so that `seq` order
+# is commit order and a client following /changes never skips a late-committing writer.
+_CHANGE_FEED_LOCK = 7_201_011
+
+
+@dataclass
+class _PendingChange:
+    record: Any
+    entity: EntityType
+    op: ChangeOperation
+    changes: dict[str, Any]
+
+
+def json_value(value: Any) -> Any:
+    """A value as the change feed stores it: plain JSON."""
+    if isinstance(value, Enum):
+        return value.value
+    if isinstance(value, PartialDate):
+        return value.isoformat()
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    if isinstance(value, list | tuple):
+        return [json_value(item) for item in value]
+    if isinstance(value, dict):
+        return {key: json_value(item) for key, item in value.items()}
+    return value
+
+
+def record_change(
+    session: Session,
+    record: Any,
+    entity: EntityType,
+    op: ChangeOperation,
+    changes: dict[str, Any] | None = None,
+) -> None:
+    """Queue a ChangeEvent; it is written when the session commits, with the record's id."""
+    session.info.setdefault(_PENDING, []).append(
+        _PendingChange(record, entity, op, {k: json_value(v) for k, v in (changes or {}).items()})
+    )
+
+
+def write_pending_changes(session: Session) -> None:
+    """Session `before_commit` hook: insert the queued ChangeEvents, in order."""
+    pending: list[_PendingChange] = session.info.pop(_PENDING, [])
+    if not pending:
+        return
+    session.flush()
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_FEED_LOCK})
+    for change in pending:
+        session.add(
+            ChangeEvent(
+                actor=session.info.get("actor"),
+                entity=change.entity,
+                entity_id=change.record.id,
+                op=change.op,
+                changes=change.changes,
+                request_id=session.info.get("request_id"),
+            )
+        )
+    session.flush()
+
+
+def discard_pending_changes(session: Session) -> None:
+    """Session `after_rollback` hook: a rolled-back write leaves no event behind."""
+    session.info.pop(_PENDING, None)
+
+
+def install_change_recording(factory: sessionmaker[Session]) -> None:
+    from sqlalchemy import event
+
+    event.listen(factory, "before_commit", write_pending_changes)
+    event.listen(
+        factory, "after_soft_rollback", lambda session, _tx: discard_pending_changes(session)
+    )
+
+
+def list_changes(
+    session: Session, *, page: PageRequest, filters: dict[str, Any]
+) -> Page[ChangeEvent]:
+    """ChangeEvents in `seq` order (commit order), after `after` when given."""
+    statement: Select[Any] = select(ChangeEvent)
+    for field in ("entity", "entity_id", "actor"):
+        if field in filters:
+            statement = statement.where(getattr(ChangeEvent, field) == filters[field])
+    if "after" in filters and page.after is None:
+        page = PageRequest(after=filters["after"], size=page.size)
+    return keyset_page(session, statement, ChangeEvent.seq, page)

@@ -1,0 +1,146 @@
+from __future__ import annotations
+
+from service.api import Blueprint
+from service.assessments import services as assessment_services
+from service.assessments.schemas import (
+    AssessmentCreateSchema,
+    AssessmentQuerySchema,
+    AssessmentSchema,
+)
+from service.commitments import services
+from service.commitments.schemas import (
+    AllCommitmentsQuerySchema,
+    CommitmentActorCreateSchema,
+    CommitmentActorQuerySchema,
+    CommitmentActorSchema,
+    CommitmentActorUpdateSchema,
+    CommitmentAsOfSchema,
+    CommitmentCreateSchema,
+    CommitmentQuerySchema,
+    CommitmentSchema,
+    CommitmentUpdateSchema,
+)
+from service.resources import ResourceRoutes
+
+blp = Blueprint(
+    "commitments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Provisions, commitments and actions: the tree under each agreement.",
+)
+actors_blp = Blueprint(
+    "commitment-actors",
+    __name__,
+    url_prefix="/api/v1",
+    description="Organizations responsible for, implementing or benefiting from a commitment.",
+)
+assessments_blp = Blueprint(
+    "assessments",
+    __name__,
+    url_prefix="/api/v1",
+    description="Judgements of a commitment's implementation, append-only.",
+)
+
+COMMITMENT = "/commitments/<int:commitment_id>"
+
+commitments = ResourceRoutes(
+    blp,
+    name="commitment",
+    plural="commitments",
+    schema=CommitmentSchema,
+    create_schema=CommitmentCreateSchema,
+    update_schema=CommitmentUpdateSchema,
+    query_schema=CommitmentQuerySchema,
+)
+commitments.list(
+    "/commitments",
+    services.list_commitments,
+    "List commitments across agreements.",
+    query_schema=AllCommitmentsQuerySchema,
+)
+commitments.list(
+    "/agreements/<agreement_ref>/commitments",
+    services.list_agreement_commitments,
+    "List an agreement's commitments.",
+    operation_id="list_agreement_commitments",
+    nested=True,
+)
+commitments.create(
+    "/agreements/<agreement_ref>/commitments",
+    services.create_agreement_commitment,
+    "Add a commitment to an agreement.",
+    operation_id="create_agreement_commitment",
+    location=lambda commitment: f"/commitments/{commitment.id}",
+    nested=True,
+)
+commitments.list(
+    COMMITMENT + "/children",
+    services.list_commitment_children,
+    "List the commitments directly under one.",
+    operation_id="list_commitment_children",
+    nested=True,
+)
+commitments.get(
+    COMMITMENT,
+    services.get_commitment,
+    "Get a commitment with its current (or `as_of`) status and progress.",
+    query_schema=CommitmentAsOfSchema,
+)
+commitments.update(COMMITMENT, services.update_commitment, "Change a commitment's fields.")
+commitments.delete(
+    COMMITMENT, services.delete_commitment, "Delete a commitment and those under it (soft)."
+)
+
+actors = ResourceRoutes(
+    actors_blp,
+    name="commitment_actor",
+    plural="commitment_actors",
+    schema=CommitmentActorSchema,
+    create_schema=CommitmentActorCreateSchema,
+    update_schema=CommitmentActorUpdateSchema,
+    query_schema=CommitmentActorQuerySchema,
+)
+ACTOR = COMMITMENT + "/actors/<int:actor_id>"
+actors.list(
+    COMMITMENT + "/actors",
+    services.list_commitment_actors,
+    "List a commitment's actors.",
+    nested=True,
+)
+actors.create(
+    COMMITMENT + "/actors",
+    services.create_commitment_actor,
+    "Name an organization as an actor.",
+    location=lambda actor: f"/commitments/{actor.commitment_id}/actors/{actor.id}",
+    nested=True,
+)
+actors.get(ACTOR, services.get_commitment_actor, "Get one of a commitment's actors.")
+actors.update(ACTOR, services.update_commitment_actor, "Change an actor's organization or role.")
+actors.delete(ACTOR, services.delete_commitment_actor, "Remove an actor (soft).")
+
+assessments = ResourceRoutes(
+    assessments_blp,
+    name="assessment",
+    plural="assessments",
+    schema=AssessmentSchema,
+    create_schema=AssessmentCreateSchema,
+    query_schema=AssessmentQuerySchema,
+)
+assessments.list(
+    COMMITMENT + "/assessments",
+    assessment_services.list_commitment_assessments,
+    "List a commitment's assessments: its implementation history.",
+    operation_id="list_commitment_assessments",
+    nested=True,
+)
+assessments.create(
+    COMMITMENT + "/assessments",
+    assessment_services.create_commitment_assessment,
+    "Assess a commitment; to correct an assessment, post a new one that supersedes it.",
+    operation_id="create_commitment_assessment",
+    location=lambda assessment: f"/assessments/{assessment.id}",
+    nested=True,
+)
+assessments.get(
+    "/assessments/<int:assessment_id>", assessment_services.get_assessment, "Get an assessment."
+)

@@ -1,0 +1,336 @@
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy import exists, func, select
+from sqlalchemy.orm import Session, aliased
+
+from service import crud, search
+from service.agreements.models import Agreement
+from service.agreements.services import agreements_with_party
+from service.assessments.models import StatusAssessment
+from service.commitments import progress
+from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
+from service.dates import PartialDate
+from service.errors import Conflict, InvalidInput
+from service.organizations.models import Organization
+from service.pagination import Page, PageRequest, keyset_page
+from service.themes.models import Theme, commitment_themes
+from service.themes.services import themes_for_slugs
+from service.vocabularies import EntityType, ImplementationStatus
+
+COMMITMENT = EntityType.COMMITMENT
+ACTOR = EntityType.COMMITMENT_ACTOR
+AGREEMENT = EntityType.AGREEMENT
+# Deep enough for any real agreement's sections, subsections and actions.
+MAX_TREE_DEPTH = 12
+
+
+# --- reads -----------------------------------------------------------------------------------
+
+
+def _status_on(when: date) -> Any:
+    """SQL: the status of the commitment row as of `when` (the same rule as the services)."""
+    assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
+    latest = (
+        select(assessment.status)
+        .where(
+            assessment.commitment_id == Commitment.id,
+            assessment.as_of_value <= when,
+            ~exists().where(correction.supersedes_id == assessment.id),
+        )
+        .order_by(
+            assessment.as_of_value.desc(), assessment.assessed_at.desc(), assessment.id.desc()
+        )
+        .limit(1)
+        .scalar_subquery()
+    )
+    return func.coalesce(latest, ImplementationStatus.NOT_ASSESSED.value)
+
+
+def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
+    if "agreement" in filters:
+        statement = statement.where(
+            Commitment.agreement_id == crud.id_for_ref(session, Agreement, filters["agreement"])
+        )
+    if filters.get("status"):
+        statuses = [status.value for status in filters["status"]]
+        column = _status_on(filters["as_of"]) if "as_of" in filters else Commitment.current_status
+        statement = statement.where(column.in_(statuses))
+    if "kind" in filters:
+        statement = statement.where(Commitment.kind == filters["kind"])
+    if "top_level" in filters:
+        top = Commitment.parent_id.is_(None)
+        statement = statement.where(top if filters["top_level"] else ~top)
+    if "theme" in filters:
+        theme_ids = crud.subtree_ids(session, Theme, filters["theme"])
+        statement = statement.where(
+            Commitment.id.in_(
+                select(commitment_themes.c.commitment_id).where(
+                    commitment_themes.c.theme_id.in_(theme_ids)
+                )
+            )
+        )
+    if "party" in filters:
+        statement = statement.where(
+            Commitment.agreement_id.in_(agreements_with_party(session, filters["party"]))
+        )
+    if "actor" in filters:
+        organization_ids = crud.subtree_ids(session, Organization, filters["actor"])
+        statement = statement.where(
+            Commitment.id.in_(
+                select(CommitmentActor.commitment_id).where(
+                    CommitmentActor.deleted_at.is_(None),
+                    CommitmentActor.organization_id.in_(organization_ids),
+                )
+            )
+        )
+    if "due_before" in filters:
+        statement = statement.where(Commitment.due_date_value < filters["due_before"])
+    if "q" in filters:
+        statement = statement.where(
+            search.text_match(
+                session,
+                COMMITMENT_SEARCH_DOCUMENT,
+                [Commitment.title, Commitment.text, Commitment.summary],
+                filters["q"],
+            )
+        )
+    return statement
+
+
+def _page(
+    session: Session, statement: Any, page: PageRequest, filters: dict[str, Any]
+) -> Page[Any]:
+    result = keyset_page(session, _filtered(session, statement, filters), Commitment.id, page)
+    if "as_of" in filters:
+        return Page(
+            items=progress.as_of(session, result.items, filters["as_of"]), next_key=result.next_key
+        )
+    return result
+
+
+def list_commitments(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Any]:
+    return _page(session, crud.live(Commitment), page, filters)
+
+
+def list_agreement_commitments(
+    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
+) -> Page[Any]:
+    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    return _page(
+        session, crud.live(Commitment).where(Commitment.agreement_id == agreement.id), page, filters
+    )
+
+
+def list_commitment_children(
+    session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
+) -> Page[Any]:
+    parent = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    return _page(
+        session, crud.live(Commitment).where(Commitment.parent_id == parent.id), page, filters
+    )
+
+
+def get_commitment(session: Session, *, commitment_id: int, as_of: date | None = None) -> Any:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    if as_of is None:
+        return commitment
+    return progress.as_of(session, [commitment], as_of)[0]
+
+
+# --- writes ----------------------------------------------------------------------------------
+
+
+def _lock_agreement(session: Session, agreement_id: int) -> Agreement:
+    # Every write to a commitment tree locks its agreement's row: roll-ups stay consistent.
+    return crud.find(session, Agreement, AGREEMENT, agreement_id, for_update=True)
+
+
+def _check_parent(
+    session: Session, commitment_id: int | None, agreement_id: int, parent_id: int
+) -> None:
+    parent = crud.referenced(session, Commitment, COMMITMENT, parent_id, "parent_id")
+    if parent.agreement_id != agreement_id:
+        message = "The parent must be a commitment of the same agreement."
+        raise InvalidInput(message, errors={"parent_id": [message]})
+    crud.ensure_no_cycle(session, Commitment, COMMITMENT, commitment_id, parent_id)
+    depth, current = 1, parent.parent_id
+    while current is not None:
+        depth += 1
+        current = session.scalar(select(Commitment.parent_id).where(Commitment.id == current))
+    if depth >= MAX_TREE_DEPTH:
+        message = f"A commitment tree is at most {MAX_TREE_DEPTH} levels deep."
+        raise InvalidInput(message, errors={"parent_id": [message]})
+
+
+def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    if "due_date" in values and values["due_date"] is None:
+        values["due_date"] = PartialDate.unknown()
+    return values
+
+
+def create_agreement_commitment(
+    session: Session, *, agreement_ref: str, data: dict[str, Any]
+) -> Commitment:
+    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
+    values = _commitment_values(data)
+    crud.ensure_unique(session, Commitment, COMMITMENT, "external_id", values.get("external_id"))
+    if values.get("parent_id") is not None:
+        _check_parent(session, None, agreement.id, values["parent_id"])
+    themes = themes_for_slugs(session, values.pop("themes", []))
+    commitment = crud.add(
+        session,
+        Commitment(agreement_id=agreement.id, themes=themes, **values),
+        COMMITMENT,
+        extra={"themes": [theme.slug for theme in themes]},
+    )
+    progress.refresh_progress(session, agreement)
+    crud.commit(session)
+    return commitment
+
+
+def update_commitment(
+    session: Session, *, commitment_id: int, data: dict[str, Any], check: crud.Check
+) -> Commitment:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    agreement = _lock_agreement(session, commitment.agreement_id)
+    session.refresh(commitment)  # read it again under the lock
+    check(commitment)
+    values = _commitment_values(data)
+    if values.get("external_id") is not None:
+        crud.ensure_unique(
+            session,
+            Commitment,
+            COMMITMENT,
+            "external_id",
+            values["external_id"],
+            exclude_id=commitment.id,
+        )
+    if values.get("parent_id") is not None:
+        _check_parent(session, commitment.id, agreement.id, values["parent_id"])
+    changes: dict[str, Any] = {}
+    if "themes" in values:
+        themes = themes_for_slugs(session, values.pop("themes"))
+        changes.update(
+            crud.list_change("themes", commitment.theme_slugs, [theme.slug for theme in themes])
+        )
+        commitment.themes = themes
+    changes.update(crud.assign(commitment, values))
+    crud.record_update(session, commitment, COMMITMENT, changes)
+    progress.refresh_progress(session, agreement)
+    crud.commit(session)
+    return commitment
+
+
+def delete_commitment(session: Session, *, commitment_id: int, check: crud.Check) -> None:
+    """Soft-delete the commitment and everything under it."""
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    agreement = _lock_agreement(session, commitment.agreement_id)
+    session.refresh(commitment)
+    check(commitment)
+    doomed, frontier = [commitment], [commitment.id]
+    while frontier:
+        children = list(
+            session.scalars(crud.live(Commitment).where(Commitment.parent_id.in_(frontier)))
+        )
+        doomed.extend(children)
+        frontier = [child.id for child in children]
+    for record in reversed(doomed):
+        crud.soft_delete(session, record, COMMITMENT)
+    progress.refresh_progress(session, agreement)
+    crud.commit(session)
+
+
+# --- actors ----------------------------------------------------------------------------------
+
+
+def list_commitment_actors(
+    session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
+) -> Page[CommitmentActor]:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    statement = crud.live(CommitmentActor).where(CommitmentActor.commitment_id == commitment.id)
+    if "role" in filters:
+        statement = statement.where(CommitmentActor.role == filters["role"])
+    return keyset_page(session, statement, CommitmentActor.id, page)
+
+
+def get_commitment_actor(session: Session, *, commitment_id: int, actor_id: int) -> CommitmentActor:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    return crud.find_child(
+        session, CommitmentActor, ACTOR, "commitment_id", commitment.id, actor_id
+    )
+
+
+def _ensure_new_actor(
+    session: Session,
+    commitment_id: int,
+    organization_id: int,
+    role: Any,
+    exclude_id: int | None = None,
+) -> None:
+    statement = crud.live(CommitmentActor).where(
+        CommitmentActor.commitment_id == commitment_id,
+        CommitmentActor.organization_id == organization_id,
+        CommitmentActor.role == role,
+    )
+    if exclude_id is not None:
+        statement = statement.where(CommitmentActor.id != exclude_id)
+    if session.scalars(statement.limit(1)).first() is not None:
+        message = "This organization already has this role in the commitment."
+        raise Conflict(message, errors={"role": [message]})
+
+
+def create_commitment_actor(
+    session: Session, *, commitment_id: int, data: dict[str, Any]
+) -> CommitmentActor:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    crud.referenced(
+        session, Organization, EntityType.ORGANIZATION, data["organization_id"], "organization_id"
+    )
+    _ensure_new_actor(session, commitment.id, data["organization_id"], data["role"])
+    actor = crud.add(session, CommitmentActor(commitment_id=commitment.id, **data), ACTOR)
+    crud.commit(session)
+    return actor
+
+
+def update_commitment_actor(
+    session: Session, *, commitment_id: int, actor_id: int, data: dict[str, Any], check: crud.Check
+) -> CommitmentActor:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    actor = crud.find_child(
+        session, CommitmentActor, ACTOR, "commitment_id", commitment.id, actor_id, for_update=True
+    )
+    check(actor)
+    if "organization_id" in data:
+        crud.referenced(
+            session,
+            Organization,
+            EntityType.ORGANIZATION,
+            data["organization_id"],
+            "organization_id",
+        )
+    _ensure_new_actor(
+        session,
+        commitment.id,
+        data.get("organization_id", actor.organization_id),
+        data.get("role", actor.role),
+        exclude_id=actor.id,
+    )
+    crud.record_update(session, actor, ACTOR, crud.assign(actor, data))
+    crud.commit(session)
+    return actor
+
+
+def delete_commitment_actor(
+    session: Session, *, commitment_id: int, actor_id: int, check: crud.Check
+) -> None:
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    actor = crud.find_child(
+        session, CommitmentActor, ACTOR, "commitment_id", commitment.id, actor_id, for_update=True
+    )
+    check(actor)
+    crud.soft_delete(session, actor, ACTOR)
+    crud.commit(session)

@@ -1,0 +1,94 @@
+"""Settings, read from the environment once and validated at start-up."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+
+DEFAULT_DATABASE_URL = "sqlite:///var/policy_tracker.db"
+
+
+class SettingsError(ValueError):
+    """A setting is missing or malformed; the service refuses to start."""
+
+
+def _int_setting(environ: dict[str, str], name: str, default: int, minimum: int) -> int:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    try:
+        value = int(raw)
+    except ValueError as error:
+        raise SettingsError(f"{name} must be an integer, got {raw!r}") from error
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _bool_setting(environ: dict[str, str], name: str, default: bool) -> bool:
+    raw = environ.get(name)
+    if raw is None or raw == "":
+        return default
+    lowered = raw.strip().lower()
+    if lowered in {"1", "true", "yes", "on"}:
+        return True
+    if lowered in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _local_secret_key(var_dir: Path) -> str:
+    """A random key kept under var/, so a local `make run` signs page tokens stably.
+
+    Production sets SECRET_KEY; every worker and host must share it.
+    """
+    path = var_dir / "secret_key"
+    if path.exists():
+        return path.read_text().strip()
+    var_dir.mkdir(parents=True, exist_ok=True)
+    key = secrets.token_urlsafe(32)
+    path.write_text(key)
+    path.chmod(0o600)
+    return key
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = DEFAULT_DATABASE_URL
+    secret_key: str = field(default="", repr=False)
+    max_body_bytes: int = 1024 * 1024
+    default_page_size: int = 50
+    max_page_size: int = 200
+    # Bounds the time any one SQL statement may take on PostgreSQL (milliseconds).
+    statement_timeout_ms: int = 5000
+    debug: bool = False
+    testing: bool = False
+
+    @classmethod
+    def from_env(cls, environ: dict[str, str] | None = None) -> Settings:
+        env = dict(os.environ if environ is None else environ)
+        database_url = env.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+        if not database_url.startswith(("sqlite", "postgresql")):
+            raise SettingsError("DATABASE_URL must be a sqlite:// or postgresql:// URL")
+        if database_url.startswith("postgresql://"):
+            # psycopg 3 is the driver; accept the plain URL that other tools print.
+            database_url = "postgresql+psycopg://" + database_url.removeprefix("postgresql://")
+        secret_key = env.get("SECRET_KEY") or _local_secret_key(Path(env.get("VAR_DIR", "var")))
+        if len(secret_key) < 16:
+            raise SettingsError("SECRET_KEY must be at least 16 characters")
+        settings = cls(
+            database_url=database_url,
+            secret_key=secret_key,
+            max_body_bytes=_int_setting(env, "MAX_BODY_BYTES", cls.max_body_bytes, 1024),
+            default_page_size=_int_setting(env, "DEFAULT_PAGE_SIZE", cls.default_page_size, 1),
+            max_page_size=_int_setting(env, "MAX_PAGE_SIZE", cls.max_page_size, 1),
+            statement_timeout_ms=_int_setting(
+                env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms, 0
+            ),
+            debug=_bool_setting(env, "FLASK_DEBUG", False),
+        )
+        if settings.default_page_size > settings.max_page_size:
+            raise SettingsError("DEFAULT_PAGE_SIZE must not exceed MAX_PAGE_SIZE")
+        return settings

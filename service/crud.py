@@ -1,0 +1,278 @@
+"""The steps every resource's services share: find a live record, add one, change one,
+soft-delete one, each recorded as a ChangeEvent. Services compose these and commit once."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable
+from typing import Any, TypeVar
+
+from sqlalchemy import Select, inspect, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from service.changes.services import json_value, record_change
+from service.db import utcnow
+from service.errors import Conflict, InvalidInput, NotFound
+from service.vocabularies import ChangeOperation, EntityType
+
+M = TypeVar("M")
+Check = Callable[[Any], None]
+
+MAX_ID = 2**31 - 1
+
+
+def entity_label(entity: EntityType) -> str:
+    return entity.value.replace("_", " ")
+
+
+def live(model: Any) -> Select[Any]:
+    """SELECT the records of `model` that are not soft-deleted."""
+    statement = select(model)
+    if hasattr(model, "deleted_at"):
+        statement = statement.where(model.deleted_at.is_(None))
+    return statement
+
+
+def find(
+    session: Session,
+    model: type[M],
+    entity: EntityType,
+    record_id: int,
+    *,
+    for_update: bool = False,
+) -> M:
+    """The live record with this id, or NotFound. `for_update` locks its row until commit."""
+    if not 1 <= record_id <= MAX_ID:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+    statement = live(model).where(model.id == record_id)  # type: ignore[attr-defined]
+    if for_update:
+        statement = statement.with_for_update()
+    record = session.scalars(statement).first()
+    if record is None:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+    return record  # type: ignore[no-any-return]
+
+
+def find_by_ref(
+    session: Session, model: type[M], entity: EntityType, ref: str, *, for_update: bool = False
+) -> M:
+    """The live record addressed by id ("12") or by slug ("letter-of-intent")."""
+    if ref.isdigit():
+        return find(session, model, entity, int(ref), for_update=for_update)
+    statement = live(model).where(model.slug == ref)  # type: ignore[attr-defined]
+    if for_update:
+        statement = statement.with_for_update()
+    record = session.scalars(statement).first()
+    if record is None:
+        raise NotFound(f"No {entity_label(entity)} with slug {ref!r}.")
+    return record  # type: ignore[no-any-return]
+
+
+def referenced(
+    session: Session, model: type[M], entity: EntityType, record_id: int, field: str
+) -> M:
+    """A record the input refers to in `field`: a missing one is the client's error (422)."""
+    try:
+        return find(session, model, entity, record_id)
+    except NotFound as error:
+        raise InvalidInput(error.detail, errors={field: [error.detail]}) from error
+
+
+def referenced_all(
+    session: Session, model: type[M], entity: EntityType, record_ids: Iterable[int], field: str
+) -> list[M]:
+    """All the records the input lists in `field`, in the order given, or a 422."""
+    wanted = list(dict.fromkeys(record_ids))
+    if not wanted:
+        return []
+    found = {
+        record.id: record
+        for record in session.scalars(live(model).where(model.id.in_(wanted)))  # type: ignore[attr-defined]
+    }
+    missing = [record_id for record_id in wanted if record_id not in found]
+    if missing:
+        label = entity_label(entity)
+        raise InvalidInput(
+            f"No {label} with id {', '.join(map(str, missing))}.",
+            errors={field: [f"No {label} with id {record_id}." for record_id in missing]},
+        )
+    return [found[record_id] for record_id in wanted]
+
+
+def ensure_unique(
+    session: Session,
+    model: Any,
+    entity: EntityType,
+    field: str,
+    value: Any,
+    *,
+    exclude_id: int | None = None,
+) -> None:
+    """Refuse a second live record with the same `field` value (409, naming the field)."""
+    if value is None:
+        return
+    statement = live(model).where(getattr(model, field) == value)
+    if exclude_id is not None:
+        statement = statement.where(model.id != exclude_id)
+    if session.scalars(statement.limit(1)).first() is not None:
+        message = f"Another {entity_label(entity)} already has {field} {value!r}."
+        raise Conflict(message, errors={field: [message]})
+
+
+_NOT_IN_FEED = frozenset({"created_at", "updated_at", "deleted_at", "status_progress"})
+
+
+def snapshot(record: Any) -> dict[str, Any]:
+    """The record's fields as the API names them (a partial date as "2024-03"), for a
+    `create` ChangeEvent. Timestamps and internal bookkeeping are left out."""
+    mapper = inspect(type(record))
+    values: dict[str, Any] = {}
+    in_composites: set[str] = set()
+    for composite in mapper.composites:
+        values[composite.key] = json_value(getattr(record, composite.key))
+        in_composites.update(prop.key for prop in composite.props)
+    for attribute in mapper.column_attrs:
+        if attribute.key in _NOT_IN_FEED or attribute.key in in_composites:
+            continue
+        values[attribute.key] = json_value(getattr(record, attribute.key))
+    return values
+
+
+def add(
+    session: Session, record: M, entity: EntityType, *, extra: dict[str, Any] | None = None
+) -> M:
+    """Insert a record and queue its `create` ChangeEvent."""
+    session.add(record)
+    flush(session)
+    record_change(
+        session, record, entity, ChangeOperation.CREATE, {**snapshot(record), **(extra or {})}
+    )
+    return record
+
+
+def assign(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+    """Set the given fields; return what really changed, as {field: [old, new]}."""
+    changes: dict[str, Any] = {}
+    for field, new in values.items():
+        old = getattr(record, field)
+        if json_value(old) != json_value(new):
+            changes[field] = [json_value(old), json_value(new)]
+            setattr(record, field, new)
+    return changes
+
+
+def list_change(field: str, old: list[Any], new: list[Any]) -> dict[str, Any]:
+    """The change of a list-valued field (themes, signers), if it changed."""
+    if json_value(old) == json_value(new):
+        return {}
+    return {field: [json_value(old), json_value(new)]}
+
+
+def record_update(
+    session: Session, record: Any, entity: EntityType, changes: dict[str, Any]
+) -> None:
+    """Queue one `update` ChangeEvent for a PATCH; a PATCH that changed nothing records nothing."""
+    if changes:
+        flush(session)
+        record_change(session, record, entity, ChangeOperation.UPDATE, changes)
+
+
+def soft_delete(session: Session, record: Any, entity: EntityType) -> None:
+    """Mark a record deleted; it disappears from reads, and the change feed says so."""
+    record.deleted_at = utcnow()
+    flush(session)
+    record_change(session, record, entity, ChangeOperation.DELETE, {})
+
+
+def flush(session: Session) -> None:
+    """Flush, turning a uniqueness race the checks could not see into a 409."""
+    try:
+        session.flush()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict("The change conflicts with another record (a duplicate?).") from error
+
+
+def commit(session: Session) -> None:
+    """Commit the one transaction of a write (its ChangeEvents are written first)."""
+    try:
+        session.commit()
+    except IntegrityError as error:
+        session.rollback()
+        raise Conflict("The change conflicts with another record (a duplicate?).") from error
+
+
+def ensure_no_cycle(
+    session: Session,
+    model: Any,
+    entity: EntityType,
+    record_id: int | None,
+    parent_id: int | None,
+    field: str = "parent_id",
+) -> None:
+    """Refuse a parent that is the record itself or one of its descendants (409)."""
+    seen: set[int] = set()
+    current = parent_id
+    while current is not None and current not in seen:
+        if current == record_id:
+            message = f"The {entity_label(entity)} would become its own ancestor."
+            raise Conflict(message, errors={field: [message]})
+        seen.add(current)
+        current = session.scalar(select(model.parent_id).where(model.id == current))
+
+
+def refuse_if_children(session: Session, model: Any, entity: EntityType, record_id: int) -> None:
+    """A record with live children cannot be deleted: they would point at nothing (409)."""
+    child = session.scalar(live(model).where(model.parent_id == record_id).limit(1))
+    if child is not None:
+        label = entity_label(entity)
+        raise Conflict(f"This {label} has child records; delete or move them first.")
+
+
+def id_for_ref(session: Session, model: Any, ref: str) -> int | None:
+    """The id of the live record with this id or slug, or None."""
+    if ref.isdigit():
+        condition = model.id == int(ref) if int(ref) <= MAX_ID else model.id.is_(None)
+    else:
+        condition = model.slug == ref
+    return session.scalar(select(model.id).where(condition, model.deleted_at.is_(None)))
+
+
+def subtree_ids(session: Session, model: Any, ref: str) -> list[int]:
+    """The record addressed by `ref` and every live record under it (by `parent_id`).
+
+    Filtering by "defence" also finds what is filed under "space security"; by "India",
+    what belongs to its ministries. An unknown ref matches nothing.
+    """
+    root = id_for_ref(session, model, ref)
+    if root is None:
+        return []
+    rows = session.execute(
+        select(model.id, model.parent_id).where(model.deleted_at.is_(None))
+    ).all()
+    children: dict[int, list[int]] = {}
+    for row in rows:
+        if row.parent_id is not None:
+            children.setdefault(row.parent_id, []).append(row.id)
+    found, frontier = [root], [root]
+    while frontier:
+        frontier = [child for parent in frontier for child in children.get(parent, [])]
+        found.extend(frontier)
+    return found
+
+
+def find_child(
+    session: Session,
+    model: type[M],
+    entity: EntityType,
+    parent_field: str,
+    parent_id: int,
+    record_id: int,
+    *,
+    for_update: bool = False,
+) -> M:
+    """A nested record (an agreement's event), which must belong to the given parent."""
+    record = find(session, model, entity, record_id, for_update=for_update)
+    if getattr(record, parent_field) != parent_id:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id} here.")
+    return record

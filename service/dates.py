@@ -1,0 +1,62 @@
+"""Dates that carry their precision: "2024-03" stays a month, never a false first day."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from datetime import date
+
+from service.vocabularies import DatePrecision
+
+PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+_PARTIAL_DATE = re.compile(PARTIAL_DATE_PATTERN)
+
+
+@dataclass(frozen=True)
+class PartialDate:
+    """A date known to a day, a month or a year, or not known at all.
+
+    Stored as two columns: the first day of the period, and the precision.
+    """
+
+    value: date | None
+    precision: DatePrecision
+
+    @classmethod
+    def unknown(cls) -> PartialDate:
+        return cls(None, DatePrecision.UNKNOWN)
+
+    @classmethod
+    def parse(cls, text: str) -> PartialDate:
+        """Read "YYYY", "YYYY-MM" or "YYYY-MM-DD"; raise ValueError on anything else."""
+        if not _PARTIAL_DATE.match(text):
+            raise ValueError("must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
+        parts = [int(part) for part in text.split("-")]
+        precision = (DatePrecision.YEAR, DatePrecision.MONTH, DatePrecision.DAY)[len(parts) - 1]
+        year, month, day = [*parts, 1, 1][:3]
+        if year < 1:
+            raise ValueError("year must be 0001 or later")
+        return cls(date(year, month, day), precision)
+
+    def __composite_values__(self) -> tuple[date | None, DatePrecision]:
+        return self.value, self.precision
+
+    def isoformat(self) -> str | None:
+        if self.value is None or self.precision is DatePrecision.UNKNOWN:
+            return None
+        if self.precision is DatePrecision.YEAR:
+            return f"{self.value.year:04d}"
+        if self.precision is DatePrecision.MONTH:
+            return f"{self.value.year:04d}-{self.value.month:02d}"
+        return self.value.isoformat()
+
+    @property
+    def is_known(self) -> bool:
+        return self.value is not None and self.precision is not DatePrecision.UNKNOWN
+
+
+def partial_date(value: date | None, precision: DatePrecision | str | None) -> PartialDate:
+    """Rebuild a PartialDate from its two stored columns."""
+    if value is None:
+        return PartialDate.unknown()
+    return PartialDate(value, DatePrecision(precision or DatePrecision.DAY))

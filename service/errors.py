@@ -1,0 +1,183 @@
+"""Domain errors, and the one place where they and every HTTP error become problem+json.
+
+Services raise the domain errors below and never think about HTTP; `register_error_handlers`
+maps each to a status and an RFC 9457 body. No stack trace ever reaches a client.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Mapping
+from typing import Any
+
+from flask import Flask, Response, g, json, request
+from werkzeug.exceptions import HTTPException
+
+log = logging.getLogger(__name__)
+
+PROBLEM_CONTENT_TYPE = "application/problem+json"
+# Relative problem types: documented in the README, stable across deployments.
+PROBLEM_TYPE_BASE = "/problems/"
+
+
+class DomainError(Exception):
+    """A request the domain refuses. `errors` maps a field to what is wrong with it."""
+
+    def __init__(self, detail: str, *, errors: Mapping[str, list[str]] | None = None) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        self.errors = dict(errors or {})
+
+
+class NotFound(DomainError):
+    """The record does not exist, or it was deleted."""
+
+
+class Conflict(DomainError):
+    """The request contradicts the state of the data (a duplicate, a loop, a live child)."""
+
+
+class PreconditionFailed(DomainError):
+    """The client's `If-Match` names a version that is no longer current."""
+
+
+class InvalidInput(DomainError):
+    """The input is well-formed but breaks a rule of the domain (a reference to nothing...)."""
+
+
+class BadRequest(DomainError):
+    """The request itself is malformed: a bad page token, an unreadable parameter."""
+
+
+_STATUS_BY_ERROR: dict[type[DomainError], int] = {
+    NotFound: 404,
+    Conflict: 409,
+    PreconditionFailed: 412,
+    InvalidInput: 422,
+    BadRequest: 400,
+}
+
+_TITLES = {
+    400: "Bad Request",
+    401: "Unauthorized",
+    403: "Forbidden",
+    404: "Not Found",
+    405: "Method Not Allowed",
+    409: "Conflict",
+    412: "Precondition Failed",
+    413: "Content Too Large",
+    415: "Unsupported Media Type",
+    422: "Unprocessable Content",
+    429: "Too Many Requests",
+    500: "Internal Server Error",
+    503: "Service Unavailable",
+}
+
+_TYPE_SLUGS = {
+    400: "bad-request",
+    401: "unauthorized",
+    403: "forbidden",
+    404: "not-found",
+    405: "method-not-allowed",
+    409: "conflict",
+    412: "precondition-failed",
+    413: "content-too-large",
+    415: "unsupported-media-type",
+    422: "validation-error",
+    429: "too-many-requests",
+    500: "internal-error",
+    503: "service-unavailable",
+}
+
+
+def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
+    """Turn marshmallow's nested messages into `{"field.sub.0": ["message", ...]}`."""
+    flat: dict[str, list[str]] = {}
+    if isinstance(messages, Mapping):
+        for key, value in messages.items():
+            name = f"{prefix}.{key}" if prefix else str(key)
+            if name == "_schema":
+                name = prefix or "_schema"
+            for field_name, field_messages in flatten_errors(value, name).items():
+                flat.setdefault(field_name, []).extend(field_messages)
+    elif isinstance(messages, list | tuple):
+        if all(isinstance(item, str) for item in messages):
+            flat[prefix or "_schema"] = [str(item) for item in messages]
+        else:
+            for item in messages:
+                for field_name, field_messages in flatten_errors(item, prefix).items():
+                    flat.setdefault(field_name, []).extend(field_messages)
+    else:
+        flat[prefix or "_schema"] = [str(messages)]
+    return flat
+
+
+def problem_response(
+    status: int,
+    detail: str,
+    *,
+    errors: Mapping[str, list[str]] | None = None,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    body: dict[str, Any] = {
+        "type": PROBLEM_TYPE_BASE + _TYPE_SLUGS.get(status, str(status)),
+        "title": _TITLES.get(status, "Error"),
+        "status": status,
+        "detail": detail,
+        "instance": request.path,
+        "request_id": g.get("request_id", ""),
+    }
+    if errors:
+        body["errors"] = dict(errors)
+    response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
+    for name, value in (headers or {}).items():
+        response.headers[name] = value
+    return response
+
+
+def _detail_for_validation(errors: Mapping[str, list[str]]) -> str:
+    fields = ", ".join(sorted(errors))
+    return f"The request is invalid: see {fields}." if fields else "The request is invalid."
+
+
+def handle_domain_error(error: DomainError) -> Response:
+    status = next((code for kind, code in _STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
+    return problem_response(status, error.detail, errors=error.errors)
+
+
+def handle_http_exception(error: HTTPException) -> Response:
+    status = error.code or 500
+    data = getattr(error, "data", None) or {}
+    headers = dict(data.get("headers") or {})
+    # werkzeug's 405 carries an Allow header that a client needs.
+    for name, value in error.get_headers():
+        if name.lower() == "allow":
+            headers["Allow"] = value
+    messages = data.get("messages") or data.get("errors")
+    if messages:
+        # webargs nests messages by location ({"json": {...}, "query": {...}}).
+        if isinstance(messages, Mapping) and set(messages) <= {"json", "query", "headers"}:
+            merged: dict[str, Any] = {}
+            for location_messages in messages.values():
+                if isinstance(location_messages, Mapping):
+                    merged.update(location_messages)
+                else:
+                    merged.setdefault("_schema", []).extend(location_messages)
+            messages = merged
+        errors = flatten_errors(messages)
+        return problem_response(
+            status, _detail_for_validation(errors), errors=errors, headers=headers
+        )
+    detail = data.get("message") or error.description or _TITLES.get(status, "Error")
+    return problem_response(status, str(detail), headers=headers)
+
+
+def handle_unexpected_error(error: Exception) -> Response:
+    log.exception("unhandled error on %s %s", request.method, request.path)
+    return problem_response(500, "The server failed to handle this request; it has been logged.")
+
+
+def register_error_handlers(app: Flask) -> None:
+    app.register_error_handler(DomainError, handle_domain_error)
+    app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(Exception, handle_unexpected_error)

@@ -1,0 +1,347 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.agreements.models import Agreement
+from service.commitments.models import Commitment
+from service.dates import PartialDate
+from service.errors import Conflict, InvalidInput
+from service.meetings.models import (
+    Meeting,
+    MeetingAgendaItem,
+    MeetingAgreement,
+    MeetingParticipant,
+    MeetingSeries,
+)
+from service.organizations.models import Organization
+from service.pagination import Page, PageRequest, keyset_page
+from service.people.models import Person
+from service.vocabularies import EntityType
+
+SERIES = EntityType.MEETING_SERIES
+MEETING = EntityType.MEETING
+PARTICIPANT = EntityType.MEETING_PARTICIPANT
+
+
+# --- series ----------------------------------------------------------------------------------
+
+
+def list_meeting_series(
+    session: Session, *, page: PageRequest, filters: dict[str, Any]
+) -> Page[MeetingSeries]:
+    statement = crud.live(MeetingSeries)
+    if "q" in filters:
+        statement = statement.where(MeetingSeries.name.icontains(filters["q"], autoescape=True))
+    return keyset_page(session, statement, MeetingSeries.id, page)
+
+
+def get_meeting_series(session: Session, *, series_ref: str) -> MeetingSeries:
+    return crud.find_by_ref(session, MeetingSeries, SERIES, series_ref)
+
+
+def create_meeting_series(session: Session, *, data: dict[str, Any]) -> MeetingSeries:
+    values = dict(data)
+    crud.ensure_unique(session, MeetingSeries, SERIES, "slug", values["slug"])
+    organizations = crud.referenced_all(
+        session,
+        Organization,
+        EntityType.ORGANIZATION,
+        values.pop("organization_ids", []),
+        "organization_ids",
+    )
+    series = MeetingSeries(**values, organizations=organizations)
+    crud.add(session, series, SERIES, extra={"organization_ids": series.organization_ids})
+    crud.commit(session)
+    return series
+
+
+def update_meeting_series(
+    session: Session, *, series_ref: str, data: dict[str, Any], check: crud.Check
+) -> MeetingSeries:
+    series = crud.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
+    check(series)
+    values = dict(data)
+    if "slug" in values:
+        crud.ensure_unique(
+            session, MeetingSeries, SERIES, "slug", values["slug"], exclude_id=series.id
+        )
+    changes: dict[str, Any] = {}
+    if "organization_ids" in values:
+        organizations = crud.referenced_all(
+            session,
+            Organization,
+            EntityType.ORGANIZATION,
+            values.pop("organization_ids"),
+            "organization_ids",
+        )
+        changes.update(
+            crud.list_change(
+                "organization_ids",
+                series.organization_ids,
+                [organization.id for organization in organizations],
+            )
+        )
+        series.organizations = organizations
+    changes.update(crud.assign(series, values))
+    crud.record_update(session, series, SERIES, changes)
+    crud.commit(session)
+    return series
+
+
+def delete_meeting_series(session: Session, *, series_ref: str, check: crud.Check) -> None:
+    series = crud.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
+    check(series)
+    if (
+        session.scalar(crud.live(Meeting).where(Meeting.series_id == series.id).limit(1))
+        is not None
+    ):
+        raise Conflict("This series has meetings; delete or move them first.")
+    crud.soft_delete(session, series, SERIES)
+    crud.commit(session)
+
+
+# --- meetings --------------------------------------------------------------------------------
+
+
+def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Meeting]:
+    statement = crud.live(Meeting)
+    if "series" in filters:
+        statement = statement.where(
+            Meeting.series_id == crud.id_for_ref(session, MeetingSeries, filters["series"])
+        )
+    if "status" in filters:
+        statement = statement.where(Meeting.status == filters["status"])
+    if "agreement" in filters:
+        agreement_id = crud.id_for_ref(session, Agreement, filters["agreement"])
+        statement = statement.where(
+            Meeting.id.in_(
+                select(MeetingAgreement.meeting_id).where(
+                    MeetingAgreement.agreement_id == agreement_id
+                )
+            )
+        )
+    if "start_from" in filters:
+        statement = statement.where(Meeting.start_date_value >= filters["start_from"])
+    if "start_to" in filters:
+        statement = statement.where(Meeting.start_date_value <= filters["start_to"])
+    return keyset_page(session, statement, Meeting.id, page)
+
+
+def get_meeting(session: Session, *, meeting_id: int) -> Meeting:
+    return crud.find(session, Meeting, MEETING, meeting_id)
+
+
+def _meeting_values(
+    session: Session, data: dict[str, Any], current: Meeting | None
+) -> dict[str, Any]:
+    values = dict(data)
+    for field in ("start_date", "end_date"):
+        if field in values and values[field] is None:
+            values[field] = PartialDate.unknown()
+    if values.get("series_id") is not None:
+        crud.referenced(session, MeetingSeries, SERIES, values["series_id"], "series_id")
+    start = values.get("start_date", current.start_date if current else PartialDate.unknown())
+    end = values.get("end_date", current.end_date if current else PartialDate.unknown())
+    if start.is_known and end.is_known and end.value < start.value:
+        raise InvalidInput(
+            "end_date is before start_date.",
+            errors={"end_date": ["Must not be before start_date."]},
+        )
+    series_id = values.get("series_id", current.series_id if current else None)
+    sequence = values.get("sequence", current.sequence if current else None)
+    if series_id is not None and sequence is not None:
+        duplicate = crud.live(Meeting).where(
+            Meeting.series_id == series_id, Meeting.sequence == sequence
+        )
+        if current is not None:
+            duplicate = duplicate.where(Meeting.id != current.id)
+        if session.scalar(duplicate.limit(1)) is not None:
+            message = f"The series already has a meeting number {sequence}."
+            raise Conflict(message, errors={"sequence": [message]})
+    return values
+
+
+def _links(
+    session: Session, values: dict[str, Any]
+) -> tuple[list[MeetingAgreement] | None, list[MeetingAgendaItem] | None]:
+    """Turn the input lists into link rows, checking that everything they name exists."""
+    links = agenda = None
+    if "agreements" in values:
+        wanted = values.pop("agreements")
+        crud.referenced_all(
+            session,
+            Agreement,
+            EntityType.AGREEMENT,
+            [item["agreement_id"] for item in wanted],
+            "agreements",
+        )
+        unique = {(item["agreement_id"], item["link"]) for item in wanted}
+        links = [
+            MeetingAgreement(agreement_id=agreement_id, link=link)
+            for agreement_id, link in sorted(unique)
+        ]
+    if "agenda_commitment_ids" in values:
+        commitment_ids = values.pop("agenda_commitment_ids")
+        crud.referenced_all(
+            session, Commitment, EntityType.COMMITMENT, commitment_ids, "agenda_commitment_ids"
+        )
+        agenda = [
+            MeetingAgendaItem(commitment_id=commitment_id)
+            for commitment_id in sorted(set(commitment_ids))
+        ]
+    return links, agenda
+
+
+def create_meeting(session: Session, *, data: dict[str, Any]) -> Meeting:
+    values = _meeting_values(session, data, None)
+    links, agenda = _links(session, values)
+    meeting = Meeting(**values, agreement_links=links or [], agenda_rows=agenda or [])
+    crud.add(
+        session,
+        meeting,
+        MEETING,
+        extra={
+            "agreements": meeting.agreements,
+            "agenda_commitment_ids": meeting.agenda_commitment_ids,
+        },
+    )
+    crud.commit(session)
+    return meeting
+
+
+def update_meeting(
+    session: Session, *, meeting_id: int, data: dict[str, Any], check: crud.Check
+) -> Meeting:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    check(meeting)
+    values = _meeting_values(session, data, meeting)
+    links, agenda = _links(session, values)
+    changes: dict[str, Any] = {}
+    if links is not None:
+        new = [{"agreement_id": link.agreement_id, "link": link.link} for link in links]
+        changes.update(crud.list_change("agreements", meeting.agreements, new))
+        if changes.get("agreements"):
+            meeting.agreement_links = links
+    if agenda is not None:
+        agenda_change = crud.list_change(
+            "agenda_commitment_ids",
+            meeting.agenda_commitment_ids,
+            [item.commitment_id for item in agenda],
+        )
+        if agenda_change:
+            changes.update(agenda_change)
+            meeting.agenda_rows = agenda
+    changes.update(crud.assign(meeting, values))
+    crud.record_update(session, meeting, MEETING, changes)
+    crud.commit(session)
+    return meeting
+
+
+def delete_meeting(session: Session, *, meeting_id: int, check: crud.Check) -> None:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    check(meeting)
+    for participant in session.scalars(
+        crud.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
+    ):
+        crud.soft_delete(session, participant, PARTICIPANT)
+    crud.soft_delete(session, meeting, MEETING)
+    crud.commit(session)
+
+
+# --- participants ----------------------------------------------------------------------------
+
+
+def list_meeting_participants(
+    session: Session, *, meeting_id: int, page: PageRequest, filters: dict[str, Any]
+) -> Page[MeetingParticipant]:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id)
+    statement = crud.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
+    if "role" in filters:
+        statement = statement.where(MeetingParticipant.role == filters["role"])
+    return keyset_page(session, statement, MeetingParticipant.id, page)
+
+
+def get_meeting_participant(
+    session: Session, *, meeting_id: int, participant_id: int
+) -> MeetingParticipant:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id)
+    return crud.find_child(
+        session, MeetingParticipant, PARTICIPANT, "meeting_id", meeting.id, participant_id
+    )
+
+
+def _check_participant(
+    session: Session, values: dict[str, Any], current: MeetingParticipant | None
+) -> None:
+    if values.get("person_id") is not None:
+        crud.referenced(session, Person, EntityType.PERSON, values["person_id"], "person_id")
+    if values.get("organization_id") is not None:
+        crud.referenced(
+            session,
+            Organization,
+            EntityType.ORGANIZATION,
+            values["organization_id"],
+            "organization_id",
+        )
+    person_id = values.get("person_id", current.person_id if current else None)
+    organization_id = values.get("organization_id", current.organization_id if current else None)
+    if person_id is None and organization_id is None:
+        message = "A participant is a person, an organization, or both: give person_id or organization_id."
+        raise InvalidInput(message, errors={"person_id": [message]})
+
+
+def create_meeting_participant(
+    session: Session, *, meeting_id: int, data: dict[str, Any]
+) -> MeetingParticipant:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    _check_participant(session, data, None)
+    participant = crud.add(session, MeetingParticipant(meeting_id=meeting.id, **data), PARTICIPANT)
+    crud.commit(session)
+    return participant
+
+
+def update_meeting_participant(
+    session: Session,
+    *,
+    meeting_id: int,
+    participant_id: int,
+    data: dict[str, Any],
+    check: crud.Check,
+) -> MeetingParticipant:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    participant = crud.find_child(
+        session,
+        MeetingParticipant,
+        PARTICIPANT,
+        "meeting_id",
+        meeting.id,
+        participant_id,
+        for_update=True,
+    )
+    check(participant)
+    _check_participant(session, data, participant)
+    crud.record_update(session, participant, PARTICIPANT, crud.assign(participant, data))
+    crud.commit(session)
+    return participant
+
+
+def delete_meeting_participant(
+    session: Session, *, meeting_id: int, participant_id: int, check: crud.Check
+) -> None:
+    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    participant = crud.find_child(
+        session,
+        MeetingParticipant,
+        PARTICIPANT,
+        "meeting_id",
+        meeting.id,
+        participant_id,
+        for_update=True,
+    )
+    check(participant)
+    crud.soft_delete(session, participant, PARTICIPANT)
+    crud.commit(session)

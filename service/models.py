@@ -1,0 +1,69 @@
+"""Every model, imported once so that the metadata (and Alembic) sees all the tables."""
+
+from service.agreements.models import (
+    Agreement,
+    AgreementEvent,
+    AgreementParticipant,
+    AgreementRelation,
+)
+from service.assessments.models import StatusAssessment
+from service.changes.models import ChangeEvent
+from service.commitments.models import Commitment, CommitmentActor
+from service.db import Base
+from service.meetings.models import (
+    Meeting,
+    MeetingAgendaItem,
+    MeetingAgreement,
+    MeetingParticipant,
+    MeetingSeries,
+)
+from service.organizations.models import Organization, Post
+from service.people.models import Membership, Person
+from service.sources.models import Citation, Source
+from service.themes.models import Theme
+
+__all__ = [
+    "Agreement",
+    "AgreementEvent",
+    "AgreementParticipant",
+    "AgreementRelation",
+    "Base",
+    "ChangeEvent",
+    "Citation",
+    "Commitment",
+    "CommitmentActor",
+    "Meeting",
+    "MeetingAgendaItem",
+    "MeetingAgreement",
+    "MeetingParticipant",
+    "MeetingSeries",
+    "Membership",
+    "Organization",
+    "Person",
+    "Post",
+    "Source",
+    "StatusAssessment",
+    "Theme",
+]
+
+from service.vocabularies import EntityType
+
+MODEL_BY_ENTITY: dict[EntityType, type[Base]] = {
+    EntityType.AGREEMENT: Agreement,
+    EntityType.AGREEMENT_EVENT: AgreementEvent,
+    EntityType.AGREEMENT_PARTICIPANT: AgreementParticipant,
+    EntityType.AGREEMENT_RELATION: AgreementRelation,
+    EntityType.ASSESSMENT: StatusAssessment,
+    EntityType.CITATION: Citation,
+    EntityType.COMMITMENT: Commitment,
+    EntityType.COMMITMENT_ACTOR: CommitmentActor,
+    EntityType.MEETING: Meeting,
+    EntityType.MEETING_PARTICIPANT: MeetingParticipant,
+    EntityType.MEETING_SERIES: MeetingSeries,
+    EntityType.MEMBERSHIP: Membership,
+    EntityType.ORGANIZATION: Organization,
+    EntityType.PERSON: Person,
+    EntityType.POST: Post,
+    EntityType.SOURCE: Source,
+    EntityType.THEME: Theme,
+}

@@ -1,0 +1,74 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api import (
+    EnumField,
+    Id,
+    InputSchema,
+    PageQuerySchema,
+    PartialSchema,
+    RecordSchema,
+    Slug,
+    Text,
+)
+from service.vocabularies import OrganizationClassification
+
+COUNTRY_CODE = ma.validate.Regexp(
+    r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, like IN or FR."
+)
+
+
+class OrganizationCreateSchema(InputSchema):
+    slug = Slug(required=True)
+    name = Text(min_length=1, max_length=300, required=True)
+    short_name = Text(
+        max_length=50, allow_none=True, metadata={"description": "An abbreviation: MEA, ISRO."}
+    )
+    classification = EnumField(OrganizationClassification, required=True)
+    country_code = ma.fields.String(allow_none=True, validate=COUNTRY_CODE)
+    parent_id = Id(
+        allow_none=True, metadata={"description": "The body it belongs to (ISRO under India)."}
+    )
+
+
+class OrganizationUpdateSchema(PartialSchema, OrganizationCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class OrganizationSchema(RecordSchema):
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    short_name = ma.fields.String(required=True, allow_none=True)
+    classification = EnumField(OrganizationClassification, required=True)
+    country_code = ma.fields.String(required=True, allow_none=True)
+    parent_id = ma.fields.Integer(required=True, allow_none=True)
+
+
+class OrganizationQuerySchema(PageQuerySchema):
+    classification = EnumField(OrganizationClassification)
+    country_code = ma.fields.String(validate=COUNTRY_CODE)
+    parent = Text(
+        max_length=100, metadata={"description": "Only the bodies under this one (id or slug)."}
+    )
+    q = Text(max_length=200, metadata={"description": "Words in the name or short name."})
+
+
+class PostCreateSchema(InputSchema):
+    organization_id = Id(required=True)
+    label = Text(min_length=1, max_length=200, required=True)
+
+
+class PostUpdateSchema(PartialSchema, PostCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class PostSchema(RecordSchema):
+    organization_id = ma.fields.Integer(required=True)
+    label = ma.fields.String(required=True)
+
+
+class PostQuerySchema(PageQuerySchema):
+    organization = Text(
+        max_length=100, metadata={"description": "Posts of this organization (id or slug)."}
+    )

@@ -1,0 +1,119 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.organizations.models import Organization, Post
+from service.pagination import Page, PageRequest, keyset_page
+from service.vocabularies import EntityType
+
+ORGANIZATION = EntityType.ORGANIZATION
+POST = EntityType.POST
+
+
+def list_organizations(
+    session: Session, *, page: PageRequest, filters: dict[str, Any]
+) -> Page[Organization]:
+    statement = crud.live(Organization)
+    if "classification" in filters:
+        statement = statement.where(Organization.classification == filters["classification"])
+    if "country_code" in filters:
+        statement = statement.where(Organization.country_code == filters["country_code"])
+    if "parent" in filters:
+        parent = crud.find_by_ref(session, Organization, ORGANIZATION, filters["parent"])
+        statement = statement.where(Organization.parent_id == parent.id)
+    if "q" in filters:
+        statement = statement.where(
+            or_(
+                Organization.name.icontains(filters["q"], autoescape=True),
+                Organization.short_name.icontains(filters["q"], autoescape=True),
+            )
+        )
+    return keyset_page(session, statement, Organization.id, page)
+
+
+def get_organization(session: Session, *, organization_ref: str) -> Organization:
+    return crud.find_by_ref(session, Organization, ORGANIZATION, organization_ref)
+
+
+def create_organization(session: Session, *, data: dict[str, Any]) -> Organization:
+    crud.ensure_unique(session, Organization, ORGANIZATION, "slug", data["slug"])
+    if data.get("parent_id") is not None:
+        crud.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
+    organization = crud.add(session, Organization(**data), ORGANIZATION)
+    crud.commit(session)
+    return organization
+
+
+def update_organization(
+    session: Session, *, organization_ref: str, data: dict[str, Any], check: crud.Check
+) -> Organization:
+    organization = crud.find_by_ref(
+        session, Organization, ORGANIZATION, organization_ref, for_update=True
+    )
+    check(organization)
+    if "slug" in data:
+        crud.ensure_unique(
+            session, Organization, ORGANIZATION, "slug", data["slug"], exclude_id=organization.id
+        )
+    if data.get("parent_id") is not None:
+        crud.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
+        crud.ensure_no_cycle(
+            session, Organization, ORGANIZATION, organization.id, data["parent_id"]
+        )
+    crud.record_update(session, organization, ORGANIZATION, crud.assign(organization, data))
+    crud.commit(session)
+    return organization
+
+
+def delete_organization(session: Session, *, organization_ref: str, check: crud.Check) -> None:
+    organization = crud.find_by_ref(
+        session, Organization, ORGANIZATION, organization_ref, for_update=True
+    )
+    check(organization)
+    crud.refuse_if_children(session, Organization, ORGANIZATION, organization.id)
+    crud.soft_delete(session, organization, ORGANIZATION)
+    crud.commit(session)
+
+
+def list_posts(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Post]:
+    statement = crud.live(Post)
+    if "organization" in filters:
+        organization = crud.find_by_ref(
+            session, Organization, ORGANIZATION, filters["organization"]
+        )
+        statement = statement.where(Post.organization_id == organization.id)
+    return keyset_page(session, statement, Post.id, page)
+
+
+def get_post(session: Session, *, post_id: int) -> Post:
+    return crud.find(session, Post, POST, post_id)
+
+
+def create_post(session: Session, *, data: dict[str, Any]) -> Post:
+    crud.referenced(session, Organization, ORGANIZATION, data["organization_id"], "organization_id")
+    post = crud.add(session, Post(**data), POST)
+    crud.commit(session)
+    return post
+
+
+def update_post(session: Session, *, post_id: int, data: dict[str, Any], check: crud.Check) -> Post:
+    post = crud.find(session, Post, POST, post_id, for_update=True)
+    check(post)
+    if "organization_id" in data:
+        crud.referenced(
+            session, Organization, ORGANIZATION, data["organization_id"], "organization_id"
+        )
+    crud.record_update(session, post, POST, crud.assign(post, data))
+    crud.commit(session)
+    return post
+
+
+def delete_post(session: Session, *, post_id: int, check: crud.Check) -> None:
+    post = crud.find(session, Post, POST, post_id, for_update=True)
+    check(post)
+    crud.soft_delete(session, post, POST)
+    crud.commit(session)

@@ -1,0 +1,76 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api import (
+    EnumField,
+    Id,
+    InputSchema,
+    PageQuerySchema,
+    PartialDateField,
+    PartialSchema,
+    RecordSchema,
+    Slug,
+    Text,
+)
+from service.vocabularies import DatePrecision
+
+
+class PersonCreateSchema(InputSchema):
+    slug = Slug(required=True)
+    name = Text(min_length=1, max_length=200, required=True)
+    sort_name = Text(
+        max_length=200,
+        allow_none=True,
+        metadata={"description": 'Name as sorted: "Kwatra, Vinay Mohan".'},
+    )
+
+
+class PersonUpdateSchema(PartialSchema, PersonCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class PersonSchema(RecordSchema):
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    sort_name = ma.fields.String(required=True, allow_none=True)
+
+
+class PersonQuerySchema(PageQuerySchema):
+    q = Text(max_length=200, metadata={"description": "Words in the name."})
+
+
+class MembershipCreateSchema(InputSchema):
+    person_id = Id(required=True)
+    post_id = Id(
+        allow_none=True, metadata={"description": "The post held, if the membership is of a post."}
+    )
+    organization_id = Id(allow_none=True)
+    role = Text(max_length=200, allow_none=True)
+    start_date = PartialDateField(allow_none=True)
+    end_date = PartialDateField(allow_none=True)
+
+
+class MembershipUpdateSchema(PartialSchema, MembershipCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class MembershipSchema(RecordSchema):
+    person_id = ma.fields.Integer(required=True)
+    post_id = ma.fields.Integer(required=True, allow_none=True)
+    organization_id = ma.fields.Integer(required=True, allow_none=True)
+    role = ma.fields.String(required=True, allow_none=True)
+    start_date = PartialDateField(required=True, allow_none=True)
+    start_date_precision = EnumField(DatePrecision, required=True)
+    end_date = PartialDateField(required=True, allow_none=True)
+    end_date_precision = EnumField(DatePrecision, required=True)
+
+
+class MembershipQuerySchema(PageQuerySchema):
+    person = Text(
+        max_length=100, metadata={"description": "Memberships of this person (id or slug)."}
+    )
+    organization = Text(
+        max_length=100, metadata={"description": "Memberships in this organization (id or slug)."}
+    )
+    post = Id(metadata={"description": "Holders of this post."})

@@ -1,0 +1,135 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.dates import PartialDate
+from service.errors import InvalidInput
+from service.organizations.models import Organization, Post
+from service.pagination import Page, PageRequest, keyset_page
+from service.people.models import Membership, Person
+from service.vocabularies import EntityType
+
+PERSON = EntityType.PERSON
+MEMBERSHIP = EntityType.MEMBERSHIP
+
+
+def list_people(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Person]:
+    statement = crud.live(Person)
+    if "q" in filters:
+        statement = statement.where(Person.name.icontains(filters["q"], autoescape=True))
+    return keyset_page(session, statement, Person.id, page)
+
+
+def get_person(session: Session, *, person_ref: str) -> Person:
+    return crud.find_by_ref(session, Person, PERSON, person_ref)
+
+
+def create_person(session: Session, *, data: dict[str, Any]) -> Person:
+    crud.ensure_unique(session, Person, PERSON, "slug", data["slug"])
+    person = crud.add(session, Person(**data), PERSON)
+    crud.commit(session)
+    return person
+
+
+def update_person(
+    session: Session, *, person_ref: str, data: dict[str, Any], check: crud.Check
+) -> Person:
+    person = crud.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
+    check(person)
+    if "slug" in data:
+        crud.ensure_unique(session, Person, PERSON, "slug", data["slug"], exclude_id=person.id)
+    crud.record_update(session, person, PERSON, crud.assign(person, data))
+    crud.commit(session)
+    return person
+
+
+def delete_person(session: Session, *, person_ref: str, check: crud.Check) -> None:
+    person = crud.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
+    check(person)
+    crud.soft_delete(session, person, PERSON)
+    crud.commit(session)
+
+
+def list_memberships(
+    session: Session, *, page: PageRequest, filters: dict[str, Any]
+) -> Page[Membership]:
+    statement = crud.live(Membership)
+    if "person" in filters:
+        statement = statement.where(
+            Membership.person_id == crud.id_for_ref(session, Person, filters["person"])
+        )
+    if "organization" in filters:
+        organization_id = crud.id_for_ref(session, Organization, filters["organization"])
+        statement = statement.where(Membership.organization_id == organization_id)
+    if "post" in filters:
+        statement = statement.where(Membership.post_id == filters["post"])
+    return keyset_page(session, statement, Membership.id, page)
+
+
+def get_membership(session: Session, *, membership_id: int) -> Membership:
+    return crud.find(session, Membership, MEMBERSHIP, membership_id)
+
+
+def _membership_values(
+    session: Session, data: dict[str, Any], current: Membership | None
+) -> dict[str, Any]:
+    values = dict(data)
+    for field in ("start_date", "end_date"):
+        if field in values and values[field] is None:
+            values[field] = PartialDate.unknown()
+    if "person_id" in values:
+        crud.referenced(session, Person, PERSON, values["person_id"], "person_id")
+    if values.get("post_id") is not None:
+        crud.referenced(session, Post, EntityType.POST, values["post_id"], "post_id")
+    if values.get("organization_id") is not None:
+        crud.referenced(
+            session,
+            Organization,
+            EntityType.ORGANIZATION,
+            values["organization_id"],
+            "organization_id",
+        )
+    post_id = values.get("post_id", current.post_id if current else None)
+    organization_id = values.get("organization_id", current.organization_id if current else None)
+    if post_id is None and organization_id is None:
+        message = (
+            "A membership is of a post or of an organization: give post_id or organization_id."
+        )
+        raise InvalidInput(message, errors={"post_id": [message]})
+    start = values.get("start_date", current.start_date if current else PartialDate.unknown())
+    end = values.get("end_date", current.end_date if current else PartialDate.unknown())
+    if start.is_known and end.is_known and end.value < start.value:
+        raise InvalidInput(
+            "end_date is before start_date.",
+            errors={"end_date": ["Must not be before start_date."]},
+        )
+    return values
+
+
+def create_membership(session: Session, *, data: dict[str, Any]) -> Membership:
+    membership = crud.add(
+        session, Membership(**_membership_values(session, data, None)), MEMBERSHIP
+    )
+    crud.commit(session)
+    return membership
+
+
+def update_membership(
+    session: Session, *, membership_id: int, data: dict[str, Any], check: crud.Check
+) -> Membership:
+    membership = crud.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
+    check(membership)
+    values = _membership_values(session, data, membership)
+    crud.record_update(session, membership, MEMBERSHIP, crud.assign(membership, values))
+    crud.commit(session)
+    return membership
+
+
+def delete_membership(session: Session, *, membership_id: int, check: crud.Check) -> None:
+    membership = crud.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
+    check(membership)
+    crud.soft_delete(session, membership, MEMBERSHIP)
+    crud.commit(session)

@@ -1,0 +1,203 @@
+"""The standard routes of a resource, declared once so every resource behaves alike.
+
+A resource's routes module says which operations it has and which service function each
+calls; this module supplies what they share: the schemas in the spec, the operation ids
+(`list_agreements`, `get_agreement`, ...), pagination, `Location`, ETags and `If-Match`,
+and the documented errors. Views stay a few lines: parse, call one service, return.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import marshmallow as ma
+from flask import Response
+
+from service.api import (
+    Blueprint,
+    get_session,
+    if_match_check,
+    page_of,
+    page_request,
+    page_response,
+)
+
+API_PREFIX = "/api/v1"
+
+ETAG_HEADER = {
+    "description": "A strong validator of this representation.",
+    "schema": {"type": "string"},
+}
+LINK_HEADER = {
+    "description": 'RFC 8288 link to the next page (`rel="next"`), absent on the last page.',
+    "schema": {"type": "string"},
+}
+LOCATION_HEADER = {"description": "The URL of the created resource.", "schema": {"type": "string"}}
+
+
+class IfMatchHeaders(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    if_match = ma.fields.String(
+        data_key="If-Match",
+        metadata={
+            "description": "Apply the change only if the resource still has this ETag (else 412)."
+        },
+    )
+
+
+class IfNoneMatchHeaders(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    if_none_match = ma.fields.String(
+        data_key="If-None-Match",
+        metadata={"description": "Answer 304 Not Modified if the resource still has this ETag."},
+    )
+
+
+def _document_errors(
+    blp: Blueprint, view: Callable[..., Any], statuses: Sequence[int]
+) -> Callable[..., Any]:
+    import http
+
+    for status in statuses:
+        view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)
+    return view
+
+
+class ResourceRoutes:
+    """Registers a resource's operations on its blueprint (one tag per resource)."""
+
+    def __init__(
+        self,
+        blp: Blueprint,
+        *,
+        name: str,
+        plural: str,
+        schema: type[ma.Schema],
+        create_schema: type[ma.Schema] | None = None,
+        update_schema: type[ma.Schema] | None = None,
+        query_schema: type[ma.Schema] | None = None,
+    ) -> None:
+        self.blp = blp
+        self.name = name
+        self.plural = plural
+        self.schema = schema
+        self.create_schema = create_schema
+        self.update_schema = update_schema
+        self.query_schema = query_schema
+
+    def _register(
+        self, rule: str, method: str, operation_id: str, doc: str, view: Callable[..., Any]
+    ) -> None:
+        view.__name__ = operation_id
+        view.__doc__ = doc
+        view = self.blp.doc(operationId=operation_id)(view)
+        self.blp.route(rule, methods=[method], endpoint=operation_id)(view)
+
+    def list(
+        self,
+        rule: str,
+        service: Callable[..., Any],
+        doc: str,
+        *,
+        operation_id: str | None = None,
+        query_schema: type[ma.Schema] | None = None,
+        nested: bool = False,
+    ) -> None:
+        query = query_schema or self.query_schema
+        assert query is not None, f"{self.plural} needs a query schema to be listed"
+
+        def view(query_args: dict[str, Any], **path: Any) -> Any:
+            page, filters = page_request(query_args)
+            return page_response(
+                service(get_session(), page=page, filters=filters, **path), filters
+            )
+
+        view = self.blp.response(200, page_of(self.schema), headers={"Link": LINK_HEADER})(view)
+        view = _document_errors(self.blp, view, [400, *([404] if nested else []), 500])
+        view = self.blp.arguments(
+            query, location="query", arg_name="query_args", error_status_code=400
+        )(view)
+        self._register(rule, "GET", operation_id or f"list_{self.plural}", doc, view)
+
+    def get(
+        self,
+        rule: str,
+        service: Callable[..., Any],
+        doc: str,
+        *,
+        operation_id: str | None = None,
+        query_schema: type[ma.Schema] | None = None,
+    ) -> None:
+        def view(
+            _headers: dict[str, Any], query_args: dict[str, Any] | None = None, **path: Any
+        ) -> Any:
+            return service(get_session(), **(query_args or {}), **path)
+
+        view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
+        view = self.blp.alt_response(304, response="NOT_MODIFIED")(view)
+        view = _document_errors(self.blp, view, [*([400] if query_schema else []), 404, 500])
+        if query_schema is not None:
+            view = self.blp.arguments(
+                query_schema, location="query", arg_name="query_args", error_status_code=400
+            )(view)
+        view = self.blp.arguments(IfNoneMatchHeaders, location="headers", arg_name="_headers")(view)
+        self._register(rule, "GET", operation_id or f"get_{self.name}", doc, view)
+
+    def create(
+        self,
+        rule: str,
+        service: Callable[..., Any],
+        doc: str,
+        *,
+        location: Callable[[Any], str],
+        operation_id: str | None = None,
+        nested: bool = False,
+    ) -> None:
+        assert self.create_schema is not None
+
+        def view(body: dict[str, Any], **path: Any) -> Any:
+            record = service(get_session(), data=body, **path)
+            return record, 201, {"Location": API_PREFIX + location(record)}
+
+        view = self.blp.response(
+            201, self.schema, headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER}
+        )(view)
+        view = _document_errors(
+            self.blp, view, [400, *([404] if nested else []), 409, 413, 415, 500]
+        )
+        view = self.blp.arguments(self.create_schema, arg_name="body")(view)
+        self._register(rule, "POST", operation_id or f"create_{self.name}", doc, view)
+
+    def update(
+        self, rule: str, service: Callable[..., Any], doc: str, *, operation_id: str | None = None
+    ) -> None:
+        assert self.update_schema is not None
+        schema = self.schema()
+
+        def view(body: dict[str, Any], _headers: dict[str, Any], **path: Any) -> Any:
+            return service(get_session(), data=body, check=if_match_check(schema), **path)
+
+        view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
+        view = _document_errors(self.blp, view, [400, 404, 409, 412, 413, 415, 500])
+        view = self.blp.arguments(IfMatchHeaders, location="headers", arg_name="_headers")(view)
+        view = self.blp.arguments(self.update_schema, arg_name="body")(view)
+        self._register(rule, "PATCH", operation_id or f"update_{self.name}", doc, view)
+
+    def delete(
+        self, rule: str, service: Callable[..., Any], doc: str, *, operation_id: str | None = None
+    ) -> None:
+        schema = self.schema()
+
+        def view(_headers: dict[str, Any], **path: Any) -> Any:
+            service(get_session(), check=if_match_check(schema), **path)
+            return Response(status=204)
+
+        view = self.blp.response(204)(view)
+        view = _document_errors(self.blp, view, [404, 409, 412, 500])
+        view = self.blp.arguments(IfMatchHeaders, location="headers", arg_name="_headers")(view)
+        self._register(rule, "DELETE", operation_id or f"delete_{self.name}", doc, view)

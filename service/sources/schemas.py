@@ -1,0 +1,104 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api import (
+    EnumField,
+    Id,
+    InputSchema,
+    PageQuerySchema,
+    PartialDateField,
+    PartialSchema,
+    RecordSchema,
+    Text,
+)
+from service.vocabularies import Confidence, DatePrecision, EntityType, SourceKind
+
+HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
+
+
+class SourceCreateSchema(InputSchema):
+    url = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), HTTP_URL])
+    archived_url = ma.fields.String(
+        allow_none=True, validate=[ma.validate.Length(max=2000), HTTP_URL]
+    )
+    title = Text(min_length=1, max_length=500, required=True)
+    publisher = Text(max_length=200, allow_none=True)
+    kind = EnumField(SourceKind, load_default=SourceKind.OTHER)
+    published_on = PartialDateField(allow_none=True)
+    language = Text(
+        max_length=35, allow_none=True, metadata={"description": "BCP 47 tag: en, fr, hi."}
+    )
+    note = Text(max_length=5000, allow_none=True)
+
+
+class SourceUpdateSchema(PartialSchema, SourceCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class SourceSchema(RecordSchema):
+    url = ma.fields.String(required=True)
+    archived_url = ma.fields.String(required=True, allow_none=True)
+    title = ma.fields.String(required=True)
+    publisher = ma.fields.String(required=True, allow_none=True)
+    kind = EnumField(SourceKind, required=True)
+    published_on = PartialDateField(required=True, allow_none=True)
+    published_on_precision = EnumField(DatePrecision, required=True)
+    language = ma.fields.String(required=True, allow_none=True)
+    note = ma.fields.String(required=True, allow_none=True)
+
+
+class SourceQuerySchema(PageQuerySchema):
+    kind = EnumField(SourceKind)
+    publisher = Text(max_length=200)
+    q = Text(max_length=200, metadata={"description": "Words in the title or publisher."})
+
+
+class CitationCreateSchema(InputSchema):
+    source_id = Id(required=True)
+    entity_type = EnumField(
+        EntityType, required=True, metadata={"description": "The kind of record supported."}
+    )
+    entity_id = Id(required=True)
+    field = Text(
+        max_length=100,
+        allow_none=True,
+        metadata={"description": "The field supported, if only one."},
+    )
+    quote = Text(max_length=10000, allow_none=True)
+    locator = Text(
+        max_length=200,
+        allow_none=True,
+        metadata={"description": "Where in the source: paragraph, page."},
+    )
+    claimed_value = Text(
+        max_length=10000,
+        allow_none=True,
+        metadata={
+            "description": "What this source says the value is, where it differs or matters."
+        },
+    )
+    confidence = EnumField(Confidence, allow_none=True)
+    note = Text(max_length=5000, allow_none=True)
+
+
+class CitationUpdateSchema(PartialSchema, CitationCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class CitationSchema(RecordSchema):
+    source_id = ma.fields.Integer(required=True)
+    entity_type = EnumField(EntityType, required=True)
+    entity_id = ma.fields.Integer(required=True)
+    field = ma.fields.String(required=True, allow_none=True)
+    quote = ma.fields.String(required=True, allow_none=True)
+    locator = ma.fields.String(required=True, allow_none=True)
+    claimed_value = ma.fields.String(required=True, allow_none=True)
+    confidence = EnumField(Confidence, required=True, allow_none=True)
+    note = ma.fields.String(required=True, allow_none=True)
+
+
+class CitationQuerySchema(PageQuerySchema):
+    source = Id()
+    entity_type = EnumField(EntityType)
+    entity_id = Id()

@@ -1,0 +1,130 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy import or_
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.dates import PartialDate
+from service.errors import InvalidInput
+from service.pagination import Page, PageRequest, keyset_page
+from service.sources.models import Citation, Source
+from service.vocabularies import EntityType
+
+SOURCE = EntityType.SOURCE
+CITATION = EntityType.CITATION
+
+
+def list_sources(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Source]:
+    statement = crud.live(Source)
+    if "kind" in filters:
+        statement = statement.where(Source.kind == filters["kind"])
+    if "publisher" in filters:
+        statement = statement.where(Source.publisher == filters["publisher"])
+    if "q" in filters:
+        statement = statement.where(
+            or_(
+                Source.title.icontains(filters["q"], autoescape=True),
+                Source.publisher.icontains(filters["q"], autoescape=True),
+            )
+        )
+    return keyset_page(session, statement, Source.id, page)
+
+
+def get_source(session: Session, *, source_id: int) -> Source:
+    return crud.find(session, Source, SOURCE, source_id)
+
+
+def _source_values(data: dict[str, Any]) -> dict[str, Any]:
+    values = dict(data)
+    if "published_on" in values and values["published_on"] is None:
+        values["published_on"] = PartialDate.unknown()
+    return values
+
+
+def create_source(session: Session, *, data: dict[str, Any]) -> Source:
+    crud.ensure_unique(session, Source, SOURCE, "url", data["url"])
+    source = crud.add(session, Source(**_source_values(data)), SOURCE)
+    crud.commit(session)
+    return source
+
+
+def update_source(
+    session: Session, *, source_id: int, data: dict[str, Any], check: crud.Check
+) -> Source:
+    source = crud.find(session, Source, SOURCE, source_id, for_update=True)
+    check(source)
+    if "url" in data:
+        crud.ensure_unique(session, Source, SOURCE, "url", data["url"], exclude_id=source.id)
+    crud.record_update(session, source, SOURCE, crud.assign(source, _source_values(data)))
+    crud.commit(session)
+    return source
+
+
+def delete_source(session: Session, *, source_id: int, check: crud.Check) -> None:
+    source = crud.find(session, Source, SOURCE, source_id, for_update=True)
+    check(source)
+    crud.soft_delete(session, source, SOURCE)
+    crud.commit(session)
+
+
+def list_citations(
+    session: Session, *, page: PageRequest, filters: dict[str, Any]
+) -> Page[Citation]:
+    statement = crud.live(Citation)
+    if "source" in filters:
+        statement = statement.where(Citation.source_id == filters["source"])
+    if "entity_type" in filters:
+        statement = statement.where(Citation.entity_type == filters["entity_type"])
+    if "entity_id" in filters:
+        statement = statement.where(Citation.entity_id == filters["entity_id"])
+    return keyset_page(session, statement, Citation.id, page)
+
+
+def get_citation(session: Session, *, citation_id: int) -> Citation:
+    return crud.find(session, Citation, CITATION, citation_id)
+
+
+def _check_citation(session: Session, values: dict[str, Any], current: Citation | None) -> None:
+    from service.models import MODEL_BY_ENTITY
+
+    if "source_id" in values:
+        crud.referenced(session, Source, SOURCE, values["source_id"], "source_id")
+    entity_type = values.get("entity_type", current.entity_type if current else None)
+    entity_id = values.get("entity_id", current.entity_id if current else None)
+    if entity_type is None or entity_id is None:
+        raise InvalidInput(
+            "A citation names the record it supports.", errors={"entity_id": ["Required."]}
+        )
+    crud.referenced(session, MODEL_BY_ENTITY[entity_type], entity_type, entity_id, "entity_id")
+    field = values.get("field", current.field if current else None)
+    model = MODEL_BY_ENTITY[entity_type]
+    if field is not None and field not in model.__mapper__.attrs:
+        message = f"The {crud.entity_label(entity_type)} record has no field {field!r}."
+        raise InvalidInput(message, errors={"field": [message]})
+
+
+def create_citation(session: Session, *, data: dict[str, Any]) -> Citation:
+    _check_citation(session, data, None)
+    citation = crud.add(session, Citation(**data), CITATION)
+    crud.commit(session)
+    return citation
+
+
+def update_citation(
+    session: Session, *, citation_id: int, data: dict[str, Any], check: crud.Check
+) -> Citation:
+    citation = crud.find(session, Citation, CITATION, citation_id, for_update=True)
+    check(citation)
+    _check_citation(session, data, citation)
+    crud.record_update(session, citation, CITATION, crud.assign(citation, data))
+    crud.commit(session)
+    return citation
+
+
+def delete_citation(session: Session, *, citation_id: int, check: crud.Check) -> None:
+    citation = crud.find(session, Citation, CITATION, citation_id, for_update=True)
+    check(citation)
+    crud.soft_delete(session, citation, CITATION)
+    crud.commit(session)

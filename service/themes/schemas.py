@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api import Id, InputSchema, PageQuerySchema, PartialSchema, RecordSchema, Slug, Text
+
+
+class ThemeCreateSchema(InputSchema):
+    slug = Slug(required=True)
+    name = Text(min_length=1, max_length=200, required=True)
+    description = Text(max_length=5000, allow_none=True)
+    parent_id = Id(allow_none=True, metadata={"description": "The broader theme."})
+
+
+class ThemeUpdateSchema(PartialSchema, ThemeCreateSchema):
+    """The fields to change; those left out keep their values."""
+
+
+class ThemeSchema(RecordSchema):
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    description = ma.fields.String(required=True, allow_none=True)
+    parent_id = ma.fields.Integer(required=True, allow_none=True)
+
+
+class ThemeQuerySchema(PageQuerySchema):
+    parent = Text(
+        max_length=100, metadata={"description": "Only the children of this theme (id or slug)."}
+    )
+    q = Text(max_length=200, metadata={"description": "Words in the name."})

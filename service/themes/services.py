@@ -1,0 +1,78 @@
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.pagination import Page, PageRequest, keyset_page
+from service.themes.models import Theme
+from service.vocabularies import EntityType
+
+THEME = EntityType.THEME
+
+
+def list_themes(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Theme]:
+    statement = crud.live(Theme)
+    if "parent" in filters:
+        parent = crud.find_by_ref(session, Theme, THEME, filters["parent"])
+        statement = statement.where(Theme.parent_id == parent.id)
+    if "q" in filters:
+        statement = statement.where(Theme.name.icontains(filters["q"], autoescape=True))
+    return keyset_page(session, statement, Theme.id, page)
+
+
+def get_theme(session: Session, *, theme_ref: str) -> Theme:
+    return crud.find_by_ref(session, Theme, THEME, theme_ref)
+
+
+def create_theme(session: Session, *, data: dict[str, Any]) -> Theme:
+    crud.ensure_unique(session, Theme, THEME, "slug", data["slug"])
+    if data.get("parent_id") is not None:
+        crud.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
+    theme = crud.add(session, Theme(**data), THEME)
+    crud.commit(session)
+    return theme
+
+
+def update_theme(
+    session: Session, *, theme_ref: str, data: dict[str, Any], check: crud.Check
+) -> Theme:
+    theme = crud.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
+    check(theme)
+    if "slug" in data:
+        crud.ensure_unique(session, Theme, THEME, "slug", data["slug"], exclude_id=theme.id)
+    if data.get("parent_id") is not None:
+        crud.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
+        crud.ensure_no_cycle(session, Theme, THEME, theme.id, data["parent_id"])
+    crud.record_update(session, theme, THEME, crud.assign(theme, data))
+    crud.commit(session)
+    return theme
+
+
+def delete_theme(session: Session, *, theme_ref: str, check: crud.Check) -> None:
+    theme = crud.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
+    check(theme)
+    crud.refuse_if_children(session, Theme, THEME, theme.id)
+    crud.soft_delete(session, theme, THEME)
+    crud.commit(session)
+
+
+def themes_for_slugs(session: Session, slugs: list[str], field: str = "themes") -> list[Theme]:
+    """The live themes with these slugs, in slug order; an unknown slug is a 422."""
+    from service.errors import InvalidInput
+
+    wanted = sorted(set(slugs))
+    if not wanted:
+        return []
+    found = {
+        theme.slug: theme
+        for theme in session.scalars(crud.live(Theme).where(Theme.slug.in_(wanted)))
+    }
+    missing = [slug for slug in wanted if slug not in found]
+    if missing:
+        raise InvalidInput(
+            f"No theme with slug {', '.join(map(repr, missing))}.",
+            errors={field: [f"No theme with slug {slug!r}." for slug in missing]},
+        )
+    return [found[slug] for slug in wanted]
