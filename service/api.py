@@ -4,6 +4,7 @@ session, cursor pagination and ETags. Resource routes build on these."""
 from __future__ import annotations
 
 import hashlib
+import json
 from collections.abc import Callable, Mapping
 from enum import Enum
 from typing import Any
@@ -12,7 +13,7 @@ from urllib.parse import quote
 import marshmallow as ma
 from apispec.ext.marshmallow import MarshmallowPlugin
 from apispec.ext.marshmallow.openapi import OpenAPIConverter
-from flask import Response, current_app, g, jsonify, request
+from flask import Flask, Response, current_app, g, jsonify, request
 from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
@@ -377,3 +378,9 @@ class RecordSchema(OutputSchema):
     id = ma.fields.Integer(required=True)
     created_at = ma.fields.DateTime(required=True)
     updated_at = ma.fields.DateTime(required=True)
+
+
+def spec_document(app: Flask) -> str:
+    """The OpenAPI spec as committed in openapi/openapi.json: stable key order, indented."""
+    spec = app.extensions["flask-smorest"]["apis"][""]["ext_obj"].spec.to_dict()
+    return json.dumps(spec, indent=2, sort_keys=True, ensure_ascii=False)

@@ -1,13 +1,19 @@
-"""Command-line tasks: `flask --app service migrate | seed`."""
+"""Command-line tasks: `flask --app service migrate | seed | write-openapi`."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 import click
 from flask import Flask, current_app
 
+DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
+
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(migrate)
+    app.cli.add_command(seed)
+    app.cli.add_command(write_openapi)
 
 
 @click.command()
@@ -20,3 +26,52 @@ def migrate(revision: str) -> None:
 
     upgrade(current_app.extensions["settings"].database_url, revision)
     click.echo(f"database migrated to {revision}")
+
+
+@click.command()
+@click.option(
+    "--dir",
+    "directory",
+    type=click.Path(exists=True, file_okay=False, path_type=Path),
+    default=DEFAULT_SEED_DIR,
+    show_default=True,
+    help="The folder of seed files (*.yaml).",
+)
+def seed(directory: Path) -> None:
+    """Load the seed data, in one transaction. Idempotent: a second load changes nothing."""
+    from service.errors import DomainError
+    from service.seeding import SeedError, load_seeds
+
+    database = current_app.extensions["database"]
+    with database.engine.connect() as connection, connection.begin() as transaction:
+        # Each service commits its own step; inside this outer transaction those commits are
+        # savepoints, so a bad file leaves the database as it was.
+        session = database.session_factory(
+            bind=connection, join_transaction_mode="create_savepoint"
+        )
+        session.info["actor"] = "seed"
+        try:
+            report = load_seeds(
+                session, directory, on_step=lambda step: click.echo(f"  {step}...", err=True)
+            )
+        except (SeedError, DomainError) as error:
+            transaction.rollback()
+            raise click.ClickException(f"the seed data was not loaded: {error}") from error
+        finally:
+            session.close()
+    for line in report.lines():
+        click.echo(line)
+    click.echo(
+        "seed data loaded" if report.changed else "seed data already up to date: nothing changed"
+    )
+
+
+@click.command("write-openapi")
+@click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+def write_openapi(path: Path) -> None:
+    """Write the OpenAPI spec that the code generates to PATH (openapi/openapi.json)."""
+    from service.api import spec_document
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(spec_document(current_app) + "\n", encoding="utf-8")
+    click.echo(f"wrote {path}")

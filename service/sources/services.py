@@ -99,10 +99,16 @@ def _check_citation(session: Session, values: dict[str, Any], current: Citation 
         )
     crud.referenced(session, MODEL_BY_ENTITY[entity_type], entity_type, entity_id, "entity_id")
     field = values.get("field", current.field if current else None)
-    model = MODEL_BY_ENTITY[entity_type]
-    if field is not None and field not in model.__mapper__.attrs:
+    if field is not None and not _is_field_of(MODEL_BY_ENTITY[entity_type], field):
         message = f"The {crud.entity_label(entity_type)} record has no field {field!r}."
         raise InvalidInput(message, errors={"field": [message]})
+
+
+def _is_field_of(model: Any, field: str) -> bool:
+    """Whether `field` names a field of the record: a column, a date, a list (signer_ids)."""
+    from service.db import Base
+
+    return not field.startswith("_") and hasattr(model, field) and not hasattr(Base, field)
 
 
 def create_citation(session: Session, *, data: dict[str, Any]) -> Citation:

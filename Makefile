@@ -1,0 +1,64 @@
+# Policy Tracker: `make run` serves on 127.0.0.1:$(PORT) with an embedded SQLite database;
+# `make test` runs the lint gate and the whole suite on SQLite and on PostgreSQL.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 8000
+export DATABASE_URL ?= sqlite:///$(CURDIR)/var/policy_tracker.db
+PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
+SQLITE_TEST_URL := sqlite:///$(CURDIR)/var/test.db
+PYTEST_ARGS ?=
+
+.PHONY: help install install-dev run migrate seed serve test lint test-sqlite test-postgres openapi clean
+
+help:  ## List the targets
+	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
+
+$(BIN)/activate:
+	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11 or newer is needed")'
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+$(VENV)/.installed: $(BIN)/activate pyproject.toml
+	$(BIN)/pip install --quiet -e .
+	@touch $@
+
+$(VENV)/.installed-dev: $(VENV)/.installed pyproject.toml
+	$(BIN)/pip install --quiet -e '.[dev]'
+	@touch $@
+
+install: $(VENV)/.installed  ## Create .venv and install the service
+
+install-dev: $(VENV)/.installed-dev  ## Also install the test and lint tools
+
+var:
+	mkdir -p var
+
+migrate: install var  ## Bring the database schema up to date
+	$(BIN)/flask --app service migrate
+
+seed: migrate  ## Load the India-France seed data (idempotent)
+	$(BIN)/flask --app service seed
+
+run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT)
+	PORT=$(PORT) $(BIN)/gunicorn --config service/gunicorn.conf.py service.wsgi:app
+
+lint: install-dev  ## ruff (lint and format) and mypy over service/
+	$(BIN)/ruff check service tests
+	$(BIN)/ruff format --check service tests
+	$(BIN)/mypy
+
+test-sqlite: install-dev var  ## The suite on SQLite
+	TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(PYTEST_ARGS)
+
+test-postgres: install-dev var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server)
+	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(PYTEST_ARGS)
+
+test: lint test-sqlite test-postgres  ## Lint, then the whole suite on SQLite and on PostgreSQL
+
+openapi: install  ## Write the OpenAPI spec the code generates to openapi/openapi.json
+	$(BIN)/flask --app service write-openapi openapi/openapi.json
+
+clean:  ## Remove the virtualenv and local data
+	rm -rf $(VENV) var

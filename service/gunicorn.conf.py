@@ -1,0 +1,38 @@
+"""gunicorn settings: `gunicorn --config service/gunicorn.conf.py service.wsgi:app`.
+
+Every value can be overridden from the environment, so one file serves `make run`,
+docker-compose and production.
+"""
+
+import os
+
+bind = os.environ.get(
+    "BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
+)
+# Sync workers: the service is database-bound and short requests; two per core is the usual start.
+workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
+worker_class = "sync"
+# A request that runs longer than this is killed and its worker replaced.
+timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
+graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+keepalive = 5
+# Recycle workers now and then so that no slow leak can grow without bound.
+max_requests = int(os.environ.get("GUNICORN_MAX_REQUESTS", "10000"))
+max_requests_jitter = 1000
+# Refuse absurd request lines and headers before the app sees them.
+limit_request_line = 8190
+limit_request_fields = 100
+limit_request_field_size = 8190
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+errorlog = "-"
+loglevel = os.environ.get("LOG_LEVEL", "info")
+# Load the app once in the master, so workers start fast and share its memory.
+preload_app = True
+
+
+def post_fork(server, worker):  # type: ignore[no-untyped-def]
+    # The preloaded app's connection pool must not be shared with the master: each worker
+    # opens its own connections.
+    from service.wsgi import app
+
+    app.extensions["database"].engine.dispose(close=False)
