@@ -7,6 +7,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -595,11 +596,14 @@ class SeedLoader:
                 "assessments",
                 existing,
                 desired,
-                lambda data, commitment_id=commitment_id: assessments.create_commitment_assessment(
-                    self.session, commitment_id=commitment_id, data=data
-                ),
-                lambda record, data, where=where: _refuse_edit(record, data, where),
+                partial(self._append_assessment, commitment_id),
+                partial(_refuse_edit, where=where),
             )
+
+    def _append_assessment(self, commitment_id: int, data: dict[str, Any]) -> StatusAssessment:
+        return assessments.create_commitment_assessment(
+            self.session, commitment_id=commitment_id, data=data
+        )
 
     def cite_all(self) -> None:
         for pending in self.citations:
