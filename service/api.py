@@ -93,9 +93,12 @@ class PartialDateField(ma.fields.Field[PartialDate]):
             raise ma.ValidationError(str(error).capitalize() + ".") from error
 
 
-def Id(**kwargs: Any) -> ma.fields.Integer:
-    """A record id: a positive integer that fits the database's id column."""
-    return ma.fields.Integer(strict=True, validate=ma.validate.Range(1, MAX_ID), **kwargs)
+def Id(*, strict: bool = True, **kwargs: Any) -> ma.fields.Integer:
+    """A record id: a positive integer that fits the database's id column.
+
+    Strict in JSON bodies (5, not "5" or 5.0); query parameters are text, so not there.
+    """
+    return ma.fields.Integer(strict=strict, validate=ma.validate.Range(1, MAX_ID), **kwargs)
 
 
 def Slug(**kwargs: Any) -> ma.fields.String:
@@ -128,7 +131,13 @@ class InputSchema(ma.Schema):
 
 
 class OutputSchema(ma.Schema):
-    """A response body. Every field that is always present is `required` in the spec."""
+    """A response body. Every field that is always present is `required` in the spec.
+
+    No `additionalProperties: false` here: a client must accept fields added later.
+    """
+
+    class Meta:
+        unknown = ma.EXCLUDE
 
 
 class ProblemSchema(OutputSchema):
@@ -361,7 +370,9 @@ class Api(SmorestApi):  # type: ignore[misc]
 
 
 def make_api() -> Api:
-    return Api(spec_kwargs={"marshmallow_plugin": ContractPlugin()})
+    api = Api(spec_kwargs={"marshmallow_plugin": ContractPlugin()})
+    api.register_field(PartialDateField, "string", None)
+    return api
 
 
 class PartialSchema(ma.Schema):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import or_, select
+from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from service import crud, search
@@ -58,7 +58,12 @@ def list_agreements(
             search.text_match(
                 session,
                 AGREEMENT_SEARCH_DOCUMENT,
-                [Agreement.title, Agreement.short_title, Agreement.summary, Agreement.aliases],
+                [
+                    Agreement.title,
+                    Agreement.short_title,
+                    Agreement.summary,
+                    cast(Agreement.aliases, String),
+                ],
                 filters["q"],
             )
         )

@@ -27,10 +27,9 @@ class ChangeEventSchema(OutputSchema):
 
 class ChangeEventQuerySchema(PageQuerySchema):
     after = ma.fields.Integer(
-        strict=True,
         validate=ma.validate.Range(0, 2**63 - 1),
         metadata={"description": "Only changes after this seq."},
     )
     entity = EnumField(EntityType)
-    entity_id = ma.fields.Integer(strict=True, validate=ma.validate.Range(1, 2**31 - 1))
+    entity_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
     actor = Text(max_length=200)

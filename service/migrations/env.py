@@ -7,6 +7,7 @@ import os
 from alembic import context
 
 from service.db import make_engine
+from service.migrations.env_filters import include_object
 from service.models import Base
 
 config = context.config
@@ -18,15 +19,6 @@ def database_url() -> str:
     if not url:
         raise RuntimeError("set DATABASE_URL, or run through `flask --app service migrate`")
     return url
-
-
-def include_object(
-    obj: object, name: str | None, type_: str, reflected: bool, compare_to: object
-) -> bool:
-    """Leave the expression-based full-text indexes out of autogenerate's comparison:
-    PostgreSQL reflects their expressions rewritten, so they would always look changed.
-    A test checks by name that they exist."""
-    return not (type_ == "index" and name is not None and name.endswith("_search"))
 
 
 def run_migrations_offline() -> None:

@@ -73,4 +73,4 @@ class MembershipQuerySchema(PageQuerySchema):
     organization = Text(
         max_length=100, metadata={"description": "Memberships in this organization (id or slug)."}
     )
-    post = Id(metadata={"description": "Holders of this post."})
+    post = Id(strict=False, metadata={"description": "Holders of this post."})

@@ -99,6 +99,6 @@ class CitationSchema(RecordSchema):
 
 
 class CitationQuerySchema(PageQuerySchema):
-    source = Id()
+    source = Id(strict=False)
     entity_type = EnumField(EntityType)
-    entity_id = Id()
+    entity_id = Id(strict=False)

@@ -1,0 +1,133 @@
+"""Small builders of test data, through the services so derived values stay right.
+Each takes the session and overrides: `make_agreement(session, title="...")`."""
+
+from __future__ import annotations
+
+import itertools
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.agreements import services as agreements
+from service.assessments import services as assessments
+from service.commitments import services as commitments
+from service.dates import PartialDate
+from service.meetings import services as meetings
+from service.organizations import services as organizations
+from service.people import services as people
+from service.sources import services as sources
+from service.themes import services as themes
+from service.vocabularies import (
+    AgreementEventType,
+    AssessorKind,
+    DocType,
+    ImplementationStatus,
+    MeetingParticipantRole,
+    OrganizationClassification,
+    ParticipantRole,
+)
+
+_serial = itertools.count(1)
+
+
+def unique(prefix: str) -> str:
+    return f"{prefix}-{next(_serial)}"
+
+
+def make_theme(session: Session, **overrides: Any) -> Any:
+    data = {"slug": unique("theme"), "name": "A theme"} | overrides
+    return themes.create_theme(session, data=data)
+
+
+def make_organization(session: Session, **overrides: Any) -> Any:
+    data = {
+        "slug": unique("org"),
+        "name": "An organization",
+        "classification": OrganizationClassification.STATE,
+    } | overrides
+    return organizations.create_organization(session, data=data)
+
+
+def make_post(session: Session, **overrides: Any) -> Any:
+    if "organization_id" not in overrides:
+        overrides["organization_id"] = make_organization(session).id
+    return organizations.create_post(session, data={"label": "Foreign Secretary"} | overrides)
+
+
+def make_person(session: Session, **overrides: Any) -> Any:
+    return people.create_person(
+        session, data={"slug": unique("person"), "name": "A Person"} | overrides
+    )
+
+
+def make_membership(session: Session, **overrides: Any) -> Any:
+    data = dict(overrides)
+    data.setdefault("person_id", make_person(session).id)
+    if "post_id" not in data and "organization_id" not in data:
+        data["organization_id"] = make_organization(session).id
+    return people.create_membership(session, data=data)
+
+
+def make_source(session: Session, **overrides: Any) -> Any:
+    data = {"url": f"https://news.example/{unique('story')}", "title": "A report"} | overrides
+    return sources.create_source(session, data=data)
+
+
+def make_agreement(session: Session, **overrides: Any) -> Any:
+    data = {
+        "slug": unique("agreement"),
+        "title": "An agreement",
+        "doc_type": DocType.LETTER_OF_INTENT,
+    } | overrides
+    return agreements.create_agreement(session, data=data)
+
+
+def make_commitment(session: Session, agreement: Any = None, **overrides: Any) -> Any:
+    agreement = agreement or make_agreement(session)
+    data = {"title": "A commitment"} | overrides
+    return commitments.create_agreement_commitment(
+        session, agreement_ref=str(agreement.id), data=data
+    )
+
+
+def make_assessment(session: Session, commitment: Any, **overrides: Any) -> Any:
+    data = {
+        "status": ImplementationStatus.INITIATED,
+        "as_of": PartialDate.parse("2024-03-04"),
+        "assessor_kind": AssessorKind.OFFICIAL,
+    } | overrides
+    if isinstance(data["as_of"], str):
+        data["as_of"] = PartialDate.parse(data["as_of"])
+    return assessments.create_commitment_assessment(session, commitment_id=commitment.id, data=data)
+
+
+def make_event(session: Session, agreement: Any, **overrides: Any) -> Any:
+    data = {"type": AgreementEventType.SIGNED} | overrides
+    if isinstance(data.get("date"), str):
+        data["date"] = PartialDate.parse(data["date"])
+    return agreements.create_agreement_event(session, agreement_ref=str(agreement.id), data=data)
+
+
+def make_participant(session: Session, agreement: Any, **overrides: Any) -> Any:
+    data = dict(overrides)
+    data.setdefault("organization_id", make_organization(session).id)
+    data.setdefault("role", ParticipantRole.PARTY)
+    return agreements.create_agreement_participant(
+        session, agreement_ref=str(agreement.id), data=data
+    )
+
+
+def make_meeting_series(session: Session, **overrides: Any) -> Any:
+    data = {"slug": unique("series"), "name": "A dialogue"} | overrides
+    return meetings.create_meeting_series(session, data=data)
+
+
+def make_meeting(session: Session, **overrides: Any) -> Any:
+    return meetings.create_meeting(session, data={"title": "A meeting"} | overrides)
+
+
+def make_meeting_participant(session: Session, meeting: Any, **overrides: Any) -> Any:
+    data = dict(overrides)
+    data.setdefault("person_id", make_person(session).id)
+    data.setdefault("role", MeetingParticipantRole.CO_CHAIR)
+    return meetings.create_meeting_participant(session, meeting_id=meeting.id, data=data)

@@ -1,0 +1,142 @@
+"""Test fixtures: migrations once per run, each test inside a transaction rolled back at its
+end (services' commits become SAVEPOINT releases), the same suite on SQLite and PostgreSQL.
+
+TEST_DATABASE_URL picks the database; `make test` runs the suite once for each.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy.exc import OperationalError
+from sqlalchemy.orm import Session
+
+from service import create_app
+from service.config import Settings
+from service.db import make_engine
+from service.migrations import upgrade
+
+DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
+TEST_SECRET_KEY = "test-secret-key-not-for-production"
+
+
+def _normalized(url: str) -> str:
+    if url.startswith("postgresql://"):
+        return "postgresql+psycopg://" + url.removeprefix("postgresql://")
+    return url
+
+
+@pytest.fixture(scope="session")
+def database_url() -> str:
+    return _normalized(os.environ.get("TEST_DATABASE_URL", DEFAULT_TEST_DATABASE_URL))
+
+
+@pytest.fixture(scope="session")
+def is_postgresql(database_url: str) -> bool:
+    return database_url.startswith("postgresql")
+
+
+def _reset(database_url: str) -> None:
+    """Give the run an empty database: the migrations then build it from nothing."""
+    if database_url.startswith("sqlite"):
+        path = database_url.removeprefix("sqlite:///")
+        for suffix in ("", "-wal", "-shm"):
+            if os.path.exists(path + suffix):
+                os.remove(path + suffix)
+        return
+    engine = make_engine(database_url)
+    try:
+        with engine.begin() as connection:
+            connection.execute(text("DROP SCHEMA public CASCADE"))
+            connection.execute(text("CREATE SCHEMA public"))
+    except OperationalError as error:
+        message = f"PostgreSQL at {database_url} is unreachable: {error.orig}"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message, pytrace=False)
+        pytest.skip(message)
+    finally:
+        engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def engine(database_url: str) -> Iterator[Engine]:
+    _reset(database_url)
+    upgrade(database_url)
+    engine = make_engine(database_url)
+    yield engine
+    engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, engine: Engine) -> Flask:
+    return create_app(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, testing=True))
+
+
+@pytest.fixture
+def connection(engine: Engine, app: Flask) -> Iterator[Connection]:
+    """One connection per test, in a transaction that is rolled back afterwards."""
+    with engine.connect() as connection:
+        transaction = connection.begin()
+        app.extensions["database"].session_factory.configure(
+            bind=connection, join_transaction_mode="create_savepoint"
+        )
+        yield connection
+        transaction.rollback()
+
+
+@pytest.fixture
+def client(app: Flask, connection: Connection) -> FlaskClient:
+    return app.test_client()
+
+
+@pytest.fixture
+def session(app: Flask, connection: Connection) -> Iterator[Session]:
+    """A session for service tests, on the test's connection."""
+    session: Session = app.extensions["database"].session_factory()
+    yield session
+    session.close()
+
+
+class StatementLog:
+    """The SQL statements a block of code sends, for query-count and plan checks."""
+
+    def __init__(self) -> None:
+        self.statements: list[str] = []
+        self.parameters: list[Any] = []
+        self.active = False
+
+    def __call__(
+        self, _conn: Any, _cursor: Any, statement: str, parameters: Any, *_args: Any
+    ) -> None:
+        if self.active and not statement.lstrip().upper().startswith(
+            ("SAVEPOINT", "RELEASE", "ROLLBACK")
+        ):
+            self.statements.append(statement)
+            self.parameters.append(parameters)
+
+    def __enter__(self) -> StatementLog:
+        self.statements.clear()
+        self.parameters.clear()
+        self.active = True
+        return self
+
+    def __exit__(self, *_exc: Any) -> None:
+        self.active = False
+
+    @property
+    def count(self) -> int:
+        return len(self.statements)
+
+
+@pytest.fixture
+def sql(connection: Connection) -> Iterator[StatementLog]:
+    log = StatementLog()
+    event.listen(connection, "before_cursor_execute", log)
+    yield log
+    event.remove(connection, "before_cursor_execute", log)

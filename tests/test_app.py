@@ -1,0 +1,145 @@
+"""The cross-cutting behaviour of the app: problem+json everywhere, limits, request ids, probes."""
+
+from __future__ import annotations
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement
+from service.changes.models import ChangeEvent
+
+PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "request_id"}
+
+
+def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
+    assert response.status_code == status
+    assert response.mimetype == "application/problem+json"
+    body = response.get_json(force=True)
+    assert set(body) >= PROBLEM_FIELDS
+    assert body["status"] == status
+    assert "Traceback" not in response.get_data(as_text=True)
+    return body
+
+
+def test_unknown_route_is_a_404_problem(client: FlaskClient) -> None:
+    body = assert_problem(client.get("/api/v1/no-such-thing"), 404)
+    assert body["instance"] == "/api/v1/no-such-thing"
+
+
+def test_wrong_method_is_a_405_problem_with_allow(client: FlaskClient) -> None:
+    response = client.put("/api/v1/agreements", json={})
+    assert_problem(response, 405)
+    assert "GET" in response.headers["Allow"] and "POST" in response.headers["Allow"]
+
+
+def test_assessments_are_append_only(client: FlaskClient) -> None:
+    assert_problem(client.patch("/api/v1/assessments/1", json={}), 405)
+    assert_problem(client.delete("/api/v1/assessments/1"), 405)
+
+
+def test_malformed_json_is_a_400_problem(client: FlaskClient) -> None:
+    response = client.post("/api/v1/agreements", data='{"slug": ', content_type="application/json")
+    assert_problem(response, 400)
+
+
+def test_a_body_that_is_not_json_is_a_415_problem(client: FlaskClient) -> None:
+    response = client.post(
+        "/api/v1/agreements", data="slug=loi", content_type="application/x-www-form-urlencoded"
+    )
+    assert_problem(response, 415)
+
+
+def test_a_json_body_that_is_not_an_object_is_refused(client: FlaskClient) -> None:
+    response = client.post("/api/v1/agreements", json=["not", "an", "object"])
+    assert response.status_code in (400, 422)
+    assert response.mimetype == "application/problem+json"
+
+
+def test_an_oversized_body_is_a_413_problem(client: FlaskClient, app: Flask) -> None:
+    too_big = "x" * (app.config["MAX_CONTENT_LENGTH"] + 1)
+    response = client.post("/api/v1/agreements", data=too_big, content_type="application/json")
+    assert_problem(response, 413)
+
+
+def test_an_unexpected_error_is_a_500_problem_without_a_trace_and_writes_nothing(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from service.commitments import progress
+
+    agreement = client.post(
+        "/api/v1/agreements", json={"slug": "loi-x", "title": "LoI", "doc_type": "letter_of_intent"}
+    ).json
+    before = session.scalar(select(func.count()).select_from(ChangeEvent))
+
+    def explode(*_args: object, **_kwargs: object) -> None:
+        raise RuntimeError("secret internal detail")
+
+    monkeypatch.setattr(progress, "refresh_progress", explode)
+    response = client.post(
+        f"/api/v1/agreements/{agreement['id']}/commitments", json={"title": "Training"}
+    )
+    body = assert_problem(response, 500)
+    assert "secret internal detail" not in response.get_data(as_text=True)
+    assert body["detail"]
+    session.expire_all()
+    assert session.scalar(select(func.count()).select_from(ChangeEvent)) == before
+    listed = client.get(f"/api/v1/agreements/{agreement['id']}/commitments")
+    assert listed.json["items"] == []
+
+
+def test_a_refused_write_leaves_nothing_behind(client: FlaskClient, session: Session) -> None:
+    before = session.scalar(select(func.count()).select_from(ChangeEvent))
+    response = client.post(
+        "/api/v1/meetings", json={"title": "Dialogue", "agenda_commitment_ids": [424242]}
+    )
+    assert_problem(response, 422)
+    assert "agenda_commitment_ids" in response.json["errors"]
+    assert session.scalar(select(func.count()).select_from(ChangeEvent)) == before
+
+
+def test_request_id_is_echoed_or_generated(client: FlaskClient) -> None:
+    response = client.get("/healthz", headers={"X-Request-ID": "abc-123"})
+    assert response.headers["X-Request-ID"] == "abc-123"
+    generated = client.get("/healthz").headers["X-Request-ID"]
+    assert len(generated) == 32
+    problem = client.get("/api/v1/agreements/999999", headers={"X-Request-ID": "trace-me"})
+    assert problem.json["request_id"] == "trace-me"
+    hostile = client.get("/healthz", headers={"X-Request-ID": "x" * 500})
+    assert hostile.headers["X-Request-ID"] != "x" * 500
+
+
+def test_responses_say_nosniff(client: FlaskClient) -> None:
+    assert client.get("/api/v1/agreements").headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_healthz_and_readyz(client: FlaskClient) -> None:
+    assert client.get("/healthz").json == {"status": "ok"}
+    assert client.get("/readyz").json == {"status": "ready"}
+
+
+def test_readyz_is_503_when_the_database_is_unreachable() -> None:
+    from service import create_app
+    from service.config import Settings
+
+    unreachable = create_app(
+        Settings(
+            database_url="postgresql+psycopg://nobody@127.0.0.1:1/none",
+            secret_key="s" * 32,
+            testing=True,
+        )
+    )
+    response = unreachable.test_client().get("/readyz")
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"]
+
+
+def test_no_app_code_creates_tables(session: Session) -> None:
+    # The schema comes from the migrations (run once by the fixtures), never create_all.
+    import pathlib
+
+    sources = "".join(path.read_text() for path in pathlib.Path("service").rglob("*.py"))
+    assert "create_all" not in sources
+    assert session.scalar(select(func.count()).select_from(Agreement)) is not None

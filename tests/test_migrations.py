@@ -1,0 +1,69 @@
+"""Schema changes only through Alembic: the migrations build the schema the models describe,
+and they run down and up again."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.migration import MigrationContext
+from sqlalchemy import Engine, inspect, text
+from sqlalchemy.engine import make_url
+
+from service.db import make_engine
+from service.migrations import downgrade, upgrade
+from service.migrations.env_filters import include_object
+from service.models import Base
+
+
+def test_the_models_match_the_head_migration(engine: Engine) -> None:
+    with engine.connect() as connection:
+        context = MigrationContext.configure(
+            connection, opts={"compare_type": True, "include_object": include_object}
+        )
+        assert compare_metadata(context, Base.metadata) == []
+
+
+@pytest.mark.postgres_only
+def test_the_full_text_indexes_exist_on_postgresql(engine: Engine) -> None:
+    indexes = {
+        index["name"]
+        for table in ("agreements", "commitments")
+        for index in inspect(engine).get_indexes(table)
+    }
+    assert {"ix_agreements_search", "ix_commitments_search"} <= indexes
+
+
+@pytest.fixture
+def scratch_database(database_url: str) -> Iterator[str]:
+    """An empty PostgreSQL database of its own, dropped afterwards."""
+    name = f"pt_migrations_{uuid.uuid4().hex[:8]}"
+    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{name}"'))
+    try:
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
+    finally:
+        with admin.connect() as connection:
+            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        admin.dispose()
+
+
+@pytest.mark.postgres_only
+def test_upgrade_downgrade_upgrade_on_postgresql(scratch_database: str) -> None:
+    upgrade(scratch_database)
+    engine = make_engine(scratch_database)
+    try:
+        assert "commitments" in inspect(engine).get_table_names()
+        downgrade(scratch_database, "base")
+        assert inspect(engine).get_table_names() == ["alembic_version"]
+        upgrade(scratch_database)
+        with engine.connect() as connection:
+            context = MigrationContext.configure(
+                connection, opts={"compare_type": True, "include_object": include_object}
+            )
+            assert compare_metadata(context, Base.metadata) == []
+    finally:
+        engine.dispose()

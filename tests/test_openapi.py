@@ -1,0 +1,145 @@
+"""The committed contract: openapi/openapi.json is what the code generates, valid, and tidy."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from openapi_spec_validator import validate
+
+from service.api import spec_document
+
+SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+METHODS = {"get", "post", "patch", "put", "delete"}
+
+
+@pytest.fixture(scope="module")
+def spec(app: Flask) -> dict[str, Any]:
+    return json.loads(spec_document(app))
+
+
+def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [
+        (path, method, operation)
+        for path, item in spec["paths"].items()
+        for method, operation in item.items()
+        if method in METHODS
+    ]
+
+
+def test_the_committed_spec_is_what_the_code_generates(app: Flask) -> None:
+    committed = SPEC_PATH.read_text(encoding="utf-8")
+    assert committed == spec_document(app) + "\n", (
+        "run `make openapi` and commit openapi/openapi.json"
+    )
+
+
+def test_the_spec_is_valid_openapi_3_0_3(spec: dict[str, Any]) -> None:
+    assert spec["openapi"] == "3.0.3"
+    validate(spec)
+
+
+def test_operation_ids_are_unique_snake_case_verbs(spec: dict[str, Any]) -> None:
+    ids = [operation["operationId"] for _path, _method, operation in operations(spec)]
+    assert len(ids) == len(set(ids))
+    for operation_id in ids:
+        assert re.fullmatch(r"(list|get|create|update|delete)_[a-z]+(_[a-z]+)*", operation_id), (
+            operation_id
+        )
+
+
+def test_each_operation_has_one_tag_and_a_summary(spec: dict[str, Any]) -> None:
+    for path, method, operation in operations(spec):
+        assert len(operation["tags"]) == 1, (path, method)
+        assert operation.get("summary"), (path, method)
+
+
+def test_bodies_use_named_schemas_only(spec: dict[str, Any]) -> None:
+    def schema_of(content: dict[str, Any]) -> dict[str, Any]:
+        [media] = content.values()
+        return media["schema"]  # type: ignore[no-any-return]
+
+    for path, method, operation in operations(spec):
+        if "requestBody" in operation:
+            assert set(schema_of(operation["requestBody"]["content"])) == {"$ref"}, (path, method)
+        for status, response in operation["responses"].items():
+            if "content" in response:
+                assert set(schema_of(response["content"])) == {"$ref"}, (path, method, status)
+    for name in spec["components"]["schemas"]:
+        assert not re.search(r"\d$", name), f"a duplicated schema name: {name}"
+    assert "oneOf" not in json.dumps(spec)
+
+
+def test_enums_are_registered_once_and_referenced(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    enum_components = {name for name, schema in schemas.items() if "enum" in schema}
+    assert {"ImplementationStatus", "DocType", "DatePrecision"} <= enum_components
+    for name, schema in schemas.items():
+        if name in enum_components:
+            continue
+        for field, prop in schema.get("properties", {}).items():
+            assert "enum" not in prop, f"{name}.{field} has an inline enum"
+            assert "enum" not in prop.get("items", {}), f"{name}.{field} has an inline enum"
+
+
+def test_create_update_and_output_schemas_are_separate(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    for name in ("Agreement", "Commitment", "Organization", "Meeting"):
+        assert {name, f"{name}Create", f"{name}Update"} <= set(schemas)
+        assert not schemas[f"{name}Update"].get("required"), "an update is partial"
+        assert schemas[f"{name}Create"].get("additionalProperties") is False
+
+
+def test_output_fields_that_are_always_present_are_required(spec: dict[str, Any]) -> None:
+    schemas = spec["components"]["schemas"]
+    outputs = [
+        name
+        for name in schemas
+        if not name.endswith(("Create", "Update")) and "properties" in schemas[name]
+    ]
+    for name in outputs:
+        if name == "Problem":
+            assert set(schemas[name]["required"]) == {
+                "type",
+                "title",
+                "status",
+                "detail",
+                "instance",
+                "request_id",
+            }
+            continue
+        assert set(schemas[name].get("required", [])) == set(schemas[name]["properties"]), name
+
+
+def test_every_error_response_is_a_problem(spec: dict[str, Any]) -> None:
+    responses = spec["components"]["responses"]
+    for path, method, operation in operations(spec):
+        statuses = set(operation["responses"])
+        assert {"500"} <= statuses, (path, method)
+        if method in {"post", "patch"}:
+            assert {"400", "413", "415", "422"} <= statuses, (path, method)
+        if method in {"patch", "delete"}:
+            assert {"404", "412"} <= statuses, (path, method)
+        for status, response in operation["responses"].items():
+            if int(status) >= 400:
+                resolved = responses[response["$ref"].rsplit("/", 1)[1]]
+                assert resolved["content"] == {
+                    "application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}
+                }, (path, method, status)
+
+
+def test_conditional_request_headers_are_documented(spec: dict[str, Any]) -> None:
+    for path, method, operation in operations(spec):
+        headers = {
+            parameter["name"]
+            for parameter in operation.get("parameters", [])
+            if parameter["in"] == "header"
+        }
+        if method in {"patch", "delete"}:
+            assert "If-Match" in headers, (path, method)
+        if method == "get" and path.endswith("}"):
+            assert "If-None-Match" in headers, (path, method)
