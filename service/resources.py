@@ -36,6 +36,13 @@ LINK_HEADER = {
 LOCATION_HEADER = {"description": "The URL of the created resource.", "schema": {"type": "string"}}
 
 
+class NoQuerySchema(ma.Schema):
+    """For operations without query parameters: any parameter sent is unknown, so a 400."""
+
+    class Meta:
+        unknown = ma.RAISE
+
+
 class IfMatchHeaders(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
@@ -98,6 +105,16 @@ class ResourceRoutes:
         view = self.blp.doc(operationId=operation_id)(view)
         self.blp.route(rule, methods=[method], endpoint=operation_id)(view)
 
+    def _refuse_unknown_query(
+        self, view: Callable[..., Any], schema: type[ma.Schema] | None = None
+    ) -> Callable[..., Any]:
+        """Parse the query with `schema`; with none, any query parameter is unknown (400)."""
+        arg_name = "_no_query" if schema is None else "query_args"
+        parse: Callable[[Callable[..., Any]], Callable[..., Any]] = self.blp.arguments(
+            schema or NoQuerySchema, location="query", arg_name=arg_name, error_status_code=400
+        )
+        return parse(view)
+
     def list(
         self,
         rule: str,
@@ -134,17 +151,17 @@ class ResourceRoutes:
         query_schema: type[ma.Schema] | None = None,
     ) -> None:
         def view(
-            _headers: dict[str, Any], query_args: dict[str, Any] | None = None, **path: Any
+            _headers: dict[str, Any],
+            query_args: dict[str, Any] | None = None,
+            _no_query: dict[str, Any] | None = None,
+            **path: Any,
         ) -> Any:
             return service(get_session(), **(query_args or {}), **path)
 
         view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
         view = self.blp.alt_response(304, response="NOT_MODIFIED")(view)
-        view = _document_errors(self.blp, view, [*([400] if query_schema else []), 404, 500])
-        if query_schema is not None:
-            view = self.blp.arguments(
-                query_schema, location="query", arg_name="query_args", error_status_code=400
-            )(view)
+        view = _document_errors(self.blp, view, [400, 404, 500])
+        view = self._refuse_unknown_query(view, query_schema)
         view = self.blp.arguments(IfNoneMatchHeaders, location="headers", arg_name="_headers")(view)
         self._register(rule, "GET", operation_id or f"get_{self.name}", doc, view)
 
@@ -160,7 +177,7 @@ class ResourceRoutes:
     ) -> None:
         assert self.create_schema is not None
 
-        def view(body: dict[str, Any], **path: Any) -> Any:
+        def view(body: dict[str, Any], _no_query: dict[str, Any], **path: Any) -> Any:
             record = service(get_session(), data=body, **path)
             return record, 201, {"Location": API_PREFIX + location(record)}
 
@@ -171,6 +188,7 @@ class ResourceRoutes:
             self.blp, view, [400, *([404] if nested else []), 409, 413, 415, 500]
         )
         view = self.blp.arguments(self.create_schema, arg_name="body")(view)
+        view = self._refuse_unknown_query(view)
         self._register(rule, "POST", operation_id or f"create_{self.name}", doc, view)
 
     def update(
@@ -179,13 +197,16 @@ class ResourceRoutes:
         assert self.update_schema is not None
         schema = self.schema()
 
-        def view(body: dict[str, Any], _headers: dict[str, Any], **path: Any) -> Any:
+        def view(
+            body: dict[str, Any], _headers: dict[str, Any], _no_query: dict[str, Any], **path: Any
+        ) -> Any:
             return service(get_session(), data=body, check=if_match_check(schema), **path)
 
         view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
         view = _document_errors(self.blp, view, [400, 404, 409, 412, 413, 415, 500])
         view = self.blp.arguments(IfMatchHeaders, location="headers", arg_name="_headers")(view)
         view = self.blp.arguments(self.update_schema, arg_name="body")(view)
+        view = self._refuse_unknown_query(view)
         self._register(rule, "PATCH", operation_id or f"update_{self.name}", doc, view)
 
     def delete(
@@ -193,11 +214,12 @@ class ResourceRoutes:
     ) -> None:
         schema = self.schema()
 
-        def view(_headers: dict[str, Any], **path: Any) -> Any:
+        def view(_headers: dict[str, Any], _no_query: dict[str, Any], **path: Any) -> Any:
             service(get_session(), check=if_match_check(schema), **path)
             return Response(status=204)
 
         view = self.blp.response(204)(view)
-        view = _document_errors(self.blp, view, [404, 409, 412, 500])
+        view = _document_errors(self.blp, view, [400, 404, 409, 412, 500])
         view = self.blp.arguments(IfMatchHeaders, location="headers", arg_name="_headers")(view)
+        view = self._refuse_unknown_query(view)
         self._register(rule, "DELETE", operation_id or f"delete_{self.name}", doc, view)

@@ -452,7 +452,7 @@ def test_slug_addresses_the_same_record_as_id(
 def test_unknown_id_is_a_404_problem(
     client: FlaskClient, session: Session, resource: Resource
 ) -> None:
-    context, created = _create(client, session, resource)
+    _context, created = _create(client, session, resource)
     location = created.headers["Location"].rsplit("/", 1)[0] + "/999999"
     response = client.get(location)
     assert response.status_code == 404
