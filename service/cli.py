@@ -12,6 +12,7 @@ DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 def register_commands(app: Flask) -> None:
     app.cli.add_command(migrate)
+    app.cli.add_command(new_migration)
     app.cli.add_command(seed)
     app.cli.add_command(write_openapi)
 
@@ -26,6 +27,18 @@ def migrate(revision: str) -> None:
 
     upgrade(current_app.extensions["settings"].database_url, revision)
     click.echo(f"database migrated to {revision}")
+
+
+@click.command("new-migration")
+@click.argument("message")
+def new_migration(message: str) -> None:
+    """Write a new Alembic migration from the models' difference to the database (review it!)."""
+    from alembic import command
+
+    from service.migrations import alembic_config
+
+    config = alembic_config(current_app.extensions["settings"].database_url)
+    command.revision(config, message=message, autogenerate=True)
 
 
 @click.command()
