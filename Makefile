@@ -10,7 +10,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SQLITE_TEST_URL := sqlite:///$(CURDIR)/var/test.db
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev run migrate seed serve test lint test-sqlite test-postgres openapi clean
+.PHONY: help install install-dev system-tools run migrate seed test lint test-sqlite test-postgres openapi clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -32,6 +32,12 @@ install: $(VENV)/.installed  ## Create .venv and install the service
 
 install-dev: $(VENV)/.installed-dev  ## Also install the test and lint tools
 
+# The contract tests drive /docs in Debian's Chromium and run openapi-generator on Java.
+APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
+system-tools:  ## Install Chromium and a Java runtime from Debian's packages when missing
+	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null; }
+	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime"; $(APT_GET) update -qq && $(APT_GET) install -y -qq default-jre-headless >/dev/null; }
+
 var:
 	mkdir -p var
 
@@ -49,10 +55,10 @@ lint: install-dev  ## ruff (lint and format) and mypy over service/
 	$(BIN)/ruff format --check service tests
 	$(BIN)/mypy
 
-test-sqlite: install-dev var  ## The suite on SQLite
+test-sqlite: install-dev system-tools var  ## The suite on SQLite
 	TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(PYTEST_ARGS)
 
-test-postgres: install-dev var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server)
+test-postgres: install-dev system-tools var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server)
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres  ## Lint, then the whole suite on SQLite and on PostgreSQL

@@ -30,6 +30,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_CONTENT_LENGTH=settings.max_body_bytes,
         DEFAULT_PAGE_SIZE=settings.default_page_size,
         MAX_PAGE_SIZE=settings.max_page_size,
+        IDEMPOTENCY_TTL_SECONDS=settings.idempotency_ttl_hours * 3600,
+        DOCS_ENABLED=settings.docs_enabled,
         TESTING=settings.testing,
         DEBUG=settings.debug,
         API_TITLE="Policy Tracker",
@@ -56,9 +58,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     api.init_app(app)
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
+    from service.docs.routes import blp as docs_blp
     from service.operations.routes import blp as operations_blp
 
     app.register_blueprint(operations_blp)
+    app.register_blueprint(docs_blp)
 
     @app.before_request
     def start_request() -> Response | None:
@@ -66,13 +70,13 @@ def create_app(settings: Settings | None = None) -> Flask:
         g.request_id = (
             incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else uuid.uuid4().hex
         )
-        has_body = bool(request.content_length) or bool(request.get_data(cache=True))
-        if (
-            request.method in ("POST", "PATCH", "PUT")
-            and has_body
-            and request.mimetype not in JSON_MIMETYPES
-        ):
-            return problem_response(415, "Send the body as application/json.")
+        # Only for a route that takes this method: any other gets its 404 or 405 first.
+        if request.method in ("POST", "PATCH", "PUT") and request.routing_exception is None:
+            has_body = bool(request.content_length) or bool(request.get_data(cache=True))
+            if not has_body:
+                return problem_response(400, "Send a JSON object as the request body.")
+            if request.mimetype not in JSON_MIMETYPES:
+                return problem_response(415, "Send the body as application/json.")
         return None
 
     @app.after_request

@@ -6,6 +6,7 @@ from pathlib import Path
 
 import click
 from flask import Flask, current_app
+from flask.cli import with_appcontext
 
 DEFAULT_SEED_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
@@ -21,6 +22,7 @@ def register_commands(app: Flask) -> None:
 @click.option(
     "--revision", default="head", show_default=True, help="The Alembic revision to reach."
 )
+@with_appcontext
 def migrate(revision: str) -> None:
     """Bring the database schema up to date (Alembic upgrade)."""
     from service.migrations import upgrade
@@ -31,6 +33,7 @@ def migrate(revision: str) -> None:
 
 @click.command("new-migration")
 @click.argument("message")
+@with_appcontext
 def new_migration(message: str) -> None:
     """Write a new Alembic migration from the models' difference to the database (review it!)."""
     from alembic import command
@@ -50,6 +53,7 @@ def new_migration(message: str) -> None:
     show_default=True,
     help="The folder of seed files (*.yaml).",
 )
+@with_appcontext
 def seed(directory: Path) -> None:
     """Load the seed data, in one transaction. Idempotent: a second load changes nothing."""
     from service.errors import DomainError
@@ -81,6 +85,7 @@ def seed(directory: Path) -> None:
 
 @click.command("write-openapi")
 @click.argument("path", type=click.Path(dir_okay=False, path_type=Path))
+@with_appcontext
 def write_openapi(path: Path) -> None:
     """Write the OpenAPI spec that the code generates to PATH (openapi/openapi.json)."""
     from service.api import spec_document

@@ -63,6 +63,10 @@ class Settings:
     max_page_size: int = 200
     # Bounds the time any one SQL statement may take on PostgreSQL (milliseconds).
     statement_timeout_ms: int = 5000
+    # How long an Idempotency-Key and its first response are kept.
+    idempotency_ttl_hours: int = 24
+    # The interactive reference at /docs (the spec stays at /api/v1/openapi.json).
+    docs_enabled: bool = True
     debug: bool = False
     testing: bool = False
 
@@ -87,6 +91,10 @@ class Settings:
             statement_timeout_ms=_int_setting(
                 env, "STATEMENT_TIMEOUT_MS", cls.statement_timeout_ms, 0
             ),
+            idempotency_ttl_hours=_int_setting(
+                env, "IDEMPOTENCY_TTL_HOURS", cls.idempotency_ttl_hours, 1
+            ),
+            docs_enabled=_bool_setting(env, "DOCS_ENABLED", True),
             debug=_bool_setting(env, "FLASK_DEBUG", False),
         )
         if settings.default_page_size > settings.max_page_size:

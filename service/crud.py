@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
-from sqlalchemy import Select, inspect, select
+from sqlalchemy import ColumnElement, Select, false, inspect, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -19,6 +19,12 @@ M = TypeVar("M")
 Check = Callable[[Any], None]
 
 MAX_ID = 2**31 - 1
+
+
+def is_id(ref: str) -> bool:
+    """Whether a path or filter value is an id rather than a slug ("¹" is a digit to
+    Python, but not an id)."""
+    return ref.isascii() and ref.isdigit()
 
 
 def entity_label(entity: EntityType) -> str:
@@ -57,7 +63,7 @@ def find_by_ref(
     session: Session, model: type[M], entity: EntityType, ref: str, *, for_update: bool = False
 ) -> M:
     """The live record addressed by id ("12") or by slug ("letter-of-intent")."""
-    if ref.isdigit():
+    if is_id(ref):
         return find(session, model, entity, int(ref), for_update=for_update)
     statement = live(model).where(model.slug == ref)  # type: ignore[attr-defined]
     if for_update:
@@ -231,11 +237,18 @@ def refuse_if_children(session: Session, model: Any, entity: EntityType, record_
 
 def id_for_ref(session: Session, model: Any, ref: str) -> int | None:
     """The id of the live record with this id or slug, or None."""
-    if ref.isdigit():
+    if is_id(ref):
         condition = model.id == int(ref) if int(ref) <= MAX_ID else model.id.is_(None)
     else:
         condition = model.slug == ref
     return session.scalar(select(model.id).where(condition, model.deleted_at.is_(None)))
+
+
+def refers_to(column: Any, session: Session, model: Any, ref: str) -> ColumnElement[bool]:
+    """A filter condition: `column` holds the id of the record addressed by `ref`.
+    An unknown ref matches nothing (a filter narrows; it does not fail)."""
+    record_id = id_for_ref(session, model, ref)
+    return column == record_id if record_id is not None else false()
 
 
 def subtree_ids(session: Session, model: Any, ref: str) -> list[int]:

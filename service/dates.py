@@ -8,7 +8,8 @@ from datetime import date
 
 from service.vocabularies import DatePrecision
 
-PARTIAL_DATE_PATTERN = r"^\d{4}(-\d{2}(-\d{2})?)?$"
+# Years 1000-9999; months and days in range (a 30 February still fails the parse).
+PARTIAL_DATE_PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
 _PARTIAL_DATE = re.compile(PARTIAL_DATE_PATTERN)
 
 

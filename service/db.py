@@ -58,6 +58,10 @@ class Record:
     deleted_at: Mapped[datetime | None] = mapped_column(default=None)
 
 
+# Execution option of a connection that will write: on SQLite it begins with BEGIN IMMEDIATE.
+WRITE_TRANSACTION = "policy_tracker_write"
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:
@@ -72,7 +76,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
     @event.listens_for(engine, "begin")
     def on_begin(connection: Any) -> None:
-        connection.exec_driver_sql("BEGIN")
+        # A write takes SQLite's write lock up front: two writers that both began by reading
+        # would otherwise deadlock, and SQLite fails one at once instead of waiting.
+        immediate = connection.get_execution_options().get(WRITE_TRANSACTION, False)
+        connection.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
 
 
 def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:

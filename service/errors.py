@@ -11,6 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, json, request
+from sqlalchemy.exc import OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -172,6 +173,19 @@ def handle_http_exception(error: HTTPException) -> Response:
     return problem_response(status, str(detail), headers=headers)
 
 
+def handle_database_unavailable(error: Exception) -> Response:
+    # Lost connections, a database that is down or restarting, a lock not granted in time:
+    # the request did not happen, and a retry may succeed.
+    log.warning(
+        "database unavailable on %s %s: %s", request.method, request.path, type(error).__name__
+    )
+    return problem_response(
+        503,
+        "The database is unavailable or busy; nothing was changed. Retry shortly.",
+        headers={"Retry-After": "2"},
+    )
+
+
 def handle_unexpected_error(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem_response(500, "The server failed to handle this request; it has been logged.")
@@ -180,4 +194,5 @@ def handle_unexpected_error(error: Exception) -> Response:
 def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
+    app.register_error_handler(OperationalError, handle_database_unavailable)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -23,9 +23,13 @@ max_requests_jitter = 1000
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-")
+# "-" is stdout; an empty value turns the access log off.
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
+# No runtime control socket: it lives at one path per user, so two instances on one host
+# (a test server beside `make run`) would fight over it.
+control_socket_disable = True
 # Load the app once in the master, so workers start fast and share its memory.
 preload_app = True
 

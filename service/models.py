@@ -10,6 +10,7 @@ from service.assessments.models import StatusAssessment
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment, CommitmentActor
 from service.db import Base
+from service.idempotency.models import IdempotencyKey
 from service.meetings.models import (
     Meeting,
     MeetingAgendaItem,
@@ -32,6 +33,7 @@ __all__ = [
     "Citation",
     "Commitment",
     "CommitmentActor",
+    "IdempotencyKey",
     "Meeting",
     "MeetingAgendaItem",
     "MeetingAgreement",

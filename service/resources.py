@@ -8,6 +8,7 @@ and the documented errors. Views stay a few lines: parse, call one service, retu
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -22,6 +23,7 @@ from service.api import (
     page_request,
     page_response,
 )
+from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
 
 API_PREFIX = "/api/v1"
 
@@ -51,6 +53,24 @@ class IfMatchHeaders(ma.Schema):
         data_key="If-Match",
         metadata={
             "description": "Apply the change only if the resource still has this ETag (else 412)."
+        },
+    )
+
+
+class IdempotencyHeaders(ma.Schema):
+    class Meta:
+        unknown = ma.EXCLUDE
+
+    idempotency_key = ma.fields.String(
+        data_key="Idempotency-Key",
+        validate=ma.validate.Regexp(
+            IDEMPOTENCY_KEY_PATTERN,
+            error="Must be 1 to 255 visible ASCII characters, such as a UUID.",
+        ),
+        metadata={
+            "description": "Makes a retry safe: a request repeated with the same key (within 24 hours) "
+            "returns the first response instead of creating again; the same key with another body is a "
+            "422, and while the first is still running, a 409."
         },
     )
 
@@ -88,7 +108,10 @@ class ResourceRoutes:
         create_schema: type[ma.Schema] | None = None,
         update_schema: type[ma.Schema] | None = None,
         query_schema: type[ma.Schema] | None = None,
+        identity: dict[str, str] | None = None,
     ) -> None:
+        """`identity` says how a record's own path parameters are filled from its body
+        ({"agreement_ref": "agreement_id", "event_id": "id"}): the spec's links use it."""
         self.blp = blp
         self.name = name
         self.plural = plural
@@ -96,6 +119,31 @@ class ResourceRoutes:
         self.create_schema = create_schema
         self.update_schema = update_schema
         self.query_schema = query_schema
+        self.identity = identity or {}
+
+    def _links_from_created(self, nested: Sequence[str]) -> dict[str, Any]:
+        """OpenAPI links from a created record to what can be done with it next."""
+        item_operations = [f"get_{self.name}"]
+        if self.update_schema is not None:
+            item_operations += [f"update_{self.name}", f"delete_{self.name}"]
+        links = {
+            operation: {
+                "operationId": operation,
+                "parameters": {
+                    param: f"$response.body#/{field}" for param, field in self.identity.items()
+                },
+            }
+            for operation in item_operations
+        }
+        # Operations nested under this record take its own (last) path parameter.
+        own_param = next(reversed(self.identity), None)
+        for operation in nested:
+            assert own_param is not None, f"{self.name} needs an identity for nested links"
+            links[operation] = {
+                "operationId": operation,
+                "parameters": {own_param: "$response.body#/id"},
+            }
+        return links
 
     def _register(
         self, rule: str, method: str, operation_id: str, doc: str, view: Callable[..., Any]
@@ -135,7 +183,16 @@ class ResourceRoutes:
             )
 
         view = self.blp.response(200, page_of(self.schema), headers={"Link": LINK_HEADER})(view)
-        view = _document_errors(self.blp, view, [400, *([404] if nested else []), 500])
+        path_params = re.findall(r"<(?:\w+:)?(\w+)>", rule)
+        next_page = {
+            "operationId": operation_id or f"list_{self.plural}",
+            "parameters": {
+                "page_token": "$response.body#/next_page_token",
+                **{param: f"$request.path.{param}" for param in path_params},
+            },
+        }
+        view = self.blp.doc(responses={200: {"links": {"next_page": next_page}}})(view)
+        view = _document_errors(self.blp, view, [400, *([404] if nested else []), 500, 503])
         view = self.blp.arguments(
             query, location="query", arg_name="query_args", error_status_code=400
         )(view)
@@ -160,9 +217,11 @@ class ResourceRoutes:
 
         view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
         view = self.blp.alt_response(304, response="NOT_MODIFIED")(view)
-        view = _document_errors(self.blp, view, [400, 404, 500])
+        view = _document_errors(self.blp, view, [400, 404, 500, 503])
         view = self._refuse_unknown_query(view, query_schema)
-        view = self.blp.arguments(IfNoneMatchHeaders, location="headers", arg_name="_headers")(view)
+        view = self.blp.arguments(
+            IfNoneMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
+        )(view)
         self._register(rule, "GET", operation_id or f"get_{self.name}", doc, view)
 
     def create(
@@ -174,10 +233,15 @@ class ResourceRoutes:
         location: Callable[[Any], str],
         operation_id: str | None = None,
         nested: bool = False,
+        next_operations: Sequence[str] = (),
     ) -> None:
+        """`next_operations`: operations nested under the new record (its events, its
+        assessments...), linked from the 201 response in the spec."""
         assert self.create_schema is not None
 
-        def view(body: dict[str, Any], _no_query: dict[str, Any], **path: Any) -> Any:
+        def view(
+            body: dict[str, Any], _no_query: dict[str, Any], _headers: dict[str, Any], **path: Any
+        ) -> Any:
             record = service(get_session(), data=body, **path)
             return record, 201, {"Location": API_PREFIX + location(record)}
 
@@ -185,10 +249,18 @@ class ResourceRoutes:
             201, self.schema, headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER}
         )(view)
         view = _document_errors(
-            self.blp, view, [400, *([404] if nested else []), 409, 413, 415, 500]
+            self.blp, view, [400, *([404] if nested else []), 409, 413, 415, 500, 503]
         )
         view = self.blp.arguments(self.create_schema, arg_name="body")(view)
         view = self._refuse_unknown_query(view)
+        view = self.blp.arguments(
+            IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
+        )(view)
+        view = idempotent(view)
+        if self.identity:
+            view = self.blp.doc(
+                responses={201: {"links": self._links_from_created(next_operations)}}
+            )(view)
         self._register(rule, "POST", operation_id or f"create_{self.name}", doc, view)
 
     def update(
@@ -203,8 +275,10 @@ class ResourceRoutes:
             return service(get_session(), data=body, check=if_match_check(schema), **path)
 
         view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
-        view = _document_errors(self.blp, view, [400, 404, 409, 412, 413, 415, 500])
-        view = self.blp.arguments(IfMatchHeaders, location="headers", arg_name="_headers")(view)
+        view = _document_errors(self.blp, view, [400, 404, 409, 412, 413, 415, 500, 503])
+        view = self.blp.arguments(
+            IfMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
+        )(view)
         view = self.blp.arguments(self.update_schema, arg_name="body")(view)
         view = self._refuse_unknown_query(view)
         self._register(rule, "PATCH", operation_id or f"update_{self.name}", doc, view)
@@ -219,7 +293,9 @@ class ResourceRoutes:
             return Response(status=204)
 
         view = self.blp.response(204)(view)
-        view = _document_errors(self.blp, view, [400, 404, 409, 412, 500])
-        view = self.blp.arguments(IfMatchHeaders, location="headers", arg_name="_headers")(view)
+        view = _document_errors(self.blp, view, [400, 404, 409, 412, 500, 503])
+        view = self.blp.arguments(
+            IfMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
+        )(view)
         view = self._refuse_unknown_query(view)
         self._register(rule, "DELETE", operation_id or f"delete_{self.name}", doc, view)

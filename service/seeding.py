@@ -35,6 +35,7 @@ from service.assessments.models import StatusAssessment
 from service.assessments.schemas import AssessmentCreateSchema
 from service.changes.services import json_value
 from service.commitments import services as commitments
+from service.errors import DomainError
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
 from service.meetings import services as meetings
@@ -151,15 +152,20 @@ class SeedLoader:
         create: Callable[[dict[str, Any]], Any],
         update: Callable[[Any, dict[str, Any]], Any],
     ) -> Any:
-        if existing is None:
-            self.report.created[kind] += 1
-            return create(desired)
-        changes = _differences(existing, desired)
-        if not changes:
-            self.report.unchanged[kind] += 1
-            return existing
-        self.report.updated[kind] += 1
-        return update(existing, changes)
+        try:
+            if existing is None:
+                self.report.created[kind] += 1
+                return create(desired)
+            changes = _differences(existing, desired)
+            if not changes:
+                self.report.unchanged[kind] += 1
+                return existing
+            self.report.updated[kind] += 1
+            return update(existing, changes)
+        except DomainError as error:
+            label = desired.get("slug") or desired.get("external_id") or desired.get("title") or ""
+            details = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.errors.items())
+            raise SeedError(f"{kind} {label}: {error.detail} {details}".strip()) from error
 
     def _live(self, model: Any, *conditions: Any) -> Any:
         return self.session.scalars(crud.live(model).where(*conditions).limit(1)).first()

@@ -143,3 +143,46 @@ def test_no_app_code_creates_tables(session: Session) -> None:
     sources = "".join(path.read_text() for path in pathlib.Path("service").rglob("*.py"))
     assert "create_all" not in sources
     assert session.scalar(select(func.count()).select_from(Agreement)) is not None
+
+
+def test_a_post_or_patch_without_a_body_is_a_400_problem(client: FlaskClient) -> None:
+    assert_problem(client.post("/api/v1/themes"), 400)
+    created = client.post("/api/v1/themes", json={"slug": "body", "name": "Body"}).json
+    assert_problem(client.patch(f"/api/v1/themes/{created['id']}"), 400)
+
+
+def test_a_malformed_precondition_names_no_version(client: FlaskClient) -> None:
+    created = client.post("/api/v1/themes", json={"slug": "etag", "name": "ETag"}).json
+    url = f"/api/v1/themes/{created['id']}"
+    assert (
+        client.patch(url, json={"name": "x"}, headers={"If-Match": "not-quoted"}).status_code == 412
+    )
+    assert client.get(url, headers={"If-None-Match": "not-quoted"}).status_code == 200
+    assert client.patch(url, json={"name": "x"}, headers={"If-Match": "*"}).status_code == 200
+
+
+def test_an_unknown_method_is_a_405_even_without_a_body(client: FlaskClient) -> None:
+    assert_problem(client.put("/api/v1/agreements/1"), 405)
+
+
+def test_a_lost_database_is_a_503_with_retry_after(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from sqlalchemy.exc import OperationalError
+
+    from service.themes import services
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        raise OperationalError(
+            "SELECT 1", {}, Exception("server closed the connection unexpectedly")
+        )
+
+    monkeypatch.setattr(services, "keyset_page", unavailable)
+    response = client.get("/api/v1/themes")
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "2"
+    assert "server closed" not in response.get_data(as_text=True)
+
+
+def test_digits_that_are_not_ascii_are_not_ids(client: FlaskClient) -> None:
+    assert_problem(client.get("/api/v1/agreements/%C2%B9"), 404)  # "¹"

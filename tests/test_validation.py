@@ -270,3 +270,63 @@ def test_a_nested_record_is_found_only_under_its_parent(
     event = client.post(f"/api/v1/agreements/{first.id}/events", json={"type": "signed"}).json
     assert client.get(f"/api/v1/agreements/{first.id}/events/{event['id']}").status_code == 200
     assert client.get(f"/api/v1/agreements/{second.id}/events/{event['id']}").status_code == 404
+
+
+def test_a_filter_on_an_unknown_record_matches_nothing(
+    client: FlaskClient, session: Session
+) -> None:
+    make_meeting(session, title="Without a series")
+    make_organization(session, slug="orphan")
+    for url, params in [
+        ("/api/v1/meetings", {"series": "no-such-series"}),
+        ("/api/v1/organizations", {"parent": "no-such-parent"}),
+        ("/api/v1/commitments", {"agreement": "no-such-agreement"}),
+        ("/api/v1/memberships", {"person": "nobody"}),
+    ]:
+        response = client.get(url, query_string=params)
+        assert response.status_code == 200, url
+        assert response.json["items"] == [], url
+    assert "parent" in errors_of(
+        client.get("/api/v1/organizations", query_string={"parent": ""}), 400
+    )
+
+
+def test_a_partial_update_still_needs_whole_list_items(
+    client: FlaskClient, session: Session
+) -> None:
+    meeting = make_meeting(session)
+    agreement = make_agreement(session)
+    response = client.patch(
+        f"/api/v1/meetings/{meeting.id}", json={"agreements": [{"agreement_id": agreement.id}]}
+    )
+    assert "agreements.0.link" in errors_of(response, 422)
+
+
+@pytest.mark.parametrize(
+    ("field", "value"),
+    [
+        ("verifiable", 0),
+        ("verifiable", "true"),
+        ("weight", "2"),
+        ("weight", True),
+        ("parent_id", True),
+        ("parent_id", "1"),
+        ("parent_id", 1.0),
+    ],
+)
+def test_json_types_are_taken_literally(
+    client: FlaskClient, session: Session, field: str, value: object
+) -> None:
+    agreement = make_agreement(session)
+    response = client.post(
+        f"/api/v1/agreements/{agreement.id}/commitments", json={"title": "x", field: value}
+    )
+    assert field in errors_of(response, 422)
+
+
+def test_a_deleted_meeting_frees_its_number_in_the_series(client: FlaskClient, session: Session) -> None:
+    series = make_meeting_series(session)
+    first = make_meeting(session, series_id=series.id, sequence=1)
+    assert client.delete(f"/api/v1/meetings/{first.id}").status_code == 204
+    again = client.post("/api/v1/meetings", json={"title": "x", "series_id": series.id, "sequence": 1})
+    assert again.status_code == 201

@@ -52,6 +52,7 @@ AGREEMENT = "/agreements/<agreement_ref>"
 agreements = ResourceRoutes(
     blp,
     name="agreement",
+    identity={"agreement_ref": "id"},
     plural="agreements",
     schema=AgreementSchema,
     create_schema=AgreementCreateSchema,
@@ -64,6 +65,16 @@ agreements.create(
     services.create_agreement,
     "Create an agreement.",
     location=lambda agreement: f"/agreements/{agreement.id}",
+    next_operations=[
+        "create_agreement_commitment",
+        "list_agreement_commitments",
+        "create_agreement_event",
+        "list_agreement_events",
+        "create_agreement_participant",
+        "list_agreement_participants",
+        "create_agreement_relation",
+        "list_agreement_relations",
+    ],
 )
 agreements.get(AGREEMENT, services.get_agreement, "Get an agreement by id or slug.")
 agreements.update(AGREEMENT, services.update_agreement, "Change an agreement's fields.")
@@ -76,6 +87,7 @@ agreements.delete(
 events = ResourceRoutes(
     events_blp,
     name="agreement_event",
+    identity={"agreement_ref": "agreement_id", "event_id": "id"},
     plural="agreement_events",
     schema=AgreementEventSchema,
     create_schema=AgreementEventCreateSchema,
@@ -103,6 +115,7 @@ events.delete(EVENT, services.delete_agreement_event, "Delete an event (soft).")
 participants = ResourceRoutes(
     participants_blp,
     name="agreement_participant",
+    identity={"agreement_ref": "agreement_id", "participant_id": "id"},
     plural="agreement_participants",
     schema=AgreementParticipantSchema,
     create_schema=AgreementParticipantCreateSchema,
@@ -138,6 +151,7 @@ participants.delete(
 relations = ResourceRoutes(
     relations_blp,
     name="agreement_relation",
+    identity={"agreement_ref": "agreement_id", "relation_id": "id"},
     plural="agreement_relations",
     schema=AgreementRelationSchema,
     create_schema=AgreementRelationCreateSchema,

@@ -94,16 +94,21 @@ class AgreementSchema(RecordSchema):
 
 class AgreementQuerySchema(PageQuerySchema):
     q = Text(
-        max_length=200, metadata={"description": "Full-text search of titles, aliases and summary."}
+        min_length=1,
+        max_length=200,
+        metadata={"description": "Full-text search of titles, aliases and summary."},
     )
     doc_type = EnumField(DocType)
     binding = EnumField(Binding)
     text_availability = EnumField(TextAvailability)
     lifecycle_status = EnumField(LifecycleStatus)
     theme = Text(
-        max_length=100, metadata={"description": "Theme (id or slug), narrower themes included."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Theme (id or slug), narrower themes included."},
     )
     party = Text(
+        min_length=1,
         max_length=100,
         metadata={
             "description": "Organization (id or slug) that is a party or signatory, bodies under it included."

@@ -6,6 +6,7 @@ from service.api import (
     EnumField,
     Id,
     InputSchema,
+    JSONNumber,
     OutputSchema,
     PageQuerySchema,
     PartialDateField,
@@ -16,7 +17,7 @@ from service.vocabularies import AssessorKind, Confidence, DatePrecision, Implem
 
 class AssessmentCreateSchema(InputSchema):
     status = EnumField(ImplementationStatus, required=True)
-    progress_pct = ma.fields.Float(
+    progress_pct = JSONNumber(
         allow_none=True,
         validate=ma.validate.Range(0, 100),
         metadata={
@@ -54,7 +55,7 @@ class AssessmentSchema(OutputSchema):
     id = ma.fields.Integer(required=True)
     commitment_id = ma.fields.Integer(required=True)
     status = EnumField(ImplementationStatus, required=True)
-    progress_pct = ma.fields.Float(
+    progress_pct = JSONNumber(
         required=True, allow_none=True, metadata={"description": "As stated."}
     )
     as_of = PartialDateField(required=True)

@@ -32,4 +32,4 @@ class ChangeEventQuerySchema(PageQuerySchema):
     )
     entity = EnumField(EntityType)
     entity_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
-    actor = Text(max_length=200)
+    actor = Text(min_length=1, max_length=200)

@@ -46,6 +46,7 @@ COMMITMENT = "/commitments/<int:commitment_id>"
 commitments = ResourceRoutes(
     blp,
     name="commitment",
+    identity={"commitment_id": "id"},
     plural="commitments",
     schema=CommitmentSchema,
     create_schema=CommitmentCreateSchema,
@@ -72,6 +73,13 @@ commitments.create(
     operation_id="create_agreement_commitment",
     location=lambda commitment: f"/commitments/{commitment.id}",
     nested=True,
+    next_operations=[
+        "create_commitment_assessment",
+        "list_commitment_assessments",
+        "create_commitment_actor",
+        "list_commitment_actors",
+        "list_commitment_children",
+    ],
 )
 commitments.list(
     COMMITMENT + "/children",
@@ -94,6 +102,7 @@ commitments.delete(
 actors = ResourceRoutes(
     actors_blp,
     name="commitment_actor",
+    identity={"commitment_id": "commitment_id", "actor_id": "id"},
     plural="commitment_actors",
     schema=CommitmentActorSchema,
     create_schema=CommitmentActorCreateSchema,
@@ -121,6 +130,7 @@ actors.delete(ACTOR, services.delete_commitment_actor, "Remove an actor (soft)."
 assessments = ResourceRoutes(
     assessments_blp,
     name="assessment",
+    identity={"assessment_id": "id"},
     plural="assessments",
     schema=AssessmentSchema,
     create_schema=AssessmentCreateSchema,

@@ -6,6 +6,8 @@ from service.api import (
     EnumField,
     Id,
     InputSchema,
+    JSONBoolean,
+    JSONNumber,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
@@ -39,10 +41,10 @@ class CommitmentCreateSchema(InputSchema):
         metadata={"description": "Theme slugs."},
     )
     due_date = PartialDateField(allow_none=True)
-    verifiable = ma.fields.Boolean(
+    verifiable = JSONBoolean(
         allow_none=True, metadata={"description": "Whether its completion can be checked."}
     )
-    weight = ma.fields.Float(
+    weight = JSONNumber(
         validate=ma.validate.Range(0, 1_000_000),
         load_default=1.0,
         metadata={"description": "Its weight in its parent's progress."},
@@ -110,15 +112,19 @@ class CommitmentQuerySchema(PageQuerySchema):
     )
     kind = EnumField(CommitmentKind)
     theme = Text(
-        max_length=100, metadata={"description": "Theme (id or slug), narrower themes included."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Theme (id or slug), narrower themes included."},
     )
     party = Text(
+        min_length=1,
         max_length=100,
         metadata={
             "description": "Organization (id or slug) party to the commitment's agreement, bodies under it included."
         },
     )
     actor = Text(
+        min_length=1,
         max_length=100,
         metadata={
             "description": "Organization (id or slug) named as an actor of the commitment, bodies under it included."
@@ -132,12 +138,16 @@ class CommitmentQuerySchema(PageQuerySchema):
         metadata={"description": "Only commitments without a parent (true), or only with one."}
     )
     q = Text(
-        max_length=200, metadata={"description": "Full-text search of title, text and summary."}
+        min_length=1,
+        max_length=200,
+        metadata={"description": "Full-text search of title, text and summary."},
     )
 
 
 class AllCommitmentsQuerySchema(CommitmentQuerySchema):
-    agreement = Text(max_length=100, metadata={"description": "Agreement (id or slug)."})
+    agreement = Text(
+        min_length=1, max_length=100, metadata={"description": "Agreement (id or slug)."}
+    )
 
 
 class CommitmentAsOfSchema(InputSchema):

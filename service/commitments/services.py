@@ -52,7 +52,7 @@ def _status_on(when: date) -> Any:
 def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
     if "agreement" in filters:
         statement = statement.where(
-            Commitment.agreement_id == crud.id_for_ref(session, Agreement, filters["agreement"])
+            crud.refers_to(Commitment.agreement_id, session, Agreement, filters["agreement"])
         )
     if filters.get("status"):
         statuses = [status.value for status in filters["status"]]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text, UniqueConstraint
+from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.dates import PartialDate
@@ -69,7 +69,8 @@ class Meeting(Record, Base):
     """One sitting of a series (Popolo Event)."""
 
     __tablename__ = "meetings"
-    __table_args__ = (UniqueConstraint("series_id", "sequence"),)
+    # A deleted sitting frees its number in the series.
+    __table_args__ = (live_unique_index("meetings", "series_id", "sequence"),)
 
     series_id: Mapped[int | None] = mapped_column(ForeignKey("meeting_series.id"), index=True)
     sequence: Mapped[int | None] = mapped_column(Integer)

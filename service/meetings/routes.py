@@ -40,6 +40,7 @@ participants_blp = Blueprint(
 series = ResourceRoutes(
     series_blp,
     name="meeting_series",
+    identity={"series_ref": "id"},
     plural="meeting_series",
     schema=MeetingSeriesSchema,
     create_schema=MeetingSeriesCreateSchema,
@@ -75,6 +76,7 @@ series.delete(
 meetings = ResourceRoutes(
     blp,
     name="meeting",
+    identity={"meeting_id": "id"},
     plural="meetings",
     schema=MeetingSchema,
     create_schema=MeetingCreateSchema,
@@ -88,6 +90,7 @@ meetings.create(
     services.create_meeting,
     "Record a meeting.",
     location=lambda meeting: f"/meetings/{meeting.id}",
+    next_operations=["create_meeting_participant", "list_meeting_participants"],
 )
 meetings.get(MEETING, services.get_meeting, "Get a meeting.")
 meetings.update(MEETING, services.update_meeting, "Change a meeting's fields.")
@@ -96,6 +99,7 @@ meetings.delete(MEETING, services.delete_meeting, "Delete a meeting and its part
 participants = ResourceRoutes(
     participants_blp,
     name="meeting_participant",
+    identity={"meeting_id": "meeting_id", "participant_id": "id"},
     plural="meeting_participants",
     schema=MeetingParticipantSchema,
     create_schema=MeetingParticipantCreateSchema,

@@ -6,6 +6,7 @@ from service.api import (
     EnumField,
     Id,
     InputSchema,
+    JSONInteger,
     OutputSchema,
     PageQuerySchema,
     PartialDateField,
@@ -45,7 +46,7 @@ class MeetingSeriesSchema(RecordSchema):
 
 
 class MeetingSeriesQuerySchema(PageQuerySchema):
-    q = Text(max_length=200, metadata={"description": "Words in the name."})
+    q = Text(min_length=1, max_length=200, metadata={"description": "Words in the name."})
 
 
 class MeetingAgreementCreateSchema(InputSchema):
@@ -60,8 +61,7 @@ class MeetingAgreementSchema(OutputSchema):
 
 class MeetingCreateSchema(InputSchema):
     series_id = Id(allow_none=True)
-    sequence = ma.fields.Integer(
-        strict=True,
+    sequence = JSONInteger(
         allow_none=True,
         validate=ma.validate.Range(1, 100_000),
         metadata={"description": "Its number in the series: 2 for the second."},
@@ -104,10 +104,16 @@ class MeetingSchema(RecordSchema):
 
 
 class MeetingQuerySchema(PageQuerySchema):
-    series = Text(max_length=100, metadata={"description": "Meetings of this series (id or slug)."})
+    series = Text(
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Meetings of this series (id or slug)."},
+    )
     status = EnumField(MeetingStatus)
     agreement = Text(
-        max_length=100, metadata={"description": "Meetings linked to this agreement (id or slug)."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Meetings linked to this agreement (id or slug)."},
     )
     start_from = ma.fields.Date(metadata={"description": "Starting on or after this date."})
     start_to = ma.fields.Date(metadata={"description": "Starting on or before this date."})

@@ -111,16 +111,17 @@ def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any
     statement = crud.live(Meeting)
     if "series" in filters:
         statement = statement.where(
-            Meeting.series_id == crud.id_for_ref(session, MeetingSeries, filters["series"])
+            crud.refers_to(Meeting.series_id, session, MeetingSeries, filters["series"])
         )
     if "status" in filters:
         statement = statement.where(Meeting.status == filters["status"])
     if "agreement" in filters:
-        agreement_id = crud.id_for_ref(session, Agreement, filters["agreement"])
         statement = statement.where(
             Meeting.id.in_(
                 select(MeetingAgreement.meeting_id).where(
-                    MeetingAgreement.agreement_id == agreement_id
+                    crud.refers_to(
+                        MeetingAgreement.agreement_id, session, Agreement, filters["agreement"]
+                    )
                 )
             )
         )

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import os
+from typing import Any, Literal
 
 from alembic import context
+from alembic.autogenerate.api import AutogenContext
 
-from service.db import make_engine
+from service.db import UTCDateTime, make_engine
 from service.migrations.env_filters import include_object
 from service.models import Base
 
@@ -19,6 +21,14 @@ def database_url() -> str:
     if not url:
         raise RuntimeError("set DATABASE_URL, or run through `flask --app service migrate`")
     return url
+
+
+def render_item(type_: str, obj: Any, autogen_context: AutogenContext) -> str | Literal[False]:
+    """Write the service's UTC timestamp type as the plain column type it stores, so that
+    migrations do not import application code."""
+    if type_ == "type" and isinstance(obj, UTCDateTime):
+        return "sa.DateTime(timezone=True)"
+    return False
 
 
 def run_migrations_offline() -> None:
@@ -42,6 +52,7 @@ def run_migrations_online() -> None:
             render_as_batch=True,
             compare_type=True,
             include_object=include_object,
+            render_item=render_item,
         )
         with context.begin_transaction():
             context.run_migrations()

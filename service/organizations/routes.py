@@ -30,6 +30,7 @@ posts_blp = Blueprint(
 organizations = ResourceRoutes(
     blp,
     name="organization",
+    identity={"organization_ref": "id"},
     plural="organizations",
     schema=OrganizationSchema,
     create_schema=OrganizationCreateSchema,
@@ -62,6 +63,7 @@ organizations.delete(
 posts = ResourceRoutes(
     posts_blp,
     name="post",
+    identity={"post_id": "id"},
     plural="posts",
     schema=PostSchema,
     create_schema=PostCreateSchema,

@@ -49,9 +49,13 @@ class OrganizationQuerySchema(PageQuerySchema):
     classification = EnumField(OrganizationClassification)
     country_code = ma.fields.String(validate=COUNTRY_CODE)
     parent = Text(
-        max_length=100, metadata={"description": "Only the bodies under this one (id or slug)."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Only the bodies under this one (id or slug)."},
     )
-    q = Text(max_length=200, metadata={"description": "Words in the name or short name."})
+    q = Text(
+        min_length=1, max_length=200, metadata={"description": "Words in the name or short name."}
+    )
 
 
 class PostCreateSchema(InputSchema):
@@ -70,5 +74,7 @@ class PostSchema(RecordSchema):
 
 class PostQuerySchema(PageQuerySchema):
     organization = Text(
-        max_length=100, metadata={"description": "Posts of this organization (id or slug)."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Posts of this organization (id or slug)."},
     )

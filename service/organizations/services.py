@@ -23,8 +23,9 @@ def list_organizations(
     if "country_code" in filters:
         statement = statement.where(Organization.country_code == filters["country_code"])
     if "parent" in filters:
-        parent = crud.find_by_ref(session, Organization, ORGANIZATION, filters["parent"])
-        statement = statement.where(Organization.parent_id == parent.id)
+        statement = statement.where(
+            crud.refers_to(Organization.parent_id, session, Organization, filters["parent"])
+        )
     if "q" in filters:
         statement = statement.where(
             or_(
@@ -82,10 +83,9 @@ def delete_organization(session: Session, *, organization_ref: str, check: crud.
 def list_posts(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Post]:
     statement = crud.live(Post)
     if "organization" in filters:
-        organization = crud.find_by_ref(
-            session, Organization, ORGANIZATION, filters["organization"]
+        statement = statement.where(
+            crud.refers_to(Post.organization_id, session, Organization, filters["organization"])
         )
-        statement = statement.where(Post.organization_id == organization.id)
     return keyset_page(session, statement, Post.id, page)
 
 

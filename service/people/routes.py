@@ -27,6 +27,7 @@ memberships_blp = Blueprint(
 people = ResourceRoutes(
     blp,
     name="person",
+    identity={"person_ref": "id"},
     plural="people",
     schema=PersonSchema,
     create_schema=PersonCreateSchema,
@@ -47,6 +48,7 @@ people.delete("/people/<person_ref>", services.delete_person, "Delete a person (
 memberships = ResourceRoutes(
     memberships_blp,
     name="membership",
+    identity={"membership_id": "id"},
     plural="memberships",
     schema=MembershipSchema,
     create_schema=MembershipCreateSchema,

@@ -37,7 +37,7 @@ class PersonSchema(RecordSchema):
 
 
 class PersonQuerySchema(PageQuerySchema):
-    q = Text(max_length=200, metadata={"description": "Words in the name."})
+    q = Text(min_length=1, max_length=200, metadata={"description": "Words in the name."})
 
 
 class MembershipCreateSchema(InputSchema):
@@ -68,9 +68,13 @@ class MembershipSchema(RecordSchema):
 
 class MembershipQuerySchema(PageQuerySchema):
     person = Text(
-        max_length=100, metadata={"description": "Memberships of this person (id or slug)."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Memberships of this person (id or slug)."},
     )
     organization = Text(
-        max_length=100, metadata={"description": "Memberships in this organization (id or slug)."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Memberships in this organization (id or slug)."},
     )
     post = Id(strict=False, metadata={"description": "Holders of this post."})

@@ -59,11 +59,14 @@ def list_memberships(
     statement = crud.live(Membership)
     if "person" in filters:
         statement = statement.where(
-            Membership.person_id == crud.id_for_ref(session, Person, filters["person"])
+            crud.refers_to(Membership.person_id, session, Person, filters["person"])
         )
     if "organization" in filters:
-        organization_id = crud.id_for_ref(session, Organization, filters["organization"])
-        statement = statement.where(Membership.organization_id == organization_id)
+        statement = statement.where(
+            crud.refers_to(
+                Membership.organization_id, session, Organization, filters["organization"]
+            )
+        )
     if "post" in filters:
         statement = statement.where(Membership.post_id == filters["post"])
     return keyset_page(session, statement, Membership.id, page)

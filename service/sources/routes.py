@@ -30,6 +30,7 @@ citations_blp = Blueprint(
 sources = ResourceRoutes(
     blp,
     name="source",
+    identity={"source_id": "id"},
     plural="sources",
     schema=SourceSchema,
     create_schema=SourceCreateSchema,
@@ -50,6 +51,7 @@ sources.delete("/sources/<int:source_id>", services.delete_source, "Delete a sou
 citations = ResourceRoutes(
     citations_blp,
     name="citation",
+    identity={"citation_id": "id"},
     plural="citations",
     schema=CitationSchema,
     create_schema=CitationCreateSchema,

@@ -50,8 +50,10 @@ class SourceSchema(RecordSchema):
 
 class SourceQuerySchema(PageQuerySchema):
     kind = EnumField(SourceKind)
-    publisher = Text(max_length=200)
-    q = Text(max_length=200, metadata={"description": "Words in the title or publisher."})
+    publisher = Text(min_length=1, max_length=200)
+    q = Text(
+        min_length=1, max_length=200, metadata={"description": "Words in the title or publisher."}
+    )
 
 
 class CitationCreateSchema(InputSchema):

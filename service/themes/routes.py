@@ -17,6 +17,7 @@ blp = Blueprint(
 themes = ResourceRoutes(
     blp,
     name="theme",
+    identity={"theme_ref": "id"},
     plural="themes",
     schema=ThemeSchema,
     create_schema=ThemeCreateSchema,

@@ -25,6 +25,8 @@ class ThemeSchema(RecordSchema):
 
 class ThemeQuerySchema(PageQuerySchema):
     parent = Text(
-        max_length=100, metadata={"description": "Only the children of this theme (id or slug)."}
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Only the children of this theme (id or slug)."},
     )
-    q = Text(max_length=200, metadata={"description": "Words in the name."})
+    q = Text(min_length=1, max_length=200, metadata={"description": "Words in the name."})

@@ -15,8 +15,9 @@ THEME = EntityType.THEME
 def list_themes(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Theme]:
     statement = crud.live(Theme)
     if "parent" in filters:
-        parent = crud.find_by_ref(session, Theme, THEME, filters["parent"])
-        statement = statement.where(Theme.parent_id == parent.id)
+        statement = statement.where(
+            crud.refers_to(Theme.parent_id, session, Theme, filters["parent"])
+        )
     if "q" in filters:
         statement = statement.where(Theme.name.icontains(filters["q"], autoescape=True))
     return keyset_page(session, statement, Theme.id, page)
