@@ -35,9 +35,9 @@ from service.assessments.models import StatusAssessment
 from service.assessments.schemas import AssessmentCreateSchema
 from service.changes.services import json_value
 from service.commitments import services as commitments
-from service.errors import DomainError
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
+from service.errors import DomainError
 from service.meetings import services as meetings
 from service.meetings.models import Meeting, MeetingParticipant, MeetingSeries
 from service.meetings.schemas import (
@@ -164,7 +164,9 @@ class SeedLoader:
             return update(existing, changes)
         except DomainError as error:
             label = desired.get("slug") or desired.get("external_id") or desired.get("title") or ""
-            details = "; ".join(f"{field}: {' '.join(messages)}" for field, messages in error.errors.items())
+            details = "; ".join(
+                f"{field}: {' '.join(messages)}" for field, messages in error.errors.items()
+            )
             raise SeedError(f"{kind} {label}: {error.detail} {details}".strip()) from error
 
     def _live(self, model: Any, *conditions: Any) -> Any:

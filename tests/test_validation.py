@@ -324,9 +324,13 @@ def test_json_types_are_taken_literally(
     assert field in errors_of(response, 422)
 
 
-def test_a_deleted_meeting_frees_its_number_in_the_series(client: FlaskClient, session: Session) -> None:
+def test_a_deleted_meeting_frees_its_number_in_the_series(
+    client: FlaskClient, session: Session
+) -> None:
     series = make_meeting_series(session)
     first = make_meeting(session, series_id=series.id, sequence=1)
     assert client.delete(f"/api/v1/meetings/{first.id}").status_code == 204
-    again = client.post("/api/v1/meetings", json={"title": "x", "series_id": series.id, "sequence": 1})
+    again = client.post(
+        "/api/v1/meetings", json={"title": "x", "series_id": series.id, "sequence": 1}
+    )
     assert again.status_code == 201
