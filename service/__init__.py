@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import uuid
 
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings
 
@@ -18,10 +20,12 @@ JSON_MIMETYPES = {"application/json", "application/merge-patch+json"}
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: config → database → API → blueprints → error handlers."""
     from service.api import apply_etag, make_api, remove_session
+    from service.browser import add_safety_headers, preflight
     from service.changes.services import install_change_recording
     from service.cli import register_commands
     from service.db import Database
-    from service.errors import problem_response, register_error_handlers
+    from service.errors import register_error_handlers
+    from service.ratelimit import make_limiter
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -32,6 +36,8 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_PAGE_SIZE=settings.max_page_size,
         IDEMPOTENCY_TTL_SECONDS=settings.idempotency_ttl_hours * 3600,
         DOCS_ENABLED=settings.docs_enabled,
+        PUBLIC_READ=settings.public_read,
+        CORS_ORIGINS=frozenset(settings.cors_origins),
         TESTING=settings.testing,
         DEBUG=settings.debug,
         API_TITLE="Policy Tracker",
@@ -54,8 +60,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     install_change_recording(database.session_factory)
     app.extensions["database"] = database
 
+    app.extensions["rate_limiter"] = make_limiter(settings.redis_url)
+    if settings.trusted_proxy_hops:
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
+            app.wsgi_app, x_for=settings.trusted_proxy_hops, x_proto=settings.trusted_proxy_hops
+        )
+
     api = make_api()
     api.init_app(app)
+    api.spec.components.security_scheme(
+        "bearerAuth",
+        {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer pt_...`.",
+        },
+    )
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
     from service.docs.routes import blp as docs_blp
@@ -67,24 +87,17 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def start_request() -> Response | None:
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        g.request_id = (
-            incoming if 0 < len(incoming) <= 100 and incoming.isprintable() else uuid.uuid4().hex
-        )
-        # Only for a route that takes this method: any other gets its 404 or 405 first.
-        if request.method in ("POST", "PATCH", "PUT") and request.routing_exception is None:
-            has_body = bool(request.content_length) or bool(request.get_data(cache=True))
-            if not has_body:
-                return problem_response(400, "Send a JSON object as the request body.")
-            if request.mimetype not in JSON_MIMETYPES:
-                return problem_response(415, "Send the body as application/json.")
-        return None
+        valid = 0 < len(incoming) <= 100 and incoming.isprintable()
+        g.request_id = incoming if valid else uuid.uuid4().hex
+        if not request.path.startswith("/api/"):
+            return None
+        return preflight() or guard_request(settings) or check_body()
 
     @app.after_request
     def finish_request(response):  # type: ignore[no-untyped-def]
         response = apply_etag(response)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        response.headers.setdefault("X-Content-Type-Options", "nosniff")
-        return response
+        return add_safety_headers(response)
 
     app.teardown_appcontext(remove_session)
     register_error_handlers(app)
@@ -92,9 +105,51 @@ def create_app(settings: Settings | None = None) -> Flask:
     return app
 
 
+def guard_request(settings: Settings) -> Response | None:
+    """Who is calling, whether they are within their budget, and whether they may."""
+    from service.auth.http import authenticate_request, authorize_request
+    from service.errors import problem_response
+
+    refusal = authenticate_request()
+    caller = g.get("caller")
+    limit = settings.rate_limit_per_minute if caller else settings.anonymous_rate_limit_per_minute
+    if limit:
+        client = f"key:{caller.key_id}" if caller else f"addr:{request.remote_addr}"
+        verdict = current_app.extensions["rate_limiter"].check(client, limit)
+        if not verdict.allowed:
+            return problem_response(
+                429,
+                f"Over the limit of {limit} requests a minute; retry after the pause.",
+                headers={"Retry-After": str(verdict.retry_after)},
+            )
+    return refusal or authorize_request()
+
+
+def check_body() -> Response | None:
+    """A write's body must be there, be JSON, and be parseable without exhausting the stack."""
+    from service.errors import problem_response
+
+    # Only for a route that takes this method: any other gets its 404 or 405 first.
+    if request.method not in ("POST", "PATCH", "PUT") or request.routing_exception is not None:
+        return None
+    body = request.get_data(cache=True)
+    if not body:
+        return problem_response(400, "Send a JSON object as the request body.")
+    if request.mimetype not in JSON_MIMETYPES:
+        return problem_response(415, "Send the body as application/json.")
+    try:
+        json.loads(body)
+    except RecursionError:
+        return problem_response(400, "The JSON body is nested too deeply.")
+    except ValueError:
+        return None  # webargs answers malformed JSON with its own 400
+    return None
+
+
 def _api_blueprints() -> list[object]:
     """Only create_app imports the routes: the rest of the code never depends on them."""
     from service.agreements import routes as agreements
+    from service.auth import routes as auth
     from service.changes import routes as changes
     from service.commitments import routes as commitments
     from service.meetings import routes as meetings
@@ -122,4 +177,5 @@ def _api_blueprints() -> list[object]:
         sources.citations_blp,
         themes.blp,
         changes.blp,
+        auth.blp,
     ]

@@ -44,6 +44,7 @@ def get_session() -> Session:
         session = database.session_factory()
         session.info["request_id"] = g.get("request_id")
         session.info["actor"] = g.get("actor")
+        session.info["actor_key_id"] = g.get("actor_id")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             session.connection(execution_options={WRITE_TRANSACTION: True})
         g.db_session = session
@@ -66,7 +67,10 @@ class Text(ma.fields.String):
     def __init__(self, *, max_length: int, min_length: int = 0, **kwargs: Any) -> None:
         validators: list[ma.validate.Validator] = [
             ma.validate.Length(min=min_length, max=max_length),
-            ma.validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL."),
+            # NUL cannot be stored by PostgreSQL; a lone surrogate cannot be encoded at all.
+            ma.validate.Regexp(
+                r"^[^\x00\ud800-\udfff]*$", error="Must not contain NUL or unpaired surrogates."
+            ),
         ]
         super().__init__(validate=validators, **kwargs)
 

@@ -16,6 +16,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(new_migration)
     app.cli.add_command(seed)
     app.cli.add_command(write_openapi)
+    app.cli.add_command(create_api_key)
 
 
 @click.command()
@@ -93,3 +94,29 @@ def write_openapi(path: Path) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(spec_document(current_app) + "\n", encoding="utf-8")
     click.echo(f"wrote {path}")
+
+
+@click.command("create-api-key")
+@click.argument("name")
+@click.option(
+    "--role",
+    type=click.Choice(["reader", "editor", "admin"]),
+    default="editor",
+    show_default=True,
+    help="reader: reads when PUBLIC_READ=false; editor: every write; admin: also key management.",
+)
+@with_appcontext
+def create_api_key(name: str, role: str) -> None:
+    """Make an API key called NAME and print it: it is shown this once, and stored only as a hash."""
+    from service.auth.services import create_api_key as make_key
+    from service.vocabularies import Role
+
+    database = current_app.extensions["database"]
+    with database.session_factory() as session:
+        session.info["actor"] = "cli"
+        new = make_key(session, data={"name": name, "role": Role(role)})
+    click.echo(
+        f"made API key {new.id} ({new.name}, {new.role.value}, prefix {new.prefix}); keep it now:",
+        err=True,
+    )
+    click.echo(new.key)

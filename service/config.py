@@ -39,6 +39,16 @@ def _bool_setting(environ: dict[str, str], name: str, default: bool) -> bool:
     raise SettingsError(f"{name} must be true or false, got {raw!r}")
 
 
+def _origins(raw: str) -> tuple[str, ...]:
+    origins = tuple(origin.strip().rstrip("/") for origin in raw.split(",") if origin.strip())
+    for origin in origins:
+        if not origin.startswith(("http://", "https://")) or origin.count("/") != 2:
+            raise SettingsError(
+                f"CORS_ORIGINS holds {origin!r}: give origins like https://example.org"
+            )
+    return origins
+
+
 def _local_secret_key(var_dir: Path) -> str:
     """A random key kept under var/, so a local `make run` signs page tokens stably.
 
@@ -67,6 +77,17 @@ class Settings:
     idempotency_ttl_hours: int = 24
     # The interactive reference at /docs (the spec stays at /api/v1/openapi.json).
     docs_enabled: bool = True
+    # Reads without an API key; writes always need one.
+    public_read: bool = True
+    # Browser origins allowed to call the API (CORS); none by default.
+    cors_origins: tuple[str, ...] = ()
+    # Requests a minute for each API key, and for each address without one; 0 turns it off.
+    rate_limit_per_minute: int = 600
+    anonymous_rate_limit_per_minute: int = 120
+    # Where the rate-limit counts live, shared by every worker; in memory when unset.
+    redis_url: str | None = field(default=None, repr=False)
+    # Proxies in front of the service whose X-Forwarded-For may be believed.
+    trusted_proxy_hops: int = 0
     debug: bool = False
     testing: bool = False
 
@@ -95,6 +116,16 @@ class Settings:
                 env, "IDEMPOTENCY_TTL_HOURS", cls.idempotency_ttl_hours, 1
             ),
             docs_enabled=_bool_setting(env, "DOCS_ENABLED", True),
+            public_read=_bool_setting(env, "PUBLIC_READ", True),
+            cors_origins=_origins(env.get("CORS_ORIGINS", "")),
+            rate_limit_per_minute=_int_setting(
+                env, "RATE_LIMIT_PER_MINUTE", cls.rate_limit_per_minute, 0
+            ),
+            anonymous_rate_limit_per_minute=_int_setting(
+                env, "ANONYMOUS_RATE_LIMIT_PER_MINUTE", cls.anonymous_rate_limit_per_minute, 0
+            ),
+            redis_url=env.get("REDIS_URL") or None,
+            trusted_proxy_hops=_int_setting(env, "TRUSTED_PROXY_HOPS", 0, 0),
             debug=_bool_setting(env, "FLASK_DEBUG", False),
         )
         if settings.default_page_size > settings.max_page_size:

@@ -3,6 +3,7 @@ soft-delete one, each recorded as a ChangeEvent. Services compose these and comm
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
 
@@ -19,6 +20,14 @@ M = TypeVar("M")
 Check = Callable[[Any], None]
 
 MAX_ID = 2**31 - 1
+
+
+_SLUG_LIKE = re.compile(r"^[a-z0-9-]{1,100}$")
+
+
+def is_slug_like(ref: str) -> bool:
+    """Whether a ref could be a slug at all: anything else is not looked up."""
+    return bool(_SLUG_LIKE.match(ref))
 
 
 def is_id(ref: str) -> bool:
@@ -65,6 +74,8 @@ def find_by_ref(
     """The live record addressed by id ("12") or by slug ("letter-of-intent")."""
     if is_id(ref):
         return find(session, model, entity, int(ref), for_update=for_update)
+    if not is_slug_like(ref):
+        raise NotFound(f"No {entity_label(entity)} with slug {ref[:100]!r}.")
     statement = live(model).where(model.slug == ref)  # type: ignore[attr-defined]
     if for_update:
         statement = statement.with_for_update()
@@ -125,7 +136,8 @@ def ensure_unique(
         raise Conflict(message, errors={field: [message]})
 
 
-_NOT_IN_FEED = frozenset({"created_at", "updated_at", "deleted_at", "status_progress"})
+# Timestamps, internal bookkeeping, and secrets (an API key's hash) stay out of the feed.
+_NOT_IN_FEED = frozenset({"created_at", "updated_at", "deleted_at", "status_progress", "key_hash"})
 
 
 def snapshot(record: Any) -> dict[str, Any]:
@@ -239,8 +251,10 @@ def id_for_ref(session: Session, model: Any, ref: str) -> int | None:
     """The id of the live record with this id or slug, or None."""
     if is_id(ref):
         condition = model.id == int(ref) if int(ref) <= MAX_ID else model.id.is_(None)
-    else:
+    elif is_slug_like(ref):
         condition = model.slug == ref
+    else:
+        return None
     return session.scalar(select(model.id).where(condition, model.deleted_at.is_(None)))
 
 

@@ -11,7 +11,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from flask import Flask, Response, g, json, request
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DataError, OperationalError
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -186,6 +186,15 @@ def handle_database_unavailable(error: Exception) -> Response:
     )
 
 
+def handle_unstorable_value(error: Exception) -> Response:
+    # Validation should have caught it; if a value still reaches the database in a form it
+    # refuses, the client hears about its input, not about a server fault.
+    # Only the kind of refusal: the statement's parameters are the client's data.
+    reason = type(getattr(error, "orig", error)).__name__
+    log.warning("database refused a value on %s %s: %s", request.method, request.path, reason)
+    return problem_response(400, "A value in the request cannot be stored as given.")
+
+
 def handle_unexpected_error(error: Exception) -> Response:
     log.exception("unhandled error on %s %s", request.method, request.path)
     return problem_response(500, "The server failed to handle this request; it has been logged.")
@@ -195,4 +204,5 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    app.register_error_handler(DataError, handle_unstorable_value)
     app.register_error_handler(Exception, handle_unexpected_error)

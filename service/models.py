@@ -7,6 +7,7 @@ from service.agreements.models import (
     AgreementRelation,
 )
 from service.assessments.models import StatusAssessment
+from service.auth.models import ApiKey
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment, CommitmentActor
 from service.db import Base
@@ -28,6 +29,7 @@ __all__ = [
     "AgreementEvent",
     "AgreementParticipant",
     "AgreementRelation",
+    "ApiKey",
     "Base",
     "ChangeEvent",
     "Citation",
@@ -55,6 +57,7 @@ MODEL_BY_ENTITY: dict[EntityType, type[Base]] = {
     EntityType.AGREEMENT_EVENT: AgreementEvent,
     EntityType.AGREEMENT_PARTICIPANT: AgreementParticipant,
     EntityType.AGREEMENT_RELATION: AgreementRelation,
+    EntityType.API_KEY: ApiKey,
     EntityType.ASSESSMENT: StatusAssessment,
     EntityType.CITATION: Citation,
     EntityType.COMMITMENT: Commitment,

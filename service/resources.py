@@ -23,9 +23,12 @@ from service.api import (
     page_request,
     page_response,
 )
+from service.auth.http import require
 from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
+from service.vocabularies import Role
 
 API_PREFIX = "/api/v1"
+BEARER = "bearerAuth"
 
 ETAG_HEADER = {
     "description": "A strong validator of this representation.",
@@ -109,6 +112,9 @@ class ResourceRoutes:
         update_schema: type[ma.Schema] | None = None,
         query_schema: type[ma.Schema] | None = None,
         identity: dict[str, str] | None = None,
+        read_role: Role | None = None,
+        write_role: Role = Role.EDITOR,
+        create_response_schema: type[ma.Schema] | None = None,
     ) -> None:
         """`identity` says how a record's own path parameters are filled from its body
         ({"agreement_ref": "agreement_id", "event_id": "id"}): the spec's links use it."""
@@ -120,6 +126,11 @@ class ResourceRoutes:
         self.update_schema = update_schema
         self.query_schema = query_schema
         self.identity = identity or {}
+        # Reads are public (None) unless a role is named; writes need `write_role`.
+        self.read_role = read_role
+        self.write_role = write_role
+        # What a create returns, when it says more than a read (a new API key's secret).
+        self.create_response_schema = create_response_schema or schema
 
     def _links_from_created(self, nested: Sequence[str]) -> dict[str, Any]:
         """OpenAPI links from a created record to what can be done with it next."""
@@ -148,9 +159,19 @@ class ResourceRoutes:
     def _register(
         self, rule: str, method: str, operation_id: str, doc: str, view: Callable[..., Any]
     ) -> None:
+        """Name, guard and route one operation. Every operation passes here: this is where
+        its permission is checked and documented."""
+        role = self.read_role if method == "GET" else self.write_role
+        statuses = [401, 429] if role is None else [401, 403, 429]
+        view = _document_errors(self.blp, view, statuses)
+        view = require(role)(view)
         view.__name__ = operation_id
         view.__doc__ = doc
-        view = self.blp.doc(operationId=operation_id)(view)
+        # A public read may still be sent a key; anything else must be.
+        security: list[dict[str, list[str]]] = (
+            [{}, {BEARER: []}] if role is None else [{BEARER: []}]
+        )
+        view = self.blp.doc(operationId=operation_id, security=security)(view)
         self.blp.route(rule, methods=[method], endpoint=operation_id)(view)
 
     def _refuse_unknown_query(
@@ -246,7 +267,9 @@ class ResourceRoutes:
             return record, 201, {"Location": API_PREFIX + location(record)}
 
         view = self.blp.response(
-            201, self.schema, headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER}
+            201,
+            self.create_response_schema,
+            headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER},
         )(view)
         view = _document_errors(
             self.blp, view, [400, *([404] if nested else []), 409, 413, 415, 500, 503]

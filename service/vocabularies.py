@@ -176,6 +176,14 @@ class ChangeOperation(StrEnum):
     DELETE = "delete"
 
 
+class Role(StrEnum):
+    """What an API key may do. Ordered: each role can do what the ones before it can."""
+
+    READER = "reader"
+    EDITOR = "editor"
+    ADMIN = "admin"
+
+
 class EntityType(StrEnum):
     """The kinds of record that a citation can support and a change event can name."""
 
@@ -183,6 +191,7 @@ class EntityType(StrEnum):
     AGREEMENT_EVENT = "agreement_event"
     AGREEMENT_PARTICIPANT = "agreement_participant"
     AGREEMENT_RELATION = "agreement_relation"
+    API_KEY = "api_key"
     ASSESSMENT = "assessment"
     CITATION = "citation"
     COMMITMENT = "commitment"

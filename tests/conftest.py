@@ -18,9 +18,11 @@ from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service import create_app
+from service.auth.services import create_api_key
 from service.config import Settings
 from service.db import make_engine
 from service.migrations import upgrade
+from service.vocabularies import Role
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
@@ -75,7 +77,16 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 @pytest.fixture(scope="session")
 def app(database_url: str, engine: Engine) -> Flask:
-    return create_app(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY, testing=True))
+    # No rate limits here: tests/test_ratelimit.py builds apps of its own to test them.
+    return create_app(
+        Settings(
+            database_url=database_url,
+            secret_key=TEST_SECRET_KEY,
+            testing=True,
+            rate_limit_per_minute=0,
+            anonymous_rate_limit_per_minute=0,
+        )
+    )
 
 
 @pytest.fixture
@@ -91,8 +102,33 @@ def connection(engine: Engine, app: Flask) -> Iterator[Connection]:
 
 
 @pytest.fixture
-def client(app: Flask, connection: Connection) -> FlaskClient:
-    return app.test_client()
+def keys(app: Flask, connection: Connection) -> dict[Role, str]:
+    """An API key of each role, made in the test's transaction."""
+    made = {}
+    for role in Role:
+        with app.extensions["database"].session_factory() as session:
+            made[role] = create_api_key(
+                session, data={"name": f"test {role.value}", "role": role}
+            ).key
+    return made
+
+
+def client_with_key(app: Flask, key: str | None) -> FlaskClient:
+    client = app.test_client()
+    if key is not None:
+        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    return client
+
+
+@pytest.fixture
+def client(app: Flask, keys: dict[Role, str]) -> FlaskClient:
+    """A client with an admin key: it may do anything (tests/test_auth.py checks who may what)."""
+    return client_with_key(app, keys[Role.ADMIN])
+
+
+@pytest.fixture
+def anonymous_client(app: Flask, connection: Connection) -> FlaskClient:
+    return client_with_key(app, None)
 
 
 @pytest.fixture

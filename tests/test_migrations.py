@@ -3,6 +3,7 @@ and they run down and up again."""
 
 from __future__ import annotations
 
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -67,3 +68,25 @@ def test_upgrade_downgrade_upgrade_on_postgresql(scratch_database: str) -> None:
             assert compare_metadata(context, Base.metadata) == []
     finally:
         engine.dispose()
+
+
+@pytest.mark.postgres_only
+def test_every_vocabulary_check_in_the_database_allows_exactly_the_enum(engine: Engine) -> None:
+    # Autogenerate does not compare CHECK constraints: a value added to an enum without a
+    # migration would be refused by the database. This catches it.
+    from sqlalchemy import Enum
+
+    with engine.connect() as connection:
+        checks = dict(
+            connection.execute(
+                text(
+                    "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'"
+                )
+            ).all()
+        )
+    for table in Base.metadata.tables.values():
+        for column in table.columns:
+            if isinstance(column.type, Enum) and column.type.enum_class is not None:
+                definition = checks[f"ck_{table.name}_{column.type.name}"]
+                allowed = set(re.findall(r"'([a-z_]+)'", definition))
+                assert allowed == set(column.type.enums), f"{table.name}.{column.name}"

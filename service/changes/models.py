@@ -22,7 +22,9 @@ class ChangeEvent(Base):
         BigInteger().with_variant(Integer, "sqlite"), primary_key=True, autoincrement=True
     )
     occurred_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Who made the change: the API key's name and id ("seed" and null for the seed loader).
     actor: Mapped[str | None] = mapped_column(String(200))
+    actor_key_id: Mapped[int | None] = mapped_column(index=True)
     entity: Mapped[EntityType] = mapped_column(vocabulary(EntityType, "entity"))
     entity_id: Mapped[int] = mapped_column()
     op: Mapped[ChangeOperation] = mapped_column(vocabulary(ChangeOperation, "op"))

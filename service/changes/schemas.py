@@ -11,7 +11,12 @@ class ChangeEventSchema(OutputSchema):
         required=True, metadata={"description": "Position in the feed; increases in commit order."}
     )
     occurred_at = ma.fields.DateTime(required=True)
-    actor = ma.fields.String(required=True, allow_none=True)
+    actor = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The name of the API key that made the change."},
+    )
+    actor_key_id = ma.fields.Integer(required=True, allow_none=True)
     entity = EnumField(EntityType, required=True)
     entity_id = ma.fields.Integer(required=True)
     op = EnumField(ChangeOperation, required=True)
@@ -32,4 +37,5 @@ class ChangeEventQuerySchema(PageQuerySchema):
     )
     entity = EnumField(EntityType)
     entity_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
-    actor = Text(min_length=1, max_length=200)
+    actor = Text(min_length=1, max_length=200, metadata={"description": "An API key's name."})
+    actor_key_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))

@@ -69,6 +69,7 @@ def write_pending_changes(session: Session) -> None:
         session.add(
             ChangeEvent(
                 actor=session.info.get("actor"),
+                actor_key_id=session.info.get("actor_key_id"),
                 entity=change.entity,
                 entity_id=change.record.id,
                 op=change.op,
@@ -98,7 +99,7 @@ def list_changes(
 ) -> Page[ChangeEvent]:
     """ChangeEvents in `seq` order (commit order), after `after` when given."""
     statement: Select[Any] = select(ChangeEvent)
-    for field in ("entity", "entity_id", "actor"):
+    for field in ("entity", "entity_id", "actor", "actor_key_id"):
         if field in filters:
             statement = statement.where(getattr(ChangeEvent, field) == filters[field])
     if "after" in filters and page.after is None:

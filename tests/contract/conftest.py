@@ -10,6 +10,7 @@ import sys
 import time
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
@@ -21,6 +22,7 @@ from service import create_app
 from service.config import Settings
 from service.db import make_engine
 from service.migrations import upgrade
+from service.vocabularies import Role
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_SECRET_KEY = "contract-test-secret-key-0123456789"
@@ -40,13 +42,15 @@ def _migrate_and_seed(url: str) -> None:
     assert result.exit_code == 0, result.output
 
 
-@pytest.fixture(scope="session")
-def live_database_url(
-    database_url: str, engine: object, tmp_path_factory: pytest.TempPathFactory
+@contextmanager
+def provisioned_database(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[str]:
+    """A database of its own beside the test database (a scratch PostgreSQL database, or a
+    SQLite file), migrated and holding the seed data, so that fuzzed reads find records."""
     if database_url.startswith("sqlite"):
         url = f"sqlite:///{tmp_path_factory.mktemp('live') / 'live.db'}"
-        upgrade(url)
+        _migrate_and_seed(url)
         yield url
         return
     name = f"pt_live_{uuid.uuid4().hex[:8]}"
@@ -64,17 +68,29 @@ def live_database_url(
 
 
 @pytest.fixture(scope="session")
-def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def live_database_url(
+    database_url: str, engine: object, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[str]:
+    with provisioned_database(database_url, tmp_path_factory) as url:
+        yield url
+
+
+@contextmanager
+def start_gunicorn(
+    database_url: str, tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str]
+) -> Iterator[str]:
+    """gunicorn with the production config on a free port; yields its base URL."""
     port = free_port()
     log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = {
         **os.environ,
-        "DATABASE_URL": live_database_url,
+        "DATABASE_URL": database_url,
         "SECRET_KEY": LIVE_SECRET_KEY,
         "HOST": "127.0.0.1",
         "PORT": str(port),
         "WEB_CONCURRENCY": "2",
         "GUNICORN_ACCESS_LOG": "",
+        **extra_env,
     }
     with log_path.open("wb") as log:
         process = subprocess.Popen(
@@ -103,9 +119,42 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
             process.kill()
             pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}", pytrace=False)
         time.sleep(0.2)
-    yield base_url
-    process.terminate()
     try:
-        process.wait(timeout=15)
-    except subprocess.TimeoutExpired:
-        process.kill()
+        yield base_url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+
+
+@pytest.fixture(scope="session")
+def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    # The fuzzer and the SDK story make thousands of requests: no rate limits here
+    # (tests/contract/test_ratelimit_shared.py runs servers with them).
+    with start_gunicorn(
+        live_database_url,
+        tmp_path_factory,
+        {"RATE_LIMIT_PER_MINUTE": "0", "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"},
+    ) as base_url:
+        yield base_url
+
+
+@pytest.fixture(scope="session")
+def live_keys(live_database_url: str) -> dict[Role, str]:
+    return make_keys(live_database_url)
+
+
+def make_keys(database_url: str) -> dict[Role, str]:
+    """An API key of each role, made with the CLI as an operator would."""
+    app = create_app(Settings(database_url=database_url, secret_key=LIVE_SECRET_KEY))
+    made = {}
+    for role in Role:
+        result = app.test_cli_runner().invoke(
+            args=["create-api-key", f"live {role.value}", "--role", role.value]
+        )
+        assert result.exit_code == 0, result.output
+        made[role] = result.stdout.strip()
+    app.extensions["database"].engine.dispose()
+    return made

@@ -7,14 +7,21 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
+from service.vocabularies import Role
+
 pytestmark = pytest.mark.postgres_only
 
 
-def test_ten_parallel_posts_with_one_key_create_one_resource(live_server: str) -> None:
+def test_ten_parallel_posts_with_one_key_create_one_resource(
+    live_server: str, live_keys: dict[Role, str]
+) -> None:
     # Commitments have no unique field: without the key, ten POSTs would make ten.
     url = f"{live_server}/api/v1/agreements/india-france-loi-defence-space-cooperation/commitments"
     body = {"title": "Parallel commitment"}
-    headers = {"Idempotency-Key": "parallel-key-1"}
+    headers = {
+        "Idempotency-Key": "parallel-key-1",
+        "Authorization": f"Bearer {live_keys[Role.EDITOR]}",
+    }
 
     def post(_: int) -> httpx.Response:
         return httpx.post(url, json=body, headers=headers, timeout=30)

@@ -14,6 +14,7 @@ from typing import Any
 
 import pytest
 
+from service.vocabularies import Role
 from tests.contract.conftest import ROOT
 
 pytestmark = pytest.mark.postgres_only
@@ -54,9 +55,13 @@ def op(sdk: ModuleType, tag: str, operation: str) -> Any:
     return importlib.import_module(f"{sdk.__name__}.api.{tag}.{operation}")
 
 
-def test_a_whole_story_through_the_generated_client(sdk: ModuleType, live_server: str) -> None:
+def test_a_whole_story_through_the_generated_client(
+    sdk: ModuleType, live_server: str, live_keys: dict[Role, str]
+) -> None:
     models = importlib.import_module(f"{sdk.__name__}.models")
-    client = sdk.Client(base_url=live_server, raise_on_unexpected_status=True)
+    client = sdk.AuthenticatedClient(
+        base_url=live_server, token=live_keys[Role.EDITOR], raise_on_unexpected_status=True
+    )
 
     def created(response: Any) -> Any:
         assert response.status_code == 201, response.content
@@ -218,9 +223,15 @@ def test_a_whole_story_through_the_generated_client(sdk: ModuleType, live_server
     assert again.status_code == replay.status_code == 201 and replay.content == again.content
 
 
-def test_every_documented_error_comes_back_typed(sdk: ModuleType, live_server: str) -> None:
+def test_every_documented_error_comes_back_typed(
+    sdk: ModuleType, live_server: str, live_keys: dict[Role, str]
+) -> None:
     models = importlib.import_module(f"{sdk.__name__}.models")
-    client = sdk.Client(base_url=live_server, raise_on_unexpected_status=True)
+    client = sdk.AuthenticatedClient(
+        base_url=live_server, token=live_keys[Role.READER], raise_on_unexpected_status=True
+    )
+    editor = sdk.AuthenticatedClient(base_url=live_server, token=live_keys[Role.EDITOR])
+    anonymous = sdk.Client(base_url=live_server, raise_on_unexpected_status=True)
     get_agreement = op(sdk, "agreements", "get_agreement")
     create_theme = op(sdk, "themes", "create_theme")
     list_agreements = op(sdk, "agreements", "list_agreements")
@@ -229,12 +240,18 @@ def test_every_documented_error_comes_back_typed(sdk: ModuleType, live_server: s
         404: get_agreement.sync_detailed("no-such-agreement", client=client),
         400: list_agreements.sync_detailed(client=client, page_token="forged"),
         422: create_theme.sync_detailed(
-            client=client, body=models.ThemeCreate(slug="Not A Slug", name="x")
+            client=editor, body=models.ThemeCreate(slug="Not A Slug", name="x")
+        ),
+        401: create_theme.sync_detailed(
+            client=anonymous, body=models.ThemeCreate(slug="anon", name="x")
+        ),
+        403: create_theme.sync_detailed(
+            client=client, body=models.ThemeCreate(slug="reader", name="x")
         ),
     }
-    create_theme.sync_detailed(client=client, body=models.ThemeCreate(slug="sdk-theme", name="x"))
+    create_theme.sync_detailed(client=editor, body=models.ThemeCreate(slug="sdk-theme", name="x"))
     cases[409] = create_theme.sync_detailed(
-        client=client, body=models.ThemeCreate(slug="sdk-theme", name="x")
+        client=editor, body=models.ThemeCreate(slug="sdk-theme", name="x")
     )
     for status, response in cases.items():
         assert response.status_code == status

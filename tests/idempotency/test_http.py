@@ -8,11 +8,17 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from service.auth.models import ApiKey
 from service.db import utcnow
 from service.idempotency.models import IdempotencyKey
 from service.themes.models import Theme
 
 BODY = {"slug": "defence", "name": "Defence"}
+
+
+def admin_scope(session: Session) -> str:
+    """Keys are scoped to the API key that sent them: here the test client's admin key."""
+    return str(session.scalar(select(ApiKey.id).where(ApiKey.name == "test admin")))
 
 
 def themes(session: Session) -> int:
@@ -64,7 +70,10 @@ def test_a_key_whose_first_request_is_still_running_is_a_409(
     fingerprint = hashlib.sha256(b"POST /api/v1/themes\n" + canonical).hexdigest()
     session.add(
         IdempotencyKey(
-            scope="", key="k-3", fingerprint=fingerprint, expires_at=utcnow() + timedelta(hours=1)
+            scope=admin_scope(session),
+            key="k-3",
+            fingerprint=fingerprint,
+            expires_at=utcnow() + timedelta(hours=1),
         )
     )
     session.commit()

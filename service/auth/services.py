@@ -1,0 +1,131 @@
+"""Making, checking and revoking API keys."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import secrets
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.auth.models import ApiKey
+from service.db import utcnow
+from service.errors import Conflict
+from service.pagination import Page, PageRequest, keyset_page
+from service.vocabularies import EntityType, Role
+
+API_KEY = EntityType.API_KEY
+KEY_PREFIX = "pt"
+# last_used_at is kept to this resolution: a busy key does not write on every request.
+LAST_USED_RESOLUTION = timedelta(minutes=1)
+_ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
+
+
+@dataclass(frozen=True)
+class Caller:
+    """Who is making a request, as far as permissions go. Never holds the secret."""
+
+    key_id: int
+    name: str
+    role: Role
+
+    def can(self, needed: Role) -> bool:
+        return _ROLE_RANK[self.role] >= _ROLE_RANK[needed]
+
+
+def _hash(key: str) -> str:
+    # The keys are 256-bit random values: a fast hash cannot be reversed by guessing.
+    return hashlib.sha256(key.encode()).hexdigest()
+
+
+def _split(key: str) -> str | None:
+    """The prefix of a well-formed key, `pt_<prefix>_<secret>`."""
+    parts = key.split("_", 2)  # the secret itself may hold "_"
+    if len(parts) != 3 or parts[0] != KEY_PREFIX or len(parts[1]) != 8 or len(parts[2]) < 32:
+        return None
+    return parts[1]
+
+
+@dataclass(frozen=True)
+class NewKey:
+    """A key just made: the record, and the secret, which is shown this once."""
+
+    record: ApiKey
+    key: str
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.record, name)
+
+
+def create_api_key(session: Session, *, data: dict[str, Any]) -> NewKey:
+    prefix = secrets.token_hex(4)
+    key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
+    record = ApiKey(name=data["name"], role=data["role"], prefix=prefix, key_hash=_hash(key))
+    crud.add(session, record, API_KEY)
+    crud.commit(session)
+    return NewKey(record=record, key=key)
+
+
+def authenticate(session: Session, key: str) -> Caller | None:
+    """The caller a key belongs to, or None for an unknown, malformed or revoked key.
+    The comparison takes the same time whatever the key."""
+    prefix = _split(key)
+    record = (
+        session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first() if prefix else None
+    )
+    expected = record.key_hash if record is not None else _hash("no such key")
+    if not hmac.compare_digest(expected, _hash(key)) or record is None or not record.is_active:
+        return None
+    now = utcnow()
+    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+        # Not a change of the record: no ChangeEvent, and no lock beyond this one row.
+        session.execute(update(ApiKey).where(ApiKey.id == record.id).values(last_used_at=now))
+        session.commit()
+    return Caller(key_id=record.id, name=record.name, role=record.role)
+
+
+def list_api_keys(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[ApiKey]:
+    statement = select(ApiKey)
+    if "role" in filters:
+        statement = statement.where(ApiKey.role == filters["role"])
+    if "active" in filters:
+        revoked = ApiKey.revoked_at.is_not(None)
+        statement = statement.where(~revoked if filters["active"] else revoked)
+    return keyset_page(session, statement, ApiKey.id, page)
+
+
+def get_api_key(session: Session, *, api_key_id: int) -> ApiKey:
+    return crud.find(session, ApiKey, API_KEY, api_key_id)
+
+
+def _not_the_callers_own(record: ApiKey, caller_key_id: int | None, action: str) -> None:
+    # An admin who revokes or demotes the key they are using locks themselves out.
+    if caller_key_id is not None and record.id == caller_key_id:
+        raise Conflict(f"A key cannot {action}; use another admin key.")
+
+
+def update_api_key(
+    session: Session, *, api_key_id: int, data: dict[str, Any], check: crud.Check
+) -> ApiKey:
+    record = crud.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
+    check(record)
+    if "role" in data and data["role"] != record.role:
+        _not_the_callers_own(record, session.info.get("actor_key_id"), "change its own role")
+    crud.record_update(session, record, API_KEY, crud.assign(record, data))
+    crud.commit(session)
+    return record
+
+
+def revoke_api_key(session: Session, *, api_key_id: int, check: crud.Check) -> None:
+    """Revoke a key: it stops working at once, and stays listed with its revocation date."""
+    record = crud.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
+    check(record)
+    _not_the_callers_own(record, session.info.get("actor_key_id"), "revoke itself")
+    if record.revoked_at is None:
+        crud.record_update(session, record, API_KEY, crud.assign(record, {"revoked_at": utcnow()}))
+        crud.commit(session)

