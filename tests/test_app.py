@@ -186,3 +186,27 @@ def test_a_lost_database_is_a_503_with_retry_after(
 
 def test_digits_that_are_not_ascii_are_not_ids(client: FlaskClient) -> None:
     assert_problem(client.get("/api/v1/agreements/%C2%B9"), 404)  # "¹"
+
+
+@pytest.mark.postgres_only
+def test_postgresql_statements_have_a_time_limit(database_url: str) -> None:
+    from sqlalchemy import text
+
+    from service.db import make_engine
+
+    engine = make_engine(database_url, statement_timeout_ms=1500)
+    with engine.connect() as connection:
+        assert connection.execute(text("SHOW statement_timeout")).scalar() == "1500ms"
+        with pytest.raises(Exception, match="statement timeout"):
+            connection.execute(text("SELECT pg_sleep(3)"))
+    engine.dispose()
+
+
+def test_gunicorn_bounds_each_request_and_each_worker() -> None:
+    import runpy
+
+    config = runpy.run_path("service/gunicorn.conf.py")
+    assert config["timeout"] == 30
+    assert config["worker_class"] == "sync"
+    assert config["max_requests"] > 0
+    assert config["limit_request_line"] <= 8190
