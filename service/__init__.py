@@ -156,6 +156,7 @@ def _api_blueprints() -> list[object]:
     from service.organizations import routes as organizations
     from service.people import routes as people
     from service.sources import routes as sources
+    from service.stats import routes as stats
     from service.themes import routes as themes
 
     return [
@@ -177,5 +178,6 @@ def _api_blueprints() -> list[object]:
         sources.citations_blp,
         themes.blp,
         changes.blp,
+        stats.blp,
         auth.blp,
     ]

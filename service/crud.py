@@ -137,7 +137,18 @@ def ensure_unique(
 
 
 # Timestamps, internal bookkeeping, and secrets (an API key's hash) stay out of the feed.
-_NOT_IN_FEED = frozenset({"created_at", "updated_at", "deleted_at", "status_progress", "key_hash"})
+_NOT_IN_FEED = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "status_progress",
+        "key_hash",
+        "depth",
+        "due_by",
+        "effective_progress",
+    }
+)
 
 
 def snapshot(record: Any) -> dict[str, Any]:
@@ -189,7 +200,9 @@ def list_change(field: str, old: list[Any], new: list[Any]) -> dict[str, Any]:
 def record_update(
     session: Session, record: Any, entity: EntityType, changes: dict[str, Any]
 ) -> None:
-    """Queue one `update` ChangeEvent for a PATCH; a PATCH that changed nothing records nothing."""
+    """Queue one `update` ChangeEvent for a PATCH; a PATCH that changed nothing records nothing.
+    Internal bookkeeping (a depth, a cached date) is left out of the feed."""
+    changes = {field: change for field, change in changes.items() if field not in _NOT_IN_FEED}
     if changes:
         flush(session)
         record_change(session, record, entity, ChangeOperation.UPDATE, changes)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 
 from service.vocabularies import DatePrecision
 
@@ -50,6 +50,17 @@ class PartialDate:
         if self.precision is DatePrecision.MONTH:
             return f"{self.value.year:04d}-{self.value.month:02d}"
         return self.value.isoformat()
+
+    def last_day(self) -> date | None:
+        """The last day of the period: a month's last day, a year's 31 December."""
+        if not self.is_known or self.value is None:
+            return None
+        if self.precision is DatePrecision.YEAR:
+            return date(self.value.year, 12, 31)
+        if self.precision is DatePrecision.MONTH:
+            following = date(self.value.year + self.value.month // 12, self.value.month % 12 + 1, 1)
+            return following - timedelta(days=1)
+        return self.value
 
     @property
     def is_known(self) -> bool:

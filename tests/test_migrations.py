@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -13,6 +14,8 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, text
 from sqlalchemy.engine import make_url
 
+from service import create_app
+from service.config import Settings
 from service.db import make_engine
 from service.migrations import downgrade, upgrade
 from service.migrations.env_filters import include_object
@@ -90,3 +93,28 @@ def test_every_vocabulary_check_in_the_database_allows_exactly_the_enum(engine: 
                 definition = checks[f"ck_{table.name}_{column.type.name}"]
                 allowed = set(re.findall(r"'([a-z_]+)'", definition))
                 assert allowed == set(column.type.enums), f"{table.name}.{column.name}"
+
+
+def test_the_statistics_backfill_gives_what_the_services_give(tmp_path: Path) -> None:
+    """Migration 0005 computes depth, due_by and effective progress for existing rows: on the
+    seed data they must equal what the services maintain."""
+    url = f"sqlite:///{tmp_path / 'backfill.db'}"
+    upgrade(url)
+    app = create_app(Settings(database_url=url, secret_key="backfill-test-secret-key"))
+    assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    app.extensions["database"].engine.dispose()
+    queries = {
+        "commitments": "SELECT id, depth, due_by FROM commitments ORDER BY id",
+        "assessments": "SELECT id, effective_progress FROM status_assessments ORDER BY id",
+    }
+    engine = make_engine(url)
+    with engine.connect() as connection:
+        maintained = {name: connection.execute(text(sql)).all() for name, sql in queries.items()}
+    downgrade(url, "0004")
+    upgrade(url)
+    with engine.connect() as connection:
+        backfilled = {name: connection.execute(text(sql)).all() for name, sql in queries.items()}
+    engine.dispose()
+    assert backfilled == maintained
+    assert any(row.depth > 0 for row in maintained["commitments"])
+    assert any(row.effective_progress is not None for row in maintained["assessments"])

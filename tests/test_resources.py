@@ -295,6 +295,8 @@ EXERCISED_ELSEWHERE = {
     "list_commitment_children",
     "list_changes",
     "delete_api_key",
+    "get_stats_summary",
+    "get_stats_progress",
 }
 
 by_name = pytest.mark.parametrize("resource", RESOURCES, ids=lambda resource: resource.name)

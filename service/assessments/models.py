@@ -48,6 +48,9 @@ class StatusAssessment(Base):
         ForeignKey("status_assessments.id"), unique=True
     )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    # Derived, not judged: the progress this assessment gives once the rules are applied
+    # (a stated or default percentage, or the last known one); null when it is corrected.
+    effective_progress: Mapped[float | None] = mapped_column(Float, default=None)
 
     as_of: Mapped[PartialDate] = composite(as_of_value, as_of_precision)
     sources: Mapped[list[Source]] = relationship(

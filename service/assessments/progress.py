@@ -24,6 +24,10 @@ DEFAULT_PROGRESS: dict[Status, float] = {
 KEEPS_LAST_KNOWN_PROGRESS = frozenset({Status.STALLED, Status.SUSPENDED, Status.NOT_FULFILLED})
 # No progress can be stated: nothing is known, or the commitment no longer stands.
 HAS_NO_PROGRESS = frozenset({Status.NOT_ASSESSED, Status.SUPERSEDED, Status.CANCELLED})
+# A commitment in one of these will not move on: it cannot be overdue.
+TERMINAL_STATUSES = frozenset(
+    {Status.COMPLETED, Status.NOT_FULFILLED, Status.SUPERSEDED, Status.CANCELLED}
+)
 # Only the assessor can say how far a partial completion went.
 NEEDS_STATED_PROGRESS = frozenset({Status.PARTIALLY_COMPLETED})
 
@@ -74,6 +78,22 @@ def state_from_assessments(
     return CommitmentState(latest.status, progress, latest.id)
 
 
+def effective_progress(facts: Iterable[AssessmentFact]) -> dict[int, float | None]:
+    """Each standing assessment's progress once the rules are applied, in date order; a
+    corrected one has none. The current progress is the latest one's."""
+    facts = list(facts)
+    corrected = {fact.supersedes_id for fact in facts if fact.supersedes_id is not None}
+    standing = sorted(
+        (f for f in facts if f.id not in corrected), key=lambda f: (f.as_of, f.assessed_at, f.id)
+    )
+    result: dict[int, float | None] = {fact_id: None for fact_id in corrected}
+    progress: float | None = None
+    for fact in standing:
+        progress = progress_after(fact.status, fact.progress_pct, progress)
+        result[fact.id] = progress
+    return result
+
+
 def progress_after(status: Status, stated: float | None, last_known: float | None) -> float | None:
     if status in HAS_NO_PROGRESS:
         return None
@@ -98,7 +118,9 @@ def weighted_mean(values: Iterable[tuple[float | None, float]]) -> float | None:
     total = sum(weight for _value, weight in known)
     if not known or total <= 0:
         return None
-    return round(sum(value * weight for value, weight in known) / total, 2)
+    # Not rounded: a parent's progress feeds its own parent, and the statistics redo this sum
+    # in SQL; both must agree to the last place.
+    return sum(value * weight for value, weight in known) / total
 
 
 def roll_up(nodes: Sequence[TreeNode]) -> dict[int, float | None]:
@@ -121,6 +143,22 @@ def roll_up(nodes: Sequence[TreeNode]) -> dict[int, float | None]:
     for node in nodes:
         progress_of(node.id, frozenset({node.id}))
     return result
+
+
+def tree_depths(nodes: Sequence[TreeNode]) -> dict[int, int]:
+    """Each node's level: 0 at the top, 1 under it..."""
+    parent = {node.id: node.parent_id for node in nodes}
+    depths: dict[int, int] = {}
+
+    def depth_of(node_id: int) -> int:
+        if node_id not in depths:
+            above = parent.get(node_id)
+            depths[node_id] = 0 if above is None or above not in parent else depth_of(above) + 1
+        return depths[node_id]
+
+    for node in nodes:
+        depth_of(node.id)
+    return depths
 
 
 def agreement_progress(

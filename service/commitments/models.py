@@ -25,6 +25,7 @@ class Commitment(Record, Base):
         live_unique_index("commitments", "external_id"),
         Index("ix_commitments_agreement_id_id", "agreement_id", "id"),
         Index("ix_commitments_current_status_id", "current_status", "id"),
+        Index("ix_commitments_agreement_id_depth", "agreement_id", "depth"),
         Index(
             "ix_commitments_search", text(COMMITMENT_SEARCH_DOCUMENT), postgresql_using="gin"
         ).ddl_if(dialect="postgresql"),
@@ -59,6 +60,10 @@ class Commitment(Record, Base):
     status_progress: Mapped[float | None] = mapped_column(Float)
     # What clients see: the weighted mean over the children when there are any.
     current_progress: Mapped[float | None] = mapped_column(Float)
+    # Its level in the tree (0 at the top): the statistics roll progress up level by level.
+    depth: Mapped[int] = mapped_column(default=0)
+    # The last day of the due period ("2025-06" is due by 30 June 2025): overdue after it.
+    due_by: Mapped[date | None] = mapped_column(index=True)
 
     due_date: Mapped[PartialDate] = composite(due_date_value, due_date_precision)
     themes: Mapped[list[Theme]] = relationship(

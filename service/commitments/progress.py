@@ -19,8 +19,10 @@ from service.assessments.progress import (
     CommitmentState,
     TreeNode,
     agreement_progress,
+    effective_progress,
     roll_up,
     state_from_assessments,
+    tree_depths,
 )
 from service.commitments.models import Commitment
 from service.vocabularies import EntityType
@@ -72,31 +74,44 @@ def refresh_progress(
     )
     changes: dict[int, dict[str, Any]] = defaultdict(dict)
     if reassessed is not None:
-        state = state_from_assessments(assessment_facts(session, [reassessed.id])[reassessed.id])
-        changes[reassessed.id].update(
-            crud.assign(
-                reassessed,
-                {
-                    "current_status": state.status,
-                    "status_progress": state.progress,
-                    "current_assessment_id": state.assessment_id,
-                },
-            )
-        )
+        changes[reassessed.id].update(_reassess(session, reassessed))
     nodes = [TreeNode(c.id, c.parent_id, c.weight, c.status_progress) for c in commitments]
     rolled = roll_up(nodes)
+    depths = tree_depths(nodes)
     for commitment in commitments:
         changes[commitment.id].update(
-            crud.assign(commitment, {"current_progress": rolled[commitment.id]})
+            crud.assign(
+                commitment,
+                {"current_progress": rolled[commitment.id], "depth": depths[commitment.id]},
+            )
         )
-        # status_progress is internal: the feed shows what clients see.
-        changes[commitment.id].pop("status_progress", None)
         crud.record_update(session, commitment, EntityType.COMMITMENT, changes[commitment.id])
     crud.record_update(
         session,
         agreement,
         EntityType.AGREEMENT,
         crud.assign(agreement, {"progress": agreement_progress(nodes, rolled)}),
+    )
+
+
+def _reassess(session: Session, commitment: Commitment) -> dict[str, Any]:
+    """A commitment's own status and progress from its assessments, and each assessment's
+    effective progress (which the statistics read by date)."""
+    facts = assessment_facts(session, [commitment.id])[commitment.id]
+    state = state_from_assessments(facts)
+    effective = effective_progress(facts)
+    for assessment in session.scalars(
+        select(StatusAssessment).where(StatusAssessment.commitment_id == commitment.id)
+    ):
+        if assessment.effective_progress != effective.get(assessment.id):
+            assessment.effective_progress = effective.get(assessment.id)
+    return crud.assign(
+        commitment,
+        {
+            "current_status": state.status,
+            "status_progress": state.progress,
+            "current_assessment_id": state.assessment_id,
+        },
     )
 
 

@@ -130,6 +130,11 @@ class CommitmentQuerySchema(PageQuerySchema):
             "description": "Organization (id or slug) named as an actor of the commitment, bodies under it included."
         },
     )
+    overdue = ma.fields.Boolean(
+        metadata={
+            "description": "true: only those past their due period and in no terminal status."
+        }
+    )
     due_before = ma.fields.Date(
         metadata={"description": "Due (by its known date) before this date."}
     )

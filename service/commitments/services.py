@@ -3,13 +3,14 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import exists, func, select
+from sqlalchemy import and_, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service import crud, search
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.assessments.models import StatusAssessment
+from service.assessments.progress import TERMINAL_STATUSES
 from service.commitments import progress
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
 from service.dates import PartialDate
@@ -86,6 +87,17 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
                 )
             )
         )
+    if "overdue" in filters:
+        today = date.today()
+        overdue = and_(
+            Commitment.due_by < today, Commitment.current_status.not_in(TERMINAL_STATUSES)
+        )
+        not_overdue = or_(
+            Commitment.due_by.is_(None),
+            Commitment.due_by >= today,
+            Commitment.current_status.in_(TERMINAL_STATUSES),
+        )
+        statement = statement.where(overdue if filters["overdue"] else not_overdue)
     if "due_before" in filters:
         statement = statement.where(Commitment.due_date_value < filters["due_before"])
     if "q" in filters:
@@ -167,8 +179,10 @@ def _check_parent(
 
 def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:
     values = dict(data)
-    if "due_date" in values and values["due_date"] is None:
-        values["due_date"] = PartialDate.unknown()
+    if "due_date" in values:
+        if values["due_date"] is None:
+            values["due_date"] = PartialDate.unknown()
+        values["due_by"] = values["due_date"].last_day()
     return values
 
 

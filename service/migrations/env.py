@@ -45,6 +45,11 @@ def run_migrations_offline() -> None:
 def run_migrations_online() -> None:
     engine = make_engine(database_url())
     with engine.connect() as connection:
+        if connection.dialect.name == "sqlite":
+            # Batch mode rebuilds a SQLite table by copy, drop and rename: with foreign keys
+            # enforced, dropping a table that others refer to fails. (It must be set outside
+            # a transaction, so before the migration's own begins.)
+            connection.connection.driver_connection.execute("PRAGMA foreign_keys=OFF")  # type: ignore[union-attr]
         # Batch mode lets the same migration alter tables on SQLite (copy-and-move).
         context.configure(
             connection=connection,

@@ -103,7 +103,7 @@ def test_progress_rolls_up_by_weight_to_parents_and_the_agreement(session: Sessi
         session.refresh(record)
     assert section.current_progress == 43.75  # (100*1 + 25*3) / 4
     assert section.current_status is Status.NOT_ASSESSED  # its own status: no assessment of it
-    assert agreement.progress == 51.88  # (43.75 + 60) / 2, rounded to 2 places
+    assert agreement.progress == 51.875  # (43.75 + 60) / 2
 
 
 def test_moving_a_commitment_recomputes_both_parents(session: Session) -> None:

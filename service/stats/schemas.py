@@ -1,0 +1,88 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.api import EnumField, InputSchema, OutputSchema, Text
+from service.vocabularies import ImplementationStatus
+
+MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+
+
+class StatsScopeSchema(InputSchema):
+    agreement = Text(
+        min_length=1, max_length=100, metadata={"description": "Agreement (id or slug)."}
+    )
+    organization = Text(
+        min_length=1,
+        max_length=100,
+        metadata={
+            "description": "Organization (id or slug): the agreements it, or a body under it, is party to."
+        },
+    )
+    theme = Text(
+        min_length=1,
+        max_length=100,
+        metadata={"description": "Theme (id or slug), narrower themes included."},
+    )
+
+
+class StatsSeriesQuerySchema(StatsScopeSchema):
+    from_month = ma.fields.String(
+        data_key="from",
+        validate=ma.validate.Regexp(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+        metadata={"description": "First month (YYYY-MM); default: eleven months before `to`."},
+    )
+    to_month = ma.fields.String(
+        data_key="to",
+        validate=ma.validate.Regexp(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+        metadata={"description": "Last month (YYYY-MM); default: this month."},
+    )
+
+
+class StatsScopeOutSchema(OutputSchema):
+    agreement = ma.fields.String(required=True, allow_none=True)
+    organization = ma.fields.String(required=True, allow_none=True)
+    theme = ma.fields.String(required=True, allow_none=True)
+
+
+class StatusCountSchema(OutputSchema):
+    status = EnumField(ImplementationStatus, required=True)
+    count = ma.fields.Integer(required=True)
+
+
+PROGRESS = {
+    "description": "Weighted mean progress (0-100) of the scope's top commitments, children rolled "
+    "in; null when none has a known progress."
+}
+
+
+class StatsSummarySchema(OutputSchema):
+    scope = ma.fields.Nested(StatsScopeOutSchema, required=True)
+    total = ma.fields.Integer(required=True, metadata={"description": "Commitments in the scope."})
+    by_status = ma.fields.List(
+        ma.fields.Nested(StatusCountSchema),
+        required=True,
+        metadata={"description": "Every status, in the order of the scale, with zeros."},
+    )
+    progress = ma.fields.Float(required=True, allow_none=True, metadata=PROGRESS)
+    overdue = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "Commitments past their due period and in no terminal status "
+            "(completed, not_fulfilled, superseded, cancelled)."
+        },
+    )
+    as_of = ma.fields.Date(required=True)
+
+
+class ProgressPointSchema(OutputSchema):
+    month = ma.fields.String(
+        required=True, metadata={"description": "YYYY-MM; values as of its last day."}
+    )
+    progress = ma.fields.Float(required=True, allow_none=True, metadata=PROGRESS)
+    by_status = ma.fields.List(ma.fields.Nested(StatusCountSchema), required=True)
+
+
+class ProgressSeriesSchema(OutputSchema):
+    scope = ma.fields.Nested(StatsScopeOutSchema, required=True)
+    points = ma.fields.List(ma.fields.Nested(ProgressPointSchema), required=True)

@@ -1,0 +1,345 @@
+"""Statistics for dashboards, computed in the database: status counts, weighted progress,
+overdue commitments, and progress month by month from the assessments.
+
+A scope is a set of commitments: an agreement's, those of the agreements an organization (or
+a body under it) is party to, those filed under a theme (or a narrower one), or all, in any
+combination. A scope's progress is the weighted mean of the progress of its top commitments,
+those whose parent is not in the scope, each with its children rolled into it: for an
+agreement, exactly the agreement's own `progress`. The monthly series applies the same rule
+to the assessments as they stood at each month's end, rolling up one tree level at a time in
+SQL.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import date, timedelta
+from typing import Any
+
+from sqlalchemy import (
+    ColumnElement,
+    Float,
+    and_,
+    case,
+    cast,
+    exists,
+    func,
+    literal,
+    null,
+    select,
+    union_all,
+)
+from sqlalchemy.orm import Session, aliased
+
+from service import crud
+from service.agreements.models import Agreement
+from service.agreements.services import agreements_with_party
+from service.assessments.models import StatusAssessment
+from service.assessments.progress import TERMINAL_STATUSES
+from service.commitments.models import Commitment
+from service.errors import BadRequest
+from service.themes.models import Theme, commitment_themes
+from service.vocabularies import ImplementationStatus
+
+MAX_MONTHS = 120
+
+
+@dataclass(frozen=True)
+class Scope:
+    agreement: str | None = None
+    organization: str | None = None
+    theme: str | None = None
+
+    def describe(self) -> dict[str, str | None]:
+        return {"agreement": self.agreement, "organization": self.organization, "theme": self.theme}
+
+
+def scope_condition(session: Session, scope: Scope, table: Any = Commitment) -> ColumnElement[bool]:
+    """Which live commitments are in the scope (`table`: the commitments, or an alias)."""
+    conditions: list[ColumnElement[bool]] = [table.deleted_at.is_(None)]
+    if scope.agreement is not None:
+        conditions.append(crud.refers_to(table.agreement_id, session, Agreement, scope.agreement))
+    if scope.organization is not None:
+        conditions.append(
+            table.agreement_id.in_(agreements_with_party(session, scope.organization))
+        )
+    if scope.theme is not None:
+        theme_ids = crud.subtree_ids(session, Theme, scope.theme)
+        conditions.append(
+            table.id.in_(
+                select(commitment_themes.c.commitment_id).where(
+                    commitment_themes.c.theme_id.in_(theme_ids)
+                )
+            )
+        )
+    return and_(*conditions)
+
+
+def _weighted_mean(value: Any, weight: Any) -> Any:
+    known = and_(value.is_not(None), weight > 0)
+    total = func.sum(case((known, weight), else_=0.0))
+    weighted = func.sum(case((known, weight * value), else_=0.0))
+    return case((total > 0, weighted / total), else_=null())
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 2)
+
+
+def _counts(rows: Sequence[Any]) -> list[dict[str, Any]]:
+    found = {ImplementationStatus(status): count for status, count in rows}
+    return [{"status": status, "count": found.get(status, 0)} for status in ImplementationStatus]
+
+
+def summary(session: Session, scope: Scope, *, today: date | None = None) -> dict[str, Any]:
+    """Counts by status, weighted progress and overdue commitments, now."""
+    today = today or date.today()
+    in_scope = scope_condition(session, scope)
+    counts = session.execute(
+        select(Commitment.current_status, func.count())
+        .where(in_scope)
+        .group_by(Commitment.current_status)
+    ).all()
+    parent = aliased(Commitment)
+    parent_in_scope = exists().where(
+        parent.id == Commitment.parent_id, scope_condition(session, scope, parent)
+    )
+    progress = session.scalar(
+        select(_weighted_mean(Commitment.current_progress, Commitment.weight)).where(
+            in_scope, ~parent_in_scope
+        )
+    )
+    overdue = session.scalar(
+        select(func.count()).where(
+            in_scope, Commitment.due_by < today, Commitment.current_status.not_in(TERMINAL_STATUSES)
+        )
+    )
+    by_status = _counts(counts)
+    return {
+        "scope": scope.describe(),
+        "total": sum(item["count"] for item in by_status),
+        "by_status": by_status,
+        "progress": _rounded(progress),
+        "overdue": overdue or 0,
+        "as_of": today,
+    }
+
+
+def month_range(first: date, last: date) -> list[date]:
+    """The first days of the months from `first`'s to `last`'s."""
+    months, current = [], date(first.year, first.month, 1)
+    while current <= last:
+        months.append(current)
+        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
+    return months
+
+
+def _month_end(month: date) -> date:
+    return date(month.year + month.month // 12, month.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def progress_over_time(
+    session: Session, scope: Scope, *, first: date, last: date
+) -> dict[str, Any]:
+    """For each month, the scope's counts by status and weighted progress at its last day."""
+    months = month_range(first, last)
+    if not months:
+        raise BadRequest("`from` is after `to`.", errors={"from": ["Must not be after `to`."]})
+    if len(months) > MAX_MONTHS:
+        message = f"A series covers at most {MAX_MONTHS} months."
+        raise BadRequest(message, errors={"from": [message]})
+    points = _series(session, scope, months)
+    return {"scope": scope.describe(), "points": points}
+
+
+def _months_table(months: list[date]) -> Any:
+    rows = [
+        select(
+            literal(month.isoformat()).label("month"), literal(_month_end(month)).label("month_end")
+        )
+        for month in months
+    ]
+    return union_all(*rows).cte("months")
+
+
+def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str, Any]]:
+    in_scope = scope_condition(session, scope)
+    # The trees the scope's commitments live in: a child outside a theme still rolls into it.
+    agreements = select(Commitment.agreement_id).where(in_scope).distinct().scalar_subquery()
+    max_depth = session.scalar(
+        select(func.max(Commitment.depth)).where(
+            Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements)
+        )
+    )
+    if max_depth is None:
+        return [
+            {"month": month.isoformat()[:7], "progress": None, "by_status": _counts([])}
+            for month in months
+        ]
+
+    month_rows = _months_table(months)
+    assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
+    ranked = (
+        select(
+            month_rows.c.month,
+            assessment.commitment_id,
+            assessment.status,
+            assessment.effective_progress,
+            func.row_number()
+            .over(
+                partition_by=(month_rows.c.month, assessment.commitment_id),
+                order_by=(
+                    assessment.as_of_value.desc(),
+                    assessment.assessed_at.desc(),
+                    assessment.id.desc(),
+                ),
+            )
+            .label("rank"),
+        )
+        .select_from(month_rows)
+        .join(assessment, assessment.as_of_value <= month_rows.c.month_end)
+        .join(Commitment, Commitment.id == assessment.commitment_id)
+        .where(
+            Commitment.deleted_at.is_(None),
+            Commitment.agreement_id.in_(agreements),
+            ~exists().where(correction.supersedes_id == assessment.id),
+        )
+        .cte("ranked")
+    )
+    latest = select(ranked).where(ranked.c.rank == 1).cte("latest")
+    nodes = (
+        select(
+            month_rows.c.month,
+            Commitment.id.label("commitment_id"),
+            Commitment.parent_id,
+            Commitment.depth,
+            Commitment.weight,
+            func.coalesce(latest.c.status, ImplementationStatus.NOT_ASSESSED.value).label("status"),
+            cast(latest.c.effective_progress, Float).label("own_progress"),
+            case((in_scope, 1), else_=0).label("in_scope"),
+        )
+        .select_from(month_rows)
+        .join(Commitment, literal(True))
+        .outerjoin(
+            latest,
+            and_(latest.c.month == month_rows.c.month, latest.c.commitment_id == Commitment.id),
+        )
+        .where(Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements))
+        .cte("nodes")
+    )
+    # Roll up from the deepest level: a node takes its children's weighted mean when any is
+    # known, else its own progress (the rule of assessments.progress.roll_up).
+    level: Any = None
+    levels = []
+    for depth in range(max_depth, -1, -1):
+        own = select(
+            nodes.c.month,
+            nodes.c.commitment_id,
+            nodes.c.parent_id,
+            nodes.c.weight,
+            nodes.c.status,
+            nodes.c.in_scope,
+            nodes.c.own_progress.label("progress"),
+        ).where(nodes.c.depth == depth)
+        if level is not None:
+            children = (
+                select(
+                    level.c.month,
+                    level.c.parent_id,
+                    func.sum(
+                        case(
+                            (
+                                and_(level.c.progress.is_not(None), level.c.weight > 0),
+                                level.c.weight,
+                            ),
+                            else_=0.0,
+                        )
+                    ).label("known_weight"),
+                    func.sum(
+                        case(
+                            (
+                                and_(level.c.progress.is_not(None), level.c.weight > 0),
+                                level.c.weight * level.c.progress,
+                            ),
+                            else_=0.0,
+                        )
+                    ).label("weighted"),
+                )
+                .group_by(level.c.month, level.c.parent_id)
+                .subquery()
+            )
+            rolled = case(
+                (children.c.known_weight > 0, children.c.weighted / children.c.known_weight),
+                else_=nodes.c.own_progress,
+            )
+            own = (
+                select(
+                    nodes.c.month,
+                    nodes.c.commitment_id,
+                    nodes.c.parent_id,
+                    nodes.c.weight,
+                    nodes.c.status,
+                    nodes.c.in_scope,
+                    rolled.label("progress"),
+                )
+                .select_from(nodes)
+                .outerjoin(
+                    children,
+                    and_(
+                        children.c.month == nodes.c.month,
+                        children.c.parent_id == nodes.c.commitment_id,
+                    ),
+                )
+                .where(nodes.c.depth == depth)
+            )
+        level = own.cte(f"level_{depth}")
+        levels.append(level)
+    every = union_all(*(select(item) for item in levels)).subquery("every_level")
+    parents = aliased(every)
+    parent_in_scope = exists().where(
+        parents.c.month == every.c.month,
+        parents.c.commitment_id == every.c.parent_id,
+        parents.c.in_scope == 1,
+    )
+    progress_rows = session.execute(
+        select(every.c.month, _weighted_mean(every.c.progress, every.c.weight))
+        .where(every.c.in_scope == 1, ~parent_in_scope)
+        .group_by(every.c.month)
+    ).all()
+    count_rows = session.execute(
+        select(nodes.c.month, nodes.c.status, func.count())
+        .where(nodes.c.in_scope == 1)
+        .group_by(nodes.c.month, nodes.c.status)
+    ).all()
+    progress_by_month = {month: value for month, value in progress_rows}
+    counts_by_month: dict[str, list[Any]] = {}
+    for month, status, count in count_rows:
+        counts_by_month.setdefault(month, []).append((status, count))
+    return [
+        {
+            "month": month.isoformat()[:7],
+            "progress": _rounded(progress_by_month.get(month.isoformat())),
+            "by_status": _counts(counts_by_month.get(month.isoformat(), [])),
+        }
+        for month in months
+    ]
+
+
+def _month(text: str) -> date:
+    year, month = (int(part) for part in text.split("-"))
+    return date(year, month, 1)
+
+
+def get_stats_summary(session: Session, **query: Any) -> dict[str, Any]:
+    return summary(session, Scope(**query))
+
+
+def get_stats_progress(session: Session, **query: Any) -> dict[str, Any]:
+    """The monthly series; `to` defaults to this month, `from` to eleven months before it."""
+    last = _month(query.pop("to_month")) if "to_month" in query else date.today().replace(day=1)
+    if "from_month" in query:
+        first = _month(query.pop("from_month"))
+    else:
+        first = date(last.year - (1 if last.month < 12 else 0), last.month % 12 + 1, 1)
+    return progress_over_time(session, Scope(**query), first=first, last=last)
