@@ -36,6 +36,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_PAGE_SIZE=settings.max_page_size,
         IDEMPOTENCY_TTL_SECONDS=settings.idempotency_ttl_hours * 3600,
         DOCS_ENABLED=settings.docs_enabled,
+        MAX_IMPORT_BYTES=settings.max_import_bytes,
         PUBLIC_READ=settings.public_read,
         CORS_ORIGINS=frozenset(settings.cors_origins),
         TESTING=settings.testing,
@@ -126,17 +127,26 @@ def guard_request(settings: Settings) -> Response | None:
 
 
 def check_body() -> Response | None:
-    """A write's body must be there, be JSON, and be parseable without exhausting the stack."""
+    """A write's body must be there, be of a type the operation takes (JSON, unless it says
+    otherwise), and, when JSON, parse without exhausting the stack."""
     from service.errors import problem_response
 
     # Only for a route that takes this method: any other gets its 404 or 405 first.
     if request.method not in ("POST", "PATCH", "PUT") or request.routing_exception is not None:
         return None
+    view = current_app.view_functions.get(request.endpoint or "")
+    accepted = getattr(view, "accepted_media_types", JSON_MIMETYPES)
+    limit_setting = getattr(view, "max_body_bytes", None)
+    if limit_setting is not None:
+        # Set before the body is read: a bulk file may be larger than a JSON body.
+        request.max_content_length = current_app.config[limit_setting]
     body = request.get_data(cache=True)
     if not body:
-        return problem_response(400, "Send a JSON object as the request body.")
-    if request.mimetype not in JSON_MIMETYPES:
-        return problem_response(415, "Send the body as application/json.")
+        return problem_response(400, "Send the request body.")
+    if request.mimetype not in accepted:
+        return problem_response(415, f"Send the body as {' or '.join(sorted(accepted))}.")
+    if accepted is not JSON_MIMETYPES:
+        return None
     try:
         json.loads(body)
     except RecursionError:
@@ -152,6 +162,7 @@ def _api_blueprints() -> list[object]:
     from service.auth import routes as auth
     from service.changes import routes as changes
     from service.commitments import routes as commitments
+    from service.exchange import routes as exchange
     from service.meetings import routes as meetings
     from service.organizations import routes as organizations
     from service.people import routes as people
@@ -179,5 +190,6 @@ def _api_blueprints() -> list[object]:
         themes.blp,
         changes.blp,
         stats.blp,
+        exchange.blp,
         auth.blp,
     ]

@@ -193,6 +193,16 @@ class OutputSchema(ma.Schema):
         unknown = ma.EXCLUDE
 
 
+class RowErrorSchema(OutputSchema):
+    """One problem of a bulk file: where it is, and what."""
+
+    row = ma.fields.Integer(
+        required=True, metadata={"description": "As a spreadsheet numbers it: the header is row 1."}
+    )
+    column = ma.fields.String(required=True)
+    message = ma.fields.String(required=True)
+
+
 class ProblemSchema(OutputSchema):
     """An RFC 9457 problem: every error the service returns has this shape."""
 
@@ -208,6 +218,10 @@ class ProblemSchema(OutputSchema):
         keys=ma.fields.String(),
         values=ma.fields.List(ma.fields.String()),
         metadata={"description": "For validation errors: each field, with what is wrong with it."},
+    )
+    row_errors = ma.fields.List(
+        ma.fields.Nested(RowErrorSchema),
+        metadata={"description": "For a refused import: each problem, with its row and column."},
     )
 
 

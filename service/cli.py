@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import sys
 from pathlib import Path
+from typing import Any
 
 import click
 from flask import Flask, current_app
@@ -17,6 +19,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(seed)
     app.cli.add_command(write_openapi)
     app.cli.add_command(create_api_key)
+    app.cli.add_command(import_commitments)
 
 
 @click.command()
@@ -120,3 +123,36 @@ def create_api_key(name: str, role: str) -> None:
         err=True,
     )
     click.echo(new.key)
+
+
+@click.command("import-commitments")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change, and change nothing.")
+@with_appcontext
+def import_commitments(path: Path, dry_run: bool) -> None:
+    """Create and update commitments from a CSV with the export's columns (docs/csv-format.md).
+
+    All rows or none: if any row is wrong, nothing is written and every problem is listed.
+    """
+    from service.exchange.imports import ImportRefused
+    from service.exchange.imports import import_commitments as run_import
+
+    text = path.read_text(encoding="utf-8-sig")
+    rows = max(0, len(text.splitlines()) - 1)
+    database = current_app.extensions["database"]
+    with database.session_factory() as session:
+        session.info["actor"] = "cli import"
+        # Each row is checked, then written: two steps a row.
+        bar_context: Any = click.progressbar(length=2 * rows, label="importing", file=sys.stderr)
+        with bar_context as bar:
+            try:
+                report = run_import(session, text, dry_run=dry_run, on_row=lambda n: bar.update(n))
+            except ImportRefused as refused:
+                for error in refused.report.errors:
+                    click.echo(f"row {error.row}, {error.column}: {error.message}", err=True)
+                raise click.ClickException(refused.detail) from refused
+    verb = "would be" if dry_run else "were"
+    click.echo(
+        f"{report.rows} rows: {report.created} {verb} created, {report.updated} {verb} updated, "
+        f"{report.unchanged} unchanged"
+    )

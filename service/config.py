@@ -69,6 +69,8 @@ class Settings:
     database_url: str = DEFAULT_DATABASE_URL
     secret_key: str = field(default="", repr=False)
     max_body_bytes: int = 1024 * 1024
+    # A bulk import may be larger than a JSON body.
+    max_import_bytes: int = 50 * 1024 * 1024
     default_page_size: int = 50
     max_page_size: int = 200
     # Bounds the time any one SQL statement may take on PostgreSQL (milliseconds).
@@ -107,6 +109,7 @@ class Settings:
             database_url=database_url,
             secret_key=secret_key,
             max_body_bytes=_int_setting(env, "MAX_BODY_BYTES", cls.max_body_bytes, 1024),
+            max_import_bytes=_int_setting(env, "MAX_IMPORT_BYTES", cls.max_import_bytes, 1024),
             default_page_size=_int_setting(env, "DEFAULT_PAGE_SIZE", cls.default_page_size, 1),
             max_page_size=_int_setting(env, "MAX_PAGE_SIZE", cls.max_page_size, 1),
             statement_timeout_ms=_int_setting(

@@ -24,10 +24,18 @@ PROBLEM_TYPE_BASE = "/problems/"
 class DomainError(Exception):
     """A request the domain refuses. `errors` maps a field to what is wrong with it."""
 
-    def __init__(self, detail: str, *, errors: Mapping[str, list[str]] | None = None) -> None:
+    def __init__(
+        self,
+        detail: str,
+        *,
+        errors: Mapping[str, list[str]] | None = None,
+        extensions: Mapping[str, Any] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.detail = detail
         self.errors = dict(errors or {})
+        # More members for the problem document (RFC 9457 allows them): an import's row errors.
+        self.extensions = dict(extensions or {})
 
 
 class NotFound(DomainError):
@@ -119,6 +127,7 @@ def problem_response(
     *,
     errors: Mapping[str, list[str]] | None = None,
     headers: Mapping[str, str] | None = None,
+    extensions: Mapping[str, Any] | None = None,
 ) -> Response:
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + _TYPE_SLUGS.get(status, str(status)),
@@ -130,6 +139,7 @@ def problem_response(
     }
     if errors:
         body["errors"] = dict(errors)
+    body.update(extensions or {})
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
@@ -143,7 +153,7 @@ def _detail_for_validation(errors: Mapping[str, list[str]]) -> str:
 
 def handle_domain_error(error: DomainError) -> Response:
     status = next((code for kind, code in _STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
-    return problem_response(status, error.detail, errors=error.errors)
+    return problem_response(status, error.detail, errors=error.errors, extensions=error.extensions)
 
 
 def handle_http_exception(error: HTTPException) -> Response:

@@ -98,6 +98,28 @@ def _document_errors(
     return view
 
 
+def register_operation(
+    blp: Blueprint,
+    rule: str,
+    method: str,
+    operation_id: str,
+    doc: str,
+    view: Callable[..., Any],
+    role: Role | None,
+) -> None:
+    """Name, guard and route one operation. Every operation passes here: this is where its
+    permission is set and documented. `role` None is a read (public unless PUBLIC_READ is off)."""
+    statuses = [401, 429] if role is None else [401, 403, 429]
+    view = _document_errors(blp, view, statuses)
+    view = require(role)(view)
+    view.__name__ = operation_id
+    view.__doc__ = doc
+    # A public read may still be sent a key; anything else must be.
+    security: list[dict[str, list[str]]] = [{}, {BEARER: []}] if role is None else [{BEARER: []}]
+    view = blp.doc(operationId=operation_id, security=security)(view)
+    blp.route(rule, methods=[method], endpoint=operation_id)(view)
+
+
 class ResourceRoutes:
     """Registers a resource's operations on its blueprint (one tag per resource)."""
 
@@ -159,20 +181,8 @@ class ResourceRoutes:
     def _register(
         self, rule: str, method: str, operation_id: str, doc: str, view: Callable[..., Any]
     ) -> None:
-        """Name, guard and route one operation. Every operation passes here: this is where
-        its permission is checked and documented."""
         role = self.read_role if method == "GET" else self.write_role
-        statuses = [401, 429] if role is None else [401, 403, 429]
-        view = _document_errors(self.blp, view, statuses)
-        view = require(role)(view)
-        view.__name__ = operation_id
-        view.__doc__ = doc
-        # A public read may still be sent a key; anything else must be.
-        security: list[dict[str, list[str]]] = (
-            [{}, {BEARER: []}] if role is None else [{BEARER: []}]
-        )
-        view = self.blp.doc(operationId=operation_id, security=security)(view)
-        self.blp.route(rule, methods=[method], endpoint=operation_id)(view)
+        register_operation(self.blp, rule, method, operation_id, doc, view, role)
 
     def _refuse_unknown_query(
         self, view: Callable[..., Any], schema: type[ma.Schema] | None = None

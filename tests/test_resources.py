@@ -297,6 +297,11 @@ EXERCISED_ELSEWHERE = {
     "delete_api_key",
     "get_stats_summary",
     "get_stats_progress",
+    "export_commitments_csv",
+    "export_commitments_jsonl",
+    "export_agreements_csv",
+    "export_agreements_jsonl",
+    "import_commitments",
 }
 
 by_name = pytest.mark.parametrize("resource", RESOURCES, ids=lambda resource: resource.name)

@@ -43,7 +43,9 @@ def url_of(path: str) -> str:
 
 def call(client: FlaskClient, method: str, path: str) -> Any:
     kwargs = {"json": {}} if method in {"POST", "PATCH"} else {}
-    return client.open(url_of(path), method=method, **kwargs)
+    response = client.open(url_of(path), method=method, **kwargs)
+    response.get_data()  # an export streams: read it through, as a server would
+    return response
 
 
 def ids(operations: list[tuple[str, str, dict[str, Any]]]) -> list[str]:

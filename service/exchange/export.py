@@ -1,0 +1,113 @@
+"""Streaming exports: a page of rows at a time, so that a million rows never sit in memory."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement, AgreementParticipant
+from service.agreements.services import list_agreements
+from service.commitments.models import Commitment
+from service.commitments.services import list_commitments
+from service.exchange.columns import (
+    AGREEMENT_COLUMNS,
+    COMMITMENT_COLUMNS,
+    Column,
+    as_csv_cells,
+    as_json,
+)
+from service.organizations.models import Organization
+from service.pagination import Page, PageRequest
+
+BATCH = 1000
+
+
+def _commitment_lookups(session: Session, commitments: list[Commitment]) -> dict[str, Any]:
+    agreement_ids = {c.agreement_id for c in commitments}
+    parent_ids = {c.parent_id for c in commitments if c.parent_id is not None}
+    return {
+        "agreement_slugs": dict(
+            session.execute(
+                select(Agreement.id, Agreement.slug).where(Agreement.id.in_(agreement_ids))
+            ).all()
+        ),
+        "external_ids": dict(
+            session.execute(
+                select(Commitment.id, Commitment.external_id).where(Commitment.id.in_(parent_ids))
+            ).all()
+        ),
+    }
+
+
+def _agreement_lookups(session: Session, agreements: list[Agreement]) -> dict[str, Any]:
+    rows = session.execute(
+        select(AgreementParticipant.agreement_id, AgreementParticipant.role, Organization.slug)
+        .join(Organization, Organization.id == AgreementParticipant.organization_id)
+        .where(
+            AgreementParticipant.agreement_id.in_([a.id for a in agreements]),
+            AgreementParticipant.deleted_at.is_(None),
+        )
+        .order_by(AgreementParticipant.id)
+    ).all()
+    participants: dict[int, list[str]] = {}
+    for agreement_id, role, slug in rows:
+        participants.setdefault(agreement_id, []).append(f"{role.value}:{slug}")
+    return {"participants": participants}
+
+
+def _batches(
+    list_page: Callable[..., Page[Any]], session: Session, filters: dict[str, Any]
+) -> Iterator[list[Any]]:
+    after = None
+    while True:
+        page = list_page(session, page=PageRequest(after=after, size=BATCH), filters=filters)
+        if page.items:
+            yield page.items
+        if page.next_key is None:
+            return
+        after = page.next_key
+        # Let the rows of the page go: memory stays one page deep however long the export.
+        session.expunge_all()
+
+
+def _lines(
+    session: Session,
+    filters: dict[str, Any],
+    fmt: str,
+    columns: list[Column],
+    list_page: Callable[..., Page[Any]],
+    lookups: Callable[[Session, list[Any]], dict[str, Any]],
+) -> Iterator[str]:
+    if fmt == "csv":
+        buffer = io.StringIO()
+        writer = csv.writer(buffer, lineterminator="\r\n")
+        writer.writerow([column.name for column in columns])
+        yield buffer.getvalue()
+    for batch in _batches(list_page, session, filters):
+        found = lookups(session, batch)
+        if fmt == "csv":
+            buffer = io.StringIO()
+            writer = csv.writer(buffer, lineterminator="\r\n")
+            writer.writerows(as_csv_cells(record, columns, found) for record in batch)
+            yield buffer.getvalue()
+        else:
+            yield "".join(
+                json.dumps(as_json(record, columns, found), ensure_ascii=False) + "\n"
+                for record in batch
+            )
+
+
+def commitment_lines(session: Session, filters: dict[str, Any], fmt: str) -> Iterator[str]:
+    """The commitments the filters select, with their current status and progress."""
+    return _lines(session, filters, fmt, COMMITMENT_COLUMNS, list_commitments, _commitment_lookups)
+
+
+def agreement_lines(session: Session, filters: dict[str, Any], fmt: str) -> Iterator[str]:
+    """The agreements the filters select, with their participants."""
+    return _lines(session, filters, fmt, AGREEMENT_COLUMNS, list_agreements, _agreement_lookups)

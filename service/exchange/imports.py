@@ -1,0 +1,292 @@
+"""Importing commitments from a CSV with exactly the export's columns.
+
+Each row is keyed on `external_id` (updated when a commitment has it, created when none has),
+or on `id` when it has no external id. Every row is read and checked first; if any fails,
+nothing is written and every error is reported with its row and column. Then the rows are
+written in one transaction (a dry run rolls it back), and each agreement touched has its
+derived values recomputed once, not once a row: the bulk path.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from typing import Any
+
+import marshmallow as ma
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.agreements.models import Agreement
+from service.commitments import progress
+from service.commitments.models import Commitment
+from service.commitments.schemas import CommitmentCreateSchema
+from service.dates import PartialDate
+from service.errors import Conflict, InvalidInput, flatten_errors
+from service.exchange.columns import COMMITMENT_COLUMNS, LIST_SEPARATOR
+from service.themes.models import Theme
+from service.vocabularies import EntityType
+
+COLUMN_NAMES = [column.name for column in COMMITMENT_COLUMNS]
+WRITABLE = [column.name for column in COMMITMENT_COLUMNS if column.writable]
+# Row 1 is the header: data rows are numbered as a spreadsheet shows them.
+FIRST_DATA_ROW = 2
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    message: str
+
+
+@dataclass
+class ImportReport:
+    dry_run: bool
+    rows: int = 0
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    errors: list[RowError] = field(default_factory=list)
+
+
+class ImportRefused(InvalidInput):
+    """The file cannot be imported; `report.errors` says where and why. Nothing was written."""
+
+    def __init__(self, report: ImportReport) -> None:
+        errors: dict[str, list[str]] = {}
+        for error in report.errors:
+            errors.setdefault(f"row {error.row}: {error.column}", []).append(error.message)
+        super().__init__(
+            f"{len(report.errors)} problems in the file; nothing was imported.",
+            errors=errors,
+            extensions={"row_errors": [vars(error) for error in report.errors]},
+        )
+        self.report = report
+
+
+@dataclass
+class _Row:
+    number: int
+    key: tuple[str, Any] | None  # ("external_id", "x") or ("id", 12); None to create
+    agreement_id: int
+    parent: tuple[str, Any] | None
+    values: dict[str, Any]
+    themes: list[Theme]
+
+
+def read_rows(text: str) -> tuple[list[str], Iterator[dict[str, str]]]:
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    return list(reader.fieldnames or []), reader
+
+
+def _cells_to_input(cells: dict[str, str]) -> dict[str, Any]:
+    """The row's writable cells as the API's create schema takes them."""
+    data: dict[str, Any] = {}
+    for name in ("external_id", "kind", "ref", "title", "text", "summary", "due_date"):
+        if cells[name] != "":
+            data[name] = cells[name]
+        elif name in ("external_id", "ref", "text", "summary", "due_date"):
+            data[name] = None
+    if cells["verifiable"] != "":
+        lowered = cells["verifiable"].strip().lower()
+        data["verifiable"] = {"true": True, "false": False}.get(lowered, cells["verifiable"])
+    else:
+        data["verifiable"] = None
+    if cells["weight"] != "":
+        try:
+            data["weight"] = float(cells["weight"])
+        except ValueError:
+            data["weight"] = cells["weight"]
+    data["themes"] = [slug for slug in cells["themes"].split(LIST_SEPARATOR) if slug]
+    return data
+
+
+class _Importer:
+    def __init__(self, session: Session, report: ImportReport) -> None:
+        self.session = session
+        self.report = report
+        self.agreements = dict(
+            session.execute(
+                select(Agreement.slug, Agreement.id).where(Agreement.deleted_at.is_(None))
+            ).all()
+        )
+        self.themes = {theme.slug: theme for theme in session.scalars(crud.live(Theme))}
+        self.file_external_ids: set[str] = set()
+
+    def error(self, row: int, column: str, message: str) -> None:
+        self.report.errors.append(RowError(row, column, message))
+
+    def check(self, number: int, cells: dict[str, str]) -> _Row | None:
+        before = len(self.report.errors)
+        try:
+            values = CommitmentCreateSchema().load(_cells_to_input(cells))
+        except ma.ValidationError as invalid:
+            for column, messages in flatten_errors(invalid.messages).items():
+                for message in messages:
+                    self.error(number, column, message)
+            values = {}
+        agreement_id = self.agreements.get(cells["agreement"])
+        if agreement_id is None:
+            self.error(number, "agreement", f"No agreement with slug {cells['agreement']!r}.")
+        themes = []
+        for slug in values.pop("themes", []):
+            if slug in self.themes:
+                themes.append(self.themes[slug])
+            else:
+                self.error(number, "themes", f"No theme with slug {slug!r}.")
+        key: tuple[str, Any] | None = None
+        if values.get("external_id"):
+            if values["external_id"] in self.file_external_ids:
+                self.error(number, "external_id", "Another row of the file has this external_id.")
+            self.file_external_ids.add(values["external_id"])
+            key = ("external_id", values["external_id"])
+        elif cells["id"]:
+            key = ("id", _positive_int(cells["id"]))
+            if key[1] is None:
+                self.error(number, "id", "Must be a record id, or empty to create.")
+        parent: tuple[str, Any] | None = None
+        if cells["parent_external_id"]:
+            parent = ("external_id", cells["parent_external_id"])
+        elif cells["parent_id"]:
+            parent = ("id", _positive_int(cells["parent_id"]))
+            if parent[1] is None:
+                self.error(number, "parent_id", "Must be a record id.")
+        if len(self.report.errors) > before or agreement_id is None:
+            return None
+        return _Row(number, key, agreement_id, parent, values, themes)
+
+    def find(self, key: tuple[str, Any]) -> Commitment | None:
+        column = Commitment.external_id if key[0] == "external_id" else Commitment.id
+        return self.session.scalars(crud.live(Commitment).where(column == key[1])).first()
+
+    def apply(self, row: _Row) -> tuple[Commitment, str]:
+        existing = self.find(row.key) if row.key else None
+        if row.key and row.key[0] == "id" and existing is None:
+            self.error(row.number, "id", f"No commitment with id {row.key[1]}.")
+            raise _RowFailed
+        if existing is not None and existing.agreement_id != row.agreement_id:
+            self.error(row.number, "agreement", "A commitment cannot move to another agreement.")
+            raise _RowFailed
+        values = dict(row.values)
+        values.pop("parent_id", None)
+        if "due_date" in values:
+            values["due_date"] = values["due_date"] or PartialDate.unknown()
+            values["due_by"] = values["due_date"].last_day()
+        parent_id = None
+        if row.parent is not None:
+            parent = self.find(row.parent)
+            if parent is None or parent.agreement_id != row.agreement_id:
+                column = "parent_external_id" if row.parent[0] == "external_id" else "parent_id"
+                self.error(
+                    row.number,
+                    column,
+                    "No commitment of the same agreement is this parent (it must come earlier).",
+                )
+                raise _RowFailed
+            parent_id = parent.id
+        values["parent_id"] = parent_id
+        if existing is None:
+            commitment = Commitment(agreement_id=row.agreement_id, themes=row.themes, **values)
+            crud.add(
+                self.session,
+                commitment,
+                EntityType.COMMITMENT,
+                extra={"themes": [theme.slug for theme in row.themes]},
+            )
+            return commitment, "created"
+        if parent_id is not None:
+            try:
+                crud.ensure_no_cycle(
+                    self.session, Commitment, EntityType.COMMITMENT, existing.id, parent_id
+                )
+            except Conflict as loop:
+                self.error(row.number, "parent_external_id", loop.detail)
+                raise _RowFailed from loop
+        changes = crud.list_change(
+            "themes", existing.theme_slugs, [theme.slug for theme in row.themes]
+        )
+        if changes:
+            existing.themes = row.themes
+        changes.update(crud.assign(existing, values))
+        crud.record_update(self.session, existing, EntityType.COMMITMENT, changes)
+        visible = {name for name in changes if name not in {"due_by"}}
+        return existing, "updated" if visible else "unchanged"
+
+
+class _RowFailed(Exception):
+    pass
+
+
+def _positive_int(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= crud.MAX_ID else None
+
+
+def import_commitments(
+    session: Session, text: str, *, dry_run: bool, on_row: Callable[[int], None] | None = None
+) -> ImportReport:
+    """Import a CSV of commitments in one transaction, or only report what it would change
+    (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
+    try:
+        report = _import(session, text, dry_run=dry_run, on_row=on_row)
+    except BaseException:
+        session.rollback()
+        raise
+    if dry_run:
+        session.rollback()
+    else:
+        crud.commit(session)
+    return report
+
+
+def _import(
+    session: Session, text: str, *, dry_run: bool, on_row: Callable[[int], None] | None
+) -> ImportReport:
+    report = ImportReport(dry_run=dry_run)
+    header, rows = read_rows(text)
+    if sorted(header) != sorted(COLUMN_NAMES):
+        missing = sorted(set(COLUMN_NAMES) - set(header))
+        extra = sorted(set(header) - set(COLUMN_NAMES))
+        for name in missing:
+            report.errors.append(
+                RowError(1, name, "Missing column: the file needs exactly the export's columns.")
+            )
+        for name in extra:
+            report.errors.append(RowError(1, name, "Unknown column."))
+        raise ImportRefused(report)
+    importer = _Importer(session, report)
+    checked: list[_Row] = []
+    for number, cells in enumerate(rows, start=FIRST_DATA_ROW):
+        report.rows += 1
+        if None in cells or any(value is None for value in cells.values()):
+            report.errors.append(
+                RowError(number, "_row", "The row does not have as many cells as the header.")
+            )
+            continue
+        row = importer.check(number, cells)
+        if row is not None:
+            checked.append(row)
+        if on_row is not None:
+            on_row(1)
+    if report.errors:
+        raise ImportRefused(report)
+    touched: set[int] = set()
+    for row in checked:
+        if on_row is not None:
+            on_row(1)
+        try:
+            commitment, outcome = importer.apply(row)
+        except _RowFailed:
+            continue
+        setattr(report, outcome, getattr(report, outcome) + 1)
+        touched.add(commitment.agreement_id)
+    if report.errors:
+        raise ImportRefused(report)
+    for agreement in session.scalars(
+        select(Agreement).where(Agreement.id.in_(touched)).with_for_update()
+    ):
+        progress.refresh_progress(session, agreement)
+    return report

@@ -1,0 +1,37 @@
+from __future__ import annotations
+
+import marshmallow as ma
+
+from service.agreements.schemas import AgreementQuerySchema
+from service.api import OutputSchema
+from service.commitments.schemas import AllCommitmentsQuerySchema
+
+
+class CommitmentExportQuerySchema(AllCommitmentsQuerySchema):
+    """The filters of GET /commitments; an export is of the current status, and whole."""
+
+    class Meta:
+        exclude = ("page_size", "page_token", "as_of")
+
+
+class AgreementExportQuerySchema(AgreementQuerySchema):
+    class Meta:
+        exclude = ("page_size", "page_token")
+
+
+class ImportQuerySchema(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+    dry_run = ma.fields.Boolean(
+        load_default=False,
+        metadata={"description": "true: report what would change, and change nothing."},
+    )
+
+
+class ImportReportSchema(OutputSchema):
+    dry_run = ma.fields.Boolean(required=True)
+    rows = ma.fields.Integer(required=True)
+    created = ma.fields.Integer(required=True)
+    updated = ma.fields.Integer(required=True)
+    unchanged = ma.fields.Integer(required=True)
