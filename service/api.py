@@ -269,8 +269,14 @@ def _token_serializer() -> URLSafeSerializer:
     return URLSafeSerializer(current_app.config["SECRET_KEY"], salt="page-token")
 
 
+# Parameters that shape how a list answers, not what it holds: a page token ignores them.
+NOT_FILTERS = frozenset({"wait"})
+
+
 def _query_fingerprint(filters: Mapping[str, Any]) -> str:
-    canonical = repr(sorted((key, str(value)) for key, value in filters.items()))
+    canonical = repr(
+        sorted((key, str(value)) for key, value in filters.items() if key not in NOT_FILTERS)
+    )
     return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 

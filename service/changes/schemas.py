@@ -37,5 +37,12 @@ class ChangeEventQuerySchema(PageQuerySchema):
     )
     entity = EnumField(EntityType)
     entity_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
+    wait = ma.fields.Integer(
+        validate=ma.validate.Range(0, 25),
+        metadata={
+            "description": "Seconds (at most 25) to hold an empty answer until a change "
+            "commits: a long poll. The page token then stays bound to the same filters."
+        },
+    )
     actor = Text(min_length=1, max_length=200, metadata={"description": "An API key's name."})
     actor_key_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))

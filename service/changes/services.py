@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
@@ -94,14 +96,36 @@ def install_change_recording(factory: sessionmaker[Session]) -> None:
     )
 
 
+# How often a long poll looks again while it waits.
+POLL_INTERVAL_SECONDS = 0.25
+
+
 def list_changes(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session,
+    *,
+    page: PageRequest,
+    filters: dict[str, Any],
+    sleep: Callable[[float], None] = time.sleep,
+    clock: Callable[[], float] = time.monotonic,
 ) -> Page[ChangeEvent]:
-    """ChangeEvents in `seq` order (commit order), after `after` when given."""
+    """ChangeEvents in `seq` order (commit order), after `after` when given.
+
+    With `wait`, an empty answer is held back for up to that many seconds until a change
+    commits (a long poll): a mirror follows the feed without hammering it.
+    """
+    filters = dict(filters)
+    wait = filters.pop("wait", 0)
     statement: Select[Any] = select(ChangeEvent)
     for field in ("entity", "entity_id", "actor", "actor_key_id"):
         if field in filters:
             statement = statement.where(getattr(ChangeEvent, field) == filters[field])
     if "after" in filters and page.after is None:
         page = PageRequest(after=filters["after"], size=page.size)
-    return keyset_page(session, statement, ChangeEvent.seq, page)
+    deadline = clock() + wait
+    while True:
+        result = keyset_page(session, statement, ChangeEvent.seq, page)
+        if result.items or clock() >= deadline:
+            return result
+        # End the read transaction: the next look must see what has committed since.
+        session.rollback()
+        sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - clock())))

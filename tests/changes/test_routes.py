@@ -39,3 +39,54 @@ def test_the_feed_filters_by_entity_and_id(client: FlaskClient) -> None:
     assert [(c["entity"], c["entity_id"]) for c in themed] == [("theme", first["id"])]
     assert client.get("/api/v1/changes", query_string={"entity": "planet"}).status_code == 400
     assert client.get("/api/v1/changes", query_string={"after": "-1"}).status_code == 400
+
+
+def test_a_long_poll_returns_as_soon_as_a_change_commits(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+    from service.changes import services
+    from service.pagination import PageRequest
+    from tests.builders import make_theme
+
+    start = services.list_changes(session, page=PageRequest(None, 200), filters={}).items
+    after = start[-1].seq if start else 0
+    now = [0.0]
+    looks: list[float] = []
+
+    def sleep(seconds: float) -> None:
+        looks.append(seconds)
+        now[0] += seconds
+        if len(looks) == 3:  # a writer commits while the poller waits
+            make_theme(session, slug="arrives-while-waiting")
+
+    page = services.list_changes(
+        session,
+        page=PageRequest(None, 50),
+        filters={"after": after, "wait": 10},
+        sleep=sleep,
+        clock=lambda: now[0],
+    )
+    assert [change.changes["slug"] for change in page.items] == ["arrives-while-waiting"]
+    assert len(looks) == 3 and now[0] < 10
+
+
+def test_a_long_poll_gives_up_empty_after_its_wait(session) -> None:  # type: ignore[no-untyped-def]
+    from service.changes import services
+    from service.pagination import PageRequest
+
+    now = [0.0]
+
+    def sleep(seconds: float) -> None:
+        now[0] += seconds
+
+    page = services.list_changes(
+        session,
+        page=PageRequest(None, 50),
+        filters={"after": 2**40, "wait": 3},
+        sleep=sleep,
+        clock=lambda: now[0],
+    )
+    assert page.items == [] and now[0] == 3
+
+
+def test_wait_is_bounded(client: FlaskClient) -> None:
+    assert client.get("/api/v1/changes", query_string={"wait": 26}).status_code == 400
+    assert client.get("/api/v1/changes", query_string={"wait": 1, "after": 0}).status_code == 200
