@@ -26,6 +26,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.db import Database
     from service.errors import register_error_handlers
     from service.ratelimit import make_limiter
+    from service.webhooks.services import DeliverySettings
 
     settings = settings or Settings.from_env()
     app = Flask(__name__)
@@ -62,6 +63,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["database"] = database
 
     app.extensions["rate_limiter"] = make_limiter(settings.redis_url)
+    app.extensions["webhook_settings"] = DeliverySettings(
+        max_attempts=settings.webhook_max_attempts,
+        backoff_base_seconds=settings.webhook_backoff_seconds,
+        allow_private_targets=settings.webhook_allow_private_targets,
+    )
     if settings.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxy_hops, x_proto=settings.trusted_proxy_hops
@@ -169,6 +175,7 @@ def _api_blueprints() -> list[object]:
     from service.sources import routes as sources
     from service.stats import routes as stats
     from service.themes import routes as themes
+    from service.webhooks import routes as webhooks
 
     return [
         agreements.blp,
@@ -191,5 +198,7 @@ def _api_blueprints() -> list[object]:
         changes.blp,
         stats.blp,
         exchange.blp,
+        webhooks.blp,
+        webhooks.deliveries_blp,
         auth.blp,
     ]

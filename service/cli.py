@@ -20,6 +20,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(write_openapi)
     app.cli.add_command(create_api_key)
     app.cli.add_command(import_commitments)
+    app.cli.add_command(deliver_webhooks)
 
 
 @click.command()
@@ -156,3 +157,41 @@ def import_commitments(path: Path, dry_run: bool) -> None:
         f"{report.rows} rows: {report.created} {verb} created, {report.updated} {verb} updated, "
         f"{report.unchanged} unchanged"
     )
+
+
+@click.command("deliver-webhooks")
+@click.option(
+    "--once", is_flag=True, help="Deliver what is due now, then stop (for cron or tests)."
+)
+@click.option(
+    "--interval", default=1.0, show_default=True, help="Seconds to rest when nothing is due."
+)
+@click.option("--batch", default=20, show_default=True, help="Deliveries claimed at a time.")
+@with_appcontext
+def deliver_webhooks(once: bool, interval: float, batch: int) -> None:
+    """Send webhook events from the change feed. Run as many workers as you like: each claims
+    different deliveries. Stops cleanly on SIGTERM or Ctrl-C, after the batch in hand."""
+    import signal
+    import time
+
+    from service.webhooks.services import deliver_due, fan_out
+
+    database = current_app.extensions["database"]
+    settings = current_app.extensions["webhook_settings"]
+    stopping = []
+    signal.signal(signal.SIGTERM, lambda *_: stopping.append(True))
+    sent = 0
+    try:
+        while not stopping:
+            with database.session_factory() as session:
+                made = fan_out(session)
+            with database.session_factory() as session:
+                tried = deliver_due(session, settings, batch=batch)
+            sent += tried
+            if made == 0 and tried == 0:
+                if once:
+                    break
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    click.echo(f"delivery attempts: {sent}", err=True)

@@ -88,6 +88,11 @@ class Settings:
     anonymous_rate_limit_per_minute: int = 120
     # Where the rate-limit counts live, shared by every worker; in memory when unset.
     redis_url: str | None = field(default=None, repr=False)
+    # Webhooks: tries before a delivery fails, the first wait between tries (doubling after),
+    # and whether subscriptions may point at private or loopback addresses.
+    webhook_max_attempts: int = 8
+    webhook_backoff_seconds: int = 10
+    webhook_allow_private_targets: bool = False
     # Proxies in front of the service whose X-Forwarded-For may be believed.
     trusted_proxy_hops: int = 0
     debug: bool = False
@@ -129,6 +134,15 @@ class Settings:
             ),
             redis_url=env.get("REDIS_URL") or None,
             trusted_proxy_hops=_int_setting(env, "TRUSTED_PROXY_HOPS", 0, 0),
+            webhook_max_attempts=_int_setting(
+                env, "WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, 1
+            ),
+            webhook_backoff_seconds=_int_setting(
+                env, "WEBHOOK_BACKOFF_SECONDS", cls.webhook_backoff_seconds, 0
+            ),
+            webhook_allow_private_targets=_bool_setting(
+                env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False
+            ),
             debug=_bool_setting(env, "FLASK_DEBUG", False),
         )
         if settings.default_page_size > settings.max_page_size:

@@ -151,6 +151,11 @@ _NOT_IN_FEED = frozenset(
 )
 
 
+# A secret's change is in the feed, its value never is.
+_SECRET = frozenset({"secret"})
+HIDDEN = "(hidden)"
+
+
 def snapshot(record: Any) -> dict[str, Any]:
     """The record's fields as the API names them (a partial date as "2024-03"), for a
     `create` ChangeEvent. Timestamps and internal bookkeeping are left out."""
@@ -163,7 +168,8 @@ def snapshot(record: Any) -> dict[str, Any]:
     for attribute in mapper.column_attrs:
         if attribute.key in _NOT_IN_FEED or attribute.key in in_composites:
             continue
-        values[attribute.key] = json_value(getattr(record, attribute.key))
+        value = getattr(record, attribute.key)
+        values[attribute.key] = HIDDEN if attribute.key in _SECRET else json_value(value)
     return values
 
 
@@ -202,7 +208,11 @@ def record_update(
 ) -> None:
     """Queue one `update` ChangeEvent for a PATCH; a PATCH that changed nothing records nothing.
     Internal bookkeeping (a depth, a cached date) is left out of the feed."""
-    changes = {field: change for field, change in changes.items() if field not in _NOT_IN_FEED}
+    changes = {
+        field: [HIDDEN, HIDDEN] if field in _SECRET else change
+        for field, change in changes.items()
+        if field not in _NOT_IN_FEED
+    }
     if changes:
         flush(session)
         record_change(session, record, entity, ChangeOperation.UPDATE, changes)

@@ -62,6 +62,14 @@ class Record:
 WRITE_TRANSACTION = "policy_tracker_write"
 
 
+def begin_write(session: Any) -> None:
+    """Start the session's transaction as a write: on SQLite it takes the write lock at once,
+    so that what it reads cannot change before it writes. A no-op on PostgreSQL, and when the
+    session's transaction has already begun."""
+    if not session.in_transaction():
+        session.connection(execution_options={WRITE_TRANSACTION: True})
+
+
 def _configure_sqlite(engine: Engine) -> None:
     @event.listens_for(engine, "connect")
     def on_connect(dbapi_connection: Any, _record: ConnectionPoolEntry) -> None:

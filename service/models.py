@@ -23,6 +23,7 @@ from service.organizations.models import Organization, Post
 from service.people.models import Membership, Person
 from service.sources.models import Citation, Source
 from service.themes.models import Theme
+from service.webhooks.models import WebhookDelivery, WebhookSubscription
 
 __all__ = [
     "Agreement",
@@ -48,6 +49,8 @@ __all__ = [
     "Source",
     "StatusAssessment",
     "Theme",
+    "WebhookDelivery",
+    "WebhookSubscription",
 ]
 
 from service.vocabularies import EntityType
@@ -71,4 +74,5 @@ MODEL_BY_ENTITY: dict[EntityType, type[Base]] = {
     EntityType.POST: Post,
     EntityType.SOURCE: Source,
     EntityType.THEME: Theme,
+    EntityType.WEBHOOK: WebhookSubscription,
 }

@@ -184,6 +184,14 @@ class Role(StrEnum):
     ADMIN = "admin"
 
 
+class DeliveryStatus(StrEnum):
+    """Where a webhook delivery stands."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
 class EntityType(StrEnum):
     """The kinds of record that a citation can support and a change event can name."""
 
@@ -205,3 +213,4 @@ class EntityType(StrEnum):
     POST = "post"
     SOURCE = "source"
     THEME = "theme"
+    WEBHOOK = "webhook"

@@ -36,6 +36,7 @@ class Resource:
     create_operation: str | None = None
     by_slug: bool = False
     deletable: bool = True
+    write_only: tuple[str, ...] = ()  # sent, never returned (a webhook's secret)
     extra: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -278,6 +279,21 @@ RESOURCES = [
         deletable=False,  # a DELETE revokes: tests/auth/test_routes.py
     ),
     Resource(
+        "webhook",
+        "webhooks",
+        "/api/v1/webhooks",
+        _nothing,
+        # A public address: the test app keeps WEBHOOK_ALLOW_PRIVATE_TARGETS off.
+        lambda ctx, n=0: {
+            "url": f"https://93.184.215.{14 + n}/hook",
+            "secret": "s" * 20,
+            "event_types": ["theme.created"],
+        },
+        {"description": "dashboard mirror"},
+        ("url", "secret", "event_types"),
+        write_only=("secret",),  # an unknown event type: tests/webhooks
+    ),
+    Resource(
         "meeting_participant",
         "meeting_participants",
         "/api/v1/meetings/{meeting}/participants",
@@ -302,6 +318,7 @@ EXERCISED_ELSEWHERE = {
     "export_agreements_csv",
     "export_agreements_jsonl",
     "import_commitments",
+    "list_webhook_deliveries",
 }
 
 by_name = pytest.mark.parametrize("resource", RESOURCES, ids=lambda resource: resource.name)
@@ -335,7 +352,9 @@ def test_create_returns_201_with_location_and_etag_and_records_a_change(
     assert response.headers["Location"].startswith("/api/v1/")
     assert response.headers["ETag"].startswith('"')
     for name, value in resource.body(context).items():
-        if name not in {"slug", "url"}:
+        if name in resource.write_only:
+            assert name not in response.json, f"{name} is write-only"
+        elif name not in {"slug", "url"}:
             assert response.json[name] == value, name
     fetched = client.get(response.headers["Location"])
     assert fetched.status_code == 200

@@ -97,6 +97,9 @@ def _check_citation(session: Session, values: dict[str, Any], current: Citation 
         raise InvalidInput(
             "A citation names the record it supports.", errors={"entity_id": ["Required."]}
         )
+    if entity_type in (EntityType.API_KEY, EntityType.WEBHOOK):
+        message = "Citations support data, not the service's own settings."
+        raise InvalidInput(message, errors={"entity_type": [message]})
     crud.referenced(session, MODEL_BY_ENTITY[entity_type], entity_type, entity_id, "entity_id")
     field = values.get("field", current.field if current else None)
     if field is not None and not _is_field_of(MODEL_BY_ENTITY[entity_type], field):

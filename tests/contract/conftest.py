@@ -136,7 +136,12 @@ def live_server(live_database_url: str, tmp_path_factory: pytest.TempPathFactory
     with start_gunicorn(
         live_database_url,
         tmp_path_factory,
-        {"RATE_LIMIT_PER_MINUTE": "0", "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"},
+        {
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+            # The webhook tests' receiver listens on 127.0.0.1.
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        },
     ) as base_url:
         yield base_url
 

@@ -1,0 +1,307 @@
+"""Webhook subscriptions, and the outbox worker that delivers their events: it reads the
+ChangeEvent feed after each subscription's cursor, records one delivery per event, and sends
+the deliveries that are due, signed, retrying with exponential backoff. Several workers may
+run at once: rows are claimed with FOR UPDATE SKIP LOCKED on PostgreSQL, and on SQLite
+every write transaction holds the database's write lock."""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import ipaddress
+import json
+import logging
+import random
+import socket
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import urlsplit
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service import crud
+from service.changes.models import ChangeEvent
+from service.changes.services import json_value
+from service.db import begin_write, utcnow
+from service.errors import InvalidInput
+from service.pagination import Page, PageRequest, keyset_page
+from service.vocabularies import DeliveryStatus, EntityType
+from service.webhooks.events import events_of
+from service.webhooks.models import WebhookDelivery, WebhookSubscription
+
+log = logging.getLogger(__name__)
+WEBHOOK = EntityType.WEBHOOK
+SIGNATURE_HEADER = "X-PolicyTracker-Signature"
+USER_AGENT = "policy-tracker-webhooks/1"
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    timeout_seconds: float = 5.0
+    max_attempts: int = 8
+    backoff_base_seconds: float = 10.0
+    backoff_max_seconds: float = 3600.0
+    # Off by default: a subscription must not make the service call into its own network.
+    allow_private_targets: bool = False
+
+
+# --- subscriptions ---------------------------------------------------------------------------
+
+
+def check_target(url: str, *, allow_private: bool) -> str | None:
+    """Why the service must not send to this URL, or None: only http(s), and, unless allowed,
+    only hosts whose every address is public (no loopback, private or link-local network)."""
+    parts = urlsplit(url)
+    if parts.scheme not in {"http", "https"} or not parts.hostname:
+        return "Must be an http or https URL with a host."
+    if allow_private:
+        return None
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
+    except OSError:
+        return "The host does not resolve."
+    for address in addresses:
+        ip = ipaddress.ip_address(str(address).split("%")[0])
+        if not ip.is_global:
+            return "The host is on a private, loopback or reserved network."
+    return None
+
+
+def _validate(session: Session, values: dict[str, Any], settings: DeliverySettings) -> None:
+    if "url" in values:
+        problem = check_target(values["url"], allow_private=settings.allow_private_targets)
+        if problem:
+            raise InvalidInput(problem, errors={"url": [problem]})
+
+
+def list_webhooks(
+    session: Session, *, page: PageRequest, filters: dict[str, Any]
+) -> Page[WebhookSubscription]:
+    statement = crud.live(WebhookSubscription)
+    if "active" in filters:
+        statement = statement.where(WebhookSubscription.active.is_(filters["active"]))
+    return keyset_page(session, statement, WebhookSubscription.id, page)
+
+
+def get_webhook(session: Session, *, webhook_id: int) -> WebhookSubscription:
+    return crud.find(session, WebhookSubscription, WEBHOOK, webhook_id)
+
+
+def create_webhook(
+    session: Session, *, data: dict[str, Any], settings: DeliverySettings
+) -> WebhookSubscription:
+    values = dict(data)
+    values["event_types"] = sorted(set(values["event_types"]))
+    _validate(session, values, settings)
+    # A new subscription hears of what happens from now on, not of the whole history.
+    values["last_seq"] = session.scalar(select(func.coalesce(func.max(ChangeEvent.seq), 0)))
+    subscription = crud.add(session, WebhookSubscription(**values), WEBHOOK)
+    crud.commit(session)
+    return subscription
+
+
+def update_webhook(
+    session: Session,
+    *,
+    webhook_id: int,
+    data: dict[str, Any],
+    check: crud.Check,
+    settings: DeliverySettings,
+) -> WebhookSubscription:
+    subscription = crud.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
+    check(subscription)
+    values = dict(data)
+    if "event_types" in values:
+        values["event_types"] = sorted(set(values["event_types"]))
+    _validate(session, values, settings)
+    crud.record_update(session, subscription, WEBHOOK, crud.assign(subscription, values))
+    crud.commit(session)
+    return subscription
+
+
+def delete_webhook(session: Session, *, webhook_id: int, check: crud.Check) -> None:
+    subscription = crud.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
+    check(subscription)
+    crud.soft_delete(session, subscription, WEBHOOK)
+    crud.commit(session)
+
+
+def list_webhook_deliveries(
+    session: Session, *, webhook_id: int, page: PageRequest, filters: dict[str, Any]
+) -> Page[WebhookDelivery]:
+    subscription = crud.find(session, WebhookSubscription, WEBHOOK, webhook_id)
+    statement = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
+    if "status" in filters:
+        statement = statement.where(WebhookDelivery.status == filters["status"])
+    return keyset_page(session, statement, WebhookDelivery.id, page)
+
+
+# --- the worker ------------------------------------------------------------------------------
+
+
+def fan_out(session: Session, *, batch: int = 500) -> int:
+    """Turn the ChangeEvents after each subscription's cursor into deliveries; return how many
+    were made. A subscription another worker is fanning out is skipped, not waited for."""
+    made = 0
+    begin_write(session)
+    subscriptions = session.scalars(
+        crud.live(WebhookSubscription)
+        .where(WebhookSubscription.active.is_(True))
+        .order_by(WebhookSubscription.id)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for subscription in subscriptions:
+        wanted = set(subscription.event_types)
+        changes = session.scalars(
+            select(ChangeEvent)
+            .where(ChangeEvent.seq > subscription.last_seq)
+            .order_by(ChangeEvent.seq)
+            .limit(batch)
+        ).all()
+        for change in changes:
+            for event_type in events_of(change.entity, change.op, change.changes):
+                if event_type in wanted:
+                    session.add(
+                        WebhookDelivery(
+                            subscription_id=subscription.id,
+                            change_seq=change.seq,
+                            event_type=event_type,
+                        )
+                    )
+                    made += 1
+        if changes:
+            subscription.last_seq = changes[-1].seq
+    session.commit()
+    return made
+
+
+def signature(secret: str, timestamp: int, body: bytes) -> str:
+    """`t=<unix time>,v1=<hex HMAC-SHA256 of "<t>.<body>">`: receivers recompute and compare it,
+    and refuse old timestamps to stop replays."""
+    digest = hmac.new(secret.encode(), f"{timestamp}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={digest}"
+
+
+def payload(delivery: WebhookDelivery, change: ChangeEvent) -> bytes:
+    document = {
+        "id": delivery.id,
+        "event": delivery.event_type,
+        "change": {
+            "seq": change.seq,
+            "occurred_at": json_value(change.occurred_at),
+            "entity": change.entity.value,
+            "entity_id": change.entity_id,
+            "op": change.op.value,
+            "changes": change.changes,
+            "actor": change.actor,
+            "actor_key_id": change.actor_key_id,
+            "request_id": change.request_id,
+        },
+    }
+    return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+@dataclass(frozen=True)
+class Outcome:
+    status_code: int | None
+    error: str | None
+
+    @property
+    def ok(self) -> bool:
+        return self.status_code is not None and 200 <= self.status_code < 300
+
+
+Sender = Callable[[str, bytes, dict[str, str], float], Outcome]
+
+
+def send_http(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
+    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            return Outcome(response.status, None)
+    except urllib.error.HTTPError as error:
+        return Outcome(error.code, f"HTTP {error.code}")
+    except (urllib.error.URLError, OSError, ValueError) as error:
+        return Outcome(
+            None, type(error).__name__ + ": " + str(getattr(error, "reason", error))[:400]
+        )
+
+
+def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
+    """base, 2 base, 4 base... up to the cap, with a tenth of jitter so retries spread out."""
+    seconds = min(settings.backoff_base_seconds * 2 ** (attempts - 1), settings.backoff_max_seconds)
+    return timedelta(seconds=seconds * random.uniform(0.9, 1.1))
+
+
+def deliver_due(
+    session: Session,
+    settings: DeliverySettings,
+    *,
+    batch: int = 20,
+    send: Sender = send_http,
+    now: Callable[[], datetime] = utcnow,
+) -> int:
+    """Send the deliveries that are due; return how many were tried. Each is claimed with its
+    row locked (others skip it), so no two workers send the same one."""
+    begin_write(session)
+    due = session.scalars(
+        select(WebhookDelivery)
+        .where(
+            WebhookDelivery.status == DeliveryStatus.PENDING,
+            WebhookDelivery.next_attempt_at <= now(),
+        )
+        .order_by(WebhookDelivery.next_attempt_at, WebhookDelivery.id)
+        .limit(batch)
+        .with_for_update(skip_locked=True)
+    ).all()
+    for delivery in due:
+        subscription = session.get(WebhookSubscription, delivery.subscription_id)
+        change = session.get(ChangeEvent, delivery.change_seq)
+        if (
+            subscription is None
+            or change is None
+            or subscription.deleted_at is not None
+            or not subscription.active
+        ):
+            delivery.status = DeliveryStatus.FAILED
+            delivery.last_error = "The subscription was deleted or paused."
+            continue
+        problem = check_target(subscription.url, allow_private=settings.allow_private_targets)
+        body = payload(delivery, change)
+        if problem:
+            outcome = Outcome(None, problem)
+        else:
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": USER_AGENT,
+                "X-PolicyTracker-Event": delivery.event_type,
+                "X-PolicyTracker-Delivery": str(delivery.id),
+                SIGNATURE_HEADER: signature(subscription.secret, int(time.time()), body),
+            }
+            outcome = send(subscription.url, body, headers, settings.timeout_seconds)
+        delivery.attempts += 1
+        delivery.last_attempt_at = now()
+        delivery.last_status_code = outcome.status_code
+        delivery.last_error = outcome.error
+        if outcome.ok:
+            delivery.status = DeliveryStatus.DELIVERED
+            delivery.delivered_at = delivery.last_attempt_at
+        elif delivery.attempts >= settings.max_attempts or problem:
+            delivery.status = DeliveryStatus.FAILED
+        else:
+            delivery.next_attempt_at = now() + backoff(delivery.attempts, settings)
+        log.info(
+            "webhook delivery %s (%s) attempt %s: %s",
+            delivery.id,
+            delivery.event_type,
+            delivery.attempts,
+            outcome.status_code or outcome.error,
+        )
+    session.commit()
+    return len(due)
