@@ -85,11 +85,13 @@ def create_app(settings: Settings | None = None) -> Flask:
     )
     for blueprint in _api_blueprints():
         api.register_blueprint(blueprint)
+    from service.dashboard.routes import blp as dashboard_blp
     from service.docs.routes import blp as docs_blp
     from service.operations.routes import blp as operations_blp
 
     app.register_blueprint(operations_blp)
     app.register_blueprint(docs_blp)
+    app.register_blueprint(dashboard_blp)
 
     @app.before_request
     def start_request() -> Response | None:

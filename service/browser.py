@@ -9,9 +9,10 @@ ALLOWED_REQUEST_HEADERS = (
     "Authorization, Content-Type, If-Match, If-None-Match, Idempotency-Key, X-Request-ID"
 )
 ALLOWED_METHODS = "GET, HEAD, POST, PATCH, DELETE, OPTIONS"
-# JSON needs none of a page's powers; the docs page runs its own scripts and styles only.
+# JSON needs none of a page's powers.
 API_POLICY = "default-src 'none'; frame-ancestors 'none'"
-DOCS_POLICY = (
+# The pages (/docs, /dashboard) run their own scripts and styles only.
+PAGE_POLICY = (
     "default-src 'none'; script-src 'self'; style-src 'self' 'unsafe-inline'; "
     "img-src 'self' data:; connect-src 'self'; frame-ancestors 'none'"
 )
@@ -45,7 +46,8 @@ def add_safety_headers(response: Response) -> Response:
     headers.setdefault("Referrer-Policy", "no-referrer")
     headers.setdefault("X-Frame-Options", "DENY")
     headers.setdefault(
-        "Content-Security-Policy", DOCS_POLICY if request.path.startswith("/docs") else API_POLICY
+        "Content-Security-Policy",
+        PAGE_POLICY if request.path.startswith(("/docs", "/dashboard")) else API_POLICY,
     )
     if "Authorization" in request.headers:
         # What a key may read must not be kept by shared caches, nor by the browser.
