@@ -21,8 +21,12 @@ pytestmark = pytest.mark.postgres_only
 def render(url: str, profile: Path) -> subprocess.CompletedProcess[str]:
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is needed: `make test` installs it"
-    return subprocess.run([chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
-                          capture_output=True, text=True, timeout=120)
+    return subprocess.run(
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
 
 
 def test_the_dashboard_renders_the_seed_data(live_server: str, tmp_path: Path) -> None:
@@ -48,5 +52,7 @@ def test_the_dashboard_loads_nothing_from_elsewhere(live_server: str) -> None:
     references = re.findall(r'(?:src|href)="([^"]+)"', page.text)
     assert references and all(reference.startswith("/dashboard/") for reference in references)
     script = httpx.get(f"{live_server}/dashboard/static/dashboard.js").text
-    assert "https://" not in script and "http://" not in script.replace("http://www.w3.org/2000/svg", "")
+    assert "https://" not in script and "http://" not in script.replace(
+        "http://www.w3.org/2000/svg", ""
+    )
     assert "script-src 'self'" in page.headers["Content-Security-Policy"]
