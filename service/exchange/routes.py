@@ -28,6 +28,7 @@ blp = Blueprint(
 )
 
 MEDIA_TYPES = {"csv": "text/csv", "jsonl": "application/x-ndjson"}
+ALSO_AS = {"jsonl": ["text/plain"]}
 CSV_FORMAT = "The columns are described in docs/csv-format.md."
 
 
@@ -35,8 +36,22 @@ def _streamed(
     lines: Callable[[Session, dict[str, Any], str], Iterator[str]], fmt: str, filename: str
 ) -> Any:
     def view(query_args: dict[str, Any]) -> Response:
-        chunks = lines(get_session(), query_args, fmt)
-        response = Response(stream_with_context(chunks), mimetype=MEDIA_TYPES[fmt])
+        session = get_session()
+
+        def chunks() -> Iterator[str]:
+            # The body is sent after the request's teardown has closed its session; reading
+            # on would take a new connection that nobody gives back. So the stream closes the
+            # session itself, when the body ends or the client goes away.
+            try:
+                yield from lines(session, query_args, fmt)
+            finally:
+                session.close()
+
+        # JSON lines go out as application/x-ndjson, or as text/plain to a client that asks
+        # for it (some SDK generators read only text/* as a string).
+        offered = [MEDIA_TYPES[fmt], *ALSO_AS.get(fmt, [])]
+        mimetype = request.accept_mimetypes.best_match(offered, default=offered[0]) or offered[0]
+        response = Response(stream_with_context(chunks()), mimetype=mimetype)
         if fmt == "csv":
             response.mimetype_params["charset"] = "utf-8"
         response.headers["Content-Disposition"] = f'attachment; filename="{filename}.{fmt}"'
@@ -54,7 +69,10 @@ def _export_operation(
             responses={
                 200: {
                     "description": f"The {name}, one per {'row' if fmt == 'csv' else 'line'}. {CSV_FORMAT}",
-                    "content": {MEDIA_TYPES[fmt]: {"schema": {"type": "string"}}},
+                    "content": {
+                        media_type: {"schema": {"type": "string"}}
+                        for media_type in [MEDIA_TYPES[fmt], *ALSO_AS.get(fmt, [])]
+                    },
                 }
             }
         )(view)
@@ -92,15 +110,17 @@ def import_view(query_args: dict[str, Any]) -> Any:
     return imports.import_commitments(get_session(), text, dry_run=query_args["dry_run"])
 
 
-import_view.accepted_media_types = frozenset({"text/csv"})  # type: ignore[attr-defined]
+# Documented as application/octet-stream (the file's bytes), which SDK generators can send;
+# text/csv, what curl users will say, is taken too.
+import_view.accepted_media_types = frozenset({"application/octet-stream", "text/csv"})  # type: ignore[attr-defined]
 import_view.max_body_bytes = "MAX_IMPORT_BYTES"  # type: ignore[attr-defined]
 _view: Any = blp.response(200, ImportReportSchema)(import_view)
 _view = _document_errors(blp, _view, [400, 413, 415, 422, 500, 503])
 _view = blp.doc(
     requestBody={
         "required": True,
-        "description": f"A CSV of commitments with exactly the export's columns. {CSV_FORMAT}",
-        "content": {"text/csv": {"schema": {"type": "string"}}},
+        "description": f"A CSV file (UTF-8) of commitments with exactly the export's columns; sent as application/octet-stream, or as text/csv. {CSV_FORMAT}",
+        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
     }
 )(_view)
 _view = blp.arguments(

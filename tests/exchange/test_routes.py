@@ -13,13 +13,15 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
+from service import create_app
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
+from service.config import Settings
 from service.exchange import export
 from service.exchange.columns import COMMITMENT_COLUMNS
 from service.seeding import load_seeds
 from service.vocabularies import Role
-from tests.conftest import client_with_key
+from tests.conftest import TEST_SECRET_KEY, client_with_key
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 IMPORT = "/api/v1/imports/commitments"
@@ -201,3 +203,40 @@ def test_the_cli_imports_with_a_progress_bar(
     failed = app.test_cli_runner().invoke(args=["import-commitments", str(broken)])
     assert failed.exit_code != 0
     assert "row 2, title" in failed.stderr
+
+
+def test_json_lines_go_out_as_text_to_a_client_that_asks(
+    seeded: Session, client: FlaskClient
+) -> None:
+    assert client.get("/api/v1/exports/commitments.jsonl").mimetype == "application/x-ndjson"
+    as_text = client.get("/api/v1/exports/commitments.jsonl", headers={"Accept": "text/plain"})
+    assert as_text.mimetype == "text/plain"
+    assert len(as_text.get_data(as_text=True).splitlines()) == 8
+
+
+@pytest.mark.parametrize(
+    "path", ["/api/v1/exports/commitments.csv", "/api/v1/exports/agreements.jsonl"]
+)
+def test_a_streamed_export_gives_its_database_connection_back(
+    path: str, database_url: str, engine: object
+) -> None:
+    # An app of its own, on its own pool (the other tests share one connection): the stream
+    # outlives the request's teardown, and once leaked a connection per export had emptied
+    # the pool within ten requests.
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            secret_key=TEST_SECRET_KEY,
+            testing=True,
+            rate_limit_per_minute=0,
+            anonymous_rate_limit_per_minute=0,
+        )
+    )
+    pool = app.extensions["database"].engine.pool
+    client = app.test_client()
+    for _ in range(3):
+        response = client.get(path)
+        assert response.status_code == 200
+        response.get_data()
+        response.close()  # as a WSGI server does once it has sent the body
+    assert pool.checkedout() == 0
