@@ -242,7 +242,11 @@ class ResourceRoutes:
         *,
         operation_id: str | None = None,
         query_schema: type[ma.Schema] | None = None,
+        more_errors: Sequence[int] = (),
     ) -> None:
+        """`more_errors`: statuses besides the usual that this read may answer (a 422 for
+        query parameters that are each valid but do not fit together)."""
+
         def view(
             _headers: dict[str, Any],
             query_args: dict[str, Any] | None = None,
@@ -253,7 +257,7 @@ class ResourceRoutes:
 
         view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
         view = self.blp.alt_response(304, response="NOT_MODIFIED")(view)
-        view = _document_errors(self.blp, view, [400, 404, 500, 503])
+        view = _document_errors(self.blp, view, [400, 404, *more_errors, 500, 503])
         view = self._refuse_unknown_query(view, query_schema)
         view = self.blp.arguments(
             IfNoneMatchHeaders, location="headers", arg_name="_headers", error_status_code=400

@@ -30,4 +30,5 @@ ResourceRoutes(blp, name="stats_progress", plural="stats", schema=ProgressSeries
     "Progress and counts by status month by month, as the assessments stood at each month's end.",
     operation_id="get_stats_progress",
     query_schema=StatsSeriesQuerySchema,
+    more_errors=[422],
 )

@@ -38,7 +38,7 @@ from service.agreements.services import agreements_with_party
 from service.assessments.models import StatusAssessment
 from service.assessments.progress import TERMINAL_STATUSES
 from service.commitments.models import Commitment
-from service.errors import BadRequest
+from service.errors import InvalidInput
 from service.themes.models import Theme, commitment_themes
 from service.vocabularies import ImplementationStatus
 
@@ -145,10 +145,10 @@ def progress_over_time(
     """For each month, the scope's counts by status and weighted progress at its last day."""
     months = month_range(first, last)
     if not months:
-        raise BadRequest("`from` is after `to`.", errors={"from": ["Must not be after `to`."]})
+        raise InvalidInput("`from` is after `to`.", errors={"from": ["Must not be after `to`."]})
     if len(months) > MAX_MONTHS:
         message = f"A series covers at most {MAX_MONTHS} months."
-        raise BadRequest(message, errors={"from": [message]})
+        raise InvalidInput(message, errors={"from": [message]})
     points = _series(session, scope, months)
     return {"scope": scope.describe(), "points": points}
 
