@@ -159,16 +159,26 @@ HIDDEN = "(hidden)"
 def snapshot(record: Any) -> dict[str, Any]:
     """The record's fields as the API names them (a partial date as "2024-03"), for a
     `create` ChangeEvent. Timestamps and internal bookkeeping are left out."""
-    mapper = inspect(type(record))
+    return _snapshot(type(record), lambda key: getattr(record, key))
+
+
+def row_snapshot(model: type[Any], row: dict[str, Any]) -> dict[str, Any]:
+    """The same for a row written without an ORM object (a bulk insert): `row` maps the
+    model's attributes (composites by their own name) to values; a missing one is None."""
+    return _snapshot(model, lambda key: row.get(key))
+
+
+def _snapshot(model: type[Any], value_of: Callable[[str], Any]) -> dict[str, Any]:
+    mapper = inspect(model)
     values: dict[str, Any] = {}
     in_composites: set[str] = set()
     for composite in mapper.composites:
-        values[composite.key] = json_value(getattr(record, composite.key))
+        values[composite.key] = json_value(value_of(composite.key))
         in_composites.update(prop.key for prop in composite.props)
     for attribute in mapper.column_attrs:
         if attribute.key in _NOT_IN_FEED or attribute.key in in_composites:
             continue
-        value = getattr(record, attribute.key)
+        value = value_of(attribute.key)
         values[attribute.key] = HIDDEN if attribute.key in _SECRET else json_value(value)
     return values
 

@@ -43,23 +43,31 @@ def get_assessment(session: Session, *, assessment_id: int) -> StatusAssessment:
     return crud.find(session, StatusAssessment, ASSESSMENT, assessment_id)
 
 
-def _validate(session: Session, commitment: Commitment, data: dict[str, Any]) -> None:
+def rule_errors(data: dict[str, Any]) -> dict[str, str]:
+    """What breaks the rules of an assessment on its own (no lookups), by field; the API and
+    the bulk import both apply them."""
+    errors: dict[str, str] = {}
     status, stated = data["status"], data.get("progress_pct")
     if status in NEEDS_STATED_PROGRESS and stated is None:
-        message = f"A {status.value} assessment must state progress_pct."
-        raise InvalidInput(message, errors={"progress_pct": [message]})
+        errors["progress_pct"] = f"A {status.value} assessment must state progress_pct."
     if status in HAS_NO_PROGRESS and stated is not None:
-        message = f"A {status.value} assessment has no progress; leave progress_pct out."
-        raise InvalidInput(message, errors={"progress_pct": [message]})
-    today = datetime.now(UTC).date()
-    if data["as_of"].value > today:
-        raise InvalidInput(
-            "as_of is in the future.", errors={"as_of": ["Must not be after today."]}
+        errors["progress_pct"] = (
+            f"A {status.value} assessment has no progress; leave progress_pct out."
         )
+    if data["as_of"].value > datetime.now(UTC).date():
+        errors["as_of"] = "Must not be after today."
     if data.get("assessed_at") is not None and data["assessed_at"] > datetime.now(UTC):
-        raise InvalidInput(
-            "assessed_at is in the future.", errors={"assessed_at": ["Must not be in the future."]}
-        )
+        errors["assessed_at"] = "Must not be in the future."
+    return errors
+
+
+def _validate(session: Session, commitment: Commitment, data: dict[str, Any]) -> None:
+    for field, message in rule_errors(data).items():
+        detail = {
+            "as_of": "as_of is in the future.",
+            "assessed_at": "assessed_at is in the future.",
+        }
+        raise InvalidInput(detail.get(field, message), errors={field: [message]})
     if data.get("assessor_organization_id") is not None:
         crud.referenced(
             session,

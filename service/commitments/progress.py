@@ -4,12 +4,14 @@ and computing them as of a past date. The rules themselves are in assessments.pr
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.util import identity_key
 
 from service import crud
 from service.agreements.models import Agreement
@@ -61,10 +63,15 @@ def assessment_facts(
 
 
 def refresh_progress(
-    session: Session, agreement: Agreement, *, reassessed: Commitment | None = None
+    session: Session,
+    agreement: Agreement,
+    *,
+    reassessed: Commitment | None = None,
+    reassessed_ids: Collection[int] = (),
 ) -> None:
     """Recompute the derived values of an agreement's commitments after a write, recording
-    a ChangeEvent for each commitment (and the agreement) whose values moved.
+    a ChangeEvent for each commitment (and the agreement) whose values moved. `reassessed`
+    (or, from a bulk import, `reassessed_ids`) are the commitments with new assessments.
 
     The caller holds the agreement's row lock, so concurrent writes to one agreement
     apply one after the other.
@@ -73,8 +80,9 @@ def refresh_progress(
         session.scalars(crud.live(Commitment).where(Commitment.agreement_id == agreement.id))
     )
     changes: dict[int, dict[str, Any]] = defaultdict(dict)
-    if reassessed is not None:
-        changes[reassessed.id].update(_reassess(session, reassessed))
+    wanted = set(reassessed_ids) | ({reassessed.id} if reassessed is not None else set())
+    if wanted:
+        changes.update(_reassess(session, [c for c in commitments if c.id in wanted]))
     nodes = [TreeNode(c.id, c.parent_id, c.weight, c.status_progress) for c in commitments]
     rolled = roll_up(nodes)
     depths = tree_depths(nodes)
@@ -94,25 +102,46 @@ def refresh_progress(
     )
 
 
-def _reassess(session: Session, commitment: Commitment) -> dict[str, Any]:
-    """A commitment's own status and progress from its assessments, and each assessment's
-    effective progress (which the statistics read by date)."""
-    facts = assessment_facts(session, [commitment.id])[commitment.id]
-    state = state_from_assessments(facts)
-    effective = effective_progress(facts)
-    for assessment in session.scalars(
-        select(StatusAssessment).where(StatusAssessment.commitment_id == commitment.id)
-    ):
-        if assessment.effective_progress != effective.get(assessment.id):
-            assessment.effective_progress = effective.get(assessment.id)
-    return crud.assign(
-        commitment,
-        {
-            "current_status": state.status,
-            "status_progress": state.progress,
-            "current_assessment_id": state.assessment_id,
-        },
+def _reassess(session: Session, commitments: Sequence[Commitment]) -> dict[int, dict[str, Any]]:
+    """These commitments' own status and progress from their assessments, and each
+    assessment's effective progress (which the statistics read by date): one query to read,
+    one bulk UPDATE for the assessments whose effective progress moved."""
+    ids = [commitment.id for commitment in commitments]
+    facts = assessment_facts(session, ids)
+    stored = dict(
+        session.execute(
+            select(StatusAssessment.id, StatusAssessment.effective_progress).where(
+                StatusAssessment.commitment_id.in_(ids)
+            )
+        ).all()
     )
+    moved: dict[int, float | None] = {}
+    changes: dict[int, dict[str, Any]] = {}
+    for commitment in commitments:
+        own = facts.get(commitment.id, [])
+        for assessment_id, value in effective_progress(own).items():
+            if stored.get(assessment_id) != value:
+                moved[assessment_id] = value
+        state = state_from_assessments(own)
+        changes[commitment.id] = crud.assign(
+            commitment,
+            {
+                "current_status": state.status,
+                "status_progress": state.progress,
+                "current_assessment_id": state.assessment_id,
+            },
+        )
+    if moved:
+        session.execute(
+            update(StatusAssessment),
+            [{"id": key, "effective_progress": value} for key, value in moved.items()],
+        )
+        # A bulk UPDATE by primary key leaves loaded objects as they were: bring them in line.
+        for key, value in moved.items():
+            loaded = session.identity_map.get(identity_key(StatusAssessment, key))
+            if loaded is not None:
+                set_committed_value(loaded, "effective_progress", value)
+    return changes
 
 
 class CommitmentAsOf:
