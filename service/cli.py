@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -20,6 +21,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(write_openapi)
     app.cli.add_command(create_api_key)
     app.cli.add_command(import_commitments)
+    app.cli.add_command(import_assessments)
     app.cli.add_command(deliver_webhooks)
 
 
@@ -126,28 +128,20 @@ def create_api_key(name: str, role: str) -> None:
     click.echo(new.key)
 
 
-@click.command("import-commitments")
-@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--dry-run", is_flag=True, help="Report what would change, and change nothing.")
-@with_appcontext
-def import_commitments(path: Path, dry_run: bool) -> None:
-    """Create and update commitments from a CSV with the export's columns (docs/csv-format.md).
-
-    All rows or none: if any row is wrong, nothing is written and every problem is listed.
-    """
+def _run_import(path: Path, dry_run: bool, run: Callable[..., Any], actor: str) -> None:
+    """Run an import of the file at `path` with a progress bar; list every problem if refused."""
     from service.exchange.imports import ImportRefused
-    from service.exchange.imports import import_commitments as run_import
 
     text = path.read_text(encoding="utf-8-sig")
     rows = max(0, len(text.splitlines()) - 1)
     database = current_app.extensions["database"]
     with database.session_factory() as session:
-        session.info["actor"] = "cli import"
+        session.info["actor"] = actor
         # Each row is checked, then written: two steps a row.
         bar_context: Any = click.progressbar(length=2 * rows, label="importing", file=sys.stderr)
         with bar_context as bar:
             try:
-                report = run_import(session, text, dry_run=dry_run, on_row=lambda n: bar.update(n))
+                report = run(session, text, dry_run=dry_run, on_row=lambda n: bar.update(n))
             except ImportRefused as refused:
                 for error in refused.report.errors:
                     click.echo(f"row {error.row}, {error.column}: {error.message}", err=True)
@@ -157,6 +151,35 @@ def import_commitments(path: Path, dry_run: bool) -> None:
         f"{report.rows} rows: {report.created} {verb} created, {report.updated} {verb} updated, "
         f"{report.unchanged} unchanged"
     )
+
+
+@click.command("import-commitments")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Report what would change, and change nothing.")
+@with_appcontext
+def import_commitments(path: Path, dry_run: bool) -> None:
+    """Create and update commitments from a CSV with the export's columns (docs/csv-format.md).
+
+    All rows or none: if any row is wrong, nothing is written and every problem is listed.
+    """
+    from service.exchange.imports import import_commitments as run_import
+
+    _run_import(path, dry_run, run_import, "cli import")
+
+
+@click.command("import-assessments")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every row, and change nothing.")
+@with_appcontext
+def import_assessments(path: Path, dry_run: bool) -> None:
+    """Append status assessments from a CSV, one a row (docs/csv-format.md): the bulk path
+    for a history. Each commitment touched has its status recomputed once.
+
+    All rows or none: if any row is wrong, nothing is written and every problem is listed.
+    """
+    from service.exchange.assessment_imports import import_assessments as run_import
+
+    _run_import(path, dry_run, run_import, "cli import")
 
 
 @click.command("deliver-webhooks")

@@ -318,6 +318,7 @@ EXERCISED_ELSEWHERE = {
     "export_agreements_csv",
     "export_agreements_jsonl",
     "import_commitments",
+    "import_assessments",
     "list_webhook_deliveries",
 }
 

@@ -10,7 +10,7 @@ from flask import Response, request, stream_with_context
 from sqlalchemy.orm import Session
 
 from service.api import Blueprint, get_session
-from service.exchange import export, imports
+from service.exchange import assessment_imports, export, imports
 from service.exchange.schemas import (
     AgreementExportQuerySchema,
     CommitmentExportQuerySchema,
@@ -105,33 +105,44 @@ _export_operation(
 )
 
 
-def import_view(query_args: dict[str, Any]) -> Any:
-    text = request.get_data(as_text=True)
-    return imports.import_commitments(get_session(), text, dry_run=query_args["dry_run"])
+def _import_operation(
+    name: str, run: Callable[..., imports.ImportReport], body: str, doc: str
+) -> None:
+    def import_view(query_args: dict[str, Any]) -> Any:
+        text = request.get_data(as_text=True)
+        return run(get_session(), text, dry_run=query_args["dry_run"])
+
+    # Documented as application/octet-stream (the file's bytes), which SDK generators can
+    # send; text/csv, what curl users will say, is taken too.
+    import_view.accepted_media_types = frozenset({"application/octet-stream", "text/csv"})  # type: ignore[attr-defined]
+    import_view.max_body_bytes = "MAX_IMPORT_BYTES"  # type: ignore[attr-defined]
+    view: Any = blp.response(200, ImportReportSchema)(import_view)
+    view = _document_errors(blp, view, [400, 413, 415, 422, 500, 503])
+    view = blp.doc(
+        requestBody={
+            "required": True,
+            "description": f"{body}; sent as application/octet-stream, or as text/csv. {CSV_FORMAT}",
+            "content": {
+                "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
+            },
+        }
+    )(view)
+    view = blp.arguments(
+        ImportQuerySchema, location="query", arg_name="query_args", error_status_code=400
+    )(view)
+    register_operation(blp, f"/imports/{name}", "POST", f"import_{name}", doc, view, Role.EDITOR)
 
 
-# Documented as application/octet-stream (the file's bytes), which SDK generators can send;
-# text/csv, what curl users will say, is taken too.
-import_view.accepted_media_types = frozenset({"application/octet-stream", "text/csv"})  # type: ignore[attr-defined]
-import_view.max_body_bytes = "MAX_IMPORT_BYTES"  # type: ignore[attr-defined]
-_view: Any = blp.response(200, ImportReportSchema)(import_view)
-_view = _document_errors(blp, _view, [400, 413, 415, 422, 500, 503])
-_view = blp.doc(
-    requestBody={
-        "required": True,
-        "description": f"A CSV file (UTF-8) of commitments with exactly the export's columns; sent as application/octet-stream, or as text/csv. {CSV_FORMAT}",
-        "content": {"application/octet-stream": {"schema": {"type": "string", "format": "binary"}}},
-    }
-)(_view)
-_view = blp.arguments(
-    ImportQuerySchema, location="query", arg_name="query_args", error_status_code=400
-)(_view)
-register_operation(
-    blp,
-    "/imports/commitments",
-    "POST",
-    "import_commitments",
+_import_operation(
+    "commitments",
+    imports.import_commitments,
+    "A CSV file (UTF-8) of commitments with exactly the export's columns",
     "Create and update commitments from a CSV keyed on external_id; all rows or none.",
-    _view,
-    Role.EDITOR,
+)
+_import_operation(
+    "assessments",
+    assessment_imports.import_assessments,
+    "A CSV file (UTF-8) of assessments, one a row, naming each commitment by id or external_id",
+    "Append status assessments in bulk from a CSV, recomputing each commitment's status once; "
+    "all rows or none.",
 )
