@@ -166,7 +166,9 @@ def _months_table(months: list[date]) -> Any:
 def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str, Any]]:
     in_scope = scope_condition(session, scope)
     # The trees the scope's commitments live in: a child outside a theme still rolls into it.
-    agreements = select(Commitment.agreement_id).where(in_scope).distinct().scalar_subquery()
+    # Read first, as a list: as a subquery the planner could not use the agreement index and
+    # scanned every commitment (tests/test_performance_guards.py).
+    agreements = list(session.scalars(select(Commitment.agreement_id).where(in_scope).distinct()))
     max_depth = session.scalar(
         select(func.max(Commitment.depth)).where(
             Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements)

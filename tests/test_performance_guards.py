@@ -1,0 +1,206 @@
+"""Guards for the hot endpoints of the benchmark (docs/benchmarks.md), checked by counting and
+by plans, never by timing: each answers in a fixed number of statements, whatever the size of
+the data, and on PostgreSQL its queries reach their rows through an index."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import Connection, insert, select, text
+from sqlalchemy.orm import Session
+
+from service.agreements.models import Agreement
+from service.assessments.models import StatusAssessment
+from service.commitments.models import Commitment
+from service.vocabularies import ImplementationStatus
+from tests.builders import make_agreement
+from tests.conftest import StatementLog
+
+STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
+
+
+def add_agreement(session: Session, commitments: int, assessments: int = 1) -> Agreement:
+    """An agreement with `commitments` commitments under ten sections, each with a history of
+    `assessments` assessments."""
+    agreement = make_agreement(session)
+    sections = list(
+        session.scalars(
+            insert(Commitment).returning(Commitment.id),
+            [_commitment(agreement.id, n, None, 0) for n in range(10)],
+        )
+    )
+    children = list(
+        session.scalars(
+            insert(Commitment).returning(Commitment.id),
+            [
+                _commitment(agreement.id, n, sections[n % 10], 1)
+                for n in range(max(0, commitments - 10))
+            ],
+        )
+    )
+    session.execute(
+        insert(StatusAssessment),
+        [
+            {
+                "commitment_id": commitment_id,
+                "status": STATUSES[n % 2],
+                "as_of_value": date(2024, n % 9 + 1, 1),
+                "as_of_precision": "day",
+                "assessor_kind": "independent",
+                "confidence": "medium",
+            }
+            for n, commitment_id in enumerate(sections + children)
+            for _ in range(assessments)
+        ],
+    )
+    session.commit()
+    return agreement
+
+
+def _commitment(agreement_id: int, n: int, parent_id: int | None, depth: int) -> dict[str, Any]:
+    return {
+        "agreement_id": agreement_id,
+        "parent_id": parent_id,
+        "depth": depth,
+        "title": f"Commitment {n}",
+        "kind": "commitment",
+        "weight": 1.0,
+        "current_status": STATUSES[n % 2],
+        "due_date_precision": "unknown",
+    }
+
+
+def hot_requests(session: Session, agreement: Agreement) -> dict[str, tuple[str, str]]:
+    commitment_id = session.scalar(
+        select(Commitment.id)
+        .where(Commitment.agreement_id == agreement.id, Commitment.depth == 1)
+        .limit(1)
+    )
+    return {
+        "get one agreement": ("GET", f"/api/v1/agreements/{agreement.slug}"),
+        "get one commitment": ("GET", f"/api/v1/commitments/{commitment_id}"),
+        "a page of 50 with a status filter": (
+            "GET",
+            "/api/v1/commitments?status=advanced&page_size=50",
+        ),
+        "an agreement's commitments": (
+            "GET",
+            f"/api/v1/agreements/{agreement.id}/commitments?page_size=50",
+        ),
+        "statistics for one agreement": (
+            "GET",
+            f"/api/v1/stats/summary?agreement={agreement.slug}",
+        ),
+        "statistics for everything": ("GET", "/api/v1/stats/summary"),
+        "progress over time": (
+            "GET",
+            f"/api/v1/stats/progress?agreement={agreement.slug}&from=2024-01&to=2024-12",
+        ),
+        "create an assessment": ("POST", f"/api/v1/commitments/{commitment_id}/assessments"),
+    }
+
+
+ASSESSMENT = {"status": "advanced", "as_of": "2025-01", "assessor_kind": "independent"}
+
+# The most statements each may send; the count must not grow with the data either.
+STATEMENT_LIMITS = {
+    "get one agreement": 3,  # the key, the agreement, its themes
+    "get one commitment": 3,  # the key, the commitment, its themes
+    "a page of 50 with a status filter": 3,  # the key, the page, the page's themes
+    "an agreement's commitments": 5,  # the key, the agreement and its themes, the page, themes
+    "statistics for one agreement": 6,
+    "statistics for everything": 4,
+    "progress over time": 6,
+    "create an assessment": 20,  # 19 on SQLite: PostgreSQL also takes the change feed's lock
+}
+
+
+def statements_sent(
+    client: FlaskClient, sql: StatementLog, method: str, path: str
+) -> list[tuple[str, Any]]:
+    with sql:
+        response = client.open(path, method=method, json=ASSESSMENT if method == "POST" else None)
+    assert response.status_code in (200, 201), (path, response.json)
+    return list(zip(sql.statements, sql.parameters, strict=True))
+
+
+def test_each_hot_endpoint_sends_a_fixed_number_of_statements(
+    client: FlaskClient, session: Session, sql: StatementLog
+) -> None:
+    small = add_agreement(session, 20)
+    large = add_agreement(session, 300)
+    # The key's first use of the test is recorded once (last_used_at): not a per-request cost.
+    statements_sent(client, sql, *hot_requests(session, small)["get one agreement"])
+    for name in STATEMENT_LIMITS:
+        counts = [
+            len(statements_sent(client, sql, *hot_requests(session, agreement)[name]))
+            for agreement in (small, large)
+        ]
+        # The key lookup of the authenticated client is one of them.
+        assert counts[0] == counts[1], (name, counts)
+        assert counts[1] <= STATEMENT_LIMITS[name], (name, counts, sql.statements)
+
+
+def _fill(
+    connection: Connection, session: Session, *, commitments: int, assessments_each: int
+) -> None:
+    """Another agreement, with many commitments and assessments, written by the database itself
+    (fast): beside it the scenario's agreement is a small part of each table, as in the
+    benchmark, and the planner must reach it by an index."""
+    other = make_agreement(session)
+    session.commit()
+    connection.execute(
+        text(
+            "INSERT INTO commitments (agreement_id, title, kind, weight, current_status, "
+            "due_date_precision, depth, created_at, updated_at) "
+            "SELECT :agreement, 'Filler ' || n, 'commitment', 1.0, 'advanced', 'unknown', 0, "
+            "now(), now() FROM generate_series(1, :count) AS n"
+        ),
+        {"agreement": other.id, "count": commitments},
+    )
+    connection.execute(
+        text(
+            "INSERT INTO status_assessments (commitment_id, status, as_of, as_of_precision, "
+            "assessed_at, assessor_kind, confidence, created_at) "
+            "SELECT c.id, 'advanced', DATE '2024-01-01' + n, 'day', now(), 'independent', "
+            "'medium', now() FROM commitments AS c, generate_series(1, :each) AS n "
+            "WHERE c.agreement_id = :agreement"
+        ),
+        {"agreement": other.id, "each": assessments_each},
+    )
+
+
+# The tables' sizes must make an index worth using (the planner rightly scans a small table).
+EXPLAINED = [
+    "get one commitment",
+    "a page of 50 with a status filter",
+    "an agreement's commitments",
+    "statistics for one agreement",
+    "progress over time",
+]
+
+
+@pytest.mark.postgres_only
+def test_the_hot_queries_use_their_indexes_on_postgresql(
+    client: FlaskClient, session: Session, connection: Connection, sql: StatementLog
+) -> None:
+    target = add_agreement(session, 100, assessments=10)
+    _fill(connection, session, commitments=20_000, assessments_each=10)
+    connection.execute(text("ANALYZE commitments"))
+    connection.execute(text("ANALYZE status_assessments"))
+    for name in EXPLAINED:
+        sent = statements_sent(client, sql, *hot_requests(session, target)[name])
+        plans = []
+        for statement, parameters in sent:
+            if "commitments" not in statement and "status_assessments" not in statement:
+                continue
+            plan = "\n".join(
+                row[0] for row in connection.exec_driver_sql("EXPLAIN " + statement, parameters)
+            )
+            plans.append(plan)
+            for table in ("commitments", "status_assessments"):
+                assert f"Seq Scan on {table}" not in plan, f"{name}:\n{statement}\n{plan}"
+        assert plans, f"{name} sent no query on commitments or assessments"
