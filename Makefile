@@ -10,7 +10,7 @@ PG_TEST_URL ?= postgresql+psycopg://postgres@127.0.0.1:5432/test
 SQLITE_TEST_URL := sqlite:///$(CURDIR)/var/test.db
 PYTEST_ARGS ?=
 
-.PHONY: help install install-dev system-tools run migrate seed test lint test-sqlite test-postgres openapi clean
+.PHONY: help install install-dev system-tools run migrate seed test lint test-sqlite test-postgres bench openapi clean
 
 help:  ## List the targets
 	@grep -E '^[a-z-]+:.*## ' $(MAKEFILE_LIST) | awk -F':.*## ' '{printf "  %-15s %s\n", $$1, $$2}'
@@ -50,9 +50,9 @@ seed: migrate  ## Load the India-France seed data (idempotent)
 run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT)
 	PORT=$(PORT) $(BIN)/gunicorn --config service/gunicorn.conf.py service.wsgi:app
 
-lint: install-dev  ## ruff (lint and format) and mypy over service/
-	$(BIN)/ruff check service tests
-	$(BIN)/ruff format --check service tests
+lint: install-dev  ## ruff (lint and format) and mypy over service/ and bench/
+	$(BIN)/ruff check service tests bench
+	$(BIN)/ruff format --check service tests bench
 	$(BIN)/mypy
 
 test-sqlite: install-dev system-tools var  ## The suite on SQLite
@@ -62,6 +62,9 @@ test-postgres: install-dev system-tools var  ## The suite on PostgreSQL ($$TEST_
 	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres  ## Lint, then the whole suite on SQLite and on PostgreSQL
+
+bench: install-dev  ## The benchmark (docs/benchmarks.md): data on PostgreSQL, wrk, the report
+	$(BIN)/python -m bench run
 
 openapi: install  ## Write the OpenAPI spec the code generates to openapi/openapi.json
 	$(BIN)/flask --app service write-openapi openapi/openapi.json

@@ -1,0 +1,83 @@
+"""`python -m bench`: generate the benchmark's data, and run the benchmark (`make bench`)."""
+
+from __future__ import annotations
+
+import os
+from pathlib import Path
+
+import click
+
+from bench.dataset import Scale
+
+DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/policy_tracker_bench"
+# The generator and the server under test must sign page tokens with one key.
+BENCH_SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
+
+
+def _scale(agreements: int) -> Scale:
+    return Scale(agreements=agreements)
+
+
+@click.group()
+def main() -> None:
+    """The benchmark of docs/benchmarks.md, against a PostgreSQL database of its own."""
+
+
+@main.command()
+@click.option(
+    "--database-url",
+    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
+    help="A PostgreSQL database the benchmark owns: it is created, and dropped by --fresh.",
+)
+@click.option(
+    "--agreements",
+    default=1_000,
+    show_default=True,
+    help="Agreements to make, each with 100 commitments with 10 assessments each.",
+)
+@click.option("--fresh", is_flag=True, help="Drop the database and generate again.")
+def generate(database_url: str, agreements: int, fresh: bool) -> None:
+    """Fill the database through the service's API and bulk imports (skipped when done)."""
+    from bench.generate import generate as run
+
+    click.echo(run(database_url, _scale(agreements), fresh=fresh, secret_key=BENCH_SECRET_KEY))
+
+
+@main.command()
+@click.option(
+    "--database-url",
+    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
+    help="The benchmark's PostgreSQL database (generated first when empty).",
+)
+@click.option(
+    "--agreements", default=1_000, show_default=True, help="The data's size, as for generate."
+)
+@click.option("--runs", default=5, show_default=True, help="Rounds; each figure is their median.")
+@click.option(
+    "--seconds", default=8, show_default=True, help="Seconds of load per scenario and round."
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/benchmarks.md"),
+    show_default=True,
+    help="Where to write the report.",
+)
+def run(database_url: str, agreements: int, runs: int, seconds: int, report: Path) -> None:
+    """Generate the data if needed, measure every scenario and the ceiling, write the report."""
+    from bench import report as reporting
+    from bench.generate import generate as make_data
+    from bench.run import run as measure
+
+    counts = make_data(database_url, _scale(agreements), fresh=False, secret_key=BENCH_SECRET_KEY)
+    summary = measure(
+        database_url, runs=runs, seconds=seconds, secret_key=BENCH_SECRET_KEY, counts=counts
+    )
+    report.write_text(reporting.render(summary, reporting.machine(database_url)))
+    click.echo(f"wrote {report}", err=True)
+
+
+if __name__ == "__main__":
+    main()

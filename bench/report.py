@@ -1,0 +1,178 @@
+"""docs/benchmarks.md, written from one run's figures (bench/notes.md adds the reading)."""
+
+from __future__ import annotations
+
+import platform
+import subprocess
+from importlib.metadata import version
+from pathlib import Path
+from typing import Any
+
+NOTES = Path(__file__).with_name("notes.md")
+
+
+def machine(database_url: str) -> dict[str, str]:
+    from sqlalchemy import create_engine, text
+
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.processor(),
+    )
+    memory_kb = int(
+        next(
+            line.split()[1]
+            for line in Path("/proc/meminfo").read_text().splitlines()
+            if line.startswith("MemTotal")
+        )
+    )
+    engine = create_engine(database_url)
+    with engine.connect() as connection:
+        postgres = str(connection.scalar(text("SHOW server_version")))
+    engine.dispose()
+    wrk = subprocess.run(["wrk", "--version"], capture_output=True, text=True)
+    return {
+        "CPU": f"{cpu}, {_cores()} cores",
+        "memory": f"{memory_kb / 1024 / 1024:.0f} GiB",
+        "OS": platform.platform(),
+        "PostgreSQL": postgres + " (local, default settings)",
+        "Python": platform.python_version(),
+        "packages": ", ".join(
+            f"{name} {version(name)}"
+            for name in (
+                "flask",
+                "flask-smorest",
+                "marshmallow",
+                "sqlalchemy",
+                "psycopg",
+                "gunicorn",
+            )
+        ),
+        "load driver": (wrk.stdout or wrk.stderr).splitlines()[0].strip(),
+    }
+
+
+def _cores() -> int:
+    import os
+
+    return os.cpu_count() or 0
+
+
+def _verdict(
+    scenario: dict[str, Any], median: dict[str, Any], ceiling: float, first_p50: float
+) -> str:
+    kind, target = scenario["target_kind"], scenario["target"]
+    if kind is None:
+        return "–"
+    if kind == "ratio":
+        ratio = median["requests_per_second"] / ceiling
+        met = ratio >= target
+        return f"≥ {target}× ceiling: {'met' if met else f'missed by {(1 - ratio / target) * 100:.0f} %'}"
+    if kind == "p50":
+        met = median["p50_ms"] <= target
+        over = median["p50_ms"] / target
+        return f"p50 ≤ {target:g} ms: {'met' if met else f'missed ({over:.1f}× the target)'}"
+    ratio = median["p50_ms"] / first_p50
+    met = ratio <= target
+    return f"p50 ≤ {target}× the first page's ({ratio:.2f}×): {'met' if met else 'missed'}"
+
+
+def render(summary: dict[str, Any], info: dict[str, str]) -> str:
+    median = summary["median"]
+    ceiling = median["ceiling"]["requests_per_second"]
+    first_p50 = median["list_first"]["p50_ms"]
+    lines = [
+        "# Benchmarks",
+        "",
+        "Written by `make bench` (`python -m bench run`) from the run below; the raw figures of",
+        "each round are in `var/bench/results.json`. Figures are medians of "
+        f"{summary['runs']} rounds of {summary['seconds']} s per scenario, measured in interleaved",
+        "rounds (each round measures the ceiling, then every scenario), so that the machine's",
+        "noise falls on all alike. These machines are shared: compare ratios from one run, not",
+        "figures across runs.",
+        "",
+        "## Machine",
+        "",
+        "| | |",
+        "| --- | --- |",
+        *(f"| {key} | {value} |" for key, value in info.items()),
+        "",
+        "## Data",
+        "",
+        f"{summary['counts']['agreements']:,} agreements, {summary['counts']['commitments']:,} "
+        f"commitments and {summary['counts']['assessments']:,} assessments on PostgreSQL, made by",
+        "`python -m bench generate` through the service's own paths: agreements through the API,",
+        "commitments through `POST /api/v1/imports/commitments` and assessments through",
+        "`POST /api/v1/imports/assessments` (the seed data is there too).",
+        "",
+        "## How it was run",
+        "",
+        "- The service: `gunicorn --config service/gunicorn.conf.py service.wsgi:app`, its",
+        "  production config (2 sync workers, access log on), with `RATE_LIMIT_PER_MINUTE=0` and",
+        "  `ANONYMOUS_RATE_LIMIT_PER_MINUTE=0`: the load comes from one address and one key.",
+        "- The ceiling: `gunicorn --workers 2 --worker-class sync bench.ceiling:app`, a bare Flask",
+        "  route answering a fixed row of twelve columns (`bench/ceiling.py`).",
+        f"- The load: `wrk -t{summary['threads']} -c{summary['connections']} "
+        f"-d{summary['seconds']}s --latency URL`; the create",
+        "  scenario posts to a random commitment each time (`bench/run.py`).",
+        "- Reads are anonymous (public reads are on by default); the create uses an editor key.",
+        "",
+        f"## Results ({summary['when']})",
+        "",
+        "| scenario | requests/s | p50 | p99 | × ceiling | p99 / p50 | target |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
+        _row("bare Flask ceiling", "/one", median["ceiling"], ceiling, "–"),
+    ]
+    for scenario in summary["scenarios"]:
+        measured = median[scenario["name"]]
+        lines.append(
+            _row(
+                scenario["title"],
+                scenario["path"],
+                measured,
+                ceiling,
+                _verdict(scenario, measured, ceiling, first_p50),
+            )
+        )
+    errors = {name: m["errors"] for name, m in median.items() if m["errors"]}
+    rss = summary["rss_mb"]
+    lines += [
+        "",
+        "Every answer was a 2xx or 3xx."
+        if not errors
+        else f"Answers other than 2xx/3xx, or socket errors: {errors}.",
+        "",
+        f"p99 ≤ 4× p50 everywhere: {_tails(summary)}.",
+        "",
+        f"RSS per worker after the run: {', '.join(f'{size:.0f} MB' for size in rss)} "
+        f"(target ≤ 120 MB: {'met' if rss and max(rss) <= 120 else 'missed'}).",
+        "",
+    ]
+    if NOTES.exists():
+        lines += [NOTES.read_text().rstrip(), ""]
+    return "\n".join(lines)
+
+
+def _tails(summary: dict[str, Any]) -> str:
+    wide = [
+        f"{name} ({m['p99_ms'] / m['p50_ms']:.1f}×)"
+        for name, m in summary["median"].items()
+        if m["p50_ms"] and m["p99_ms"] > 4 * m["p50_ms"]
+    ]
+    return "met" if not wide else "missed by " + ", ".join(wide)
+
+
+def _row(title: str, path: str, measured: dict[str, Any], ceiling: float, verdict: str) -> str:
+    rate = measured["requests_per_second"]
+    return (
+        f"| {title} (`{_short(path)}`) | {rate:,.0f} | {measured['p50_ms']:.2f} ms | "
+        f"{measured['p99_ms']:.2f} ms | {rate / ceiling:.2f} | "
+        f"{measured['p99_ms'] / measured['p50_ms']:.1f} | {verdict} |"
+    )
+
+
+def _short(path: str) -> str:
+    return path if len(path) <= 70 else path[:67] + "..."

@@ -1,0 +1,313 @@
+"""One benchmark run: the data, the service and the ceiling under gunicorn, every scenario
+measured with wrk in interleaved rounds (so a noisy minute hurts all alike), the medians
+checked against the targets of issue 6, and docs/benchmarks.md written from them."""
+
+from __future__ import annotations
+
+import json
+import os
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import asdict, dataclass
+from pathlib import Path
+from typing import Any
+
+import click
+import httpx
+from sqlalchemy import select
+
+from bench.driver import Measurement, ensure_wrk, run_wrk
+
+ROOT = Path(__file__).resolve().parents[1]
+RESULTS = ROOT / "var" / "bench" / "results.json"
+THREADS, CONNECTIONS = 2, 16
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    title: str
+    path: str
+    # "ratio" (of the ceiling's requests/s), "p50" (ms), "deep" (p50 against list_first's)
+    target_kind: str | None = None
+    target: float | None = None
+    post_body: dict[str, Any] | None = None
+
+
+def scenarios(context: dict[str, Any]) -> list[Scenario]:
+    slug, commitment = context["agreement_slug"], context["commitment_id"]
+    return [
+        Scenario("get_agreement", "get one agreement", f"/api/v1/agreements/{slug}", "ratio", 0.6),
+        Scenario(
+            "get_commitment",
+            "get one commitment with its current status",
+            f"/api/v1/commitments/{commitment}",
+            "ratio",
+            0.6,
+        ),
+        Scenario(
+            "list_status",
+            "a page of 50 commitments, status filter",
+            "/api/v1/commitments?status=advanced&page_size=50",
+            "ratio",
+            0.35,
+        ),
+        Scenario(
+            "list_first",
+            "a page of 50 commitments, first page",
+            "/api/v1/commitments?page_size=50",
+            "ratio",
+            0.35,
+        ),
+        Scenario(
+            "list_deep",
+            "the same list, 2,000 pages deep",
+            f"/api/v1/commitments?page_size=50&page_token={context['deep_token']}",
+            "deep",
+            1.2,
+        ),
+        Scenario(
+            "stats_agreement",
+            "statistics for one agreement",
+            f"/api/v1/stats/summary?agreement={slug}",
+            "p50",
+            10,
+        ),
+        Scenario("stats_all", "statistics for everything", "/api/v1/stats/summary", "p50", 100),
+        Scenario(
+            "progress_agreement",
+            "progress over time, one agreement, 24 months",
+            f"/api/v1/stats/progress?agreement={slug}&from=2021-01&to=2022-12",
+        ),
+        Scenario(
+            "progress_all",
+            "progress over time, everything, 24 months",
+            "/api/v1/stats/progress?from=2021-01&to=2022-12",
+        ),
+        Scenario(
+            "create_assessment",
+            "create an assessment (with its ChangeEvent, in one transaction)",
+            "/api/v1/commitments/{id}/assessments",
+            "ratio",
+            0.25,
+            post_body={"status": "advanced", "as_of": "2025-06", "assessor_kind": "independent"},
+        ),
+    ]
+
+
+def free_port() -> int:
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def gunicorn(
+    app: str, env: dict[str, str], args: list[str], log: Path
+) -> Iterator[tuple[str, int]]:
+    """gunicorn serving `app` on a free port; yields its base URL and master pid."""
+    port = free_port()
+    env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{port}", app],
+            cwd=ROOT,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                httpx.get(url + "/", timeout=1)
+                break
+            except httpx.TransportError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise click.ClickException(f"{app} did not start; see {log}") from None
+                time.sleep(0.2)
+        yield url, process.pid
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+def worker_rss_mb(master_pid: int) -> list[float]:
+    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    sizes = []
+    for pid in children:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                sizes.append(int(line.split()[1]) / 1024)
+    return sizes
+
+
+def make_context(database_url: str, secret_key: str, base_url: str) -> dict[str, Any]:
+    """What the scenarios name: an agreement in the middle, one of its commitments, the range
+    of commitment ids, an editor key, and the token of the list's 2,000th page."""
+    from service import create_app
+    from service.auth.services import create_api_key
+    from service.commitments.models import Commitment
+    from service.config import Settings
+    from service.vocabularies import Role
+
+    app = create_app(Settings(database_url=database_url, secret_key=secret_key))
+    with app.extensions["database"].session_factory() as session:
+        commitment_id = session.scalar(
+            select(Commitment.id).where(Commitment.external_id == "bench-00500-037")
+        )
+        ids = (
+            session.execute(select(Commitment.id).where(Commitment.external_id.like("bench-%")))
+            .scalars()
+            .all()
+        )
+    with app.extensions["database"].session_factory() as session:
+        key = create_api_key(session, data={"name": "bench load", "role": Role.EDITOR}).key
+    token, pages = None, 1
+    with (
+        httpx.Client(base_url=base_url, timeout=30) as client,
+        click.progressbar(length=1999, label="walking to page 2,000", file=sys.stderr) as bar,
+    ):
+        while pages < 2000:
+            params: dict[str, Any] = {"page_size": 50}
+            if token:
+                params["page_token"] = token
+            token = client.get("/api/v1/commitments", params=params).json()["next_page_token"]
+            if token is None:
+                raise click.ClickException(f"the list has only {pages} pages")
+            pages += 1
+            bar.update(1)
+    return {
+        "agreement_slug": "bench-agreement-00500",
+        "commitment_id": commitment_id,
+        "first_commitment_id": min(ids),
+        "last_commitment_id": max(ids),
+        "key": key,
+        "deep_token": token,
+    }
+
+
+POST_SCRIPT = """
+math.randomseed(os.time())
+wrk.method = "POST"
+wrk.headers["Content-Type"] = "application/json"
+wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")
+wrk.body = [[{body}]]
+request = function()
+  local id = math.random({first}, {last})
+  return wrk.format(nil, "/api/v1/commitments/" .. id .. "/assessments")
+end
+"""
+
+
+def measure(
+    scenario: Scenario, base_url: str, context: dict[str, Any], seconds: int, scripts: Path
+) -> Measurement:
+    if scenario.post_body is None:
+        return run_wrk(
+            base_url + scenario.path, seconds=seconds, threads=THREADS, connections=CONNECTIONS
+        )
+    script = scripts / f"{scenario.name}.lua"
+    script.write_text(
+        POST_SCRIPT.replace("{body}", json.dumps(scenario.post_body))
+        .replace("{first}", str(context["first_commitment_id"]))
+        .replace("{last}", str(context["last_commitment_id"]))
+    )
+    os.environ["BENCH_KEY"] = context["key"]
+    return run_wrk(
+        base_url, seconds=seconds, threads=THREADS, connections=CONNECTIONS, script=script
+    )
+
+
+def run(
+    database_url: str, *, runs: int, seconds: int, secret_key: str, counts: dict[str, int]
+) -> dict[str, Any]:
+    ensure_wrk()
+    logs = ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    service_env = {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret_key,
+        "WEB_CONCURRENCY": "2",
+        # One client from one address: the per-key and per-address limits would answer 429.
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+    }
+    results: dict[str, list[Measurement]] = {}
+    with (
+        gunicorn(
+            "service.wsgi:app",
+            service_env,
+            ["--config", "service/gunicorn.conf.py"],
+            logs / "service.log",
+        ) as (service_url, service_pid),
+        gunicorn(
+            "bench.ceiling:app",
+            {},
+            ["--workers", "2", "--worker-class", "sync"],
+            logs / "ceiling.log",
+        ) as (ceiling_url, _),
+        tempfile.TemporaryDirectory() as scripts_dir,
+    ):
+        scripts = Path(scripts_dir)
+        context = make_context(database_url, secret_key, service_url)
+        plan = scenarios(context)
+        click.echo("warming up", err=True)
+        run_wrk(ceiling_url + "/one", seconds=2)
+        for scenario in plan:
+            measure(scenario, service_url, context, 2, scripts)
+        total = runs * (len(plan) + 1)
+        with click.progressbar(
+            length=total, label="measuring", file=sys.stderr, show_pos=True
+        ) as bar:
+            for _ in range(runs):
+                results.setdefault("ceiling", []).append(
+                    run_wrk(
+                        ceiling_url + "/one",
+                        seconds=seconds,
+                        threads=THREADS,
+                        connections=CONNECTIONS,
+                    )
+                )
+                bar.update(1)
+                for scenario in plan:
+                    results.setdefault(scenario.name, []).append(
+                        measure(scenario, service_url, context, seconds, scripts)
+                    )
+                    bar.update(1)
+        rss = worker_rss_mb(service_pid)
+    summary = {
+        "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
+        "runs": runs,
+        "seconds": seconds,
+        "threads": THREADS,
+        "connections": CONNECTIONS,
+        "counts": counts,
+        "rss_mb": rss,
+        "scenarios": [
+            asdict(scenario) | {"path": scenario.path.replace(context["deep_token"], "<token>")}
+            for scenario in plan
+        ],
+        "raw": {name: [asdict(m) for m in measured] for name, measured in results.items()},
+        "median": {name: _median(measured) for name, measured in results.items()},
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(summary, indent=2))
+    return summary
+
+
+def _median(measured: list[Measurement]) -> dict[str, float]:
+    return {
+        "requests_per_second": statistics.median(m.requests_per_second for m in measured),
+        "p50_ms": statistics.median(m.p50_ms for m in measured),
+        "p99_ms": statistics.median(m.p99_ms for m in measured),
+        "errors": sum(m.errors for m in measured),
+    }

@@ -1,0 +1,158 @@
+"""The benchmark's own parts: reading wrk's output, the report's verdicts, and the data
+generator, which at a small scale runs here through the same service paths as `make bench`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.engine import make_url
+
+from bench.dataset import HISTORY, Scale
+from bench.driver import parse
+from bench.generate import generate
+from bench.report import render
+from service.assessments.models import StatusAssessment
+from service.commitments.models import Commitment
+
+WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:40001/api/v1/commitments/1
+  2 threads and 16 connections
+  Thread Stats   Avg      Stdev     Max   +/- Stdev
+    Latency    12.31ms    3.10ms  61.20ms   80.00%
+    Req/Sec   650.10     60.00   800.00     70.00%
+  Latency Distribution
+     50%   11.90ms
+     75%   13.20ms
+     90%   15.00ms
+     99%  950.00us
+  10402 requests in 8.01s, 9.12MB read
+  Non-2xx or 3xx responses: 7
+  Socket errors: connect 0, read 2, write 0, timeout 1
+Requests/sec:   1298.60
+Transfer/sec:      1.14MB
+"""
+
+
+def test_wrk_output_is_read_with_its_units_and_its_errors() -> None:
+    measured = parse(WRK_OUTPUT)
+    assert measured.requests_per_second == 1298.60
+    assert measured.p50_ms == pytest.approx(11.9)
+    assert measured.p99_ms == pytest.approx(0.95)  # microseconds read as such
+    assert measured.requests == 10402
+    assert measured.errors == 7 + 2 + 1
+
+
+def test_output_without_figures_is_refused() -> None:
+    with pytest.raises(ValueError, match="cannot read"):
+        parse("unable to connect to 127.0.0.1:1 Connection refused")
+
+
+def _figures(rate: float, p50: float, p99: float) -> dict[str, float]:
+    return {"requests_per_second": rate, "p50_ms": p50, "p99_ms": p99, "errors": 0}
+
+
+def test_the_report_states_each_target_and_by_how_much_it_is_missed() -> None:
+    summary: dict[str, Any] = {
+        "when": "2026-11-26 03:00 UTC",
+        "runs": 5,
+        "seconds": 8,
+        "threads": 2,
+        "connections": 16,
+        "counts": {"agreements": 1001, "commitments": 100008, "assessments": 1000007},
+        "rss_mb": [80.0, 130.0],
+        "scenarios": [
+            {
+                "name": "get_agreement",
+                "title": "get one agreement",
+                "path": "/a",
+                "target_kind": "ratio",
+                "target": 0.6,
+            },
+            {
+                "name": "list_first",
+                "title": "first page",
+                "path": "/l",
+                "target_kind": "ratio",
+                "target": 0.35,
+            },
+            {
+                "name": "list_deep",
+                "title": "deep page",
+                "path": "/d",
+                "target_kind": "deep",
+                "target": 1.2,
+            },
+            {
+                "name": "stats_all",
+                "title": "statistics",
+                "path": "/s",
+                "target_kind": "p50",
+                "target": 100,
+            },
+        ],
+        "median": {
+            "ceiling": _figures(3000, 5, 9),
+            "get_agreement": _figures(1500, 10, 50),  # 0.5x: missed by 17 %; p99 5x p50
+            "list_first": _figures(1200, 12, 20),
+            "list_deep": _figures(1100, 13, 22),
+            "stats_all": _figures(100, 150, 200),
+        },
+    }
+    text = render(summary, {"CPU": "test"})
+    assert "| get one agreement (`/a`) | 1,500 | 10.00 ms | 50.00 ms | 0.50 |" in text
+    assert "≥ 0.6× ceiling: missed by 17 %" in text
+    assert "≥ 0.35× ceiling: met" in text
+    assert "(1.08×): met" in text
+    assert "p50 ≤ 100 ms: missed (1.5× the target)" in text
+    assert "missed by get_agreement (5.0×)" in text
+    assert "80 MB, 130 MB (target ≤ 120 MB: missed)" in text
+    assert "1,000,007 assessments" in text
+
+
+def test_a_history_walks_the_status_scale_and_states_progress_where_it_must() -> None:
+    for status, pct in HISTORY:
+        assert (pct is not None) == (status == "partially_completed")
+
+
+@pytest.fixture
+def scratch_database(database_url: str) -> Iterator[str]:
+    """A database of the generator's own, dropped afterwards."""
+    url = make_url(database_url).set(database=f"bench_{uuid.uuid4().hex[:12]}")
+    yield url.render_as_string(hide_password=False)
+    admin = create_engine(
+        make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.mark.postgres_only
+def test_the_generator_fills_a_database_through_the_service_and_only_once(
+    scratch_database: str,
+) -> None:
+    scale = Scale(agreements=3)
+    counts = generate(scratch_database, scale, fresh=False, secret_key="k" * 40)
+    engine = create_engine(scratch_database)
+    with engine.connect() as connection:
+        bench_commitments = connection.scalar(
+            select(func.count()).where(Commitment.external_id.like("bench-%"))
+        )
+        assessed = connection.scalar(
+            select(func.count(func.distinct(StatusAssessment.commitment_id)))
+        )
+        statuses = set(connection.scalars(select(Commitment.current_status).distinct()))
+        events = connection.scalar(
+            text("SELECT count(*) FROM change_events WHERE entity = 'assessment'")
+        )
+    engine.dispose()
+    assert bench_commitments == scale.commitments == 300
+    assert counts["assessments"] >= scale.assessments == 3000
+    assert events == counts["assessments"]  # each through the change feed
+    assert assessed >= 300
+    assert len(statuses) > 2  # the histories end at different steps
+    again = generate(scratch_database, scale, fresh=False, secret_key="k" * 40)
+    assert again == counts
