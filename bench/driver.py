@@ -72,6 +72,8 @@ def parse(output: str) -> Measurement:
     total = re.search(r"(\d+) requests in", output)
     if not (rate and p50 and p99 and total):
         raise ValueError(f"cannot read wrk's output:\n{output}")
+    if int(total.group(1)) == 0:
+        raise ValueError(f"no request was answered:\n{output}")
     non_2xx = re.search(r"Non-2xx or 3xx responses:\s+(\d+)", output)
     socket = re.search(
         r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output

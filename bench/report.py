@@ -137,6 +137,11 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
                 _verdict(scenario, measured, ceiling, first_p50),
             )
         )
+    for timed in summary.get("single_requests", {}).values():
+        answers = ", ".join(f"{a['status']} in {a['seconds']:.1f} s" for a in timed["answers"])
+        lines.append(
+            f"| {timed['title']} (`{_short(timed['path'])}`) | one at a time: {answers} | | | | | – |"
+        )
     errors = {name: m["errors"] for name, m in median.items() if m["errors"]}
     rss = summary["rss_mb"]
     lines += [
