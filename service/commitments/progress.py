@@ -26,6 +26,7 @@ from service.assessments.progress import (
     state_from_assessments,
     tree_depths,
 )
+from service.changes.services import json_value
 from service.commitments.models import Commitment
 from service.vocabularies import EntityType
 
@@ -73,33 +74,61 @@ def refresh_progress(
     a ChangeEvent for each commitment (and the agreement) whose values moved. `reassessed`
     (or, from a bulk import, `reassessed_ids`) are the commitments with new assessments.
 
+    The tree is read as plain rows; only the commitments whose values move are loaded as
+    objects (one query), so a write to a large agreement costs what it changes.
     The caller holds the agreement's row lock, so concurrent writes to one agreement
     apply one after the other.
     """
-    commitments = list(
-        session.scalars(crud.live(Commitment).where(Commitment.agreement_id == agreement.id))
-    )
+    loaded: dict[int, Commitment] = {reassessed.id: reassessed} if reassessed else {}
+    wanted = set(reassessed_ids) | set(loaded)
+    _load(session, loaded, wanted)
     changes: dict[int, dict[str, Any]] = defaultdict(dict)
-    wanted = set(reassessed_ids) | ({reassessed.id} if reassessed is not None else set())
     if wanted:
-        changes.update(_reassess(session, [c for c in commitments if c.id in wanted]))
-    nodes = [TreeNode(c.id, c.parent_id, c.weight, c.status_progress) for c in commitments]
+        changes.update(_reassess(session, [loaded[key] for key in sorted(wanted) if key in loaded]))
+    # Read after the reassessment: the autoflush puts the new own progress in these rows.
+    rows = session.execute(
+        select(
+            Commitment.id,
+            Commitment.parent_id,
+            Commitment.weight,
+            Commitment.status_progress,
+            Commitment.current_progress,
+            Commitment.depth,
+        ).where(Commitment.deleted_at.is_(None), Commitment.agreement_id == agreement.id)
+    ).all()
+    nodes = [TreeNode(row.id, row.parent_id, row.weight, row.status_progress) for row in rows]
     rolled = roll_up(nodes)
     depths = tree_depths(nodes)
-    for commitment in commitments:
-        changes[commitment.id].update(
-            crud.assign(
-                commitment,
-                {"current_progress": rolled[commitment.id], "depth": depths[commitment.id]},
-            )
+    moved = {
+        row.id
+        for row in rows
+        if json_value(row.current_progress) != json_value(rolled[row.id])
+        or row.depth != depths[row.id]
+    }
+    _load(session, loaded, moved)
+    for key in sorted(moved | set(changes)):
+        commitment = loaded[key]
+        changes[key].update(
+            crud.assign(commitment, {"current_progress": rolled[key], "depth": depths[key]})
         )
-        crud.record_update(session, commitment, EntityType.COMMITMENT, changes[commitment.id])
+        crud.record_update(session, commitment, EntityType.COMMITMENT, changes[key])
     crud.record_update(
         session,
         agreement,
         EntityType.AGREEMENT,
         crud.assign(agreement, {"progress": agreement_progress(nodes, rolled)}),
     )
+
+
+def _load(session: Session, loaded: dict[int, Commitment], ids: Collection[int]) -> None:
+    """Add to `loaded` the commitments of `ids` it does not hold yet."""
+    missing = sorted(set(ids) - set(loaded))
+    for start in range(0, len(missing), 5000):
+        chunk = missing[start : start + 5000]
+        loaded.update(
+            (commitment.id, commitment)
+            for commitment in session.scalars(select(Commitment).where(Commitment.id.in_(chunk)))
+        )
 
 
 def _reassess(session: Session, commitments: Sequence[Commitment]) -> dict[int, dict[str, Any]]:
