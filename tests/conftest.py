@@ -17,7 +17,7 @@ from sqlalchemy import Connection, Engine, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from service import create_app
+from service import create_app, fastdump
 from service.auth.services import create_api_key
 from service.config import Settings
 from service.db import make_engine
@@ -26,6 +26,8 @@ from service.vocabularies import Role
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+# Every response the suite produces is dumped both ways and compared (service/fastdump.py).
+fastdump.VERIFY = True
 
 
 def _normalized(url: str) -> str:
