@@ -10,6 +10,7 @@ from flask import Flask, Response, current_app, g, request
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from service.config import Settings
+from service.jsonprovider import OrjsonProvider
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +58,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions["settings"] = settings
+    app.json = OrjsonProvider(app)
 
     database = Database(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
     install_change_recording(database.session_factory)
