@@ -111,8 +111,8 @@ STATEMENT_LIMITS = {
     "get one commitment": 3,  # the key, the commitment, its themes
     "a page of 50 with a status filter": 3,  # the key, the page, the page's themes
     "an agreement's commitments": 5,  # the key, the agreement and its themes, the page, themes
-    "statistics for one agreement": 6,
-    "statistics for everything": 4,
+    "statistics for one agreement": 3,  # the key, the agreement's id, one pass
+    "statistics for everything": 2,  # the key, one pass
     "progress over time": 6,
     "create an assessment": 21,  # 20 on SQLite: PostgreSQL also takes the change feed's lock
 }

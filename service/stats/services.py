@@ -93,35 +93,43 @@ def _counts(rows: Sequence[Any]) -> list[dict[str, Any]]:
 
 
 def summary(session: Session, scope: Scope, *, today: date | None = None) -> dict[str, Any]:
-    """Counts by status, weighted progress and overdue commitments, now."""
+    """Counts by status, weighted progress and overdue commitments, now: one pass over the
+    scope's commitments, grouped by status."""
     today = today or date.today()
     in_scope = scope_condition(session, scope)
-    counts = session.execute(
-        select(Commitment.current_status, func.count())
+    if scope.theme is None:
+        # A scope of whole agreements holds whole trees (a deletion takes the subtree with
+        # it): its top commitments are the roots.
+        top: ColumnElement[bool] = Commitment.parent_id.is_(None)
+    else:
+        parent = aliased(Commitment)
+        top = ~exists().where(
+            parent.id == Commitment.parent_id, scope_condition(session, scope, parent)
+        )
+    known = and_(top, Commitment.current_progress.is_not(None), Commitment.weight > 0)
+    overdue = and_(Commitment.due_by < today, Commitment.current_status.not_in(TERMINAL_STATUSES))
+    rows = session.execute(
+        select(
+            Commitment.current_status,
+            func.count(),
+            func.sum(case((overdue, 1), else_=0)),
+            func.sum(case((known, Commitment.weight), else_=0.0)),
+            func.sum(case((known, Commitment.weight * Commitment.current_progress), else_=0.0)),
+        )
         .where(in_scope)
         .group_by(Commitment.current_status)
     ).all()
-    parent = aliased(Commitment)
-    parent_in_scope = exists().where(
-        parent.id == Commitment.parent_id, scope_condition(session, scope, parent)
-    )
-    progress = session.scalar(
-        select(_weighted_mean(Commitment.current_progress, Commitment.weight)).where(
-            in_scope, ~parent_in_scope
-        )
-    )
-    overdue = session.scalar(
-        select(func.count()).where(
-            in_scope, Commitment.due_by < today, Commitment.current_status.not_in(TERMINAL_STATUSES)
-        )
-    )
+    counts = [(row[0], row[1]) for row in rows]
+    known_weight = sum(float(row[3] or 0) for row in rows)
+    progress = sum(float(row[4] or 0) for row in rows) / known_weight if known_weight else None
+    overdue_count = sum(int(row[2] or 0) for row in rows)
     by_status = _counts(counts)
     return {
         "scope": scope.describe(),
         "total": sum(item["count"] for item in by_status),
         "by_status": by_status,
         "progress": _rounded(progress),
-        "overdue": overdue or 0,
+        "overdue": overdue_count,
         "as_of": today,
     }
 
