@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, lazyload
 
 from service.changes.services import json_value, record_change
 from service.db import utcnow
@@ -55,17 +55,36 @@ def find(
     record_id: int,
     *,
     for_update: bool = False,
+    bare: bool = False,
 ) -> M:
-    """The live record with this id, or NotFound. `for_update` locks its row until commit."""
+    """The live record with this id, or NotFound. `for_update` locks its row until commit;
+    `bare` loads its relationships only if they are read (a write that needs the row alone
+    saves their queries)."""
     if not 1 <= record_id <= MAX_ID:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
     statement = live(model).where(model.id == record_id)  # type: ignore[attr-defined]
+    if bare:
+        statement = statement.options(lazyload("*"))
     if for_update:
         statement = statement.with_for_update()
     record = session.scalars(statement).first()
     if record is None:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
     return record  # type: ignore[no-any-return]
+
+
+def value_of(
+    session: Session, model: type[Any], entity: EntityType, record_id: int, column: Any
+) -> Any:
+    """One column of the live record with this id, or NotFound: a lookup without loading it."""
+    if not 1 <= record_id <= MAX_ID:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+    found = session.execute(
+        live(model).with_only_columns(column).where(model.id == record_id)
+    ).first()
+    if found is None:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+    return found[0]
 
 
 def find_by_ref(

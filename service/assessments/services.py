@@ -5,6 +5,7 @@ from typing import Any
 
 from sqlalchemy import exists
 from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service import crud
 from service.agreements.models import Agreement
@@ -97,12 +98,15 @@ def create_commitment_assessment(
 ) -> StatusAssessment:
     """Append an assessment, and bring the commitment's status and every roll-up above it
     up to date, in one transaction."""
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
-    # Lock the agreement: concurrent assessments of its commitments apply one at a time.
-    agreement = crud.find(
-        session, Agreement, EntityType.AGREEMENT, commitment.agreement_id, for_update=True
+    agreement_id = crud.value_of(
+        session, Commitment, COMMITMENT, commitment_id, Commitment.agreement_id
     )
-    session.refresh(commitment)
+    # Lock the agreement: concurrent assessments of its commitments apply one at a time.
+    # The commitment is read after the lock, so it is as the previous writer left it.
+    agreement = crud.find(
+        session, Agreement, EntityType.AGREEMENT, agreement_id, for_update=True, bare=True
+    )
+    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, bare=True)
     values = dict(data)
     _validate(session, commitment, values)
     sources = crud.referenced_all(
@@ -114,6 +118,8 @@ def create_commitment_assessment(
     crud.add(
         session, assessment, ASSESSMENT, extra={"source_ids": [source.id for source in sources]}
     )
+    # A new assessment is corrected by none: no query needed to say so in the response.
+    set_committed_value(assessment, "superseded_by", None)
     progress.refresh_progress(session, agreement, reassessed=commitment)
     crud.commit(session)
     return assessment

@@ -32,9 +32,13 @@ from service.vocabularies import EntityType
 
 
 def assessment_facts(
-    session: Session, commitment_ids: Sequence[int]
+    session: Session,
+    commitment_ids: Sequence[int],
+    *,
+    effective: dict[int, float | None] | None = None,
 ) -> dict[int, list[AssessmentFact]]:
-    """Every assessment of these commitments, as the progress rules read them (one query)."""
+    """Every assessment of these commitments, as the progress rules read them (one query);
+    `effective`, when given, is filled with each one's stored effective progress."""
     facts: dict[int, list[AssessmentFact]] = defaultdict(list)
     if not commitment_ids:
         return facts
@@ -47,9 +51,12 @@ def assessment_facts(
             StatusAssessment.as_of_value,
             StatusAssessment.assessed_at,
             StatusAssessment.supersedes_id,
+            StatusAssessment.effective_progress,
         ).where(StatusAssessment.commitment_id.in_(commitment_ids))
     )
     for row in rows:
+        if effective is not None:
+            effective[row.id] = row.effective_progress
         facts[row.commitment_id].append(
             AssessmentFact(
                 row.id,
@@ -136,14 +143,8 @@ def _reassess(session: Session, commitments: Sequence[Commitment]) -> dict[int, 
     assessment's effective progress (which the statistics read by date): one query to read,
     one bulk UPDATE for the assessments whose effective progress moved."""
     ids = [commitment.id for commitment in commitments]
-    facts = assessment_facts(session, ids)
-    stored = dict(
-        session.execute(
-            select(StatusAssessment.id, StatusAssessment.effective_progress).where(
-                StatusAssessment.commitment_id.in_(ids)
-            )
-        ).all()
-    )
+    stored: dict[int, float | None] = {}
+    facts = assessment_facts(session, ids, effective=stored)
     moved: dict[int, float | None] = {}
     changes: dict[int, dict[str, Any]] = {}
     for commitment in commitments:
