@@ -9,7 +9,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy import ColumnElement, Select, false, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload
 
 from service.changes.services import json_value, record_change
 from service.db import utcnow
@@ -65,9 +65,13 @@ def find(
     statement = live(model).where(model.id == record_id)  # type: ignore[attr-defined]
     if bare:
         statement = statement.options(lazyload("*"))
+    elif not for_update:
+        # One record: its collections in the same statement, not one more query each.
+        # (A locking read keeps them apart: FOR UPDATE cannot lock an outer join's side.)
+        statement = statement.options(*_joined_collections(model))
     if for_update:
         statement = statement.with_for_update()
-    record = session.scalars(statement).first()
+    record = session.scalars(statement).unique().first()
     if record is None:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
     return record  # type: ignore[no-any-return]
@@ -87,6 +91,15 @@ def value_of(
     return found[0]
 
 
+def _joined_collections(model: type[Any]) -> list[Any]:
+    """Joined loading for the relationships `model` loads eagerly, one level deep."""
+    return [
+        joinedload(relationship.class_attribute)
+        for relationship in inspect(model).relationships
+        if relationship.lazy == "selectin"
+    ]
+
+
 def find_by_ref(
     session: Session, model: type[M], entity: EntityType, ref: str, *, for_update: bool = False
 ) -> M:
@@ -98,7 +111,9 @@ def find_by_ref(
     statement = live(model).where(model.slug == ref)  # type: ignore[attr-defined]
     if for_update:
         statement = statement.with_for_update()
-    record = session.scalars(statement).first()
+    else:
+        statement = statement.options(*_joined_collections(model))
+    record = session.scalars(statement).unique().first()
     if record is None:
         raise NotFound(f"No {entity_label(entity)} with slug {ref!r}.")
     return record  # type: ignore[no-any-return]
