@@ -10,14 +10,17 @@ from typing import Any
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, insert, select, text
+from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
+from service import create_app
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
+from service.config import Settings
 from service.vocabularies import ImplementationStatus
 from tests.builders import make_agreement
-from tests.conftest import StatementLog
+from tests.conftest import TEST_SECRET_KEY, StatementLog
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
 
@@ -107,10 +110,10 @@ ASSESSMENT = {"status": "advanced", "as_of": "2025-01", "assessor_kind": "indepe
 
 # The most statements each may send; the count must not grow with the data either.
 STATEMENT_LIMITS = {
-    "get one agreement": 3,  # the key, the agreement, its themes
-    "get one commitment": 3,  # the key, the commitment, its themes
+    "get one agreement": 2,  # the key, the agreement with its themes
+    "get one commitment": 2,  # the key, the commitment with its themes
     "a page of 50 with a status filter": 3,  # the key, the page, the page's themes
-    "an agreement's commitments": 5,  # the key, the agreement and its themes, the page, themes
+    "an agreement's commitments": 4,  # the key, the agreement, the page, the page's themes
     "statistics for one agreement": 3,  # the key, the agreement's id, one pass
     "statistics for everything": 2,  # the key, one pass
     "progress over time": 6,
@@ -204,3 +207,35 @@ def test_the_hot_queries_use_their_indexes_on_postgresql(
             for table in ("commitments", "status_assessments"):
                 assert f"Seq Scan on {table}" not in plan, f"{name}:\n{statement}\n{plan}"
         assert plans, f"{name} sent no query on commitments or assessments"
+
+
+@pytest.mark.postgres_only
+def test_a_read_on_its_own_connection_sends_no_transaction(
+    database_url: str, engine: object
+) -> None:
+    """As gunicorn runs it (a session on the pool, not on a test's transaction): a GET's
+    statements run in autocommit, no BEGIN or ROLLBACK, and the connection goes back to the
+    pool in its usual isolation level, so the next write is one transaction again."""
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            secret_key=TEST_SECRET_KEY,
+            rate_limit_per_minute=0,
+            anonymous_rate_limit_per_minute=0,
+        )
+    )
+    database = app.extensions["database"]
+    # For each statement: whether the driver sent it outside a transaction.
+    autocommit: list[bool] = []
+    listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda _conn, cursor, *_rest: autocommit.append(cursor.connection.autocommit),
+    )
+    client = app.test_client()
+    assert client.get("/api/v1/agreements").status_code == 200
+    assert autocommit and all(autocommit)
+    with database.engine.connect() as connection:
+        level = connection.get_isolation_level()
+    assert level == "READ COMMITTED"
+    assert database.engine.pool.checkedout() == 0
