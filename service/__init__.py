@@ -151,7 +151,9 @@ def check_body() -> Response | None:
         # Set before the body is read: a bulk file may be larger than a JSON body.
         request.max_content_length = current_app.config[limit_setting]
     body = request.get_data(cache=True)
-    if not body:
+    # An empty file is still a file: its import answers for it (no header: a 422 naming the
+    # missing columns). An empty JSON body is no body at all.
+    if not body and accepted is JSON_MIMETYPES:
         return problem_response(400, "Send the request body.")
     if request.mimetype not in accepted:
         return problem_response(415, f"Send the body as {' or '.join(sorted(accepted))}.")

@@ -263,3 +263,12 @@ def test_the_cli_imports_with_a_progress_bar(seeded: Session, app: Flask, tmp_pa
     path.write_text(csv_of([{**rows[0], "as_of": "yesterday"}]))
     failed = app.test_cli_runner().invoke(args=["import-assessments", str(path)])
     assert failed.exit_code != 0 and "row 2, as_of" in failed.stderr
+
+
+@pytest.mark.parametrize("kind", ["assessments", "commitments"])
+def test_an_empty_file_is_refused_for_its_missing_header(client: FlaskClient, kind: str) -> None:
+    response = client.post(
+        f"/api/v1/imports/{kind}", data=b"", content_type="application/octet-stream"
+    )
+    assert response.status_code == 422
+    assert {error["row"] for error in response.json["row_errors"]} == {1}
