@@ -79,5 +79,31 @@ def run(database_url: str, agreements: int, runs: int, seconds: int, report: Pat
     click.echo(f"wrote {report}", err=True)
 
 
+@main.command("report")
+@click.option(
+    "--database-url",
+    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
+    help="The benchmark's database (for its PostgreSQL version).",
+)
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/benchmarks.md"),
+    show_default=True,
+)
+def rewrite_report(database_url: str, report: Path) -> None:
+    """Write the report again from the last run's figures (var/bench/results.json), after
+    bench/notes.md changed."""
+    import json
+
+    from bench import report as reporting
+    from bench.run import RESULTS
+
+    summary = json.loads(RESULTS.read_text())
+    report.write_text(reporting.render(summary, reporting.machine(database_url)))
+    click.echo(f"wrote {report} from {RESULTS}", err=True)
+
+
 if __name__ == "__main__":
     main()
