@@ -20,6 +20,7 @@ JSON_MIMETYPES = {"application/json", "application/merge-patch+json"}
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: config → database → API → blueprints → error handlers."""
+    from service import observability
     from service.api import apply_etag, make_api, remove_session
     from service.browser import add_safety_headers, preflight
     from service.changes.services import install_change_recording
@@ -95,8 +96,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(docs_blp)
     app.register_blueprint(dashboard_blp)
 
+    observability.install(app)
+
     @app.before_request
     def start_request() -> Response | None:
+        observability.start_request_timer()
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
         valid = 0 < len(incoming) <= 100 and incoming.isprintable()
         g.request_id = incoming if valid else uuid.uuid4().hex
@@ -108,7 +112,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     def finish_request(response):  # type: ignore[no-untyped-def]
         response = apply_etag(response)
         response.headers[REQUEST_ID_HEADER] = g.get("request_id", "")
-        return add_safety_headers(response)
+        return observability.record_request(add_safety_headers(response))
 
     app.teardown_appcontext(remove_session)
     register_error_handlers(app)

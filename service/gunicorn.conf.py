@@ -5,6 +5,14 @@ docker-compose and production.
 """
 
 import os
+import shutil
+import tempfile
+
+# Each worker keeps its metrics in files here, and /metrics sums them (service/observability.py).
+# Set before the app (and prometheus_client) is loaded; a fresh, empty directory per start.
+_OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
+if _OWN_METRICS_DIR:
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="policy-tracker-metrics-")
 
 bind = os.environ.get(
     "BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
@@ -23,8 +31,9 @@ max_requests_jitter = 1000
 limit_request_line = 8190
 limit_request_fields = 100
 limit_request_field_size = 8190
-# "-" is stdout; an empty value turns the access log off.
-accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "-") or None
+# The app logs each request as a line of JSON (with its request id, route and key id);
+# gunicorn's own access log is off unless asked for ("-" is stdout).
+accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
 # No runtime control socket: it lives at one path per user, so two instances on one host
@@ -40,3 +49,15 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
     from service.wsgi import app
 
     app.extensions["database"].engine.dispose(close=False)
+
+
+def child_exit(server, worker):  # type: ignore[no-untyped-def]
+    # A worker that is gone must stop counting in the live gauges; its counters stay summed.
+    from prometheus_client import multiprocess
+
+    multiprocess.mark_process_dead(worker.pid)
+
+
+def on_exit(server):  # type: ignore[no-untyped-def]
+    if _OWN_METRICS_DIR:
+        shutil.rmtree(os.environ["PROMETHEUS_MULTIPROC_DIR"], ignore_errors=True)

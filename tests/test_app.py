@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+from pathlib import Path
+
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
@@ -202,10 +205,18 @@ def test_postgresql_statements_have_a_time_limit(database_url: str) -> None:
     engine.dispose()
 
 
-def test_gunicorn_bounds_each_request_and_each_worker() -> None:
+def test_gunicorn_bounds_each_request_and_each_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     import runpy
 
+    # The config gives each start an empty metrics directory of its own, and removes it.
+    # (Set, then unset, so that the undo removes what the config sets.)
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
     config = runpy.run_path("service/gunicorn.conf.py")
+    metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert metrics_dir.is_dir() and not any(metrics_dir.iterdir())
+    config["on_exit"](None)
+    assert not metrics_dir.exists()
     assert config["timeout"] == 30
     assert config["worker_class"] == "sync"
     assert config["max_requests"] > 0

@@ -77,11 +77,15 @@ def live_database_url(
 
 @contextmanager
 def start_gunicorn(
-    database_url: str, tmp_path_factory: pytest.TempPathFactory, extra_env: dict[str, str]
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str],
+    log_path: Path | None = None,
 ) -> Iterator[str]:
-    """gunicorn with the production config on a free port; yields its base URL."""
+    """gunicorn with the production config on a free port; yields its base URL. What it
+    prints goes to `log_path` (a file of its own when not given)."""
     port = free_port()
-    log_path = tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    log_path = log_path or tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,

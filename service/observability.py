@@ -1,0 +1,119 @@
+"""What the service tells its operators: Prometheus metrics and one JSON log line a request.
+
+Metrics are labelled by route template (`/api/v1/commitments/<int:commitment_id>`, never the
+path itself, so the number of series stays bounded), method and status. Under gunicorn each
+worker is a process of its own: with PROMETHEUS_MULTIPROC_DIR set (service/gunicorn.conf.py
+sets it), every worker writes its counts to files there and /metrics sums them all, whichever
+worker answers the scrape.
+
+The log line names the request id, the route, the status, the duration and the API key's id;
+never a key, a body or a query string.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import sys
+import time
+from datetime import UTC, datetime
+from typing import Any
+
+from flask import Flask, Response, g, request
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    REGISTRY,
+    CollectorRegistry,
+    Counter,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+REQUEST_LOG = logging.getLogger("policy_tracker.requests")
+UNMATCHED_ROUTE = "(unmatched)"
+
+REQUESTS = Counter(
+    "policy_tracker_http_requests_total",
+    "HTTP requests answered, by route template, method and status.",
+    ["route", "method", "status"],
+)
+LATENCY = Histogram(
+    "policy_tracker_http_request_duration_seconds",
+    "Time from the request's arrival in the app to its response, by route, method and status.",
+    ["route", "method", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+
+
+class JSONFormatter(logging.Formatter):
+    """A log record as one line of JSON: time, level, logger, message, and its `fields`."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        document: dict[str, Any] = {
+            "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
+            "level": record.levelname.lower(),
+            "logger": record.name,
+            "message": record.getMessage(),
+        }
+        document.update(getattr(record, "fields", {}))
+        if record.exc_info:
+            document["exception"] = self.formatException(record.exc_info)
+        return json.dumps(document, ensure_ascii=False, default=str)
+
+
+def configure_json_logging(level: str = "INFO") -> None:
+    """Every log line of the process as JSON on standard error (for the WSGI entry point)."""
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(JSONFormatter())
+    root = logging.getLogger()
+    root.handlers[:] = [handler]
+    root.setLevel(level.upper())
+
+
+def start_request_timer() -> None:
+    g.request_started = time.perf_counter()
+
+
+def record_request(response: Response) -> Response:
+    """Count the request, time it, and log its line."""
+    started = g.get("request_started")
+    seconds = time.perf_counter() - started if started is not None else 0.0
+    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+    status = str(response.status_code)
+    REQUESTS.labels(route, request.method, status).inc()
+    LATENCY.labels(route, request.method, status).observe(seconds)
+    caller = g.get("caller")
+    REQUEST_LOG.info(
+        "%s %s %s",
+        request.method,
+        route,
+        status,
+        extra={
+            "fields": {
+                "request_id": g.get("request_id"),
+                "method": request.method,
+                "route": route,
+                "path": request.path,
+                "status": response.status_code,
+                "duration_ms": round(seconds * 1000, 3),
+                "key_id": caller.key_id if caller is not None else None,
+            }
+        },
+    )
+    return response
+
+
+def metrics_view() -> Response:
+    """The Prometheus text format: of every worker when they share a metrics directory."""
+    registry = REGISTRY
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+
+
+def install(app: Flask) -> None:
+    """/metrics (outside /api: no key, like /healthz, for the scraper)."""
+    app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])
