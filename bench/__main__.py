@@ -105,5 +105,33 @@ def rewrite_report(database_url: str, report: Path) -> None:
     click.echo(f"wrote {report} from {RESULTS}", err=True)
 
 
+@main.command("soak")
+@click.option(
+    "--database-url",
+    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
+    help="The benchmark's PostgreSQL database (generated first when empty).",
+)
+@click.option("--minutes", default=5.0, show_default=True, help="How long the load runs.")
+@click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/reliability.md"),
+    show_default=True,
+    help="The document whose soak section is rewritten.",
+)
+def run_soak(database_url: str, minutes: float, report: Path) -> None:
+    """Mixed load for some minutes; zero 5xx, flat memory and steady connections expected."""
+    from bench.generate import generate as make_data
+    from bench.soak import soak, write_into
+
+    make_data(database_url, _scale(1_000), fresh=False, secret_key=BENCH_SECRET_KEY)
+    result = soak(database_url, BENCH_SECRET_KEY, minutes)
+    write_into(report, result)
+    click.echo(
+        f"{result['answered']} answers, {result['five_hundreds']} 5xx; wrote {report}", err=True
+    )
+
+
 if __name__ == "__main__":
     main()

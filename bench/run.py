@@ -171,8 +171,15 @@ def gunicorn(
         process.wait(timeout=30)
 
 
+def worker_pids(master_pid: int) -> list[int]:
+    return [
+        int(pid)
+        for pid in Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    ]
+
+
 def worker_rss_mb(master_pid: int) -> list[float]:
-    children = Path(f"/proc/{master_pid}/task/{master_pid}/children").read_text().split()
+    children = worker_pids(master_pid)
     sizes = []
     for pid in children:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -181,9 +188,11 @@ def worker_rss_mb(master_pid: int) -> list[float]:
     return sizes
 
 
-def make_context(database_url: str, secret_key: str, base_url: str) -> dict[str, Any]:
+def make_context(
+    database_url: str, secret_key: str, base_url: str, *, deep_page: bool = True
+) -> dict[str, Any]:
     """What the scenarios name: an agreement in the middle, one of its commitments, the range
-    of commitment ids, an editor key, and the token of the list's 2,000th page."""
+    of commitment ids, an editor key, and (`deep_page`) the token of the list's 2,000th page."""
     from service import create_app
     from service.auth.services import create_api_key
     from service.commitments.models import Commitment
@@ -202,6 +211,15 @@ def make_context(database_url: str, secret_key: str, base_url: str) -> dict[str,
         )
     with app.extensions["database"].session_factory() as session:
         key = create_api_key(session, data={"name": "bench load", "role": Role.EDITOR}).key
+    context_without_token = {
+        "agreement_slug": "bench-agreement-00500",
+        "commitment_id": commitment_id,
+        "first_commitment_id": min(ids),
+        "last_commitment_id": max(ids),
+        "key": key,
+    }
+    if not deep_page:
+        return {**context_without_token, "deep_token": None}
     token, pages = None, 1
     with (
         httpx.Client(base_url=base_url, timeout=30) as client,
@@ -216,14 +234,7 @@ def make_context(database_url: str, secret_key: str, base_url: str) -> dict[str,
                 raise click.ClickException(f"the list has only {pages} pages")
             pages += 1
             bar.update(1)
-    return {
-        "agreement_slug": "bench-agreement-00500",
-        "commitment_id": commitment_id,
-        "first_commitment_id": min(ids),
-        "last_commitment_id": max(ids),
-        "key": key,
-        "deep_token": token,
-    }
+    return {**context_without_token, "deep_token": token}
 
 
 POST_SCRIPT = """

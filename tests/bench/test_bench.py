@@ -156,3 +156,30 @@ def test_the_generator_fills_a_database_through_the_service_and_only_once(
     assert len(statuses) > 2  # the histories end at different steps
     again = generate(scratch_database, scale, fresh=False, secret_key="k" * 40)
     assert again == counts
+
+
+def test_the_soak_section_says_whether_memory_stayed_flat_and_counts_5xx() -> None:
+    from bench.soak import END, START, render
+
+    result = {
+        "when": "2026-11-26 03:00 UTC",
+        "minutes": 5.0,
+        "answered": 120000,
+        "five_hundreds": 2,
+        "requests_per_second": 400.0,
+        "samples": [
+            {"second": 15, "pids": [1, 2], "rss_mb": [70.0, 71.0], "connections": 3},
+            {"second": 60, "pids": [1, 2], "rss_mb": [80.0, 79.0], "connections": 4},
+            {"second": 300, "pids": [3, 2], "rss_mb": [90.0, 85.0], "connections": 4},
+        ],
+    }
+    section = render(result)
+    assert section.startswith(START) and section.endswith(END)
+    assert "**2 answered 5xx**" in section
+    # From the first minute on: 80 MB, then 90 MB, is 12.5 % more: not flat.
+    assert (
+        "80.0 MB after the first minute, at most 90.0 MB later (+12.5 %; flat within 10 %: no)"
+        in section
+    )
+    assert "between 3 and 4" in section
+    assert "3 worker processes were sampled" in section
