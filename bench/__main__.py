@@ -114,19 +114,26 @@ def rewrite_report(database_url: str, report: Path) -> None:
 )
 @click.option("--minutes", default=5.0, show_default=True, help="How long the load runs.")
 @click.option(
+    "--recycle/--no-recycle",
+    default=False,
+    show_default=True,
+    help="Let gunicorn replace workers every 10,000 requests, as in production (off: each "
+    "worker lives the whole run, so a leak shows).",
+)
+@click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
     default=Path("docs/reliability.md"),
     show_default=True,
     help="The document whose soak section is rewritten.",
 )
-def run_soak(database_url: str, minutes: float, report: Path) -> None:
+def run_soak(database_url: str, minutes: float, recycle: bool, report: Path) -> None:
     """Mixed load for some minutes; zero 5xx, flat memory and steady connections expected."""
     from bench.generate import generate as make_data
     from bench.soak import soak, write_into
 
     make_data(database_url, _scale(1_000), fresh=False, secret_key=BENCH_SECRET_KEY)
-    result = soak(database_url, BENCH_SECRET_KEY, minutes)
+    result = soak(database_url, BENCH_SECRET_KEY, minutes, recycle)
     write_into(report, result)
     click.echo(
         f"{result['answered']} answers, {result['five_hundreds']} 5xx; wrote {report}", err=True

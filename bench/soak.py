@@ -81,7 +81,7 @@ def service_connections(database_url: str) -> int:
     return int(count or 0)
 
 
-def soak(database_url: str, secret_key: str, minutes: float) -> dict[str, Any]:
+def soak(database_url: str, secret_key: str, minutes: float, recycle: bool) -> dict[str, Any]:
     wrk = ensure_wrk()
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
@@ -91,6 +91,9 @@ def soak(database_url: str, secret_key: str, minutes: float) -> dict[str, Any]:
         "WEB_CONCURRENCY": "2",
         "RATE_LIMIT_PER_MINUTE": "0",
         "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+        # Off by default: a worker that lives the whole run shows whether memory leaks;
+        # replacing workers every 10,000 requests would hide it.
+        "GUNICORN_MAX_REQUESTS": "10000" if recycle else "0",
     }
     samples: list[dict[str, Any]] = []
     with (
@@ -150,6 +153,7 @@ def soak(database_url: str, secret_key: str, minutes: float) -> dict[str, Any]:
     return {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
         "minutes": minutes,
+        "recycle": recycle,
         "answered": int(found.group(1)),
         "five_hundreds": int(found.group(2)),
         "requests_per_second": float(rate.group(1)),
@@ -167,7 +171,8 @@ def render(result: dict[str, Any]) -> str:
     workers = len({pid for s in samples for pid in s.get("pids", [])})
     lines = [
         START,
-        f"Run of {result['when']}: `python -m bench soak --minutes {result['minutes']:g}` "
+        f"Run of {result['when']}: `python -m bench soak --minutes {result['minutes']:g}"
+        f"{' --recycle' if result.get('recycle') else ''}` "
         f"against the benchmark's data ({result['minutes']:g} minutes, wrk -t2 -c16, 40 % reads "
         "of one commitment, 25 % pages of 50, 15 % statistics for one agreement, 20 % new "
         "assessments; 2 sync workers, production config).",
@@ -177,8 +182,13 @@ def render(result: dict[str, Any]) -> str:
         f"- RSS of the largest worker: {first:.1f} MB after the first minute, at most "
         f"{peak:.1f} MB later ({(peak / first - 1) * 100:+.1f} %; flat within 10 %: "
         f"{'yes' if peak <= first * 1.1 else 'no'}). {workers} worker processes were "
-        "sampled in all: gunicorn replaces a worker after 10,000 to 11,000 requests "
-        "(`max_requests`).",
+        "sampled in all: "
+        + (
+            "gunicorn replaced each after 10,000 to 11,000 requests (`max_requests`)."
+            if result.get("recycle")
+            else "workers were not recycled (`GUNICORN_MAX_REQUESTS=0`), so each lived the "
+            "whole run."
+        ),
         f"- Connections to the database: between {min(connections)} and {max(connections)} "
         "over the run (each worker's pool holds at most 5 + 5 overflow).",
         "",
