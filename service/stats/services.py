@@ -27,6 +27,7 @@ from sqlalchemy import (
     func,
     literal,
     null,
+    or_,
     select,
     union_all,
 )
@@ -190,34 +191,48 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
 
     month_rows = _months_table(months)
     assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
-    ranked = (
+    # Each standing assessment holds from its `as_of` until the next one's (in the order of
+    # the rules: as_of, then assessed_at, then id): one pass over the assessments, where
+    # ranking every assessment again for every month cost months x assessments rows.
+    standing = (
         select(
-            month_rows.c.month,
             assessment.commitment_id,
             assessment.status,
             assessment.effective_progress,
-            func.row_number()
+            assessment.as_of_value.label("starts"),
+            func.lead(assessment.as_of_value)
             .over(
-                partition_by=(month_rows.c.month, assessment.commitment_id),
-                order_by=(
-                    assessment.as_of_value.desc(),
-                    assessment.assessed_at.desc(),
-                    assessment.id.desc(),
-                ),
+                partition_by=assessment.commitment_id,
+                order_by=(assessment.as_of_value, assessment.assessed_at, assessment.id),
             )
-            .label("rank"),
+            .label("ends"),
         )
-        .select_from(month_rows)
-        .join(assessment, assessment.as_of_value <= month_rows.c.month_end)
         .join(Commitment, Commitment.id == assessment.commitment_id)
         .where(
             Commitment.deleted_at.is_(None),
             Commitment.agreement_id.in_(agreements),
+            assessment.as_of_value <= _month_end(months[-1]),
             ~exists().where(correction.supersedes_id == assessment.id),
         )
-        .cte("ranked")
+        .cte("standing")
     )
-    latest = select(ranked).where(ranked.c.rank == 1).cte("latest")
+    latest = (
+        select(
+            month_rows.c.month,
+            standing.c.commitment_id,
+            standing.c.status,
+            standing.c.effective_progress,
+        )
+        .select_from(month_rows)
+        .join(
+            standing,
+            and_(
+                standing.c.starts <= month_rows.c.month_end,
+                or_(standing.c.ends.is_(None), standing.c.ends > month_rows.c.month_end),
+            ),
+        )
+        .cte("latest")
+    )
     nodes = (
         select(
             month_rows.c.month,
