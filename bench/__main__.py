@@ -14,6 +14,15 @@ DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/policy_tracker_bench
 BENCH_SECRET_KEY = "bench-secret-key-not-for-production-0123456789"
 
 
+database_option = click.option(
+    "--database-url",
+    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
+    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
+    help="The benchmark's own PostgreSQL database: created, generated when empty, dropped "
+    "by `generate --fresh`.",
+)
+
+
 def _scale(agreements: int) -> Scale:
     return Scale(agreements=agreements)
 
@@ -24,12 +33,7 @@ def main() -> None:
 
 
 @main.command()
-@click.option(
-    "--database-url",
-    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
-    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
-    help="A PostgreSQL database the benchmark owns: it is created, and dropped by --fresh.",
-)
+@database_option
 @click.option(
     "--agreements",
     default=1_000,
@@ -45,12 +49,7 @@ def generate(database_url: str, agreements: int, fresh: bool) -> None:
 
 
 @main.command()
-@click.option(
-    "--database-url",
-    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
-    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
-    help="The benchmark's PostgreSQL database (generated first when empty).",
-)
+@database_option
 @click.option(
     "--agreements", default=1_000, show_default=True, help="The data's size, as for generate."
 )
@@ -80,12 +79,7 @@ def run(database_url: str, agreements: int, runs: int, seconds: int, report: Pat
 
 
 @main.command("report")
-@click.option(
-    "--database-url",
-    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
-    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
-    help="The benchmark's database (for its PostgreSQL version).",
-)
+@database_option
 @click.option(
     "--report",
     type=click.Path(dir_okay=False, path_type=Path),
@@ -106,12 +100,7 @@ def rewrite_report(database_url: str, report: Path) -> None:
 
 
 @main.command("soak")
-@click.option(
-    "--database-url",
-    default=lambda: os.environ.get("BENCH_DATABASE_URL", DEFAULT_URL),
-    show_default=f"$BENCH_DATABASE_URL or {DEFAULT_URL}",
-    help="The benchmark's PostgreSQL database (generated first when empty).",
-)
+@database_option
 @click.option("--minutes", default=5.0, show_default=True, help="How long the load runs.")
 @click.option(
     "--recycle/--no-recycle",

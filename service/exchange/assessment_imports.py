@@ -31,7 +31,13 @@ from service.commitments import progress
 from service.commitments.models import Commitment
 from service.errors import flatten_errors
 from service.exchange.columns import LIST_SEPARATOR
-from service.exchange.imports import FIRST_DATA_ROW, ImportRefused, ImportReport, RowError
+from service.exchange.imports import (
+    FIRST_DATA_ROW,
+    ImportRefused,
+    ImportReport,
+    RowError,
+    in_one_transaction,
+)
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
 from service.sources.models import Source
@@ -188,16 +194,9 @@ def import_assessments(
 ) -> ImportReport:
     """Append the file's assessments in one transaction, or only report what it would do
     (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
-    try:
-        report = _import(session, text, on_row=on_row, dry_run=dry_run)
-    except BaseException:
-        session.rollback()
-        raise
-    if dry_run:
-        session.rollback()
-    else:
-        crud.commit(session)
-    return report
+    return in_one_transaction(
+        session, lambda: _import(session, text, on_row=on_row, dry_run=dry_run), dry_run=dry_run
+    )
 
 
 def _import(

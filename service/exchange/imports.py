@@ -230,8 +230,17 @@ def import_commitments(
 ) -> ImportReport:
     """Import a CSV of commitments in one transaction, or only report what it would change
     (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
+    return in_one_transaction(
+        session, lambda: _import(session, text, dry_run=dry_run, on_row=on_row), dry_run=dry_run
+    )
+
+
+def in_one_transaction(
+    session: Session, run: Callable[[], ImportReport], *, dry_run: bool
+) -> ImportReport:
+    """Run an import: committed whole, or rolled back whole when it fails or is a dry run."""
     try:
-        report = _import(session, text, dry_run=dry_run, on_row=on_row)
+        report = run()
     except BaseException:
         session.rollback()
         raise

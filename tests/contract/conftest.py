@@ -75,17 +75,12 @@ def live_database_url(
         yield url
 
 
-@contextmanager
-def start_gunicorn(
-    database_url: str,
-    tmp_path_factory: pytest.TempPathFactory,
-    extra_env: dict[str, str],
-    log_path: Path | None = None,
-) -> Iterator[str]:
-    """gunicorn with the production config on a free port; yields its base URL. What it
-    prints goes to `log_path` (a file of its own when not given)."""
+def launch_gunicorn(
+    database_url: str, extra_env: dict[str, str], log_path: Path
+) -> tuple[subprocess.Popen[bytes], str]:
+    """gunicorn with the production config on a free port, once it answers /readyz: its
+    process and base URL. The caller stops it (start_gunicorn does)."""
     port = free_port()
-    log_path = log_path or tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
     env = {
         **os.environ,
         "DATABASE_URL": database_url,
@@ -116,13 +111,26 @@ def start_gunicorn(
     while True:
         try:
             if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                break
+                return process, base_url
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
             pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}", pytrace=False)
         time.sleep(0.2)
+
+
+@contextmanager
+def start_gunicorn(
+    database_url: str,
+    tmp_path_factory: pytest.TempPathFactory,
+    extra_env: dict[str, str],
+    log_path: Path | None = None,
+) -> Iterator[str]:
+    """gunicorn with the production config on a free port; yields its base URL. What it
+    prints goes to `log_path` (a file of its own when not given)."""
+    log_path = log_path or tmp_path_factory.mktemp("gunicorn") / "gunicorn.log"
+    process, base_url = launch_gunicorn(database_url, extra_env, log_path)
     try:
         yield base_url
     finally:

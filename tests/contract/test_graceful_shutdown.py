@@ -3,10 +3,7 @@ worker completes the one it holds before it exits."""
 
 from __future__ import annotations
 
-import os
 import signal
-import subprocess
-import sys
 import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -14,48 +11,19 @@ from pathlib import Path
 import httpx
 import pytest
 
-from tests.contract.conftest import LIVE_SECRET_KEY, ROOT, free_port
+from tests.contract.conftest import launch_gunicorn
 
 pytestmark = pytest.mark.postgres_only
 WORKERS = 2
 
 
 def test_requests_in_flight_finish_after_sigterm(live_database_url: str, tmp_path: Path) -> None:
-    port = free_port()
-    env = {
-        **os.environ,
-        "DATABASE_URL": live_database_url,
-        "SECRET_KEY": LIVE_SECRET_KEY,
-        "PORT": str(port),
-        "WEB_CONCURRENCY": str(WORKERS),
-        "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
-    }
-    log = tmp_path / "gunicorn.log"
-    with log.open("wb") as out:
-        server = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "--config",
-                "service/gunicorn.conf.py",
-                "service.wsgi:app",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-        )
-    base_url = f"http://127.0.0.1:{port}"
+    server, base_url = launch_gunicorn(
+        live_database_url,
+        {"WEB_CONCURRENCY": str(WORKERS), "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"},
+        tmp_path / "gunicorn.log",
+    )
     try:
-        deadline = time.monotonic() + 30
-        while True:
-            try:
-                if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                    break
-            except httpx.TransportError:
-                time.sleep(0.2)
-            assert time.monotonic() < deadline, log.read_text()
         latest = httpx.get(f"{base_url}/api/v1/changes", params={"page_size": 1}).json()
         after = 10**12  # past every change: each long poll waits its full 3 s
 
