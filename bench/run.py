@@ -270,25 +270,30 @@ def measure(
     )
 
 
+def service_env(database_url: str, secret_key: str) -> dict[str, str]:
+    """The service's environment under load: the production config's two workers, and no
+    rate limits (one client from one address: the per-key and per-address limits would
+    answer 429)."""
+    return {
+        "DATABASE_URL": database_url,
+        "SECRET_KEY": secret_key,
+        "WEB_CONCURRENCY": "2",
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+    }
+
+
 def run(
     database_url: str, *, runs: int, seconds: int, secret_key: str, counts: dict[str, int]
 ) -> dict[str, Any]:
     ensure_wrk()
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
-    service_env = {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secret_key,
-        "WEB_CONCURRENCY": "2",
-        # One client from one address: the per-key and per-address limits would answer 429.
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
-    }
     results: dict[str, list[Measurement]] = {}
     with (
         gunicorn(
             "service.wsgi:app",
-            service_env,
+            service_env(database_url, secret_key),
             ["--config", "service/gunicorn.conf.py"],
             logs / "service.log",
         ) as (service_url, service_pid),

@@ -18,7 +18,15 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
 from bench.driver import ensure_wrk
-from bench.run import ROOT, gunicorn, make_context, settle, worker_pids, worker_rss_mb
+from bench.run import (
+    ROOT,
+    gunicorn,
+    make_context,
+    service_env,
+    settle,
+    worker_pids,
+    worker_rss_mb,
+)
 
 START, END = "<!-- soak:start -->", "<!-- soak:end -->"
 SAMPLE_SECONDS = 15
@@ -86,11 +94,7 @@ def soak(database_url: str, secret_key: str, minutes: float, recycle: bool) -> d
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     env = {
-        "DATABASE_URL": database_url,
-        "SECRET_KEY": secret_key,
-        "WEB_CONCURRENCY": "2",
-        "RATE_LIMIT_PER_MINUTE": "0",
-        "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+        **service_env(database_url, secret_key),
         # Off by default: a worker that lives the whole run shows whether memory leaks;
         # replacing workers every 10,000 requests would hide it.
         "GUNICORN_MAX_REQUESTS": "10000" if recycle else "0",

@@ -77,9 +77,9 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-@pytest.fixture(scope="session")
-def app(database_url: str, engine: Engine) -> Flask:
-    # No rate limits here: tests/test_ratelimit.py builds apps of its own to test them.
+def make_app(database_url: str) -> Flask:
+    """The app the tests use, with its own engine and pool. No rate limits here:
+    tests/test_ratelimit.py builds apps of its own to test them."""
     return create_app(
         Settings(
             database_url=database_url,
@@ -89,6 +89,11 @@ def app(database_url: str, engine: Engine) -> Flask:
             anonymous_rate_limit_per_minute=0,
         )
     )
+
+
+@pytest.fixture(scope="session")
+def app(database_url: str, engine: Engine) -> Flask:
+    return make_app(database_url)
 
 
 @pytest.fixture

@@ -13,14 +13,12 @@ from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
-from service import create_app
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
-from service.config import Settings
 from service.vocabularies import ImplementationStatus
 from tests.builders import make_agreement
-from tests.conftest import TEST_SECRET_KEY, StatementLog
+from tests.conftest import StatementLog, make_app
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
 
@@ -216,14 +214,7 @@ def test_a_read_on_its_own_connection_sends_no_transaction(
     """As gunicorn runs it (a session on the pool, not on a test's transaction): a GET's
     statements run in autocommit, no BEGIN or ROLLBACK, and the connection goes back to the
     pool in its usual isolation level, so the next write is one transaction again."""
-    app = create_app(
-        Settings(
-            database_url=database_url,
-            secret_key=TEST_SECRET_KEY,
-            rate_limit_per_minute=0,
-            anonymous_rate_limit_per_minute=0,
-        )
-    )
+    app = make_app(database_url)
     database = app.extensions["database"]
     # For each statement: whether the driver sent it outside a transaction.
     autocommit: list[bool] = []

@@ -8,18 +8,16 @@ import threading
 import pytest
 from sqlalchemy import delete, select
 
-from service import create_app
 from service.changes.models import ChangeEvent
 from service.changes.services import RecordRef, record_change, write_pending_changes
-from service.config import Settings
 from service.vocabularies import ChangeOperation, EntityType
-from tests.conftest import TEST_SECRET_KEY
+from tests.conftest import make_app
 
 
 @pytest.mark.postgres_only
 def test_a_writer_that_commits_later_gets_a_later_seq(database_url: str, engine: object) -> None:
     # Sessions on a pool of their own, committing for real (the rows are removed at the end).
-    app = create_app(Settings(database_url=database_url, secret_key=TEST_SECRET_KEY))
+    app = make_app(database_url)
     factory = app.extensions["database"].session_factory
     first, second = factory(), factory()
     marker = {"probe": ["commit-order", "test"]}

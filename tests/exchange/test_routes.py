@@ -13,15 +13,13 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, func, select
 from sqlalchemy.orm import Session
 
-from service import create_app
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
-from service.config import Settings
 from service.exchange import export
 from service.exchange.columns import COMMITMENT_COLUMNS
 from service.seeding import load_seeds
 from service.vocabularies import Role
-from tests.conftest import TEST_SECRET_KEY, client_with_key
+from tests.conftest import client_with_key, make_app
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 IMPORT = "/api/v1/imports/commitments"
@@ -223,15 +221,7 @@ def test_a_streamed_export_gives_its_database_connection_back(
     # An app of its own, on its own pool (the other tests share one connection): the stream
     # outlives the request's teardown, and once leaked a connection per export had emptied
     # the pool within ten requests.
-    app = create_app(
-        Settings(
-            database_url=database_url,
-            secret_key=TEST_SECRET_KEY,
-            testing=True,
-            rate_limit_per_minute=0,
-            anonymous_rate_limit_per_minute=0,
-        )
-    )
+    app = make_app(database_url)
     pool = app.extensions["database"].engine.pool
     client = app.test_client()
     for _ in range(3):
