@@ -93,6 +93,8 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: int = 10
     webhook_allow_private_targets: bool = False
+    # Each worker's budget for answers to public reads (service/readcache.py); 0 turns it off.
+    read_cache_mb: int = 16
     # Proxies in front of the service whose X-Forwarded-For may be believed.
     trusted_proxy_hops: int = 0
     debug: bool = False
@@ -134,6 +136,7 @@ class Settings:
             ),
             redis_url=env.get("REDIS_URL") or None,
             trusted_proxy_hops=_int_setting(env, "TRUSTED_PROXY_HOPS", 0, 0),
+            read_cache_mb=_int_setting(env, "READ_CACHE_MB", cls.read_cache_mb, 0),
             webhook_max_attempts=_int_setting(
                 env, "WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, 1
             ),

@@ -25,6 +25,7 @@ from service.api import (
 )
 from service.auth.http import require
 from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
+from service.readcache import cached_read
 from service.vocabularies import Role
 
 API_PREFIX = "/api/v1"
@@ -142,9 +143,12 @@ class ResourceRoutes:
         read_role: Role | None = None,
         write_role: Role = Role.EDITOR,
         create_response_schema: type[ma.Schema] | None = None,
+        cache_reads: bool = True,
     ) -> None:
         """`identity` says how a record's own path parameters are filled from its body
-        ({"agreement_ref": "agreement_id", "event_id": "id"}): the spec's links use it."""
+        ({"agreement_ref": "agreement_id", "event_id": "id"}): the spec's links use it.
+        `cache_reads`: public reads are served from the read cache (service/readcache.py)
+        unless their answer can change without a change event (the feed's own long poll)."""
         self.blp = blp
         self.name = name
         self.plural = plural
@@ -158,6 +162,7 @@ class ResourceRoutes:
         self.write_role = write_role
         # What a create returns, when it says more than a read (a new API key's secret).
         self.create_response_schema = create_response_schema or schema
+        self.cache_reads = cache_reads and read_role is None
 
     def _links_from_created(self, nested: Sequence[str]) -> dict[str, Any]:
         """OpenAPI links from a created record to what can be done with it next."""
@@ -187,6 +192,8 @@ class ResourceRoutes:
         self, rule: str, method: str, operation_id: str, doc: str, view: Callable[..., Any]
     ) -> None:
         role = self.read_role if method == "GET" else self.write_role
+        if method == "GET" and self.cache_reads:
+            view = cached_read(view)
         register_operation(self.blp, rule, method, operation_id, doc, view, role)
 
     def _refuse_unknown_query(

@@ -98,7 +98,9 @@ def app(database_url: str, engine: Engine) -> Flask:
 
 @pytest.fixture
 def connection(engine: Engine, app: Flask) -> Iterator[Connection]:
-    """One connection per test, in a transaction that is rolled back afterwards."""
+    """One connection per test, in a transaction that is rolled back afterwards. The read
+    cache starts empty: the rollback takes back changes whose `seq` a later test reuses."""
+    app.extensions["read_cache"].clear()
     with engine.connect() as connection:
         transaction = connection.begin()
         app.extensions["database"].session_factory.configure(

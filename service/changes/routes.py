@@ -18,6 +18,8 @@ changes = ResourceRoutes(
     plural="changes",
     schema=ChangeEventSchema,
     query_schema=ChangeEventQuerySchema,
+    # A long poll waits for the head to move: an answer kept for the same head would end it.
+    cache_reads=False,
 )
 changes.list(
     "/changes", services.list_changes, "List changes in commit order; resume with `after`."

@@ -12,6 +12,7 @@ SQL.
 
 from __future__ import annotations
 
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
@@ -75,13 +76,6 @@ def scope_condition(session: Session, scope: Scope, table: Any = Commitment) -> 
             )
         )
     return and_(*conditions)
-
-
-def _weighted_mean(value: Any, weight: Any) -> Any:
-    known = and_(value.is_not(None), weight > 0)
-    total = func.sum(case((known, weight), else_=0.0))
-    weighted = func.sum(case((known, weight * value), else_=0.0))
-    return case((total > 0, weighted / total), else_=null())
 
 
 def _rounded(value: float | None) -> float | None:
@@ -172,23 +166,56 @@ def _months_table(months: list[date]) -> Any:
     return union_all(*rows).cte("months")
 
 
+# The series for a scope of many agreements is computed a slice of agreements at a time: a
+# tree never crosses agreements, so the slices add up exactly, and each statement stays small
+# (it works months x commitments rows) and well within the statement timeout.
+AGREEMENTS_PER_STATEMENT = 100
+
+
 def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str, Any]]:
     in_scope = scope_condition(session, scope)
     # The trees the scope's commitments live in: a child outside a theme still rolls into it.
     # Read first, as a list: as a subquery the planner could not use the agreement index and
     # scanned every commitment (tests/test_performance_guards.py).
-    agreements = list(session.scalars(select(Commitment.agreement_id).where(in_scope).distinct()))
+    agreements = sorted(session.scalars(select(Commitment.agreement_id).where(in_scope).distinct()))
     max_depth = session.scalar(
         select(func.max(Commitment.depth)).where(
             Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements)
         )
     )
-    if max_depth is None:
-        return [
-            {"month": month.isoformat()[:7], "progress": None, "by_status": _counts([])}
-            for month in months
-        ]
+    known_weight: dict[str, float] = defaultdict(float)
+    weighted: dict[str, float] = defaultdict(float)
+    counts_by_month: dict[str, Counter[str]] = defaultdict(Counter)
+    if max_depth is not None:
+        for start in range(0, len(agreements), AGREEMENTS_PER_STATEMENT):
+            chunk = agreements[start : start + AGREEMENTS_PER_STATEMENT]
+            statement = _series_of_agreements(in_scope, chunk, months, max_depth)
+            for month, status, count, weight, weighted_sum in session.execute(statement):
+                if status is None:
+                    known_weight[month] += float(weight or 0)
+                    weighted[month] += float(weighted_sum or 0)
+                else:
+                    counts_by_month[month][status] += count
+    points = []
+    for month in months:
+        key = month.isoformat()
+        progress = weighted[key] / known_weight[key] if known_weight.get(key) else None
+        points.append(
+            {
+                "month": key[:7],
+                "progress": _rounded(progress),
+                "by_status": _counts(list(counts_by_month.get(key, Counter()).items())),
+            }
+        )
+    return points
 
+
+def _series_of_agreements(
+    in_scope: ColumnElement[bool], agreements: list[int], months: list[date], max_depth: int
+) -> Any:
+    """One statement for the scope's part in these agreements: for each month, a row with the
+    top commitments' known weight and weighted progress (status null), and a row per status
+    with its count."""
     month_rows = _months_table(months)
     assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
     # Each standing assessment holds from its `as_of` until the next one's (in the order of
@@ -263,33 +290,19 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
             nodes.c.commitment_id,
             nodes.c.parent_id,
             nodes.c.weight,
-            nodes.c.status,
             nodes.c.in_scope,
             nodes.c.own_progress.label("progress"),
         ).where(nodes.c.depth == depth)
         if level is not None:
+            known = and_(level.c.progress.is_not(None), level.c.weight > 0)
             children = (
                 select(
                     level.c.month,
                     level.c.parent_id,
-                    func.sum(
-                        case(
-                            (
-                                and_(level.c.progress.is_not(None), level.c.weight > 0),
-                                level.c.weight,
-                            ),
-                            else_=0.0,
-                        )
-                    ).label("known_weight"),
-                    func.sum(
-                        case(
-                            (
-                                and_(level.c.progress.is_not(None), level.c.weight > 0),
-                                level.c.weight * level.c.progress,
-                            ),
-                            else_=0.0,
-                        )
-                    ).label("weighted"),
+                    func.sum(case((known, level.c.weight), else_=0.0)).label("known_weight"),
+                    func.sum(case((known, level.c.weight * level.c.progress), else_=0.0)).label(
+                        "weighted"
+                    ),
                 )
                 .group_by(level.c.month, level.c.parent_id)
                 .subquery()
@@ -304,7 +317,6 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
                     nodes.c.commitment_id,
                     nodes.c.parent_id,
                     nodes.c.weight,
-                    nodes.c.status,
                     nodes.c.in_scope,
                     rolled.label("progress"),
                 )
@@ -327,28 +339,32 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
         parents.c.commitment_id == every.c.parent_id,
         parents.c.in_scope == 1,
     )
-    progress_rows = session.execute(
-        select(every.c.month, _weighted_mean(every.c.progress, every.c.weight))
+    top_known = and_(every.c.progress.is_not(None), every.c.weight > 0)
+    progress_rows = (
+        select(
+            every.c.month,
+            null().label("status"),
+            literal(0).label("count"),
+            func.sum(case((top_known, every.c.weight), else_=0.0)).label("known_weight"),
+            func.sum(case((top_known, every.c.weight * every.c.progress), else_=0.0)).label(
+                "weighted"
+            ),
+        )
         .where(every.c.in_scope == 1, ~parent_in_scope)
         .group_by(every.c.month)
-    ).all()
-    count_rows = session.execute(
-        select(nodes.c.month, nodes.c.status, func.count())
+    )
+    count_rows = (
+        select(
+            nodes.c.month,
+            nodes.c.status,
+            func.count().label("count"),
+            null().label("known_weight"),
+            null().label("weighted"),
+        )
         .where(nodes.c.in_scope == 1)
         .group_by(nodes.c.month, nodes.c.status)
-    ).all()
-    progress_by_month = {month: value for month, value in progress_rows}
-    counts_by_month: dict[str, list[Any]] = {}
-    for month, status, count in count_rows:
-        counts_by_month.setdefault(month, []).append((status, count))
-    return [
-        {
-            "month": month.isoformat()[:7],
-            "progress": _rounded(progress_by_month.get(month.isoformat())),
-            "by_status": _counts(counts_by_month.get(month.isoformat(), [])),
-        }
-        for month in months
-    ]
+    )
+    return union_all(progress_rows, count_rows)
 
 
 def _month(text: str) -> date:

@@ -80,10 +80,14 @@ def expected_point(
     return progress, Counter(states[c_id].status for c_id in in_scope)
 
 
+@pytest.mark.parametrize("agreements_per_statement", [1, 100])
 @pytest.mark.parametrize("seed", [1, 2, 3])
 def test_the_sql_series_follows_the_python_rules_month_by_month(
-    session: Session, seed: int
+    session: Session, seed: int, agreements_per_statement: int, monkeypatch: pytest.MonkeyPatch
 ) -> None:
+    """A scope of several agreements comes out the same computed in one statement or in one
+    statement an agreement (the theme's scope spans both)."""
+    monkeypatch.setattr("service.stats.services.AGREEMENTS_PER_STATEMENT", agreements_per_statement)
     rng = random.Random(seed)
     theme = make_theme(session)
     built = [random_agreement(session, rng, theme.slug) for _ in range(2)]

@@ -1,0 +1,146 @@
+"""Finished answers to public reads, kept per worker process, and never stale.
+
+Every committed write records its ChangeEvents in its own transaction, and `seq` is given
+in commit order (service/changes takes a lock for it). So the change feed's head, the
+highest committed `seq`, names a state of the data: two reads that find the same head read
+the same data. An answer is kept with the head read *before* it was computed, and given
+again only while a fresh read of the head (one index lookup) finds that same value. A write
+from any worker or any host moves the head and so retires every entry at once: the cache
+gives up no correctness for its speed. It pays where reads repeat between writes: a
+dashboard refreshing every few seconds, SDKs paging through the same lists.
+
+The key holds all an answer depends on besides the data: the whole URL (the host and path
+appear in `Link` headers; the query string as sent) and today's date (overdue commitments,
+the statistics' `as_of`). Answers do not depend on who asks: the key's role is checked
+before the view, and so before the cache. Only 200 answers are kept; entries leave the
+least recently used first once the worker's budget (READ_CACHE_MB) is spent.
+
+A request with `Cache-Control: no-cache` is computed afresh (and its answer kept), which is
+also how the benchmark measures the work a miss costs.
+"""
+
+from __future__ import annotations
+
+import functools
+import threading
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from flask import Response, current_app, request
+from prometheus_client import Counter
+from sqlalchemy.orm import Session
+
+from service.api import get_session
+
+READS = Counter(
+    "policy_tracker_read_cache_total",
+    "Public reads answered from the read cache (hit) or computed (miss, or bypass when the "
+    "client sent Cache-Control: no-cache).",
+    ["result"],
+)
+
+HEAD_QUERY = "SELECT max(seq) FROM change_events"
+
+
+@dataclass(frozen=True)
+class Entry:
+    head: int | None
+    body: bytes
+    headers: tuple[tuple[str, str], ...]
+
+    @property
+    def size(self) -> int:
+        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
+
+
+class ReadCache:
+    """A least-recently-used map from request keys to answers, bounded in bytes."""
+
+    def __init__(self, max_bytes: int) -> None:
+        self.max_bytes = max_bytes
+        self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._bytes = 0
+        # gthread workers serve several requests in one process.
+        self._lock = threading.Lock()
+
+    @property
+    def enabled(self) -> bool:
+        return self.max_bytes > 0
+
+    def get(self, key: tuple[str, str], head: int | None) -> Entry | None:
+        with self._lock:
+            entry = self._entries.get(key)
+            if entry is None:
+                return None
+            if entry.head != head:
+                self._drop(key)
+                return None
+            self._entries.move_to_end(key)
+            return entry
+
+    def put(self, key: tuple[str, str], entry: Entry) -> None:
+        # One answer may take at most an eighth of the budget, so that a few huge pages
+        # cannot push out everything else.
+        if entry.size > self.max_bytes // 8:
+            return
+        with self._lock:
+            if key in self._entries:
+                self._drop(key)
+            self._entries[key] = entry
+            self._bytes += entry.size
+            while self._bytes > self.max_bytes:
+                self._drop(next(iter(self._entries)))
+
+    def clear(self) -> None:
+        with self._lock:
+            self._entries.clear()
+            self._bytes = 0
+
+    def _drop(self, key: tuple[str, str]) -> None:
+        self._bytes -= self._entries.pop(key).size
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+def change_feed_head(session: Session) -> int | None:
+    """The highest committed change `seq` (None before the first change): one index lookup."""
+    head = session.connection().exec_driver_sql(HEAD_QUERY).scalar()
+    return None if head is None else int(head)
+
+
+def read_cache() -> ReadCache:
+    cache: ReadCache = current_app.extensions["read_cache"]
+    return cache
+
+
+def cached_read(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Serve `view`'s 200 answers from the read cache while the data has not changed."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        cache = read_cache()
+        if not cache.enabled:
+            return view(*args, **kwargs)
+        key = (request.url, date.today().isoformat())
+        head = change_feed_head(get_session())
+        bypass = "no-cache" in request.headers.get("Cache-Control", "").lower()
+        entry = None if bypass else cache.get(key, head)
+        if entry is not None:
+            READS.labels("hit").inc()
+            return Response(entry.body, status=200, headers=list(entry.headers))
+        READS.labels("bypass" if bypass else "miss").inc()
+        response = view(*args, **kwargs)
+        if isinstance(response, Response) and response.status_code == 200:
+            headers = tuple(
+                (name, value)
+                for name, value in response.headers.items()
+                if name != "Content-Length"
+            )
+            cache.put(key, Entry(head, response.get_data(), headers))
+        return response
+
+    return wrapper
