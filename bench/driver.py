@@ -48,6 +48,7 @@ def run_wrk(
     threads: int = 2,
     connections: int = 16,
     script: Path | None = None,
+    headers: dict[str, str] | None = None,
 ) -> Measurement:
     command = [
         ensure_wrk(),
@@ -60,6 +61,8 @@ def run_wrk(
     ]
     if script is not None:
         command += ["-s", str(script)]
+    for name, value in (headers or {}).items():
+        command += ["-H", f"{name}: {value}"]
     output = subprocess.run([*command, url], capture_output=True, text=True, check=True).stdout
     return parse(output)
 

@@ -86,6 +86,13 @@ def test_the_report_states_each_target_and_by_how_much_it_is_missed() -> None:
                 "target": 1.2,
             },
             {
+                "name": "list_deep_computed",
+                "title": "deep page, computed",
+                "path": "/d",
+                "target_kind": "deep",
+                "target": 1.2,
+            },
+            {
                 "name": "stats_all",
                 "title": "statistics",
                 "path": "/s",
@@ -98,6 +105,9 @@ def test_the_report_states_each_target_and_by_how_much_it_is_missed() -> None:
             "get_agreement": _figures(1500, 10, 50),  # 0.5x: missed by 17 %; p99 5x p50
             "list_first": _figures(1200, 12, 20),
             "list_deep": _figures(1100, 13, 22),
+            # Against the computed first page, not the cached one: 30 / 20.
+            "list_first_computed": _figures(500, 20, 40),
+            "list_deep_computed": _figures(450, 30, 60),
             "stats_all": _figures(100, 150, 200),
         },
     }
@@ -106,6 +116,7 @@ def test_the_report_states_each_target_and_by_how_much_it_is_missed() -> None:
     assert "≥ 0.6× ceiling: missed by 17 %" in text
     assert "≥ 0.35× ceiling: met" in text
     assert "(1.08×): met" in text
+    assert "(1.50×): missed" in text
     assert "p50 ≤ 100 ms: missed (1.5× the target)" in text
     assert "missed by get_agreement (5.0×)" in text
     assert "80 MB, 130 MB (target ≤ 120 MB: missed)" in text
