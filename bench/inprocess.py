@@ -7,6 +7,9 @@ Self-contained on purpose (it imports only `service`), so it can time an older c
     PYTHONPATH=/path/to/old/checkout .venv/bin/python bench/inprocess.py
 
 It uses the benchmark's database (`python -m bench generate` first); creates add assessments.
+Reads are sent with `Cache-Control: no-cache`, so they are computed, not answered from the
+read cache (older checkouts, without the cache, ignore the header); "cached" lines time a
+repeated read answered from it.
 """
 
 from __future__ import annotations
@@ -69,11 +72,18 @@ def main() -> None:
             f"/api/v1/commitments/{rng.randint(low, high)}/assessments", json=body, headers=headers
         )
 
+    computed = {"Cache-Control": "no-cache"}
     results: dict[str, float] = {}
     for name, path in reads.items():
         slow = "everything" in name or "progress" in name
         count = max(10, args.requests // 20) if slow else args.requests
-        results[name] = _median_ms(lambda path=path: client.get(path), count, args.batches)
+        results[name] = _median_ms(
+            lambda path=path: client.get(path, headers=computed), count, args.batches
+        )
+    for name in ("get one commitment", "a page of 50, status filter", "statistics, everything"):
+        results[f"{name}, cached"] = _median_ms(
+            lambda path=reads[name]: client.get(path), args.requests, args.batches
+        )
     results["create an assessment"] = _median_ms(create, args.requests // 2, args.batches)
     print(json.dumps({"service": os.path.dirname(service.__file__), "ms": results}, indent=2))
 
