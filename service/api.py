@@ -370,7 +370,8 @@ def apply_etag(response: Response) -> Response:
         return response
     if response.direct_passthrough or request.method not in ("GET", "HEAD", "POST", "PATCH"):
         return response
-    response.set_etag(etag_of_body(response.get_data()))
+    if "ETag" not in response.headers:  # an answer from the read cache brings its own
+        response.set_etag(etag_of_body(response.get_data()))
     if request.method in ("GET", "HEAD") and request.if_none_match:
         tag, _weak = response.get_etag()
         if tag and request.if_none_match.contains_weak(tag):

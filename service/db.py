@@ -95,9 +95,14 @@ def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:
         engine = create_engine(url)
         _configure_sqlite(engine)
         return engine
-    connect_args: dict[str, Any] = {}
+    # No JIT compilation: the statistics' statements look costly to the planner (it cannot
+    # know how many months a span covers), and compiling them took seconds where running
+    # them took a fraction of one (docs/benchmarks.md). The service runs no query that JIT
+    # would pay off for.
+    options = ["-c jit=off"]
     if statement_timeout_ms:
-        connect_args["options"] = f"-c statement_timeout={statement_timeout_ms}"
+        options.append(f"-c statement_timeout={statement_timeout_ms}")
+    connect_args: dict[str, Any] = {"options": " ".join(options)}
     return create_engine(
         url,
         connect_args=connect_args,

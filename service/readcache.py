@@ -33,7 +33,7 @@ from flask import Response, current_app, request
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
-from service.api import get_session
+from service.api import etag_of_body, get_session
 
 READS = Counter(
     "policy_tracker_read_cache_total",
@@ -135,12 +135,15 @@ def cached_read(view: Callable[..., Any]) -> Callable[..., Any]:
         READS.labels("bypass" if bypass else "miss").inc()
         response = view(*args, **kwargs)
         if isinstance(response, Response) and response.status_code == 200:
+            body = response.get_data()
             headers = tuple(
                 (name, value)
                 for name, value in response.headers.items()
                 if name != "Content-Length"
             )
-            cache.put(key, Entry(head, response.get_data(), headers))
+            # The ETag too, computed once here rather than on every hit (api.apply_etag).
+            etag = ("ETag", f'"{etag_of_body(body)}"')
+            cache.put(key, Entry(head, body, (*headers, etag)))
         return response
 
     return wrapper

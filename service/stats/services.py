@@ -13,7 +13,7 @@ SQL.
 from __future__ import annotations
 
 from collections import Counter, defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import Any
@@ -21,14 +21,15 @@ from typing import Any
 from sqlalchemy import (
     ColumnElement,
     Float,
+    Integer,
     and_,
     case,
     cast,
     exists,
+    extract,
     func,
     literal,
     null,
-    or_,
     select,
     union_all,
 )
@@ -156,20 +157,10 @@ def progress_over_time(
     return {"scope": scope.describe(), "points": points}
 
 
-def _months_table(months: list[date]) -> Any:
-    rows = [
-        select(
-            literal(month.isoformat()).label("month"), literal(_month_end(month)).label("month_end")
-        )
-        for month in months
-    ]
-    return union_all(*rows).cte("months")
-
-
 # The series for a scope of many agreements is computed a slice of agreements at a time: a
-# tree never crosses agreements, so the slices add up exactly, and each statement stays small
-# (it works months x commitments rows) and well within the statement timeout.
-AGREEMENTS_PER_STATEMENT = 100
+# tree never crosses agreements, so the slices add up exactly, and each statement stays well
+# within the statement timeout (it works months x commitments rows).
+AGREEMENTS_PER_STATEMENT = 250
 
 
 def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str, Any]]:
@@ -183,13 +174,20 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
             Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements)
         )
     )
-    known_weight: dict[str, float] = defaultdict(float)
-    weighted: dict[str, float] = defaultdict(float)
-    counts_by_month: dict[str, Counter[str]] = defaultdict(Counter)
+    known_weight: dict[int, float] = defaultdict(float)
+    weighted: dict[int, float] = defaultdict(float)
+    counts_by_month: dict[int, Counter[str]] = defaultdict(Counter)
     if max_depth is not None:
+        expand = _expand_by_series if session.get_bind().dialect.name == "postgresql" else None
         for start in range(0, len(agreements), AGREEMENTS_PER_STATEMENT):
-            chunk = agreements[start : start + AGREEMENTS_PER_STATEMENT]
-            statement = _series_of_agreements(in_scope, chunk, months, max_depth)
+            statement = _series_of_agreements(
+                in_scope,
+                agreements[start : start + AGREEMENTS_PER_STATEMENT],
+                months,
+                max_depth,
+                whole_trees=scope.theme is None,
+                expand=expand or _expand_by_join(months),
+            )
             for month, status, count, weight, weighted_sum in session.execute(statement):
                 if status is None:
                     known_weight[month] += float(weight or 0)
@@ -197,87 +195,158 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
                 else:
                     counts_by_month[month][status] += count
     points = []
-    for month in months:
-        key = month.isoformat()
-        progress = weighted[key] / known_weight[key] if known_weight.get(key) else None
+    for index, month in enumerate(months):
+        progress = weighted[index] / known_weight[index] if known_weight.get(index) else None
         points.append(
             {
-                "month": key[:7],
+                "month": month.isoformat()[:7],
                 "progress": _rounded(progress),
-                "by_status": _counts(list(counts_by_month.get(key, Counter()).items())),
+                "by_status": _counts(list(counts_by_month.get(index, Counter()).items())),
             }
         )
     return points
 
 
+def _month_index(value: Any, first: date) -> Any:
+    """Which month of the series a date falls in: 0 for the first, negative before it."""
+    year = cast(extract("year", value), Integer)
+    month = cast(extract("month", value), Integer)
+    return year * 12 + month - (first.year * 12 + first.month)
+
+
+def _clipped(index: Any, months: int) -> Any:
+    return case((index < 0, 0), (index > months, months), else_=index)
+
+
+Expand = Callable[[Any], tuple[Any, Any]]
+
+
+def _expand_by_series(spans: Any) -> tuple[Any, Any]:
+    """PostgreSQL: each span's months from generate_series (a function in FROM sees the
+    tables before it), exactly the rows needed. Returns the FROM clause and the month."""
+    series = (
+        func.generate_series(spans.c.first_month, spans.c.end_month - 1)
+        .table_valued("month")
+        .render_derived(name="span_months")
+    )
+    return spans.join(series, literal(True)), series.c.month
+
+
+def _expand_by_join(months: list[date]) -> Expand:
+    """SQLite (no generate_series): each span's months joined from a table of month numbers."""
+    numbers = union_all(
+        *(select(literal(index).label("month")) for index in range(len(months)))
+    ).cte("month_numbers")
+
+    def expand(spans: Any) -> tuple[Any, Any]:
+        joined = spans.join(
+            numbers,
+            and_(numbers.c.month >= spans.c.first_month, numbers.c.month < spans.c.end_month),
+        )
+        return joined, numbers.c.month
+
+    return expand
+
+
 def _series_of_agreements(
-    in_scope: ColumnElement[bool], agreements: list[int], months: list[date], max_depth: int
+    in_scope: ColumnElement[bool],
+    agreements: list[int],
+    months: list[date],
+    max_depth: int,
+    *,
+    whole_trees: bool,
+    expand: Expand,
 ) -> Any:
-    """One statement for the scope's part in these agreements: for each month, a row with the
-    top commitments' known weight and weighted progress (status null), and a row per status
-    with its count."""
-    month_rows = _months_table(months)
+    """One statement for the scope's part in these agreements: for each month (by its index),
+    a row with the top commitments' known weight and weighted progress (status null), and a
+    row per status with its count.
+
+    Each standing assessment holds from its month to the month before the next one's (LEAD
+    over the assessments in the order of the rules: as_of, then assessed_at, then id); before
+    its first, a commitment is not assessed. So each commitment has exactly one state a
+    month, and these spans are expanded into exactly those rows: no join of every commitment
+    with every month (PostgreSQL chose a merge join for it that compared months x months rows
+    for each commitment).
+
+    `whole_trees`: the scope holds whole trees (no theme), so its top commitments are the
+    roots, and no search for parents outside the scope is needed."""
+    count = len(months)
+    first = months[0]
     assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
-    # Each standing assessment holds from its `as_of` until the next one's (in the order of
-    # the rules: as_of, then assessed_at, then id): one pass over the assessments, where
-    # ranking every assessment again for every month cost months x assessments rows.
+    live_trees = and_(Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements))
+    tree_columns = (
+        Commitment.parent_id,
+        Commitment.depth,
+        Commitment.weight,
+        case((in_scope, 1), else_=0).label("in_scope"),
+    )
     standing = (
         select(
             assessment.commitment_id,
+            *tree_columns,
             assessment.status,
-            assessment.effective_progress,
-            assessment.as_of_value.label("starts"),
-            func.lead(assessment.as_of_value)
-            .over(
-                partition_by=assessment.commitment_id,
-                order_by=(assessment.as_of_value, assessment.assessed_at, assessment.id),
-            )
-            .label("ends"),
+            cast(assessment.effective_progress, Float).label("own_progress"),
+            _month_index(assessment.as_of_value, first).label("starts"),
+            _month_index(
+                func.lead(assessment.as_of_value).over(
+                    partition_by=assessment.commitment_id,
+                    order_by=(assessment.as_of_value, assessment.assessed_at, assessment.id),
+                ),
+                first,
+            ).label("ends"),
         )
         .join(Commitment, Commitment.id == assessment.commitment_id)
         .where(
-            Commitment.deleted_at.is_(None),
-            Commitment.agreement_id.in_(agreements),
+            live_trees,
             assessment.as_of_value <= _month_end(months[-1]),
             ~exists().where(correction.supersedes_id == assessment.id),
         )
         .cte("standing")
     )
-    latest = (
-        select(
-            month_rows.c.month,
-            standing.c.commitment_id,
-            standing.c.status,
-            standing.c.effective_progress,
-        )
-        .select_from(month_rows)
-        .join(
-            standing,
-            and_(
-                standing.c.starts <= month_rows.c.month_end,
-                or_(standing.c.ends.is_(None), standing.c.ends > month_rows.c.month_end),
-            ),
-        )
-        .cte("latest")
+    assessed = select(
+        standing.c.commitment_id,
+        standing.c.parent_id,
+        standing.c.depth,
+        standing.c.weight,
+        standing.c.in_scope,
+        standing.c.status,
+        standing.c.own_progress,
+        _clipped(standing.c.starts, count).label("first_month"),
+        case((standing.c.ends.is_(None), count), else_=_clipped(standing.c.ends, count)).label(
+            "end_month"
+        ),
     )
+    first_assessed = (
+        select(standing.c.commitment_id, func.min(standing.c.starts).label("starts"))
+        .group_by(standing.c.commitment_id)
+        .subquery("first_assessed")
+    )
+    before_any = (
+        select(
+            Commitment.id.label("commitment_id"),
+            *tree_columns,
+            literal(ImplementationStatus.NOT_ASSESSED.value).label("status"),
+            cast(null(), Float).label("own_progress"),
+            literal(0).label("first_month"),
+            func.coalesce(_clipped(first_assessed.c.starts, count), count).label("end_month"),
+        )
+        .outerjoin(first_assessed, first_assessed.c.commitment_id == Commitment.id)
+        .where(live_trees)
+    )
+    spans = union_all(assessed, before_any).subquery("spans")
+    joined, month = expand(spans)
     nodes = (
         select(
-            month_rows.c.month,
-            Commitment.id.label("commitment_id"),
-            Commitment.parent_id,
-            Commitment.depth,
-            Commitment.weight,
-            func.coalesce(latest.c.status, ImplementationStatus.NOT_ASSESSED.value).label("status"),
-            cast(latest.c.effective_progress, Float).label("own_progress"),
-            case((in_scope, 1), else_=0).label("in_scope"),
+            month.label("month"),
+            spans.c.commitment_id,
+            spans.c.parent_id,
+            spans.c.depth,
+            spans.c.weight,
+            spans.c.in_scope,
+            spans.c.status,
+            spans.c.own_progress,
         )
-        .select_from(month_rows)
-        .join(Commitment, literal(True))
-        .outerjoin(
-            latest,
-            and_(latest.c.month == month_rows.c.month, latest.c.commitment_id == Commitment.id),
-        )
-        .where(Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements))
+        .select_from(joined)
         .cte("nodes")
     )
     # Roll up from the deepest level: a node takes its children's weighted mean when any is
@@ -332,13 +401,18 @@ def _series_of_agreements(
             )
         level = own.cte(f"level_{depth}")
         levels.append(level)
-    every = union_all(*(select(item) for item in levels)).subquery("every_level")
-    parents = aliased(every)
-    parent_in_scope = exists().where(
-        parents.c.month == every.c.month,
-        parents.c.commitment_id == every.c.parent_id,
-        parents.c.in_scope == 1,
-    )
+    if whole_trees:
+        every: Any = level  # the roots: level 0
+        top = and_(every.c.in_scope == 1, every.c.parent_id.is_(None))
+    else:
+        every = union_all(*(select(item) for item in levels)).subquery("every_level")
+        parents = aliased(every)
+        parent_in_scope = exists().where(
+            parents.c.month == every.c.month,
+            parents.c.commitment_id == every.c.parent_id,
+            parents.c.in_scope == 1,
+        )
+        top = and_(every.c.in_scope == 1, ~parent_in_scope)
     top_known = and_(every.c.progress.is_not(None), every.c.weight > 0)
     progress_rows = (
         select(
@@ -350,7 +424,7 @@ def _series_of_agreements(
                 "weighted"
             ),
         )
-        .where(every.c.in_scope == 1, ~parent_in_scope)
+        .where(top)
         .group_by(every.c.month)
     )
     count_rows = (
