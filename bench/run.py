@@ -363,6 +363,9 @@ def run(
             length=total, label="measuring", file=sys.stderr, show_pos=True
         ) as bar:
             for _ in range(runs):
+                # The service must be idle while the ceiling is measured: the creates that end
+                # each round leave work queued behind them.
+                settle(service_url)
                 results.setdefault("ceiling", []).append(
                     run_wrk(
                         ceiling_url + "/one",
