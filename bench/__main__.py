@@ -99,6 +99,42 @@ def rewrite_report(database_url: str, report: Path) -> None:
     click.echo(f"wrote {report} from {RESULTS}", err=True)
 
 
+@main.command("compare")
+@database_option
+@click.option(
+    "--before",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    required=True,
+    help="Another checkout of the service (`git worktree add /tmp/before <commit>`).",
+)
+@click.option(
+    "--scenario",
+    "names",
+    multiple=True,
+    required=True,
+    help="A scenario's name as in var/bench/results.json (create_assessment, "
+    "get_commitment_computed, ...); repeatable.",
+)
+@click.option("--rounds", default=2, show_default=True, help="Times each pair is measured.")
+@click.option("--seconds", default=8, show_default=True, help="Seconds of load per measure.")
+def run_compare(
+    database_url: str, before: Path, names: tuple[str, ...], rounds: int, seconds: int
+) -> None:
+    """Measure scenarios against another checkout and this one, in turn, on the same data."""
+    from bench.generate import generate as make_data
+    from bench.run import compare
+
+    make_data(database_url, _scale(1_000), fresh=False, secret_key=BENCH_SECRET_KEY)
+    compare(
+        database_url,
+        secret_key=BENCH_SECRET_KEY,
+        before=before.resolve(),
+        names=list(names),
+        rounds=rounds,
+        seconds=seconds,
+    )
+
+
 @main.command("soak")
 @database_option
 @click.option("--minutes", default=5.0, show_default=True, help="How long the load runs.")

@@ -181,15 +181,16 @@ def free_port() -> int:
 
 @contextmanager
 def gunicorn(
-    app: str, env: dict[str, str], args: list[str], log: Path
+    app: str, env: dict[str, str], args: list[str], log: Path, *, checkout: Path = ROOT
 ) -> Iterator[tuple[str, int]]:
-    """gunicorn serving `app` on a free port; yields its base URL and master pid."""
+    """gunicorn serving `app` from `checkout` on a free port; yields its base URL and master
+    pid."""
     port = free_port()
     env = {**os.environ, **env, "HOST": "127.0.0.1", "PORT": str(port)}
     with log.open("wb") as out:
         process = subprocess.Popen(
             [sys.executable, "-m", "gunicorn", *args, "--bind", f"127.0.0.1:{port}", app],
-            cwd=ROOT,
+            cwd=checkout,
             env=env,
             stdout=out,
             stderr=subprocess.STDOUT,
@@ -402,6 +403,52 @@ def run(
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(summary, indent=2))
     return summary
+
+
+def compare(
+    database_url: str,
+    *,
+    secret_key: str,
+    before: Path,
+    names: list[str],
+    rounds: int,
+    seconds: int,
+) -> list[tuple[str, str, Measurement]]:
+    """Some scenarios against another checkout (`before`) and this one, served side by side
+    and measured in turn, before then after, `rounds` times: a comparison on one machine in
+    one sitting, where a full run of each would be an hour apart."""
+    ensure_wrk()
+    logs = ROOT / "var" / "bench"
+    logs.mkdir(parents=True, exist_ok=True)
+    env = service_env(database_url, secret_key)
+    config = ["--config", "service/gunicorn.conf.py"]
+    with (
+        gunicorn("service.wsgi:app", env, config, logs / "before.log", checkout=before) as (
+            before_url,
+            _,
+        ),
+        gunicorn("service.wsgi:app", env, config, logs / "after.log") as (after_url, _),
+        tempfile.TemporaryDirectory() as scripts_dir,
+    ):
+        context = make_context(database_url, secret_key, after_url, deep_page=False)
+        plan = {scenario.name: scenario for scenario in scenarios(context)}
+        unknown = sorted(set(names) - set(plan))
+        if unknown:
+            raise click.BadParameter(
+                f"no such scenario: {', '.join(unknown)}; one of {sorted(plan)}"
+            )
+        measured = []
+        for _ in range(rounds):
+            for name in names:
+                for label, url in (("before", before_url), ("after", after_url)):
+                    figures = measure(plan[name], url, context, seconds, Path(scripts_dir))
+                    measured.append((name, label, figures))
+                    click.echo(
+                        f"{name} {label}: {figures.requests_per_second:,.0f} req/s, "
+                        f"p50 {figures.p50_ms:.1f} ms",
+                        err=True,
+                    )
+    return measured
 
 
 def _median(measured: list[Measurement]) -> dict[str, float]:
