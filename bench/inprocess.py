@@ -80,6 +80,8 @@ def main() -> None:
         results[name] = _median_ms(
             lambda path=path: client.get(path, headers=computed), count, args.batches
         )
+    # The request cycle alone: the hooks every request passes, with no database.
+    results["/healthz"] = _median_ms(lambda: client.get("/healthz"), args.requests, args.batches)
     for name in ("get one commitment", "a page of 50, status filter", "statistics, everything"):
         results[f"{name}, cached"] = _median_ms(
             lambda path=reads[name]: client.get(path), args.requests, args.batches
