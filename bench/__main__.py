@@ -22,6 +22,14 @@ database_option = click.option(
     "by `generate --fresh`.",
 )
 
+report_option = click.option(
+    "--report",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=Path("docs/benchmarks.md"),
+    show_default=True,
+    help="Where to write the report.",
+)
+
 
 def _scale(agreements: int) -> Scale:
     return Scale(agreements=agreements)
@@ -57,13 +65,7 @@ def generate(database_url: str, agreements: int, fresh: bool) -> None:
 @click.option(
     "--seconds", default=8, show_default=True, help="Seconds of load per scenario and round."
 )
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("docs/benchmarks.md"),
-    show_default=True,
-    help="Where to write the report.",
-)
+@report_option
 def run(database_url: str, agreements: int, runs: int, seconds: int, report: Path) -> None:
     """Generate the data if needed, measure every scenario and the ceiling, write the report."""
     from bench import report as reporting
@@ -80,12 +82,7 @@ def run(database_url: str, agreements: int, runs: int, seconds: int, report: Pat
 
 @main.command("report")
 @database_option
-@click.option(
-    "--report",
-    type=click.Path(dir_okay=False, path_type=Path),
-    default=Path("docs/benchmarks.md"),
-    show_default=True,
-)
+@report_option
 def rewrite_report(database_url: str, report: Path) -> None:
     """Write the report again from the last run's figures (var/bench/results.json), after
     bench/notes.md changed."""

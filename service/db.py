@@ -109,11 +109,11 @@ def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:
         pool_size=5,
         max_overflow=5,
         pool_timeout=10,
-        # No ping before each checkout: it cost a round trip on every request, the largest
-        # part of a cached read. A connection a database restart broke fails its request
-        # with a 503 (Retry-After) instead; SQLAlchemy then discards every connection of the
-        # pool opened before the failure, so each worker loses one request, not one per
-        # pooled connection (tests/contract/test_database_outage.py).
+        # No ping before each checkout: it cost a round trip on every request, a cached
+        # read's included. A connection a database restart broke fails its request with a
+        # 503 (Retry-After) instead, and SQLAlchemy then discards the connections of the pool
+        # opened before the failure rather than failing on each in turn
+        # (tests/contract/test_database_outage.py).
         pool_pre_ping=False,
     )
 
