@@ -178,7 +178,8 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
     weighted: dict[int, float] = defaultdict(float)
     counts_by_month: dict[int, Counter[str]] = defaultdict(Counter)
     if max_depth is not None:
-        expand = _expand_by_series if session.get_bind().dialect.name == "postgresql" else None
+        postgresql = session.get_bind().dialect.name == "postgresql"
+        expand = _expand_by_series if postgresql else _expand_by_join(months)
         for start in range(0, len(agreements), AGREEMENTS_PER_STATEMENT):
             statement = _series_of_agreements(
                 in_scope,
@@ -186,7 +187,7 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
                 months,
                 max_depth,
                 whole_trees=scope.theme is None,
-                expand=expand or _expand_by_join(months),
+                expand=expand,
             )
             for month, status, count, weight, weighted_sum in session.execute(statement):
                 if status is None:

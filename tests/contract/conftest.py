@@ -53,14 +53,20 @@ def provisioned_database(
         _migrate_and_seed(url)
         yield url
         return
-    name = f"pt_live_{uuid.uuid4().hex[:8]}"
+    with scratch_database(database_url, "pt_live") as url:
+        _migrate_and_seed(url)
+        yield url
+
+
+@contextmanager
+def scratch_database(database_url: str, prefix: str) -> Iterator[str]:
+    """An empty PostgreSQL database on the test database's server, dropped afterwards."""
+    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
     admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
     with admin.connect() as connection:
         connection.execute(text(f'CREATE DATABASE "{name}"'))
-    url = make_url(database_url).set(database=name).render_as_string(hide_password=False)
     try:
-        _migrate_and_seed(url)
-        yield url
+        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
     finally:
         with admin.connect() as connection:
             connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))

@@ -4,19 +4,21 @@ pg_restore it into a new one, and the copy serves the same data and takes new wr
 from __future__ import annotations
 
 import subprocess
-import uuid
 from pathlib import Path
 from typing import Any
 
 import pytest
-from sqlalchemy import text
 from sqlalchemy.engine import make_url
 
 from service import create_app
 from service.config import Settings
-from service.db import make_engine
 from service.vocabularies import Role
-from tests.contract.conftest import LIVE_SECRET_KEY, make_keys, provisioned_database
+from tests.contract.conftest import (
+    LIVE_SECRET_KEY,
+    make_keys,
+    provisioned_database,
+    scratch_database,
+)
 
 pytestmark = pytest.mark.postgres_only
 
@@ -47,21 +49,26 @@ def answers(url: str) -> dict[str, Any]:
     return found
 
 
+def post_agreement(url: str, key: str, slug: str) -> Any:
+    """Create an agreement through the API of an app on `url`: its response."""
+    app = create_app(Settings(database_url=url, secret_key=LIVE_SECRET_KEY))
+    client = app.test_client()
+    client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
+    response = client.post(
+        "/api/v1/agreements", json={"slug": slug, "title": slug.title(), "doc_type": "mou"}
+    )
+    app.extensions["database"].engine.dispose()
+    return response
+
+
 def test_a_dump_restores_into_a_copy_that_serves_the_same_data(
     database_url: str, engine: object, tmp_path_factory: pytest.TempPathFactory, tmp_path: Path
 ) -> None:
     with provisioned_database(database_url, tmp_path_factory) as original:
         # Beyond the seed: writes through the API, so the feed and the sequences move on.
         key = make_keys(original)[Role.EDITOR]
-        app = create_app(Settings(database_url=original, secret_key=LIVE_SECRET_KEY))
-        client = app.test_client()
-        client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-        made = client.post(
-            "/api/v1/agreements",
-            json={"slug": "backed-up", "title": "Backed up", "doc_type": "mou"},
-        )
+        made = post_agreement(original, key, "backed-up")
         assert made.status_code == 201
-        app.extensions["database"].engine.dispose()
         before = answers(original)
 
         dump = tmp_path / "policy_tracker.dump"
@@ -69,12 +76,7 @@ def test_a_dump_restores_into_a_copy_that_serves_the_same_data(
             ["pg_dump", "--format=custom", "--no-owner", f"--file={dump}", libpq(original)],
             check=True,
         )
-        copy_name = f"pt_restored_{uuid.uuid4().hex[:8]}"
-        admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-        with admin.connect() as connection:
-            connection.execute(text(f'CREATE DATABASE "{copy_name}"'))
-        copy = make_url(original).set(database=copy_name).render_as_string(hide_password=False)
-        try:
+        with scratch_database(database_url, "pt_restored") as copy:
             subprocess.run(
                 [
                     "pg_restore",
@@ -87,17 +89,6 @@ def test_a_dump_restores_into_a_copy_that_serves_the_same_data(
             )
             assert answers(copy) == before
             # The copy goes on where the original stopped: its sequences came along.
-            app = create_app(Settings(database_url=copy, secret_key=LIVE_SECRET_KEY))
-            client = app.test_client()
-            client.environ_base["HTTP_AUTHORIZATION"] = f"Bearer {key}"
-            again = client.post(
-                "/api/v1/agreements",
-                json={"slug": "after-restore", "title": "New", "doc_type": "mou"},
-            )
+            again = post_agreement(copy, key, "after-restore")
             assert again.status_code == 201, again.get_data(as_text=True)
             assert again.json["id"] > made.json["id"]
-            app.extensions["database"].engine.dispose()
-        finally:
-            with admin.connect() as connection:
-                connection.execute(text(f'DROP DATABASE IF EXISTS "{copy_name}" WITH (FORCE)'))
-            admin.dispose()
