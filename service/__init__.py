@@ -28,7 +28,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.db import Database
     from service.errors import register_error_handlers
     from service.ratelimit import make_limiter
-    from service.readcache import ReadCache
+    from service.readcache import HeadReader, ReadCache
     from service.webhooks.services import DeliverySettings
 
     settings = settings or Settings.from_env()
@@ -68,6 +68,7 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.extensions["rate_limiter"] = make_limiter(settings.redis_url)
     app.extensions["read_cache"] = ReadCache(settings.read_cache_mb * 1024 * 1024)
+    app.extensions["head_reader"] = HeadReader(database)
     app.extensions["webhook_settings"] = DeliverySettings(
         max_attempts=settings.webhook_max_attempts,
         backoff_base_seconds=settings.webhook_backoff_seconds,

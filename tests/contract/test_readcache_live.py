@@ -6,8 +6,11 @@ from __future__ import annotations
 import uuid
 
 import httpx
+import psycopg
 import pytest
+from sqlalchemy.engine import make_url
 
+from service.readcache import HEAD_CONNECTION_NAME
 from service.vocabularies import Role
 
 pytestmark = pytest.mark.postgres_only
@@ -50,3 +53,32 @@ def test_a_write_through_one_worker_is_read_at_once_through_every_other(
             httpx.get(f"{live_server}/api/v1{path}").json()["current_status"] for _ in range(20)
         }
         assert seen == {"initiated"}
+
+
+def test_reads_go_on_when_the_head_connections_are_cut(
+    live_server: str, live_database_url: str, live_keys: dict[Role, str]
+) -> None:
+    """Each worker reads the head over a connection of its own (service/readcache.py); a
+    database restart cuts it. The next read must still answer, and answer what is current."""
+    headers = {"Authorization": f"Bearer {live_keys[Role.EDITOR]}"}
+    with httpx.Client(base_url=f"{live_server}/api/v1", headers=headers, timeout=30) as client:
+        slug = f"cut-{uuid.uuid4().hex[:10]}"
+        created = client.post("/agreements", json={"slug": slug, "title": "Cut", "doc_type": "mou"})
+        assert created.status_code == 201, created.text
+        path = f"{live_server}/api/v1/agreements/{slug}"
+        for _ in range(10):
+            assert httpx.get(path).json()["title"] == "Cut"
+        url = make_url(live_database_url).set(drivername="postgresql")
+        with psycopg.connect(url.render_as_string(hide_password=False), autocommit=True) as admin:
+            cut = admin.execute(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE application_name = %s AND datname = current_database()",
+                (HEAD_CONNECTION_NAME,),
+            ).fetchone()
+        assert cut is not None and cut[0] >= 1
+        renamed = client.patch(f"/agreements/{slug}", json={"title": "Cut again"})
+        assert renamed.status_code == 200, renamed.text
+        answers = [httpx.get(path) for _ in range(10)]
+        assert {(answer.status_code, answer.json()["title"]) for answer in answers} == {
+            (200, "Cut again")
+        }
