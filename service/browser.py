@@ -35,25 +35,43 @@ def preflight() -> Response | None:
     return response
 
 
+# Set on every answer unless the view chose its own; the content security policy depends
+# on whether the answer is a page or JSON.
+_SAFETY_HEADERS = (
+    ("X-Content-Type-Options", "nosniff"),
+    ("Referrer-Policy", "no-referrer"),
+    ("X-Frame-Options", "DENY"),
+)
+_API_HEADERS = (*_SAFETY_HEADERS, ("Content-Security-Policy", API_POLICY))
+_PAGE_HEADERS = (*_SAFETY_HEADERS, ("Content-Security-Policy", PAGE_POLICY))
+
+
 def add_safety_headers(response: Response) -> Response:
+    """CORS for an allowed origin, the safety headers, and whether caches may keep it.
+
+    Runs on every answer: the headers the view set are looked at once, not once per
+    header (werkzeug's `setdefault` scans them all each time)."""
+    headers = response.headers
+    present = {name.lower() for name, _value in headers.items()}
     origin = allowed_origin()
     if origin:
-        response.headers["Access-Control-Allow-Origin"] = origin
-        response.headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
-    response.vary.add("Origin")
-    headers = response.headers
-    headers.setdefault("X-Content-Type-Options", "nosniff")
-    headers.setdefault("Referrer-Policy", "no-referrer")
-    headers.setdefault("X-Frame-Options", "DENY")
-    headers.setdefault(
-        "Content-Security-Policy",
-        PAGE_POLICY if request.path.startswith(("/docs", "/dashboard")) else API_POLICY,
-    )
-    if "Authorization" in request.headers:
+        headers["Access-Control-Allow-Origin"] = origin
+        headers["Access-Control-Expose-Headers"] = EXPOSED_HEADERS
+    page = request.path.startswith(("/docs", "/dashboard"))
+    for name, value in _PAGE_HEADERS if page else _API_HEADERS:
+        if name.lower() not in present:
+            headers.add(name, value)
+    with_key = "Authorization" in request.headers
+    vary = ("Origin", "Authorization") if with_key else ("Origin",)
+    if "vary" in present:
+        for name in vary:
+            response.vary.add(name)
+    else:
+        headers.add("Vary", ", ".join(vary))
+    if with_key:
         # What a key may read must not be kept by shared caches, nor by the browser.
         headers["Cache-Control"] = "no-store"
-        response.vary.add("Authorization")
-    elif request.path.startswith("/api/"):
+    elif "cache-control" not in present and request.path.startswith("/api/"):
         # Public reads may be cached, but must be revalidated (their ETag makes that cheap).
-        headers.setdefault("Cache-Control", "no-cache")
+        headers.add("Cache-Control", "no-cache")
     return response

@@ -12,7 +12,6 @@ never a key, a body or a query string.
 
 from __future__ import annotations
 
-import json
 import logging
 import os
 import sys
@@ -20,6 +19,7 @@ import time
 from datetime import UTC, datetime
 from typing import Any
 
+import orjson
 from flask import Flask, Response, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
@@ -60,7 +60,8 @@ class JSONFormatter(logging.Formatter):
         document.update(getattr(record, "fields", {}))
         if record.exc_info:
             document["exception"] = self.formatException(record.exc_info)
-        return json.dumps(document, ensure_ascii=False, default=str)
+        # orjson: this runs once a request, and costs a fifth of the json module's time.
+        return orjson.dumps(document, default=str).decode()
 
 
 def configure_json_logging(level: str = "INFO") -> None:
@@ -78,30 +79,35 @@ def start_request_timer() -> None:
 
 def record_request(response: Response) -> Response:
     """Count the request, time it, and log its line."""
-    started = g.get("request_started")
+    # The request and g proxies resolved once: this runs on every request.
+    this_request, this_g = request._get_current_object(), g._get_current_object()  # type: ignore[attr-defined]
+    started = this_g.get("request_started")
     seconds = time.perf_counter() - started if started is not None else 0.0
-    route = request.url_rule.rule if request.url_rule is not None else UNMATCHED_ROUTE
+    rule = this_request.url_rule
+    route = rule.rule if rule is not None else UNMATCHED_ROUTE
+    method = this_request.method
     status = str(response.status_code)
-    REQUESTS.labels(route, request.method, status).inc()
-    LATENCY.labels(route, request.method, status).observe(seconds)
-    caller = g.get("caller")
-    REQUEST_LOG.info(
-        "%s %s %s",
-        request.method,
-        route,
-        status,
-        extra={
-            "fields": {
-                "request_id": g.get("request_id"),
-                "method": request.method,
-                "route": route,
-                "path": request.path,
-                "status": response.status_code,
-                "duration_ms": round(seconds * 1000, 3),
-                "key_id": caller.key_id if caller is not None else None,
-            }
-        },
-    )
+    REQUESTS.labels(route, method, status).inc()
+    LATENCY.labels(route, method, status).observe(seconds)
+    if REQUEST_LOG.isEnabledFor(logging.INFO):
+        caller = this_g.get("caller")
+        REQUEST_LOG.info(
+            "%s %s %s",
+            method,
+            route,
+            status,
+            extra={
+                "fields": {
+                    "request_id": this_g.get("request_id"),
+                    "method": method,
+                    "route": route,
+                    "path": this_request.path,
+                    "status": response.status_code,
+                    "duration_ms": round(seconds * 1000, 3),
+                    "key_id": caller.key_id if caller is not None else None,
+                }
+            },
+        )
     return response
 
 
