@@ -12,6 +12,7 @@ never a key, a body or a query string.
 
 from __future__ import annotations
 
+import functools
 import logging
 import os
 import sys
@@ -66,6 +67,13 @@ class JSONFormatter(logging.Formatter):
 
 def configure_json_logging(level: str = "INFO") -> None:
     """Every log line of the process as JSON on standard error (for the WSGI entry point)."""
+    # A log record need not find its caller's frame, thread, process or multiprocessing
+    # name: the JSON line holds none of them. These are the switches the Logging HOWTO's
+    # "Optimization" section names; a record a request, they cost a fifth of its time.
+    logging._srcfile = None
+    logging.logThreads = False
+    logging.logProcesses = False
+    logging.logMultiprocessing = False
     handler = logging.StreamHandler(sys.stderr)
     handler.setFormatter(JSONFormatter())
     root = logging.getLogger()
@@ -75,6 +83,13 @@ def configure_json_logging(level: str = "INFO") -> None:
 
 def start_request_timer() -> None:
     g.request_started = time.perf_counter()
+
+
+@functools.cache
+def _series(route: str, method: str, status: str) -> tuple[Any, Any]:
+    """The request counter's and the latency histogram's series for these labels, looked up
+    once: routes, methods and statuses are few (route templates, never paths)."""
+    return REQUESTS.labels(route, method, status), LATENCY.labels(route, method, status)
 
 
 def record_request(response: Response) -> Response:
@@ -87,8 +102,9 @@ def record_request(response: Response) -> Response:
     route = rule.rule if rule is not None else UNMATCHED_ROUTE
     method = this_request.method
     status = str(response.status_code)
-    REQUESTS.labels(route, method, status).inc()
-    LATENCY.labels(route, method, status).observe(seconds)
+    counted, timed = _series(route, method, status)
+    counted.inc()
+    timed.observe(seconds)
     if REQUEST_LOG.isEnabledFor(logging.INFO):
         caller = this_g.get("caller")
         REQUEST_LOG.info(
