@@ -25,7 +25,7 @@ from service.api import (
 )
 from service.auth.http import require
 from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
-from service.readcache import cached_read
+from service.readcache import cached
 from service.vocabularies import Role
 
 API_PREFIX = "/api/v1"
@@ -193,7 +193,7 @@ class ResourceRoutes:
     ) -> None:
         role = self.read_role if method == "GET" else self.write_role
         if method == "GET" and self.cache_reads:
-            view = cached_read(view)
+            view = cached(view)
         register_operation(self.blp, rule, method, operation_id, doc, view, role)
 
     def _refuse_unknown_query(

@@ -26,6 +26,8 @@ from service.vocabularies import Role
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
+# The one origin `cors_app` lets browsers call from.
+DASHBOARD = "https://dashboard.example.org"
 # Every response the suite produces is dumped both ways and compared (service/fastdump.py).
 fastdump.VERIFY = True
 
@@ -108,6 +110,25 @@ def connection(engine: Engine, app: Flask) -> Iterator[Connection]:
         )
         yield connection
         transaction.rollback()
+
+
+@pytest.fixture
+def cors_app(database_url: str, connection: Connection) -> Iterator[Flask]:
+    """An app that lets pages from DASHBOARD call it, in the test's transaction."""
+    app = create_app(
+        Settings(
+            database_url=database_url,
+            secret_key=TEST_SECRET_KEY,
+            testing=True,
+            cors_origins=(DASHBOARD,),
+            rate_limit_per_minute=0,
+            anonymous_rate_limit_per_minute=0,
+        )
+    )
+    database = app.extensions["database"]
+    database.engine.dispose()
+    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
+    yield app
 
 
 @pytest.fixture

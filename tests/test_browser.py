@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-
 import pytest
 from flask import Flask
 from sqlalchemy import Connection
@@ -11,27 +9,7 @@ from sqlalchemy import Connection
 from service import create_app
 from service.config import Settings, SettingsError
 from service.vocabularies import Role
-from tests.conftest import TEST_SECRET_KEY, client_with_key
-
-DASHBOARD = "https://dashboard.example.org"
-
-
-@pytest.fixture
-def cors_app(database_url: str, connection: Connection) -> Iterator[Flask]:
-    app = create_app(
-        Settings(
-            database_url=database_url,
-            secret_key=TEST_SECRET_KEY,
-            testing=True,
-            cors_origins=(DASHBOARD,),
-            rate_limit_per_minute=0,
-            anonymous_rate_limit_per_minute=0,
-        )
-    )
-    database = app.extensions["database"]
-    database.engine.dispose()
-    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    yield app
+from tests.conftest import DASHBOARD, TEST_SECRET_KEY, client_with_key
 
 
 def test_an_allowed_origin_gets_cors_headers_and_the_useful_ones_exposed(cors_app: Flask) -> None:

@@ -11,11 +11,13 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Engine
 from sqlalchemy.orm import Session
+from werkzeug.test import TestResponse
 
 from service.config import Settings, SettingsError
 from service.readcache import READS, Entry, ReadCache
+from service.vocabularies import Role
 from tests.builders import make_agreement, make_commitment
-from tests.conftest import StatementLog, make_app
+from tests.conftest import DASHBOARD, StatementLog, make_app
 
 
 def reads(result: str) -> float:
@@ -41,6 +43,39 @@ def test_a_repeated_read_is_a_hit_with_the_same_body_and_etag(
     # Conditional requests work on a hit as on a miss.
     not_modified = client.get(path, headers={"If-None-Match": first.headers["ETag"]})
     assert not_modified.status_code == 304
+
+
+def _headers_but_the_request_id(response: TestResponse) -> list[tuple[str, str]]:
+    return sorted((name, value) for name, value in response.headers if name != "X-Request-ID")
+
+
+def test_a_hit_has_the_headers_the_answer_had_when_computed(
+    cors_app: Flask, session: Session, keys: dict[Role, str]
+) -> None:
+    """A hit is given with the headers kept with it: they must be those the request would
+    get computed, for each kind of request that changes them (a key, an allowed Origin)."""
+    commitment = make_commitment(session)
+    session.commit()
+    path = f"/api/v1/commitments/{commitment.id}"
+    kinds = {
+        "anonymous": {},
+        "with a key": {"Authorization": f"Bearer {keys[Role.READER]}"},
+        "from the dashboard": {"Origin": DASHBOARD},
+    }
+    client = cors_app.test_client()
+    for kind, headers in kinds.items():
+        computed = client.get(path, headers={**headers, "Cache-Control": "no-cache"})
+        hits = reads("hit")
+        again = client.get(path, headers=headers)
+        assert reads("hit") == hits + 1, kind
+        assert again.data == computed.data, kind
+        assert _headers_but_the_request_id(again) == _headers_but_the_request_id(computed), kind
+        assert again.headers["X-Request-ID"] != computed.headers["X-Request-ID"], kind
+    with_key = client.get(path, headers=kinds["with a key"])
+    assert with_key.headers["Cache-Control"] == "no-store"
+    assert "Authorization" in with_key.headers["Vary"]
+    from_dashboard = client.get(path, headers=kinds["from the dashboard"])
+    assert from_dashboard.headers["Access-Control-Allow-Origin"] == DASHBOARD
 
 
 def test_every_kind_of_write_retires_what_was_read_before_it(
