@@ -52,6 +52,8 @@ READS = Counter(
     ["result"],
 )
 
+HITS, MISSES, BYPASSES = (READS.labels(result) for result in ("hit", "miss", "bypass"))
+
 HEAD_QUERY = "SELECT max(seq) FROM change_events"
 HEAD_CONNECTION_NAME = "policy-tracker read-cache head"
 
@@ -240,13 +242,13 @@ def answer_from_cache() -> Response | None:
         return None
     key = request_key()
     head = head_reader().read()
-    g.read_cache_slot = (key, head)
     bypass = "no-cache" in request.headers.get("Cache-Control", "").lower()
     entry = None if bypass else cache.get(key, head)
     if entry is None:
-        READS.labels("bypass" if bypass else "miss").inc()
+        (BYPASSES if bypass else MISSES).inc()
+        g.read_cache_slot = (key, head)
         return None
-    READS.labels("hit").inc()
+    HITS.inc()
     g.answered_from_cache = True
     return Response(entry.body, status=200, headers=list(entry.headers))
 
