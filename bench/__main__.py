@@ -105,6 +105,12 @@ def rewrite_report(database_url: str, report: Path) -> None:
     help="Another checkout of the service (`git worktree add /tmp/before <commit>`).",
 )
 @click.option(
+    "--after",
+    type=click.Path(file_okay=False, exists=True, path_type=Path),
+    default=None,
+    help="The checkout to compare it with (default: this one): to time one past step.",
+)
+@click.option(
     "--scenario",
     "names",
     multiple=True,
@@ -115,7 +121,12 @@ def rewrite_report(database_url: str, report: Path) -> None:
 @click.option("--rounds", default=2, show_default=True, help="Times each pair is measured.")
 @click.option("--seconds", default=8, show_default=True, help="Seconds of load per measure.")
 def run_compare(
-    database_url: str, before: Path, names: tuple[str, ...], rounds: int, seconds: int
+    database_url: str,
+    before: Path,
+    after: Path | None,
+    names: tuple[str, ...],
+    rounds: int,
+    seconds: int,
 ) -> None:
     """Measure scenarios against another checkout and this one, in turn, on the same data."""
     from bench.generate import generate as make_data
@@ -126,6 +137,7 @@ def run_compare(
         database_url,
         secret_key=BENCH_SECRET_KEY,
         before=before.resolve(),
+        **({"after": after.resolve()} if after is not None else {}),
         names=list(names),
         rounds=rounds,
         seconds=seconds,

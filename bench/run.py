@@ -419,13 +419,15 @@ def compare(
     *,
     secret_key: str,
     before: Path,
+    after: Path = ROOT,
     names: list[str],
     rounds: int,
     seconds: int,
 ) -> list[tuple[str, str, Measurement]]:
-    """Some scenarios against another checkout (`before`) and this one, served side by side
-    and measured in turn, before then after, `rounds` times: a comparison on one machine in
-    one sitting, where a full run of each would be an hour apart."""
+    """Some scenarios against two checkouts (`before`, and `after`: this one unless named),
+    served side by side and measured in turn, before then after, `rounds` times: a
+    comparison on one machine in one sitting, where a full run of each would be an hour
+    apart."""
     ensure_wrk()
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
@@ -436,7 +438,10 @@ def compare(
             before_url,
             _,
         ),
-        gunicorn("service.wsgi:app", env, config, logs / "after.log") as (after_url, _),
+        gunicorn("service.wsgi:app", env, config, logs / "after.log", checkout=after) as (
+            after_url,
+            _,
+        ),
         gunicorn(CEILING_APP, {}, CEILING_CONFIG, logs / "ceiling.log") as (ceiling_url, _),
         tempfile.TemporaryDirectory() as scripts_dir,
     ):
