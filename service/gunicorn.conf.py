@@ -24,8 +24,7 @@ worker_class = "sync"
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
 keepalive = 5
-# Recycle workers now and then so that no slow leak can grow without bound.
-# Workers are replaced now and then, a guard against a slow leak (the soak in
+# Workers are replaced now and then, so that no slow leak can grow without bound (the soak in
 # docs/reliability.md found none). Not often: a new worker starts with an empty read cache
 # and opens its connections again. Under the benchmark's reads (about 1,300 requests a
 # second a worker, `python -m bench compare`), a limit of 10,000 replaced each worker about

@@ -130,7 +130,8 @@ class HeadReader:
     as one prepared statement executed through libpq directly (psycopg's `pq` layer): a hit
     then costs one round trip and no ORM session, no pool checkout, no cursor. Measured in
     a loop on the benchmark's data: 24 µs of CPU a read this way, 65 µs through
-    `Connection.execute`; the session and pool were half of a hit's time in the app.
+    `Connection.execute`; reading it through the request's session instead, a hit took
+    0.70 ms in process against 0.44 ms on a connection of its own.
 
     The connection is opened on first use in each process (gunicorn forks the preloaded
     app) and each thread (gthread workers). When it fails (a database restart), it is
