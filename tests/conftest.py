@@ -112,23 +112,31 @@ def connection(engine: Engine, app: Flask) -> Iterator[Connection]:
         transaction.rollback()
 
 
-@pytest.fixture
-def cors_app(database_url: str, connection: Connection) -> Iterator[Flask]:
-    """An app that lets pages from DASHBOARD call it, in the test's transaction."""
+def app_on_connection(database_url: str, connection: Connection, **settings: Any) -> Flask:
+    """An app of its own with these settings (and no rate limits unless they say), whose
+    sessions join the test's transaction."""
     app = create_app(
         Settings(
-            database_url=database_url,
-            secret_key=TEST_SECRET_KEY,
-            testing=True,
-            cors_origins=(DASHBOARD,),
-            rate_limit_per_minute=0,
-            anonymous_rate_limit_per_minute=0,
+            **{
+                "database_url": database_url,
+                "secret_key": TEST_SECRET_KEY,
+                "testing": True,
+                "rate_limit_per_minute": 0,
+                "anonymous_rate_limit_per_minute": 0,
+                **settings,
+            }
         )
     )
     database = app.extensions["database"]
     database.engine.dispose()
     database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    yield app
+    return app
+
+
+@pytest.fixture
+def cors_app(database_url: str, connection: Connection) -> Flask:
+    """An app that lets pages from DASHBOARD call it, in the test's transaction."""
+    return app_on_connection(database_url, connection, cors_origins=(DASHBOARD,))
 
 
 @pytest.fixture

@@ -3,17 +3,14 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
 
 import pytest
 from flask import Flask
 from sqlalchemy import Connection
 
-from service import create_app
-from service.config import Settings
 from service.ratelimit import MemoryCounter, RateLimiter
 from service.vocabularies import Role
-from tests.conftest import TEST_SECRET_KEY, client_with_key
+from tests.conftest import app_on_connection, client_with_key
 
 
 class Clock:
@@ -44,20 +41,10 @@ def test_a_counter_that_fails_lets_requests_through() -> None:
 
 
 @pytest.fixture
-def limited_app(database_url: str, connection: Connection) -> Iterator[Flask]:
-    limited = create_app(
-        Settings(
-            database_url=database_url,
-            secret_key=TEST_SECRET_KEY,
-            testing=True,
-            rate_limit_per_minute=5,
-            anonymous_rate_limit_per_minute=2,
-        )
+def limited_app(database_url: str, connection: Connection) -> Flask:
+    return app_on_connection(
+        database_url, connection, rate_limit_per_minute=5, anonymous_rate_limit_per_minute=2
     )
-    database = limited.extensions["database"]
-    database.engine.dispose()
-    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    yield limited
 
 
 def test_over_the_limit_is_a_429_problem_with_retry_after(

@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -15,11 +14,9 @@ from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection
 
-from service import create_app
 from service.auth.services import create_api_key, revoke_api_key
-from service.config import Settings
 from service.vocabularies import Role
-from tests.conftest import TEST_SECRET_KEY, client_with_key
+from tests.conftest import app_on_connection, client_with_key
 
 SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())
 OPERATIONS = [
@@ -110,22 +107,9 @@ def test_reads_need_the_stated_role_and_a_bad_key_is_refused(
 
 
 @pytest.fixture
-def private_app(database_url: str, connection: Connection) -> Iterator[Flask]:
+def private_app(database_url: str, connection: Connection) -> Flask:
     """An app with PUBLIC_READ=false, on the test's connection."""
-    private = create_app(
-        Settings(
-            database_url=database_url,
-            secret_key=TEST_SECRET_KEY,
-            testing=True,
-            public_read=False,
-            rate_limit_per_minute=0,
-            anonymous_rate_limit_per_minute=0,
-        )
-    )
-    database = private.extensions["database"]
-    database.engine.dispose()
-    database.session_factory.configure(bind=connection, join_transaction_mode="create_savepoint")
-    yield private
+    return app_on_connection(database_url, connection, public_read=False)
 
 
 def test_with_public_read_off_reads_need_a_key(private_app: Flask, keys: dict[Role, str]) -> None:
