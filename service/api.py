@@ -19,7 +19,6 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
 from itsdangerous import BadSignature, URLSafeSerializer
-from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from werkzeug.http import parse_etags
@@ -50,12 +49,10 @@ def get_session() -> Session:
         session.info["actor_key_id"] = g.get("actor_id")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
             session.connection(execution_options={WRITE_TRANSACTION: True})
-        elif database.is_postgresql and isinstance(session.bind, Engine):
+        else:
             # A read sends no BEGIN and no ROLLBACK: two round trips of the four a simple
-            # GET made (docs/benchmarks.md). Each statement reads committed data. (The pool
-            # restores the isolation level when the connection goes back. A session bound
-            # to a connection, as in the tests, keeps that connection's transaction.)
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+            # GET made (docs/benchmarks.md).
+            database.read_in_autocommit(session)
         g.db_session = session
     return session
 

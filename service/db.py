@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import DateTime, Engine, Enum, Index, MetaData, create_engine, event, text
 from sqlalchemy.engine import Dialect
-from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, sessionmaker
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
 
@@ -128,6 +128,17 @@ class Database:
     @property
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
+
+    def read_in_autocommit(self, session: Session) -> None:
+        """On PostgreSQL, run a read-only session's statements in autocommit, each reading
+        committed data: no BEGIN and no ROLLBACK round trips. And no ROLLBACK at all, which
+        matters more: psycopg forgets every statement it prepared on the connection at a
+        rollback, so a read that ended in one left its pooled connection to parse and plan
+        every statement again (docs/benchmarks.md). (The pool restores the isolation level
+        when the connection goes back. A session bound to a connection, as in the tests,
+        keeps that connection's transaction.)"""
+        if self.is_postgresql and isinstance(session.bind, Engine):
+            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def vocabulary(enum_class: type[Any], name: str) -> Enum:

@@ -39,6 +39,7 @@ def authenticate_request() -> Response | None:
         )
     database = current_app.extensions["database"]
     with database.session_factory() as session:
+        database.read_in_autocommit(session)
         caller = services.authenticate(session, key.strip())
     if caller is None:
         return unauthorized("The API key is unknown or revoked.", invalid_token=True)
