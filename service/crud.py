@@ -4,12 +4,14 @@ soft-delete one, each recorded as a ChangeEvent. Services compose these and comm
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, inspect, select
+from sqlalchemy import ColumnElement, Select, false, insert, inspect, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload
+from sqlalchemy.orm import Session, joinedload, lazyload, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 
 from service.changes.services import json_value, record_change
 from service.db import utcnow
@@ -89,6 +91,57 @@ def value_of(
     if found is None:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
     return found[0]
+
+
+def lock_parent(
+    session: Session,
+    model: type[Any],
+    entity: EntityType,
+    record_id: int,
+    parent_column: Any,
+    parent_model: type[Any],
+) -> int:
+    """Lock the row of the live record's parent (a commitment's agreement) until commit, and
+    return its id, in one statement; NotFound when there is no such live record."""
+    if not 1 <= record_id <= MAX_ID:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+    parent_id = (
+        live(model).with_only_columns(parent_column).where(model.id == record_id)
+    ).scalar_subquery()
+    found = (
+        session.connection()
+        .execute(
+            live(parent_model)
+            .with_only_columns(parent_model.id)
+            .where(parent_model.id == parent_id)
+            .with_for_update()
+        )
+        .first()
+    )
+    if found is None:
+        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+    return int(found[0])
+
+
+def insert_row(session: Session, record: Any) -> None:
+    """Insert a new record with one Core INSERT, outside the unit of work, for a write whose
+    unit of work would cost more than the write itself. The record then joins the session
+    as what was written: every column as the database returned it, nothing left to flush."""
+    mapper = inspect(type(record))
+    table = mapper.local_table
+    state = inspect(record).dict
+    values = {
+        attribute.columns[0].key: state[attribute.key]
+        for attribute in mapper.column_attrs
+        if attribute.key in state
+    }
+    with conflicts_as_409(session):
+        inserted = session.connection().execute(insert(table).values(values).returning(*table.c))
+    row = inserted.one()._mapping
+    for attribute in mapper.column_attrs:
+        set_committed_value(record, attribute.key, row[attribute.columns[0]])
+    make_transient_to_detached(record)
+    session.add(record)
 
 
 def _joined_collections(model: type[Any]) -> list[Any]:
@@ -269,22 +322,25 @@ def soft_delete(session: Session, record: Any, entity: EntityType) -> None:
     record_change(session, record, entity, ChangeOperation.DELETE, {})
 
 
-def flush(session: Session) -> None:
-    """Flush, turning a uniqueness race the checks could not see into a 409."""
+@contextmanager
+def conflicts_as_409(session: Session) -> Iterator[None]:
+    """Turn a uniqueness race the checks could not see into a 409, rolling the write back."""
     try:
-        session.flush()
+        yield
     except IntegrityError as error:
         session.rollback()
         raise Conflict("The change conflicts with another record (a duplicate?).") from error
+
+
+def flush(session: Session) -> None:
+    with conflicts_as_409(session):
+        session.flush()
 
 
 def commit(session: Session) -> None:
     """Commit the one transaction of a write (its ChangeEvents are written first)."""
-    try:
+    with conflicts_as_409(session):
         session.commit()
-    except IntegrityError as error:
-        session.rollback()
-        raise Conflict("The change conflicts with another record (a duplicate?).") from error
 
 
 def ensure_no_cycle(

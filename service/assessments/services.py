@@ -3,22 +3,24 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists
+from sqlalchemy import exists, insert
 from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service import crud
 from service.agreements.models import Agreement
-from service.assessments.models import StatusAssessment
+from service.assessments.models import StatusAssessment, assessment_sources
 from service.assessments.progress import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
+from service.changes.services import record_change
 from service.commitments import progress
 from service.commitments.models import Commitment
+from service.db import utcnow
 from service.errors import Conflict, InvalidInput
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
 from service.sources.models import Source
-from service.vocabularies import EntityType
+from service.vocabularies import ChangeOperation, EntityType
 
 ASSESSMENT = EntityType.ASSESSMENT
 COMMITMENT = EntityType.COMMITMENT
@@ -62,7 +64,7 @@ def rule_errors(data: dict[str, Any]) -> dict[str, str]:
     return errors
 
 
-def _validate(session: Session, commitment: Commitment, data: dict[str, Any]) -> None:
+def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> None:
     for field, message in rule_errors(data).items():
         detail = {
             "as_of": "as_of is in the future.",
@@ -83,7 +85,7 @@ def _validate(session: Session, commitment: Commitment, data: dict[str, Any]) ->
         corrected = crud.referenced(
             session, StatusAssessment, ASSESSMENT, data["supersedes_id"], "supersedes_id"
         )
-        if corrected.commitment_id != commitment.id:
+        if corrected.commitment_id != commitment_id:
             message = "An assessment can only correct an assessment of the same commitment."
             raise InvalidInput(message, errors={"supersedes_id": [message]})
         if corrected.superseded_by is not None:
@@ -97,29 +99,45 @@ def create_commitment_assessment(
     session: Session, *, commitment_id: int, data: dict[str, Any]
 ) -> StatusAssessment:
     """Append an assessment, and bring the commitment's status and every roll-up above it
-    up to date, in one transaction."""
-    agreement_id = crud.value_of(
-        session, Commitment, COMMITMENT, commitment_id, Commitment.agreement_id
-    )
+    up to date, in one transaction.
+
+    The busiest write, so it skips the ORM's unit of work: the row is inserted with one Core
+    statement and the derived values are refreshed on plain rows.
+    """
     # Lock the agreement: concurrent assessments of its commitments apply one at a time.
-    # The commitment is read after the lock, so it is as the previous writer left it.
-    agreement = crud.find(
-        session, Agreement, EntityType.AGREEMENT, agreement_id, for_update=True, bare=True
+    # What the refresh reads is read after the lock, as the previous writer left it.
+    agreement_id = crud.lock_parent(
+        session, Commitment, COMMITMENT, commitment_id, Commitment.agreement_id, Agreement
     )
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, bare=True)
     values = dict(data)
-    _validate(session, commitment, values)
+    _validate(session, commitment_id, values)
     sources = crud.referenced_all(
         session, Source, EntityType.SOURCE, values.pop("source_ids", []), "source_ids"
     )
+    now = utcnow()
     if values.get("assessed_at") is None:
-        values.pop("assessed_at", None)
-    assessment = StatusAssessment(commitment_id=commitment.id, sources=sources, **values)
-    crud.add(
-        session, assessment, ASSESSMENT, extra={"source_ids": [source.id for source in sources]}
+        values["assessed_at"] = now
+    assessment = StatusAssessment(
+        commitment_id=commitment_id, created_at=now, effective_progress=None, **values
     )
-    # A new assessment is corrected by none: no query needed to say so in the response.
+    crud.insert_row(session, assessment)
+    if sources:
+        session.execute(
+            insert(assessment_sources),
+            [{"assessment_id": assessment.id, "source_id": source.id} for source in sources],
+        )
+    # Said without a query: its sources are those given, and a new assessment is corrected
+    # by none.
+    set_committed_value(assessment, "sources", sources)
     set_committed_value(assessment, "superseded_by", None)
-    progress.refresh_progress(session, agreement, reassessed=commitment)
+    source_ids = [source.id for source in sources]
+    record_change(
+        session,
+        assessment,
+        ASSESSMENT,
+        ChangeOperation.CREATE,
+        {**crud.snapshot(assessment), "source_ids": source_ids},
+    )
+    progress.refresh_progress(session, agreement_id, reassessed_ids=[commitment_id])
     crud.commit(session)
     return assessment

@@ -8,7 +8,7 @@ from collections.abc import Collection, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import Connection, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -26,13 +26,18 @@ from service.assessments.progress import (
     state_from_assessments,
     tree_depths,
 )
-from service.changes.services import json_value
+from service.changes.services import RecordRef, json_value
 from service.commitments.models import Commitment
+from service.db import utcnow
 from service.vocabularies import EntityType
+
+AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
+ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
+COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 
 
 def assessment_facts(
-    session: Session,
+    db: Session | Connection,
     commitment_ids: Sequence[int],
     *,
     effective: dict[int, float | None] | None = None,
@@ -42,17 +47,17 @@ def assessment_facts(
     facts: dict[int, list[AssessmentFact]] = defaultdict(list)
     if not commitment_ids:
         return facts
-    rows = session.execute(
+    rows = db.execute(
         select(
-            StatusAssessment.commitment_id,
-            StatusAssessment.id,
-            StatusAssessment.status,
-            StatusAssessment.progress_pct,
-            StatusAssessment.as_of_value,
-            StatusAssessment.assessed_at,
-            StatusAssessment.supersedes_id,
-            StatusAssessment.effective_progress,
-        ).where(StatusAssessment.commitment_id.in_(commitment_ids))
+            ASSESSMENTS.c.commitment_id,
+            ASSESSMENTS.c.id,
+            ASSESSMENTS.c.status,
+            ASSESSMENTS.c.progress_pct,
+            ASSESSMENTS.c.as_of,
+            ASSESSMENTS.c.assessed_at,
+            ASSESSMENTS.c.supersedes_id,
+            ASSESSMENTS.c.effective_progress,
+        ).where(ASSESSMENTS.c.commitment_id.in_(commitment_ids))
     )
     for row in rows:
         if effective is not None:
@@ -62,7 +67,7 @@ def assessment_facts(
                 row.id,
                 row.status,
                 row.progress_pct,
-                row.as_of_value,
+                row.as_of,
                 row.assessed_at,
                 row.supersedes_id,
             )
@@ -70,108 +75,140 @@ def assessment_facts(
     return facts
 
 
+# The values kept on each commitment from its assessments and its place in the tree, in the
+# order a ChangeEvent lists them.
+DERIVED = (
+    "current_status",
+    "status_progress",
+    "current_assessment_id",
+    "current_progress",
+    "depth",
+)
+
+
 def refresh_progress(
-    session: Session,
-    agreement: Agreement,
-    *,
-    reassessed: Commitment | None = None,
-    reassessed_ids: Collection[int] = (),
+    session: Session, agreement_id: int, *, reassessed_ids: Collection[int] = ()
 ) -> None:
     """Recompute the derived values of an agreement's commitments after a write, recording
-    a ChangeEvent for each commitment (and the agreement) whose values moved. `reassessed`
-    (or, from a bulk import, `reassessed_ids`) are the commitments with new assessments.
+    a ChangeEvent for each commitment (and the agreement) whose values moved.
+    `reassessed_ids` are the commitments with new assessments.
 
-    The tree is read as plain rows; only the commitments whose values move are loaded as
-    objects (one query), so a write to a large agreement costs what it changes.
-    The caller holds the agreement's row lock, so concurrent writes to one agreement
-    apply one after the other.
+    Core statements on plain rows, not ORM objects: the tree and the agreement's progress in
+    one read, then one UPDATE for all the commitments whose values moved (on a new
+    assessment, the commitment and the ancestors whose progress it changed). Objects the
+    session has loaded are brought in line, so a caller that returns one returns it as
+    written. The caller holds the agreement's row lock, so concurrent writes to one
+    agreement apply one after the other.
     """
-    loaded: dict[int, Commitment] = {reassessed.id: reassessed} if reassessed else {}
-    wanted = set(reassessed_ids) | set(loaded)
-    _load(session, loaded, wanted)
-    changes: dict[int, dict[str, Any]] = defaultdict(dict)
-    if wanted:
-        changes.update(_reassess(session, [loaded[key] for key in sorted(wanted) if key in loaded]))
-    # Read after the reassessment: the autoflush puts the new own progress in these rows.
-    rows = session.execute(
+    session.flush()  # the caller's own changes (a new parent, a deletion) first
+    connection = session.connection()
+    own = _reassess(session, connection, sorted(reassessed_ids))
+    rows = connection.execute(
         select(
-            Commitment.id,
-            Commitment.parent_id,
-            Commitment.weight,
-            Commitment.status_progress,
-            Commitment.current_progress,
-            Commitment.depth,
-        ).where(Commitment.deleted_at.is_(None), Commitment.agreement_id == agreement.id)
+            AGREEMENTS.c.progress.label("agreement_progress"),
+            *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", *DERIVED)),
+        )
+        .select_from(
+            AGREEMENTS.outerjoin(
+                COMMITMENTS,
+                and_(
+                    COMMITMENTS.c.agreement_id == AGREEMENTS.c.id,
+                    COMMITMENTS.c.deleted_at.is_(None),
+                ),
+            )
+        )
+        .where(AGREEMENTS.c.id == agreement_id)
     ).all()
-    nodes = [TreeNode(row.id, row.parent_id, row.weight, row.status_progress) for row in rows]
+    if not rows:
+        return  # no such agreement: the caller found it, so it cannot happen
+    stored = {row.id: row._mapping for row in rows if row.id is not None}
+    own_progress = {
+        key: own[key].progress if key in own else row["status_progress"]
+        for key, row in stored.items()
+    }
+    nodes = [
+        TreeNode(key, row["parent_id"], row["weight"], own_progress[key])
+        for key, row in stored.items()
+    ]
     rolled = roll_up(nodes)
     depths = tree_depths(nodes)
-    moved = {
-        row.id
-        for row in rows
-        if json_value(row.current_progress) != json_value(rolled[row.id])
-        or row.depth != depths[row.id]
-    }
-    _load(session, loaded, moved)
-    for key in sorted(moved | set(changes)):
-        commitment = loaded[key]
-        changes[key].update(
-            crud.assign(commitment, {"current_progress": rolled[key], "depth": depths[key]})
+    now = utcnow()
+    updates: list[dict[str, Any]] = []
+    for key in sorted(stored):
+        old, state = stored[key], own.get(key)
+        new = {
+            "current_status": state.status if state else old["current_status"],
+            "status_progress": own_progress[key],
+            "current_assessment_id": state.assessment_id if state else old["current_assessment_id"],
+            "current_progress": rolled[key],
+            "depth": depths[key],
+        }
+        changes = {
+            name: [json_value(old[name]), json_value(value)]
+            for name, value in new.items()
+            if old[name] != value
+        }
+        if not changes:
+            continue
+        updates.append({"row_id": key, **new, "updated_at": now})
+        crud.record_update(session, RecordRef(key), EntityType.COMMITMENT, changes)
+        _bring_in_line(session, Commitment, key, {**new, "updated_at": now})
+    if updates:
+        connection.execute(
+            update(COMMITMENTS).where(COMMITMENTS.c.id == bindparam("row_id")), updates
         )
-        crud.record_update(session, commitment, EntityType.COMMITMENT, changes[key])
-    crud.record_update(
-        session,
-        agreement,
-        EntityType.AGREEMENT,
-        crud.assign(agreement, {"progress": agreement_progress(nodes, rolled)}),
-    )
-
-
-def _load(session: Session, loaded: dict[int, Commitment], ids: Collection[int]) -> None:
-    """Add to `loaded` the commitments of `ids` it does not hold yet."""
-    missing = sorted(set(ids) - set(loaded))
-    for start in range(0, len(missing), 5000):
-        chunk = missing[start : start + 5000]
-        loaded.update(
-            (commitment.id, commitment)
-            for commitment in session.scalars(select(Commitment).where(Commitment.id.in_(chunk)))
+    old_progress = rows[0].agreement_progress
+    new_progress = agreement_progress(nodes, rolled)
+    if old_progress != new_progress:
+        connection.execute(
+            update(AGREEMENTS)
+            .where(AGREEMENTS.c.id == agreement_id)
+            .values(progress=new_progress, updated_at=now)
+        )
+        crud.record_update(
+            session,
+            RecordRef(agreement_id),
+            EntityType.AGREEMENT,
+            {"progress": [old_progress, new_progress]},
+        )
+        _bring_in_line(
+            session, Agreement, agreement_id, {"progress": new_progress, "updated_at": now}
         )
 
 
-def _reassess(session: Session, commitments: Sequence[Commitment]) -> dict[int, dict[str, Any]]:
-    """These commitments' own status and progress from their assessments, and each
-    assessment's effective progress (which the statistics read by date): one query to read,
-    one bulk UPDATE for the assessments whose effective progress moved."""
-    ids = [commitment.id for commitment in commitments]
+def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[str, Any]) -> None:
+    """A Core UPDATE leaves the objects the session has loaded as they were: set them to
+    what was written, as committed values (nothing left to flush)."""
+    loaded = session.identity_map.get(identity_key(model, key))
+    if loaded is not None:
+        for name, value in values.items():
+            set_committed_value(loaded, name, value)
+
+
+def _reassess(
+    session: Session, connection: Connection, ids: Sequence[int]
+) -> dict[int, CommitmentState]:
+    """These commitments' own status and progress from their assessments; each assessment's
+    effective progress (which the statistics read by date) is stored where it moved: one
+    query to read, one UPDATE for the assessments whose effective progress moved."""
     stored: dict[int, float | None] = {}
-    facts = assessment_facts(session, ids, effective=stored)
+    facts = assessment_facts(connection, ids, effective=stored)
     moved: dict[int, float | None] = {}
-    changes: dict[int, dict[str, Any]] = {}
-    for commitment in commitments:
-        own = facts.get(commitment.id, [])
+    states: dict[int, CommitmentState] = {}
+    for commitment_id in ids:
+        own = facts.get(commitment_id, [])
         for assessment_id, value in effective_progress(own).items():
             if stored.get(assessment_id) != value:
                 moved[assessment_id] = value
-        state = state_from_assessments(own)
-        changes[commitment.id] = crud.assign(
-            commitment,
-            {
-                "current_status": state.status,
-                "status_progress": state.progress,
-                "current_assessment_id": state.assessment_id,
-            },
-        )
+        states[commitment_id] = state_from_assessments(own)
     if moved:
-        session.execute(
-            update(StatusAssessment),
-            [{"id": key, "effective_progress": value} for key, value in moved.items()],
+        connection.execute(
+            update(ASSESSMENTS).where(ASSESSMENTS.c.id == bindparam("row_id")),
+            [{"row_id": key, "effective_progress": value} for key, value in moved.items()],
         )
-        # A bulk UPDATE by primary key leaves loaded objects as they were: bring them in line.
         for key, value in moved.items():
-            loaded = session.identity_map.get(identity_key(StatusAssessment, key))
-            if loaded is not None:
-                set_committed_value(loaded, "effective_progress", value)
-    return changes
+            _bring_in_line(session, StatusAssessment, key, {"effective_progress": value})
+    return states
 
 
 class CommitmentAsOf:

@@ -201,7 +201,7 @@ def create_agreement_commitment(
         COMMITMENT,
         extra={"themes": [theme.slug for theme in themes]},
     )
-    progress.refresh_progress(session, agreement)
+    progress.refresh_progress(session, agreement.id)
     crud.commit(session)
     return commitment
 
@@ -234,7 +234,7 @@ def update_commitment(
         commitment.themes = themes
     changes.update(crud.assign(commitment, values))
     crud.record_update(session, commitment, COMMITMENT, changes)
-    progress.refresh_progress(session, agreement)
+    progress.refresh_progress(session, agreement.id)
     crud.commit(session)
     return commitment
 
@@ -254,7 +254,7 @@ def delete_commitment(session: Session, *, commitment_id: int, check: crud.Check
         frontier = [child.id for child in children]
     for record in reversed(doomed):
         crud.soft_delete(session, record, COMMITMENT)
-    progress.refresh_progress(session, agreement)
+    progress.refresh_progress(session, agreement.id)
     crud.commit(session)
 
 

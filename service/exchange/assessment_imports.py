@@ -282,7 +282,7 @@ def _write(
         if on_row is not None:
             on_row(len(batch))
     for agreement in agreements:
-        progress.refresh_progress(session, agreement, reassessed_ids=by_agreement[agreement.id])
+        progress.refresh_progress(session, agreement.id, reassessed_ids=by_agreement[agreement.id])
 
 
 def _new_ids(session: Session, count: int) -> list[int]:

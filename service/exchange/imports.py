@@ -297,5 +297,5 @@ def _import(
     for agreement in session.scalars(
         select(Agreement).where(Agreement.id.in_(touched)).with_for_update()
     ):
-        progress.refresh_progress(session, agreement)
+        progress.refresh_progress(session, agreement.id)
     return report
