@@ -9,16 +9,19 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, insert, select, text
+from sqlalchemy import Connection, delete, insert, select, text
 from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
+from service.auth.models import ApiKey
+from service.auth.services import create_api_key
+from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
-from service.vocabularies import ImplementationStatus
+from service.vocabularies import EntityType, ImplementationStatus, Role
 from tests.builders import make_agreement
-from tests.conftest import StatementLog, make_app
+from tests.conftest import StatementLog, client_with_key, make_app
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
 
@@ -117,7 +120,10 @@ STATEMENT_LIMITS = {
     "statistics for one agreement": 4,  # the agreement's id, one pass
     "statistics for everything": 3,  # one pass
     "progress over time": 7,
-    "create an assessment": 16,  # 15 on SQLite: PostgreSQL also takes the change feed's lock
+    # The key, the agreement locked, the insert, the commitment's assessments, the new one's
+    # effective progress, the tree, the commitments that moved, the change events; on
+    # PostgreSQL also the change feed's lock (and the agreement, when its progress moves).
+    "create an assessment": 10,
 }
 # Answered from the read cache: the key and the head.
 CACHED_READ_STATEMENTS = 2
@@ -251,3 +257,34 @@ def test_a_read_on_its_own_connection_sends_no_transaction(
         level = connection.get_isolation_level()
     assert level == "READ COMMITTED"
     assert database.engine.pool.checkedout() == 0
+
+
+@pytest.mark.postgres_only
+def test_a_keyed_request_looks_its_key_up_outside_a_transaction(
+    database_url: str, engine: object
+) -> None:
+    """psycopg forgets every statement it prepared on a connection when that connection rolls
+    back. The key lookup ended in a rollback when it ran in a transaction, and so each keyed
+    request left a pooled connection to parse and plan every statement again. As gunicorn
+    runs it: a keyed read sends every statement, the lookup's included, in autocommit."""
+    app = make_app(database_url)
+    database = app.extensions["database"]
+    with database.session_factory() as session:
+        made = create_api_key(session, data={"name": "autocommit probe", "role": Role.READER})
+    autocommit: list[bool] = []
+    listen(
+        database.engine,
+        "before_cursor_execute",
+        lambda _conn, cursor, *_rest: autocommit.append(cursor.connection.autocommit),
+    )
+    try:
+        client = client_with_key(app, made.key)
+        response = client.get("/api/v1/agreements", headers={"Cache-Control": "no-cache"})
+        assert response.status_code == 200
+        assert len(autocommit) >= 2 and all(autocommit), autocommit
+    finally:
+        with database.session_factory() as cleaner:
+            cleaner.execute(delete(ChangeEvent).where(ChangeEvent.entity == EntityType.API_KEY))
+            cleaner.execute(delete(ApiKey).where(ApiKey.id == made.record.id))
+            cleaner.commit()
+        database.engine.dispose()
