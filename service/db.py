@@ -2,11 +2,25 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import DateTime, Engine, Enum, Index, MetaData, create_engine, event, text
+import psycopg
+from sqlalchemy import (
+    Connection,
+    DateTime,
+    Engine,
+    Enum,
+    Index,
+    MetaData,
+    create_engine,
+    event,
+    text,
+)
 from sqlalchemy.engine import Dialect
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
 from sqlalchemy.types import TypeDecorator
@@ -68,6 +82,24 @@ def begin_write(session: Any) -> None:
     session's transaction has already begun."""
     if not session.in_transaction():
         session.connection(execution_options={WRITE_TRANSACTION: True})
+
+
+@contextmanager
+def pipelined(connection: Connection) -> Iterator[None]:
+    """On PostgreSQL, send the block's statements without waiting for each one's answer
+    (psycopg's pipeline mode): they cost one round trip together. Only for statements whose
+    results are not read: SQLAlchemy sees no rows from a query sent in a pipeline. A failure
+    surfaces at the end of the block at the latest, as SQLAlchemy's error (an
+    IntegrityError, an OperationalError), as it would without the pipeline."""
+    if connection.dialect.name != "postgresql":
+        yield
+        return
+    driver = connection.connection.driver_connection
+    try:
+        with driver.pipeline():  # type: ignore[union-attr]
+            yield
+    except psycopg.Error as error:
+        raise DBAPIError.instance(None, None, error, psycopg.Error) from error
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -9,11 +9,12 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import Select, insert, select, text
+from sqlalchemy import Select, Table, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes.models import ChangeEvent
 from service.dates import PartialDate
+from service.db import pipelined, utcnow
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import ChangeOperation, EntityType
 
@@ -21,6 +22,8 @@ _PENDING = "pending_change_events"
 # Held from the insert of a transaction's change events to its commit, so that `seq` order
 # is commit order and a client following /changes never skips a late-committing writer.
 _CHANGE_FEED_LOCK = 7_201_011
+_TAKE_CHANGE_FEED_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
+CHANGE_EVENTS: Table = ChangeEvent.__table__  # type: ignore[assignment]
 
 
 @dataclass(frozen=True)
@@ -72,24 +75,28 @@ def write_pending_changes(session: Session) -> None:
     if not pending:
         return
     session.flush()
-    if session.get_bind().dialect.name == "postgresql":
-        session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _CHANGE_FEED_LOCK})
-    # One multi-row INSERT, in queue order: a bulk import queues tens of thousands.
-    session.execute(
-        insert(ChangeEvent),
-        [
-            {
-                "actor": session.info.get("actor"),
-                "actor_key_id": session.info.get("actor_key_id"),
-                "entity": change.entity,
-                "entity_id": change.record.id,
-                "op": change.op,
-                "changes": change.changes,
-                "request_id": session.info.get("request_id"),
-            }
-            for change in pending
-        ],
-    )
+    now = utcnow()
+    rows = [
+        {
+            "occurred_at": now,
+            "actor": session.info.get("actor"),
+            "actor_key_id": session.info.get("actor_key_id"),
+            "entity": change.entity,
+            "entity_id": change.record.id,
+            "op": change.op,
+            "changes": change.changes,
+            "request_id": session.info.get("request_id"),
+        }
+        for change in pending
+    ]
+    connection = session.connection()
+    # The lock and the insert in one round trip: neither answer is read.
+    with pipelined(connection):
+        if connection.dialect.name == "postgresql":
+            connection.execute(_TAKE_CHANGE_FEED_LOCK, {"key": _CHANGE_FEED_LOCK})
+        # One multi-row INSERT, in queue order: a bulk import queues tens of thousands.
+        # (inline: no RETURNING of the new seq, which would be a result to read.)
+        connection.execute(insert(CHANGE_EVENTS).inline(), rows)
 
 
 def discard_pending_changes(session: Session) -> None:
