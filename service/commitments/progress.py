@@ -28,7 +28,7 @@ from service.assessments.progress import (
 )
 from service.changes.services import RecordRef, json_value
 from service.commitments.models import Commitment
-from service.db import utcnow
+from service.db import pipelined, utcnow
 from service.vocabularies import EntityType
 
 AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
@@ -93,16 +93,17 @@ def refresh_progress(
     a ChangeEvent for each commitment (and the agreement) whose values moved.
     `reassessed_ids` are the commitments with new assessments.
 
-    Core statements on plain rows, not ORM objects: the tree and the agreement's progress in
-    one read, then one UPDATE for all the commitments whose values moved (on a new
-    assessment, the commitment and the ancestors whose progress it changed). Objects the
-    session has loaded are brought in line, so a caller that returns one returns it as
-    written. The caller holds the agreement's row lock, so concurrent writes to one
-    agreement apply one after the other.
+    Core statements on plain rows, not ORM objects: the reassessed commitments' assessments
+    in one read, the tree and the agreement's progress in another, then the writes in one
+    round trip: the assessments whose effective progress moved, every commitment whose
+    values moved (on a new assessment, the commitment and the ancestors whose progress it
+    changed), the agreement. Objects the session has loaded are brought in line, so a
+    caller that returns one returns it as written. The caller holds the agreement's row
+    lock, so concurrent writes to one agreement apply one after the other.
     """
     session.flush()  # the caller's own changes (a new parent, a deletion) first
     connection = session.connection()
-    own = _reassess(session, connection, sorted(reassessed_ids))
+    own, moved_effective = _reassess(session, connection, sorted(reassessed_ids))
     rows = connection.execute(
         select(
             AGREEMENTS.c.progress.label("agreement_progress"),
@@ -153,18 +154,9 @@ def refresh_progress(
         updates.append({"row_id": key, **new, "updated_at": now})
         crud.record_update(session, RecordRef(key), EntityType.COMMITMENT, changes)
         _bring_in_line(session, Commitment, key, {**new, "updated_at": now})
-    if updates:
-        connection.execute(
-            update(COMMITMENTS).where(COMMITMENTS.c.id == bindparam("row_id")), updates
-        )
     old_progress = rows[0].agreement_progress
     new_progress = agreement_progress(nodes, rolled)
     if old_progress != new_progress:
-        connection.execute(
-            update(AGREEMENTS)
-            .where(AGREEMENTS.c.id == agreement_id)
-            .values(progress=new_progress, updated_at=now)
-        )
         crud.record_update(
             session,
             RecordRef(agreement_id),
@@ -174,6 +166,25 @@ def refresh_progress(
         _bring_in_line(
             session, Agreement, agreement_id, {"progress": new_progress, "updated_at": now}
         )
+    with pipelined(connection):  # no answer is read: one round trip for them all
+        if moved_effective:
+            connection.execute(
+                update(ASSESSMENTS).where(ASSESSMENTS.c.id == bindparam("row_id")),
+                [
+                    {"row_id": key, "effective_progress": value}
+                    for key, value in moved_effective.items()
+                ],
+            )
+        if updates:
+            connection.execute(
+                update(COMMITMENTS).where(COMMITMENTS.c.id == bindparam("row_id")), updates
+            )
+        if old_progress != new_progress:
+            connection.execute(
+                update(AGREEMENTS)
+                .where(AGREEMENTS.c.id == agreement_id)
+                .values(progress=new_progress, updated_at=now)
+            )
 
 
 def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[str, Any]) -> None:
@@ -187,10 +198,10 @@ def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[st
 
 def _reassess(
     session: Session, connection: Connection, ids: Sequence[int]
-) -> dict[int, CommitmentState]:
-    """These commitments' own status and progress from their assessments; each assessment's
-    effective progress (which the statistics read by date) is stored where it moved: one
-    query to read, one UPDATE for the assessments whose effective progress moved."""
+) -> tuple[dict[int, CommitmentState], dict[int, float | None]]:
+    """These commitments' own status and progress from their assessments (one query), and
+    the effective progress (which the statistics read by date) of each assessment whose
+    stored one moved, for the caller to write."""
     stored: dict[int, float | None] = {}
     facts = assessment_facts(connection, ids, effective=stored)
     moved: dict[int, float | None] = {}
@@ -201,14 +212,9 @@ def _reassess(
             if stored.get(assessment_id) != value:
                 moved[assessment_id] = value
         states[commitment_id] = state_from_assessments(own)
-    if moved:
-        connection.execute(
-            update(ASSESSMENTS).where(ASSESSMENTS.c.id == bindparam("row_id")),
-            [{"row_id": key, "effective_progress": value} for key, value in moved.items()],
-        )
-        for key, value in moved.items():
-            _bring_in_line(session, StatusAssessment, key, {"effective_progress": value})
-    return states
+    for key, value in moved.items():
+        _bring_in_line(session, StatusAssessment, key, {"effective_progress": value})
+    return states, moved
 
 
 class CommitmentAsOf:
