@@ -129,19 +129,33 @@ def roll_up(nodes: Sequence[TreeNode]) -> dict[int, float | None]:
     children: dict[int | None, list[TreeNode]] = {}
     for node in nodes:
         children.setdefault(node.parent_id, []).append(node)
-    by_id = {node.id: node for node in nodes}
     result: dict[int, float | None] = {}
+    # The nodes on the way down to the one being computed: a child among them (a cycle,
+    # which the writes refuse) is left out rather than followed for ever.
+    on_path: set[int] = set()
 
-    def progress_of(node_id: int, path: frozenset[int]) -> float | None:
-        if node_id in result:
-            return result[node_id]
-        kids = [kid for kid in children.get(node_id, []) if kid.id not in path]
-        rolled = weighted_mean((progress_of(kid.id, path | {kid.id}), kid.weight) for kid in kids)
-        result[node_id] = rolled if rolled is not None else by_id[node_id].own_progress
-        return result[node_id]
+    def progress_of(node: TreeNode) -> float | None:
+        if node.id in result:
+            return result[node.id]
+        on_path.add(node.id)
+        # weighted_mean written out: it runs for every node of a tree on every write.
+        total = weights = 0.0
+        known = False
+        for kid in children.get(node.id, ()):
+            if kid.id in on_path:
+                continue
+            value = progress_of(kid)
+            if value is not None and kid.weight > 0:
+                total += value * kid.weight
+                weights += kid.weight
+                known = True
+        on_path.discard(node.id)
+        rolled = total / weights if known and weights > 0 else None
+        result[node.id] = rolled if rolled is not None else node.own_progress
+        return result[node.id]
 
     for node in nodes:
-        progress_of(node.id, frozenset({node.id}))
+        progress_of(node)
     return result
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import UTC, date, datetime
 
 import pytest
@@ -147,3 +148,40 @@ def test_roll_up_goes_through_every_level() -> None:
         TreeNode(4, 2, 1, 100),
     ]
     assert roll_up(nodes) == {1: 80, 2: 80, 3: 60, 4: 100}
+
+
+def _roll_up_by_definition(nodes: list[TreeNode]) -> dict[int, float | None]:
+    """The rule as first written, one weighted_mean per node: what roll_up must equal."""
+    children: dict[int | None, list[TreeNode]] = {}
+    for node in nodes:
+        children.setdefault(node.parent_id, []).append(node)
+    by_id = {node.id: node for node in nodes}
+    result: dict[int, float | None] = {}
+
+    def progress_of(node_id: int, path: frozenset[int]) -> float | None:
+        if node_id not in result:
+            kids = [kid for kid in children.get(node_id, []) if kid.id not in path]
+            rolled = weighted_mean(
+                (progress_of(kid.id, path | {kid.id}), kid.weight) for kid in kids
+            )
+            result[node_id] = rolled if rolled is not None else by_id[node_id].own_progress
+        return result[node_id]
+
+    for node in nodes:
+        progress_of(node.id, frozenset({node.id}))
+    return result
+
+
+@pytest.mark.parametrize("seed", range(40))
+def test_roll_up_equals_the_rule_to_the_last_place(seed: int) -> None:
+    """Random trees (and, for some seeds, a cycle the writes would refuse), with unknown
+    progress and zero weights: the same values, bit for bit."""
+    rng = random.Random(seed)
+    nodes = []
+    for node_id in range(1, 80):
+        parent = rng.choice([None, *range(1, node_id)]) if node_id > 1 else None
+        if seed % 4 == 0 and node_id == 3:
+            parent = 40  # a cycle through 3 and 40's ancestors, when 40 is 3's descendant
+        progress = rng.choice([None, 0.0, 12.5, rng.uniform(0, 100), 100.0])
+        nodes.append(TreeNode(node_id, parent, rng.choice([0.0, 1.0, 0.3, 2.5]), progress))
+    assert roll_up(nodes) == _roll_up_by_definition(nodes)
