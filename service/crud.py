@@ -3,12 +3,23 @@ soft-delete one, each recorded as a ChangeEvent. Services compose these and comm
 
 from __future__ import annotations
 
+import functools
 import re
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from sqlalchemy import ColumnElement, Select, false, insert, inspect, select
+from sqlalchemy import (
+    ColumnElement,
+    Insert,
+    Select,
+    Table,
+    bindparam,
+    false,
+    insert,
+    inspect,
+    select,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, joinedload, lazyload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
@@ -79,48 +90,42 @@ def find(
     return record  # type: ignore[no-any-return]
 
 
-def value_of(
-    session: Session, model: type[Any], entity: EntityType, record_id: int, column: Any
-) -> Any:
-    """One column of the live record with this id, or NotFound: a lookup without loading it."""
-    if not 1 <= record_id <= MAX_ID:
-        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
-    found = session.execute(
-        live(model).with_only_columns(column).where(model.id == record_id)
-    ).first()
-    if found is None:
-        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
-    return found[0]
-
-
 def lock_parent(
     session: Session,
-    model: type[Any],
+    model: Any,
     entity: EntityType,
     record_id: int,
     parent_column: Any,
-    parent_model: type[Any],
+    parent_model: Any,
 ) -> int:
     """Lock the row of the live record's parent (a commitment's agreement) until commit, and
     return its id, in one statement; NotFound when there is no such live record."""
     if not 1 <= record_id <= MAX_ID:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
-    parent_id = (
-        live(model).with_only_columns(parent_column).where(model.id == record_id)
-    ).scalar_subquery()
-    found = (
-        session.connection()
-        .execute(
-            live(parent_model)
-            .with_only_columns(parent_model.id)
-            .where(parent_model.id == parent_id)
-            .with_for_update()
-        )
-        .first()
-    )
+    statement = _lock_parent_statement(model, parent_column, parent_model)
+    found = session.connection().execute(statement, {"record_id": record_id}).first()
     if found is None:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
     return int(found[0])
+
+
+# Built once per kind of record: building a statement costs about as much as running it.
+@functools.cache
+def _lock_parent_statement(model: Any, parent_column: Any, parent_model: Any) -> Select[Any]:
+    parent_id = (
+        live(model).with_only_columns(parent_column).where(model.id == bindparam("record_id"))
+    ).scalar_subquery()
+    return (
+        live(parent_model)
+        .with_only_columns(parent_model.id)
+        .where(parent_model.id == parent_id)
+        .with_for_update()
+    )
+
+
+@functools.cache
+def _insert_returning_row(table: Table) -> Insert:
+    return insert(table).returning(*table.c)
 
 
 def insert_row(session: Session, record: Any) -> None:
@@ -136,7 +141,7 @@ def insert_row(session: Session, record: Any) -> None:
         if attribute.key in state
     }
     with conflicts_as_409(session):
-        inserted = session.connection().execute(insert(table).values(values).returning(*table.c))
+        inserted = session.connection().execute(_insert_returning_row(table), values)
     row = inserted.one()._mapping
     for attribute in mapper.column_attrs:
         set_committed_value(record, attribute.key, row[attribute.columns[0]])

@@ -36,6 +36,49 @@ ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
 COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 
 
+# The statements of every write to a tree, built once (building one costs about as much as
+# running it).
+_FACTS = select(
+    ASSESSMENTS.c.commitment_id,
+    ASSESSMENTS.c.id,
+    ASSESSMENTS.c.status,
+    ASSESSMENTS.c.progress_pct,
+    ASSESSMENTS.c.as_of,
+    ASSESSMENTS.c.assessed_at,
+    ASSESSMENTS.c.supersedes_id,
+    ASSESSMENTS.c.effective_progress,
+).where(ASSESSMENTS.c.commitment_id.in_(bindparam("commitment_ids", expanding=True)))
+# The values kept on each commitment from its assessments and its place in the tree, in the
+# order a ChangeEvent lists them.
+DERIVED = (
+    "current_status",
+    "status_progress",
+    "current_assessment_id",
+    "current_progress",
+    "depth",
+)
+# An agreement's live tree and its progress (one row with no commitment when it has none).
+_TREE = (
+    select(
+        AGREEMENTS.c.progress.label("agreement_progress"),
+        *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", *DERIVED)),
+    )
+    .select_from(
+        AGREEMENTS.outerjoin(
+            COMMITMENTS,
+            and_(
+                COMMITMENTS.c.agreement_id == AGREEMENTS.c.id,
+                COMMITMENTS.c.deleted_at.is_(None),
+            ),
+        )
+    )
+    .where(AGREEMENTS.c.id == bindparam("agreement_id"))
+)
+_SET_EFFECTIVE_PROGRESS = update(ASSESSMENTS).where(ASSESSMENTS.c.id == bindparam("row_id"))
+_SET_DERIVED = update(COMMITMENTS).where(COMMITMENTS.c.id == bindparam("row_id"))
+_SET_AGREEMENT_PROGRESS = update(AGREEMENTS).where(AGREEMENTS.c.id == bindparam("row_id"))
+
+
 def assessment_facts(
     db: Session | Connection,
     commitment_ids: Sequence[int],
@@ -47,18 +90,7 @@ def assessment_facts(
     facts: dict[int, list[AssessmentFact]] = defaultdict(list)
     if not commitment_ids:
         return facts
-    rows = db.execute(
-        select(
-            ASSESSMENTS.c.commitment_id,
-            ASSESSMENTS.c.id,
-            ASSESSMENTS.c.status,
-            ASSESSMENTS.c.progress_pct,
-            ASSESSMENTS.c.as_of,
-            ASSESSMENTS.c.assessed_at,
-            ASSESSMENTS.c.supersedes_id,
-            ASSESSMENTS.c.effective_progress,
-        ).where(ASSESSMENTS.c.commitment_id.in_(commitment_ids))
-    )
+    rows = db.execute(_FACTS, {"commitment_ids": list(commitment_ids)})
     for row in rows:
         if effective is not None:
             effective[row.id] = row.effective_progress
@@ -73,17 +105,6 @@ def assessment_facts(
             )
         )
     return facts
-
-
-# The values kept on each commitment from its assessments and its place in the tree, in the
-# order a ChangeEvent lists them.
-DERIVED = (
-    "current_status",
-    "status_progress",
-    "current_assessment_id",
-    "current_progress",
-    "depth",
-)
 
 
 def refresh_progress(
@@ -104,22 +125,7 @@ def refresh_progress(
     session.flush()  # the caller's own changes (a new parent, a deletion) first
     connection = session.connection()
     own, moved_effective = _reassess(session, connection, sorted(reassessed_ids))
-    rows = connection.execute(
-        select(
-            AGREEMENTS.c.progress.label("agreement_progress"),
-            *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", *DERIVED)),
-        )
-        .select_from(
-            AGREEMENTS.outerjoin(
-                COMMITMENTS,
-                and_(
-                    COMMITMENTS.c.agreement_id == AGREEMENTS.c.id,
-                    COMMITMENTS.c.deleted_at.is_(None),
-                ),
-            )
-        )
-        .where(AGREEMENTS.c.id == agreement_id)
-    ).all()
+    rows = connection.execute(_TREE, {"agreement_id": agreement_id}).all()
     if not rows:
         return  # no such agreement: the caller found it, so it cannot happen
     stored = {row.id: row._mapping for row in rows if row.id is not None}
@@ -169,21 +175,18 @@ def refresh_progress(
     with pipelined(connection):  # no answer is read: one round trip for them all
         if moved_effective:
             connection.execute(
-                update(ASSESSMENTS).where(ASSESSMENTS.c.id == bindparam("row_id")),
+                _SET_EFFECTIVE_PROGRESS,
                 [
                     {"row_id": key, "effective_progress": value}
                     for key, value in moved_effective.items()
                 ],
             )
         if updates:
-            connection.execute(
-                update(COMMITMENTS).where(COMMITMENTS.c.id == bindparam("row_id")), updates
-            )
+            connection.execute(_SET_DERIVED, updates)
         if old_progress != new_progress:
             connection.execute(
-                update(AGREEMENTS)
-                .where(AGREEMENTS.c.id == agreement_id)
-                .values(progress=new_progress, updated_at=now)
+                _SET_AGREEMENT_PROGRESS,
+                {"row_id": agreement_id, "progress": new_progress, "updated_at": now},
             )
 
 
