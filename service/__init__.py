@@ -21,13 +21,15 @@ JSON_MIMETYPES = {"application/json", "application/merge-patch+json"}
 
 def create_app(settings: Settings | None = None) -> Flask:
     """Build the app: config → database → API → blueprints → error handlers."""
-    from service import observability
+    from service import observability, readcache
     from service.api import apply_etag, make_api, remove_session
+    from service.auth import services as auth_services
     from service.browser import add_safety_headers, preflight
     from service.changes.services import install_change_recording
     from service.cli import register_commands
     from service.db import Database
     from service.errors import register_error_handlers
+    from service.lookups import Lookups
     from service.ratelimit import make_limiter
     from service.readcache import (
         HeadReader,
@@ -76,7 +78,10 @@ def create_app(settings: Settings | None = None) -> Flask:
 
     app.extensions["rate_limiter"] = make_limiter(settings.redis_url)
     app.extensions["read_cache"] = ReadCache(settings.read_cache_mb * 1024 * 1024)
-    app.extensions["head_reader"] = HeadReader(database)
+    # The worker's own connection for the lookups of every request (service/lookups.py).
+    lookups = Lookups(database, {**readcache.LOOKUPS, **auth_services.LOOKUPS})
+    app.extensions["lookups"] = lookups
+    app.extensions["head_reader"] = HeadReader(lookups)
     app.extensions["webhook_settings"] = DeliverySettings(
         max_attempts=settings.webhook_max_attempts,
         backoff_base_seconds=settings.webhook_backoff_seconds,

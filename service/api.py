@@ -24,7 +24,7 @@ from webargs.flaskparser import FlaskParser
 from werkzeug.http import parse_etags
 
 from service.dates import PARTIAL_DATE_PATTERN, PartialDate
-from service.db import WRITE_TRANSACTION, Database
+from service.db import WRITE_TRANSACTION, Database, read_in_autocommit
 from service.errors import PROBLEM_CONTENT_TYPE, BadRequest, PreconditionFailed
 from service.fastdump import FastDumpSchema
 from service.pagination import Page, PageRequest
@@ -52,7 +52,7 @@ def get_session() -> Session:
         else:
             # A read sends no BEGIN and no ROLLBACK: two round trips of the four a simple
             # GET made (docs/benchmarks.md).
-            database.read_in_autocommit(session)
+            read_in_autocommit(session)
         g.db_session = session
     return session
 

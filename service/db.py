@@ -161,16 +161,22 @@ class Database:
     def is_postgresql(self) -> bool:
         return self.engine.dialect.name == "postgresql"
 
-    def read_in_autocommit(self, session: Session) -> None:
-        """On PostgreSQL, run a read-only session's statements in autocommit, each reading
-        committed data: no BEGIN and no ROLLBACK round trips. And no ROLLBACK at all, which
-        matters more: psycopg forgets every statement it prepared on the connection at a
-        rollback, so a read that ended in one left its pooled connection to parse and plan
-        every statement again (docs/benchmarks.md). (The pool restores the isolation level
-        when the connection goes back. A session bound to a connection, as in the tests,
-        keeps that connection's transaction.)"""
-        if self.is_postgresql and isinstance(session.bind, Engine):
-            session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
+
+def read_in_autocommit(session: Session) -> None:
+    """On PostgreSQL, run a session's statements in autocommit, each reading committed data
+    (or writing at once): no BEGIN and no ROLLBACK round trips. And no ROLLBACK at all,
+    which matters more: psycopg forgets every statement it prepared on the connection at a
+    rollback, so a read that ended in one left its pooled connection to parse and plan every
+    statement again (docs/benchmarks.md). Once the session has begun, it stays as it is.
+    (The pool restores the isolation level when the connection goes back. A session bound
+    to a connection, as in the tests, keeps that connection's transaction.)"""
+    bind = session.bind
+    if (
+        isinstance(bind, Engine)
+        and bind.dialect.name == "postgresql"
+        and not session.in_transaction()
+    ):
+        session.connection(execution_options={"isolation_level": "AUTOCOMMIT"})
 
 
 def vocabulary(enum_class: type[Any], name: str) -> Enum:

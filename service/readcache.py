@@ -24,8 +24,6 @@ also how the benchmark measures the work a miss costs.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -33,17 +31,13 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-import psycopg
 from flask import Response, current_app, g, request
 from prometheus_client import Counter
-from psycopg import pq
-from sqlalchemy import Engine
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Session
 
 from service.api import get_session
 from service.browser import allowed_origin
-from service.db import Database
+from service.lookups import Lookups
 
 READS = Counter(
     "policy_tracker_read_cache_total",
@@ -55,7 +49,6 @@ READS = Counter(
 HITS, MISSES, BYPASSES = (READS.labels(result) for result in ("hit", "miss", "bypass"))
 
 HEAD_QUERY = "SELECT max(seq) FROM change_events"
-HEAD_CONNECTION_NAME = "policy-tracker read-cache head"
 
 
 @dataclass(frozen=True)
@@ -126,74 +119,25 @@ def change_feed_head(session: Session) -> int | None:
 
 
 class HeadReader:
-    """Reads the head on PostgreSQL over a connection of the worker's own, in autocommit,
-    as one prepared statement executed through libpq directly (psycopg's `pq` layer): a hit
-    then costs one round trip and no ORM session, no pool checkout, no cursor. Measured in
-    a loop on the benchmark's data: 24 µs of CPU a read this way, 65 µs through
-    `Connection.execute`; reading it through the request's session instead, a hit took
-    0.70 ms in process against 0.44 ms on a connection of its own.
+    """Reads the head on the worker's own connection (service/lookups.py): a hit then costs
+    one round trip and no ORM session. Reading it through the request's session instead, a
+    hit took 0.70 ms in process against 0.44 ms. Where that connection does not serve (not
+    PostgreSQL, the tests' transaction) or has failed, through the request's session."""
 
-    The connection is opened on first use in each process (gunicorn forks the preloaded
-    app) and each thread (gthread workers). When it fails (a database restart), it is
-    dropped and the head is read through the request's session instead, which answers a
-    database still down with the usual 503. A session bound to a connection (the tests'
-    transaction) is always read through, since only it sees its own uncommitted writes.
-    """
-
-    def __init__(self, database: Database) -> None:
-        self.database = database
-        self._local = threading.local()
-
-    def _fast_path_applies(self) -> bool:
-        bind = self.database.session_factory.kw.get("bind")
-        return self.database.is_postgresql and isinstance(bind, Engine)
-
-    def _own_connection(self) -> Any:
-        held = getattr(self._local, "held", None)
-        if held is not None and held[0] == os.getpid():
-            return held[1]
-        pooled = self.database.engine.raw_connection()
-        connection = pooled.driver_connection
-        assert connection is not None, "a connection just taken from the pool is open"
-        # Out of the pool for good: this worker keeps it for its head checks alone.
-        pooled.detach()
-        connection.autocommit = True
-        # Named, so that an operator sees in pg_stat_activity what this idle connection is.
-        connection.execute(f"SET application_name = '{HEAD_CONNECTION_NAME}'")
-        pgconn = connection.pgconn
-        _check(pgconn.prepare(_HEAD_STATEMENT, HEAD_QUERY.encode()), pq.ExecStatus.COMMAND_OK)
-        self._local.held = (os.getpid(), connection)
-        return connection
-
-    def _drop_own_connection(self) -> None:
-        held = getattr(self._local, "held", None)
-        self._local.held = None
-        if held is not None and held[0] == os.getpid():
-            with contextlib.suppress(Exception):
-                held[1].close()
+    def __init__(self, lookups: Lookups) -> None:
+        self.lookups = lookups
 
     def read(self) -> int | None:
-        if not self._fast_path_applies():
-            return change_feed_head(get_session())
-        try:
-            pgconn = self._own_connection().pgconn
-            result = _check(pgconn.exec_prepared(_HEAD_STATEMENT, []), pq.ExecStatus.TUPLES_OK)
-        except (psycopg.Error, SQLAlchemyError, OSError):
-            self._drop_own_connection()
+        result = self.lookups.run(HEAD_STATEMENT)
+        if result is None:
             return change_feed_head(get_session())
         head = result.get_value(0, 0)
         return None if head is None else int(head)
 
 
-_HEAD_STATEMENT = b"policy_tracker_head"
-
-
-def _check(result: pq.abc.PGresult, expected: pq.ExecStatus) -> pq.abc.PGresult:
-    """libpq reports a failed statement in its result, not by raising: raise it here."""
-    if result.status != expected:
-        message = result.error_message.decode(errors="replace") or "no answer"
-        raise psycopg.OperationalError(f"reading the change feed's head: {message}")
-    return result
+HEAD_STATEMENT = b"policy_tracker_head"
+# For the worker's own connection: the statements it prepares.
+LOOKUPS = {HEAD_STATEMENT: HEAD_QUERY}
 
 
 def read_cache() -> ReadCache:

@@ -266,7 +266,9 @@ def test_a_keyed_request_looks_its_key_up_outside_a_transaction(
     """psycopg forgets every statement it prepared on a connection when that connection rolls
     back. The key lookup ended in a rollback when it ran in a transaction, and so each keyed
     request left a pooled connection to parse and plan every statement again. As gunicorn
-    runs it: a keyed read sends every statement, the lookup's included, in autocommit."""
+    runs it: a keyed read sends every statement through the pool in autocommit, the key's
+    first use recorded (last_used_at) included; the lookup itself runs on the worker's own
+    connection (service/lookups.py), never in a transaction."""
     app = make_app(database_url)
     database = app.extensions["database"]
     with database.session_factory() as session:

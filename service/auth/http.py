@@ -39,8 +39,9 @@ def authenticate_request() -> Response | None:
         )
     database = current_app.extensions["database"]
     with database.session_factory() as session:
-        database.read_in_autocommit(session)
-        caller = services.authenticate(session, key.strip())
+        caller = services.authenticate(
+            session, key.strip(), lookups=current_app.extensions["lookups"]
+        )
     if caller is None:
         return unauthorized("The API key is unknown or revoked.", invalid_token=True)
     g.caller = caller

@@ -6,7 +6,7 @@ import hashlib
 import hmac
 import secrets
 from dataclasses import dataclass
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 from sqlalchemy import select, update
@@ -14,8 +14,9 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.auth.models import ApiKey
-from service.db import utcnow
+from service.db import read_in_autocommit, utcnow
 from service.errors import Conflict
+from service.lookups import Lookups
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import EntityType, Role
 
@@ -71,22 +72,74 @@ def create_api_key(session: Session, *, data: dict[str, Any]) -> NewKey:
     return NewKey(record=record, key=key)
 
 
-def authenticate(session: Session, key: str) -> Caller | None:
+@dataclass(frozen=True)
+class _StoredKey:
+    """What authentication reads of a key's row."""
+
+    id: int
+    name: str
+    role: Role
+    key_hash: str
+    active: bool
+    last_used_at: datetime | None
+
+
+# Read on the worker's own connection (service/lookups.py) on every keyed request.
+KEY_STATEMENT = b"policy_tracker_api_key"
+LOOKUPS = {
+    KEY_STATEMENT: "SELECT id, name, role, key_hash, revoked_at IS NULL, "
+    "extract(epoch FROM last_used_at) FROM api_keys WHERE prefix = $1"
+}
+
+
+def authenticate(session: Session, key: str, *, lookups: Lookups | None = None) -> Caller | None:
     """The caller a key belongs to, or None for an unknown, malformed or revoked key.
-    The comparison takes the same time whatever the key."""
+    The comparison takes the same time whatever the key. The key's row is read on the
+    worker's own connection when `lookups` serves, else through `session`; either way
+    afresh on every request, so a revoked key stops working at once."""
     prefix = _split(key)
-    record = (
-        session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first() if prefix else None
-    )
-    expected = record.key_hash if record is not None else _hash("no such key")
-    if not hmac.compare_digest(expected, _hash(key)) or record is None or not record.is_active:
+    stored = _stored_key(session, prefix, lookups) if prefix else None
+    expected = stored.key_hash if stored is not None else _hash("no such key")
+    if not hmac.compare_digest(expected, _hash(key)) or stored is None or not stored.active:
         return None
     now = utcnow()
-    if record.last_used_at is None or now - record.last_used_at > LAST_USED_RESOLUTION:
+    if stored.last_used_at is None or now - stored.last_used_at > LAST_USED_RESOLUTION:
         # Not a change of the record: no ChangeEvent, and no lock beyond this one row.
-        session.execute(update(ApiKey).where(ApiKey.id == record.id).values(last_used_at=now))
+        read_in_autocommit(session)
+        session.execute(update(ApiKey).where(ApiKey.id == stored.id).values(last_used_at=now))
         session.commit()
-    return Caller(key_id=record.id, name=record.name, role=record.role)
+    return Caller(key_id=stored.id, name=stored.name, role=stored.role)
+
+
+def _stored_key(session: Session, prefix: str, lookups: Lookups | None) -> _StoredKey | None:
+    found = lookups.run(KEY_STATEMENT, [prefix.encode()]) if lookups is not None else None
+    if found is None:
+        read_in_autocommit(session)
+        record = session.scalars(select(ApiKey).where(ApiKey.prefix == prefix)).first()
+        if record is None:
+            return None
+        return _StoredKey(
+            record.id,
+            record.name,
+            record.role,
+            record.key_hash,
+            record.is_active,
+            record.last_used_at,
+        )
+    if found.ntuples == 0:
+        return None
+    key_id, name, role, key_hash, active, last_used = (
+        found.get_value(0, column) for column in range(6)
+    )
+    assert key_id and name and role and key_hash, "NOT NULL columns"
+    return _StoredKey(
+        int(key_id),
+        name.decode(),
+        Role(role.decode()),
+        key_hash.decode(),
+        active == b"t",
+        None if last_used is None else datetime.fromtimestamp(float(last_used), UTC),
+    )
 
 
 def list_api_keys(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[ApiKey]:

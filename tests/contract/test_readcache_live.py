@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from service.readcache import HEAD_CONNECTION_NAME
+from service.lookups import CONNECTION_NAME
 from service.vocabularies import Role
 
 pytestmark = pytest.mark.postgres_only
@@ -55,11 +55,12 @@ def test_a_write_through_one_worker_is_read_at_once_through_every_other(
         assert seen == {"initiated"}
 
 
-def test_reads_go_on_when_the_head_connections_are_cut(
+def test_reads_and_keys_go_on_when_the_lookup_connections_are_cut(
     live_server: str, live_database_url: str, live_keys: dict[Role, str]
 ) -> None:
-    """Each worker reads the head over a connection of its own (service/readcache.py); a
-    database restart cuts it. The next read must still answer, and answer what is current."""
+    """Each worker reads the head and API keys over a connection of its own
+    (service/lookups.py); a database restart cuts it. The next keyed write and the next
+    reads must still answer, and answer what is current."""
     headers = {"Authorization": f"Bearer {live_keys[Role.EDITOR]}"}
     with httpx.Client(base_url=f"{live_server}/api/v1", headers=headers, timeout=30) as client:
         slug = f"cut-{uuid.uuid4().hex[:10]}"
@@ -73,7 +74,7 @@ def test_reads_go_on_when_the_head_connections_are_cut(
             cut = admin.execute(
                 "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
                 " WHERE application_name = %s AND datname = current_database()",
-                (HEAD_CONNECTION_NAME,),
+                (CONNECTION_NAME,),
             ).fetchone()
         assert cut is not None and cut[0] >= 1
         renamed = client.patch(f"/agreements/{slug}", json={"title": "Cut again"})
@@ -82,3 +83,24 @@ def test_reads_go_on_when_the_head_connections_are_cut(
         assert {(answer.status_code, answer.json()["title"]) for answer in answers} == {
             (200, "Cut again")
         }
+
+
+def test_a_revoked_key_is_refused_at_once_by_every_worker(
+    live_server: str, live_keys: dict[Role, str]
+) -> None:
+    """Keys are read on each worker's own connection, afresh on every request: no worker
+    lets a revoked key through, not even once."""
+    admin = {"Authorization": f"Bearer {live_keys[Role.ADMIN]}"}
+    with httpx.Client(base_url=f"{live_server}/api/v1", headers=admin, timeout=30) as client:
+        made = client.post("/api-keys", json={"name": "revoked at once", "role": "reader"})
+        assert made.status_code == 201, made.text
+        keyed = {"Authorization": f"Bearer {made.json()['key']}"}
+        # New connections each time, so both workers answer.
+        for _ in range(10):
+            assert httpx.get(f"{live_server}/api/v1/agreements", headers=keyed).status_code == 200
+        assert client.delete(f"/api-keys/{made.json()['id']}").status_code == 204
+        statuses = {
+            httpx.get(f"{live_server}/api/v1/agreements", headers=keyed).status_code
+            for _ in range(10)
+        }
+        assert statuses == {401}
