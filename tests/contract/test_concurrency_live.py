@@ -96,6 +96,59 @@ def test_parallel_assessments_leave_the_status_of_the_latest_date(
     assert now["current_assessment_id"] == latest["id"]
 
 
+def test_parallel_assessments_of_siblings_leave_every_roll_up_consistent(
+    live_server: str, live_keys: dict[Role, str]
+) -> None:
+    """Assessments of ten sibling commitments, all at once through both workers: each
+    write locks the agreement before it reads the tree, so the parent's and the agreement's
+    progress end as the roll-up of the children's final progress, whatever the order."""
+    with _editor(live_server, live_keys) as client:
+        agreement = _new_agreement(client)
+        parent = client.post(
+            f"/agreements/{agreement['id']}/commitments",
+            json={"title": "Parent", "kind": "commitment"},
+        ).json()
+        children = [
+            client.post(
+                f"/agreements/{agreement['id']}/commitments",
+                json={
+                    "title": f"Child {n}",
+                    "kind": "action",
+                    "parent_id": parent["id"],
+                    "weight": 1 + n % 3,
+                },
+            ).json()
+            for n in range(10)
+        ]
+    statuses = ["initiated", "advanced", "completed", "not_started"]
+    plans = [
+        (children[n % 10]["id"], statuses[n % 4], f"2024-{1 + n // 10:02d}") for n in range(40)
+    ]
+
+    def assess(plan: tuple[int, str, str]) -> None:
+        commitment_id, status, as_of = plan
+        with _editor(live_server, live_keys) as own:
+            response = own.post(
+                f"/commitments/{commitment_id}/assessments",
+                json={"status": status, "as_of": as_of, "assessor_kind": "independent"},
+            )
+            assert response.status_code == 201, response.text
+
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        list(pool.map(assess, plans))
+    with _editor(live_server, live_keys) as client:
+        final = [client.get(f"/commitments/{child['id']}").json() for child in children]
+        rolled = sum(c["current_progress"] * c["weight"] for c in final) / sum(
+            c["weight"] for c in final
+        )
+        assert client.get(f"/commitments/{parent['id']}").json()["current_progress"] == (
+            pytest.approx(rolled)
+        )
+        assert client.get(f"/agreements/{agreement['id']}").json()["progress"] == (
+            pytest.approx(rolled)
+        )
+
+
 def test_a_follower_of_the_feed_misses_no_change_of_concurrent_writers(
     live_server: str, live_keys: dict[Role, str]
 ) -> None:
