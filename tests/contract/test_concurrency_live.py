@@ -38,6 +38,17 @@ def _new_agreement(client: httpx.Client) -> dict[str, Any]:
     return dict(response.json())
 
 
+def _new_commitment(
+    client: httpx.Client, agreement: dict[str, Any], title: str, **fields: Any
+) -> dict[str, Any]:
+    response = client.post(
+        f"/agreements/{agreement['id']}/commitments",
+        json={"title": title, "kind": "commitment", **fields},
+    )
+    assert response.status_code == 201, response.text
+    return dict(response.json())
+
+
 def test_fifty_patches_with_one_etag_make_one_change(
     live_server: str, live_keys: dict[Role, str]
 ) -> None:
@@ -67,11 +78,7 @@ def test_parallel_assessments_leave_the_status_of_the_latest_date(
 ) -> None:
     statuses = ["not_started", "initiated", "advanced", "stalled"]
     with _editor(live_server, live_keys) as client:
-        agreement = _new_agreement(client)
-        commitment = client.post(
-            f"/agreements/{agreement['id']}/commitments",
-            json={"title": "Parallel", "kind": "commitment"},
-        ).json()
+        commitment = _new_commitment(client, _new_agreement(client), "Parallel")
     first = date(2023, 1, 1)
     # Twenty assessments a few days apart, sent all at once: the order they commit in is
     # the scheduler's, and must not matter.
@@ -104,20 +111,11 @@ def test_parallel_assessments_of_siblings_leave_every_roll_up_consistent(
     progress end as the roll-up of the children's final progress, whatever the order."""
     with _editor(live_server, live_keys) as client:
         agreement = _new_agreement(client)
-        parent = client.post(
-            f"/agreements/{agreement['id']}/commitments",
-            json={"title": "Parent", "kind": "commitment"},
-        ).json()
+        parent = _new_commitment(client, agreement, "Parent")
         children = [
-            client.post(
-                f"/agreements/{agreement['id']}/commitments",
-                json={
-                    "title": f"Child {n}",
-                    "kind": "action",
-                    "parent_id": parent["id"],
-                    "weight": 1 + n % 3,
-                },
-            ).json()
+            _new_commitment(
+                client, agreement, f"Child {n}", parent_id=parent["id"], weight=1 + n % 3
+            )
             for n in range(10)
         ]
     statuses = ["initiated", "advanced", "completed", "not_started"]
