@@ -1,0 +1,64 @@
+"""API keys read on the worker's own connection (service/lookups.py) are read as a session
+reads them. As gunicorn runs it: an app on its own engine, committing for real (the key is
+removed at the end)."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import delete, update
+
+from service.auth import services
+from service.auth.models import ApiKey
+from service.changes.models import ChangeEvent
+from service.db import utcnow
+from service.vocabularies import EntityType, Role
+from tests.conftest import make_app
+
+pytestmark = pytest.mark.postgres_only
+
+
+def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
+    database_url: str, engine: object
+) -> None:
+    app = make_app(database_url)
+    database, lookups = app.extensions["database"], app.extensions["lookups"]
+    with database.session_factory() as session:
+        made = services.create_api_key(session, data={"name": "lookup probe", "role": Role.EDITOR})
+    prefix = services._split(made.key)
+    assert prefix is not None and lookups.applies
+    try:
+        for last_used in (None, utcnow() - timedelta(seconds=90)):
+            with database.session_factory() as session:
+                session.execute(
+                    update(ApiKey).where(ApiKey.id == made.record.id).values(last_used_at=last_used)
+                )
+                session.commit()
+            with database.session_factory() as session:
+                by_session = services._stored_key(session, prefix, None)
+                by_lookup = services._stored_key(session, prefix, lookups)
+            assert by_session is not None and by_lookup is not None
+            # The time comes as seconds since the epoch: a float, within a microsecond.
+            if last_used is None:
+                assert by_lookup.last_used_at is by_session.last_used_at is None
+            else:
+                assert by_lookup.last_used_at is not None and by_session.last_used_at is not None
+                gap = abs(by_lookup.last_used_at - by_session.last_used_at)
+                assert gap <= timedelta(microseconds=1)
+            assert replace(by_lookup, last_used_at=None) == replace(by_session, last_used_at=None)
+            assert by_lookup.active is True
+        with database.session_factory() as session:
+            assert services._stored_key(session, "00000000", lookups) is None
+            services.revoke_api_key(session, api_key_id=made.record.id, check=lambda _r: None)
+        with database.session_factory() as session:
+            revoked = services._stored_key(session, prefix, lookups)
+            assert revoked is not None and revoked.active is False
+            assert services.authenticate(session, made.key, lookups=lookups) is None
+    finally:
+        with database.session_factory() as cleaner:
+            cleaner.execute(delete(ChangeEvent).where(ChangeEvent.entity == EntityType.API_KEY))
+            cleaner.execute(delete(ApiKey).where(ApiKey.id == made.record.id))
+            cleaner.commit()
+        database.engine.dispose()
