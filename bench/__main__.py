@@ -151,8 +151,9 @@ def run_compare(
     "--recycle/--no-recycle",
     default=False,
     show_default=True,
-    help="Let gunicorn replace workers every 10,000 requests, as in production (off: each "
-    "worker lives the whole run, so a leak shows).",
+    help="Let gunicorn replace workers every 10,000 requests (production: 100,000), so that "
+    "replacing them is exercised under load (off: each worker lives the whole run, so a "
+    "leak shows).",
 )
 @click.option(
     "--report",
