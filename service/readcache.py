@@ -24,6 +24,7 @@ also how the benchmark measures the work a miss costs.
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -57,18 +58,38 @@ class Entry:
     body: bytes
     headers: tuple[tuple[str, str], ...]
 
-    @property
-    def size(self) -> int:
-        return len(self.body) + sum(len(name) + len(value) for name, value in self.headers)
+
+# What an entry costs besides its body and headers: the Entry, its place in the map.
+_ENTRY_OVERHEAD = 200
+
+
+def footprint(key: tuple[str, str], entry: Entry) -> int:
+    """The bytes an entry holds in memory, Python's objects included: for an answer of one
+    record that is about twice its body and header text, which the budget once counted
+    alone (and so let the cache grow to twice READ_CACHE_MB)."""
+    return (
+        _ENTRY_OVERHEAD
+        + sum(sys.getsizeof(part) for part in key)
+        + sys.getsizeof(entry.body)
+        + sys.getsizeof(entry.headers)
+        + sum(sys.getsizeof(pair) + sum(map(sys.getsizeof, pair)) for pair in entry.headers)
+    )
 
 
 class ReadCache:
-    """A least-recently-used map from request keys to answers, bounded in bytes."""
+    """A least-recently-used map from request keys to answers, bounded in bytes.
+
+    Every entry holds the head it was computed under, and an entry of another head can
+    never be given again (the head only moves on). So the first sight of a new head drops
+    every entry at once: under steady writes the cache holds the answers of the current
+    head only, not a budget's worth of dead ones waiting to be pushed out.
+    """
 
     def __init__(self, max_bytes: int) -> None:
         self.max_bytes = max_bytes
-        self._entries: OrderedDict[tuple[str, str], Entry] = OrderedDict()
+        self._entries: OrderedDict[tuple[str, str], tuple[Entry, int]] = OrderedDict()
         self._bytes = 0
+        self._head: int | None = None
         # gthread workers serve several requests in one process.
         self._lock = threading.Lock()
 
@@ -76,27 +97,34 @@ class ReadCache:
     def enabled(self) -> bool:
         return self.max_bytes > 0
 
+    def see(self, head: int | None) -> None:
+        """The head was read: if it moved, no entry kept can be given again."""
+        with self._lock:
+            self._see(head)
+
     def get(self, key: tuple[str, str], head: int | None) -> Entry | None:
         with self._lock:
-            entry = self._entries.get(key)
-            if entry is None:
-                return None
-            if entry.head != head:
-                self._drop(key)
+            self._see(head)
+            held = self._entries.get(key)
+            if held is None:
                 return None
             self._entries.move_to_end(key)
-            return entry
+            return held[0]
 
     def put(self, key: tuple[str, str], entry: Entry) -> None:
+        size = footprint(key, entry)
         # One answer may take at most an eighth of the budget, so that a few huge pages
         # cannot push out everything else.
-        if entry.size > self.max_bytes // 8:
+        if size > self.max_bytes // 8:
             return
         with self._lock:
+            if _order(entry.head) < _order(self._head):
+                return  # computed before a write this cache has seen since: already stale
+            self._see(entry.head)
             if key in self._entries:
                 self._drop(key)
-            self._entries[key] = entry
-            self._bytes += entry.size
+            self._entries[key] = (entry, size)
+            self._bytes += size
             while self._bytes > self.max_bytes:
                 self._drop(next(iter(self._entries)))
 
@@ -104,12 +132,28 @@ class ReadCache:
         with self._lock:
             self._entries.clear()
             self._bytes = 0
+            self._head = None
+
+    def _see(self, head: int | None) -> None:
+        if head != self._head:
+            self._entries.clear()
+            self._bytes = 0
+            self._head = head
 
     def _drop(self, key: tuple[str, str]) -> None:
-        self._bytes -= self._entries.pop(key).size
+        self._bytes -= self._entries.pop(key)[1]
 
     def __len__(self) -> int:
         return len(self._entries)
+
+    @property
+    def bytes_held(self) -> int:
+        return self._bytes
+
+
+def _order(head: int | None) -> int:
+    """Heads in the order they come: None (no change yet) before every seq."""
+    return -1 if head is None else head
 
 
 def change_feed_head(session: Session) -> int | None:
@@ -188,6 +232,8 @@ def answer_from_cache() -> Response | None:
     key = request_key()
     head = head_reader().read()
     bypass = "no-cache" in request.headers.get("Cache-Control", "").lower()
+    if bypass:
+        cache.see(head)  # a new head retires the answers of the old, this one's included
     entry = None if bypass else cache.get(key, head)
     if entry is None:
         (BYPASSES if bypass else MISSES).inc()

@@ -3,6 +3,7 @@ computed again, and never with data older than the last committed write."""
 
 from __future__ import annotations
 
+import tracemalloc
 from datetime import date
 from typing import Any
 
@@ -14,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from service.config import Settings, SettingsError
-from service.readcache import READS, Entry, ReadCache
+from service.readcache import READS, Entry, ReadCache, footprint
 from service.vocabularies import Role
 from tests.builders import make_agreement, make_commitment
 from tests.conftest import DASHBOARD, StatementLog, make_app
@@ -179,7 +180,8 @@ def test_errors_are_not_kept(client: FlaskClient, session: Session) -> None:
 
 
 def test_the_cache_keeps_within_its_budget_least_recently_used_first() -> None:
-    cache = ReadCache(max_bytes=8000)
+    one = footprint(("url", "0"), Entry(1, b"x" * 900, ()))
+    cache = ReadCache(max_bytes=8 * one + one // 2)
     for number in range(10):
         cache.put(("url", str(number)), Entry(1, b"x" * 900, ()))
     assert len(cache) == 8
@@ -189,11 +191,40 @@ def test_the_cache_keeps_within_its_budget_least_recently_used_first() -> None:
     assert cache.get(("url", "2"), 1) is not None
     assert cache.get(("url", "3"), 1) is None
     # One answer may take at most an eighth of the budget.
-    cache.put(("url", "huge"), Entry(1, b"x" * 1001, ()))
+    cache.put(("url", "huge"), Entry(1, b"x" * (cache.max_bytes // 8), ()))
     assert cache.get(("url", "huge"), 1) is None
-    # An entry from another head is dropped when found.
-    assert cache.get(("url", "4"), 2) is None
-    assert cache.get(("url", "4"), 1) is None
+
+
+def test_a_new_head_retires_every_entry_at_once() -> None:
+    cache = ReadCache(max_bytes=1_000_000)
+    for number in range(10):
+        cache.put(("url", str(number)), Entry(1, b"x" * 900, ()))
+    assert len(cache) == 10
+    # One read under the next head (a write landed): no entry of the old head is left.
+    assert cache.get(("url", "other"), 2) is None
+    assert len(cache) == 0 and cache.bytes_held == 0
+    # An answer computed under the old head, finished after the new one was seen: not kept.
+    cache.put(("url", "late"), Entry(1, b"x" * 900, ()))
+    assert len(cache) == 0
+    cache.put(("url", "fresh"), Entry(2, b"x" * 900, ()))
+    assert cache.get(("url", "fresh"), 2) is not None
+
+
+def test_the_budget_counts_what_an_entry_holds_in_memory() -> None:
+    """An answer of one record: its body, a dozen headers, its key. What the entries take,
+    traced, is what the budget counts, within a quarter."""
+    cache = ReadCache(max_bytes=10**9)
+    headers = tuple((f"X-Header-{number}", "v" * 30) for number in range(12))
+    tracemalloc.start()
+    before = tracemalloc.take_snapshot()
+    for number in range(2000):
+        key = (f"http://127.0.0.1:8000/api/v1/commitments/{number}?", "2026-11-26 key=False")
+        answer = tuple((name, value + str(number)) for name, value in headers)
+        cache.put(key, Entry(1, bytes(1200), answer))
+    after = tracemalloc.take_snapshot()
+    tracemalloc.stop()
+    traced = sum(stat.size_diff for stat in after.compare_to(before, "filename"))
+    assert 0.8 < cache.bytes_held / traced < 1.25, (cache.bytes_held, traced)
 
 
 def test_read_cache_mb_zero_turns_it_off(database_url: str, engine: Engine) -> None:
