@@ -8,21 +8,24 @@ from __future__ import annotations
 
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import pytest
 from flask import Flask
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, Engine, event, text
+from sqlalchemy import Connection, Engine, delete, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from service import create_app, fastdump
-from service.auth.services import create_api_key
+from service.auth.models import ApiKey
+from service.auth.services import NewKey, create_api_key
+from service.changes.models import ChangeEvent
 from service.config import Settings
-from service.db import make_engine
+from service.db import Database, make_engine
 from service.migrations import upgrade
-from service.vocabularies import Role
+from service.vocabularies import EntityType, Role
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
@@ -149,6 +152,22 @@ def keys(app: Flask, connection: Connection) -> dict[Role, str]:
                 session, data={"name": f"test {role.value}", "role": role}
             ).key
     return made
+
+
+@contextmanager
+def committed_key(database: Database, name: str, role: Role) -> Iterator[NewKey]:
+    """An API key committed for real, for an app on its own engine (as gunicorn runs it);
+    removed afterwards with the keys' change events, and the app's pool closed."""
+    with database.session_factory() as session:
+        made = create_api_key(session, data={"name": name, "role": role})
+    try:
+        yield made
+    finally:
+        with database.session_factory() as cleaner:
+            cleaner.execute(delete(ChangeEvent).where(ChangeEvent.entity == EntityType.API_KEY))
+            cleaner.execute(delete(ApiKey).where(ApiKey.id == made.record.id))
+            cleaner.commit()
+        database.engine.dispose()
 
 
 def client_with_key(app: Flask, key: str | None) -> FlaskClient:

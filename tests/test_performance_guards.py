@@ -9,19 +9,16 @@ from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import Connection, delete, insert, select, text
+from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.event import listen
 from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
-from service.auth.models import ApiKey
-from service.auth.services import create_api_key
-from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
-from service.vocabularies import EntityType, ImplementationStatus, Role
+from service.vocabularies import ImplementationStatus, Role
 from tests.builders import make_agreement
-from tests.conftest import StatementLog, client_with_key, make_app
+from tests.conftest import StatementLog, client_with_key, committed_key, make_app
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
 
@@ -271,22 +268,14 @@ def test_a_keyed_request_looks_its_key_up_outside_a_transaction(
     connection (service/lookups.py), never in a transaction."""
     app = make_app(database_url)
     database = app.extensions["database"]
-    with database.session_factory() as session:
-        made = create_api_key(session, data={"name": "autocommit probe", "role": Role.READER})
     autocommit: list[bool] = []
-    listen(
-        database.engine,
-        "before_cursor_execute",
-        lambda _conn, cursor, *_rest: autocommit.append(cursor.connection.autocommit),
-    )
-    try:
+    with committed_key(database, "autocommit probe", Role.READER) as made:
+        listen(
+            database.engine,
+            "before_cursor_execute",
+            lambda _conn, cursor, *_rest: autocommit.append(cursor.connection.autocommit),
+        )
         client = client_with_key(app, made.key)
         response = client.get("/api/v1/agreements", headers={"Cache-Control": "no-cache"})
         assert response.status_code == 200
         assert len(autocommit) >= 2 and all(autocommit), autocommit
-    finally:
-        with database.session_factory() as cleaner:
-            cleaner.execute(delete(ChangeEvent).where(ChangeEvent.entity == EntityType.API_KEY))
-            cleaner.execute(delete(ApiKey).where(ApiKey.id == made.record.id))
-            cleaner.commit()
-        database.engine.dispose()

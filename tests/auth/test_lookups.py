@@ -8,14 +8,13 @@ from dataclasses import replace
 from datetime import timedelta
 
 import pytest
-from sqlalchemy import delete, update
+from sqlalchemy import update
 
 from service.auth import services
 from service.auth.models import ApiKey
-from service.changes.models import ChangeEvent
 from service.db import utcnow
-from service.vocabularies import EntityType, Role
-from tests.conftest import make_app
+from service.vocabularies import Role
+from tests.conftest import committed_key, make_app
 
 pytestmark = pytest.mark.postgres_only
 
@@ -25,11 +24,9 @@ def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
 ) -> None:
     app = make_app(database_url)
     database, lookups = app.extensions["database"], app.extensions["lookups"]
-    with database.session_factory() as session:
-        made = services.create_api_key(session, data={"name": "lookup probe", "role": Role.EDITOR})
-    prefix = services._split(made.key)
-    assert prefix is not None and lookups.applies
-    try:
+    with committed_key(database, "lookup probe", Role.EDITOR) as made:
+        prefix = services._split(made.key)
+        assert prefix is not None and lookups.applies
         for last_used in (None, utcnow() - timedelta(seconds=90)):
             with database.session_factory() as session:
                 session.execute(
@@ -56,9 +53,3 @@ def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
             revoked = services._stored_key(session, prefix, lookups)
             assert revoked is not None and revoked.active is False
             assert services.authenticate(session, made.key, lookups=lookups) is None
-    finally:
-        with database.session_factory() as cleaner:
-            cleaner.execute(delete(ChangeEvent).where(ChangeEvent.entity == EntityType.API_KEY))
-            cleaner.execute(delete(ApiKey).where(ApiKey.id == made.record.id))
-            cleaner.commit()
-        database.engine.dispose()
