@@ -21,7 +21,7 @@ from sqlalchemy import (
     select,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, lazyload, make_transient_to_detached
+from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.changes.services import json_value, record_change
@@ -68,17 +68,12 @@ def find(
     record_id: int,
     *,
     for_update: bool = False,
-    bare: bool = False,
 ) -> M:
-    """The live record with this id, or NotFound. `for_update` locks its row until commit;
-    `bare` loads its relationships only if they are read (a write that needs the row alone
-    saves their queries)."""
+    """The live record with this id, or NotFound. `for_update` locks its row until commit."""
     if not 1 <= record_id <= MAX_ID:
         raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
     statement = live(model).where(model.id == record_id)  # type: ignore[attr-defined]
-    if bare:
-        statement = statement.options(lazyload("*"))
-    elif not for_update:
+    if not for_update:
         # One record: its collections in the same statement, not one more query each.
         # (A locking read keeps them apart: FOR UPDATE cannot lock an outer join's side.)
         statement = statement.options(*_joined_collections(model))

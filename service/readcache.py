@@ -130,15 +130,16 @@ class ReadCache:
 
     def clear(self) -> None:
         with self._lock:
-            self._entries.clear()
-            self._bytes = 0
-            self._head = None
+            self._empty(head=None)
 
     def _see(self, head: int | None) -> None:
         if head != self._head:
-            self._entries.clear()
-            self._bytes = 0
-            self._head = head
+            self._empty(head)
+
+    def _empty(self, head: int | None) -> None:
+        self._entries.clear()
+        self._bytes = 0
+        self._head = head
 
     def _drop(self, key: tuple[str, str]) -> None:
         self._bytes -= self._entries.pop(key)[1]

@@ -244,9 +244,9 @@ def _write(
             select(Commitment.id, Commitment.agreement_id).where(Commitment.id.in_(chunk))
         ):
             by_agreement[agreement_id].add(commitment_id)
-    agreements = list(
+    agreement_ids = list(
         session.scalars(
-            select(Agreement)
+            select(Agreement.id)
             .where(Agreement.id.in_(sorted(by_agreement)))
             .order_by(Agreement.id)
             .with_for_update()
@@ -281,8 +281,8 @@ def _write(
             )
         if on_row is not None:
             on_row(len(batch))
-    for agreement in agreements:
-        progress.refresh_progress(session, agreement.id, reassessed_ids=by_agreement[agreement.id])
+    for agreement_id in agreement_ids:
+        progress.refresh_progress(session, agreement_id, reassessed_ids=by_agreement[agreement_id])
 
 
 def _new_ids(session: Session, count: int) -> list[int]:

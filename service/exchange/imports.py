@@ -294,8 +294,8 @@ def _import(
         touched.add(commitment.agreement_id)
     if report.errors:
         raise ImportRefused(report)
-    for agreement in session.scalars(
-        select(Agreement).where(Agreement.id.in_(touched)).with_for_update()
+    for agreement_id in session.scalars(
+        select(Agreement.id).where(Agreement.id.in_(touched)).with_for_update()
     ):
-        progress.refresh_progress(session, agreement.id)
+        progress.refresh_progress(session, agreement_id)
     return report
