@@ -115,6 +115,11 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
         "  and `ANONYMOUS_RATE_LIMIT_PER_MINUTE=0`: the load comes from one address and one key.",
         "- The ceiling: `gunicorn --workers 2 --worker-class sync bench.ceiling:app`, a bare Flask",
         "  route answering a fixed row of twelve columns (`bench/ceiling.py`).",
+        "- The bare write, served beside the ceiling by the same app: `POST /write/<id>` reads",
+        "  the create's JSON body, inserts it with one `INSERT ... RETURNING` through SQLAlchemy",
+        "  Core into a table with no index but its key, commits, and answers the row. No",
+        "  validation, key, lock, derived value or change event: the least a durable write costs",
+        "  in this stack, which a create cannot beat. It is loaded as the create is.",
         f"- The load: `wrk -t{summary['threads']} -c{summary['connections']} "
         f"-d{summary['seconds']}s --latency URL`; the create",
         "  scenario posts to a random commitment each time (`bench/run.py`).",
@@ -131,6 +136,10 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
         "| --- | ---: | ---: | ---: | ---: | ---: | --- |",
         _row("bare Flask ceiling", "/one", median["ceiling"], ceiling, "–"),
     ]
+    if "bare_write" in median:  # runs before it was measured have none
+        lines.append(
+            _row("bare write (a reference)", "/write/{id}", median["bare_write"], ceiling, "–")
+        )
     for scenario in summary["scenarios"]:
         measured = median[scenario["name"]]
         lines.append(

@@ -22,6 +22,7 @@ import click
 import httpx
 from sqlalchemy import select
 
+from bench.ceiling import DATABASE_URL_VARIABLE, prepare_bare_writes
 from bench.driver import Measurement, ensure_wrk, run_wrk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -295,9 +296,26 @@ wrk.headers["Authorization"] = "Bearer " .. os.getenv("BENCH_KEY")
 wrk.body = [[{body}]]
 request = function()
   local id = math.random({first}, {last})
-  return wrk.format(nil, "/api/v1/commitments/" .. id .. "/assessments")
+  return wrk.format(nil, "{before}" .. id .. "{after}")
 end
 """
+
+
+def post_script(
+    directory: Path, name: str, path: str, body: dict[str, Any], context: dict[str, Any]
+) -> Path:
+    """A wrk script posting `body` to `path` ("/.../{id}/..."), each time with the id of a
+    random commitment."""
+    before, after = path.split("{id}")
+    script = directory / f"{name}.lua"
+    script.write_text(
+        POST_SCRIPT.replace("{body}", json.dumps(body))
+        .replace("{first}", str(context["first_commitment_id"]))
+        .replace("{last}", str(context["last_commitment_id"]))
+        .replace("{before}", before)
+        .replace("{after}", after)
+    )
+    return script
 
 
 def measure(
@@ -314,12 +332,7 @@ def measure(
             connections=CONNECTIONS,
             headers={"Cache-Control": "no-cache"} if scenario.computed else {},
         )
-    script = scripts / f"{scenario.name}.lua"
-    script.write_text(
-        POST_SCRIPT.replace("{body}", json.dumps(scenario.post_body))
-        .replace("{first}", str(context["first_commitment_id"]))
-        .replace("{last}", str(context["last_commitment_id"]))
-    )
+    script = post_script(scripts, scenario.name, scenario.path, scenario.post_body, context)
     os.environ["BENCH_KEY"] = context["key"]
     return run_wrk(
         base_url, seconds=seconds, threads=THREADS, connections=CONNECTIONS, script=script
@@ -339,9 +352,22 @@ def service_env(database_url: str, secret_key: str) -> dict[str, str]:
     }
 
 
-# The bare Flask route every figure is a ratio of, served as the service is (2 sync workers).
+# The bare Flask route every figure is a ratio of, served as the service is (2 sync workers),
+# with the bare write beside it (bench/ceiling.py).
 CEILING_APP = "bench.ceiling:app"
 CEILING_CONFIG = ["--workers", str(WORKERS), "--worker-class", "sync"]
+BARE_WRITE_PATH = "/write/{id}"
+
+
+def measure_bare_write(
+    ceiling_url: str, context: dict[str, Any], seconds: int, scripts: Path
+) -> Measurement:
+    """The bare write, loaded as the create is: the same body, a random commitment's id."""
+    body = next(s.post_body for s in _scenarios(context) if s.post_body is not None)
+    script = post_script(scripts, "bare_write", BARE_WRITE_PATH, body, context)
+    return run_wrk(
+        ceiling_url, seconds=seconds, threads=THREADS, connections=CONNECTIONS, script=script
+    )
 
 
 def run(
@@ -351,6 +377,7 @@ def run(
     logs = ROOT / "var" / "bench"
     logs.mkdir(parents=True, exist_ok=True)
     results: dict[str, list[Measurement]] = {}
+    prepare_bare_writes(database_url)
     with (
         gunicorn(
             "service.wsgi:app",
@@ -358,7 +385,12 @@ def run(
             ["--config", "service/gunicorn.conf.py"],
             logs / "service.log",
         ) as (service_url, service_pid),
-        gunicorn(CEILING_APP, {}, CEILING_CONFIG, logs / "ceiling.log") as (ceiling_url, _),
+        gunicorn(
+            CEILING_APP,
+            {DATABASE_URL_VARIABLE: database_url},
+            CEILING_CONFIG,
+            logs / "ceiling.log",
+        ) as (ceiling_url, _),
         tempfile.TemporaryDirectory() as scripts_dir,
     ):
         scripts = Path(scripts_dir)
@@ -366,9 +398,10 @@ def run(
         plan = scenarios(context)
         click.echo("warming up", err=True)
         run_wrk(ceiling_url + "/one", seconds=2)
+        measure_bare_write(ceiling_url, context, 2, scripts)
         for scenario in plan:
             measure(scenario, service_url, context, 2, scripts)
-        total = runs * (len(plan) + 1)
+        total = runs * (len(plan) + 2)
         with click.progressbar(
             length=total, label="measuring", file=sys.stderr, show_pos=True
         ) as bar:
@@ -384,7 +417,10 @@ def run(
                         connections=CONNECTIONS,
                     )
                 )
-                bar.update(1)
+                results.setdefault("bare_write", []).append(
+                    measure_bare_write(ceiling_url, context, seconds, scripts)
+                )
+                bar.update(2)
                 for scenario in plan:
                     results.setdefault(scenario.name, []).append(
                         measure(scenario, service_url, context, seconds, scripts)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -121,6 +122,51 @@ def test_the_report_states_each_target_and_by_how_much_it_is_missed() -> None:
     assert "missed by get_agreement (5.0×)" in text
     assert "80 MB, 130 MB (target ≤ 120 MB: missed)" in text
     assert "1,000,007 assessments" in text
+    assert "bare write" not in text.split("## Results")[1]  # this run did not measure it
+    summary["median"]["bare_write"] = _figures(900, 16, 30)
+    text = render(summary, {"CPU": "test"})
+    assert "| bare write (a reference) (`/write/{id}`) | 900 | 16.00 ms | 30.00 ms | 0.30 |" in text
+
+
+def test_the_bare_write_inserts_the_body_and_answers_the_row(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from bench import ceiling
+
+    url = f"sqlite:///{tmp_path / 'bare.db'}"
+    ceiling.prepare_bare_writes(url)
+    monkeypatch.setenv(ceiling.DATABASE_URL_VARIABLE, url)
+    ceiling._engine.cache_clear()
+    body = {"status": "advanced", "as_of": "2025-06", "assessor_kind": "independent"}
+    try:
+        client = ceiling.app.test_client()
+        first = client.post("/write/42", json=body)
+        second = client.post("/write/43", json=body)
+    finally:
+        ceiling._engine().dispose()
+        ceiling._engine.cache_clear()
+    assert first.status_code == second.status_code == 201
+    assert first.get_json() == {"id": 1, "commitment_id": 42, **body} | {
+        "created_at": first.get_json()["created_at"]
+    }
+    engine = create_engine(url)
+    with engine.connect() as connection:
+        rows = connection.execute(
+            select(ceiling.BARE_WRITES.c.commitment_id, ceiling.BARE_WRITES.c.status)
+        ).all()
+    engine.dispose()
+    assert rows == [(42, "advanced"), (43, "advanced")]
+
+
+def test_a_post_script_sends_each_request_to_a_random_commitment(tmp_path: Path) -> None:
+    from bench.run import post_script
+
+    context = {"first_commitment_id": 7, "last_commitment_id": 99}
+    script = post_script(tmp_path, "x", "/api/v1/commitments/{id}/assessments", {"a": 1}, context)
+    text = script.read_text()
+    assert "math.random(7, 99)" in text
+    assert 'wrk.format(nil, "/api/v1/commitments/" .. id .. "/assessments")' in text
+    assert 'wrk.body = [[{"a": 1}]]' in text
 
 
 def test_a_history_walks_the_status_scale_and_states_progress_where_it_must() -> None:
