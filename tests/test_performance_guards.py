@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+import marshmallow as ma
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, insert, select, text
@@ -154,6 +155,33 @@ def test_each_hot_endpoint_sends_a_fixed_number_of_statements(
         # The key lookup of the authenticated client is one of them.
         assert counts[0] == counts[1], (name, counts)
         assert counts[1] <= STATEMENT_LIMITS[name], (name, counts, sql.statements)
+
+
+def test_the_hot_endpoints_build_no_schema_per_request(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each parses with schema instances made once (service.api.Blueprint.arguments):
+    building one deep-copies its fields, as much as 0.08 ms for a create's body."""
+    agreement = add_agreement(session, 20)
+    built: list[str] = []
+    original = ma.Schema.__init__
+
+    def counting_init(schema: ma.Schema, *args: Any, **kwargs: Any) -> None:
+        built.append(type(schema).__name__)
+        original(schema, *args, **kwargs)
+
+    def send(method: str, path: str) -> int:
+        json = ASSESSMENT if method == "POST" else None
+        headers = {"Cache-Control": "no-cache"}
+        return client.open(path, method=method, json=json, headers=headers).status_code
+
+    requests = hot_requests(session, agreement)
+    for method, path in requests.values():
+        send(method, path)  # the first dump of each shape compiles its dumper (fastdump.py)
+    monkeypatch.setattr(ma.Schema, "__init__", counting_init)
+    for name, (method, path) in requests.items():
+        assert send(method, path) in (200, 201), name
+        assert built == [], (name, built)
 
 
 def test_a_repeated_read_is_answered_from_the_read_cache_with_two_statements(
