@@ -1,6 +1,7 @@
-"""One benchmark run: the data, the service and the ceiling under gunicorn, every scenario
-measured with wrk in interleaved rounds (so a noisy minute hurts all alike), the medians
-checked against the targets of issue 6, and docs/benchmarks.md written from them."""
+"""One benchmark run: the data, the service and the references (the ceiling, the bare write)
+under gunicorn, every scenario measured with wrk in interleaved rounds (so a noisy minute
+hurts all alike), the medians checked against the targets of issue 6, and docs/benchmarks.md
+written from them."""
 
 from __future__ import annotations
 
