@@ -424,8 +424,8 @@ class Blueprint(SmorestBlueprint):  # type: ignore[misc]
     def arguments(self, schema: type[ma.Schema] | ma.Schema, **kwargs: Any) -> Any:
         """As flask-smorest's, but a schema class parses with one instance: webargs would
         build an instance of it for every request, and marshmallow deep-copies each declared
-        field to build one (two or three a request, 0.1-0.2 ms; bench/notes.md). Our schemas
-        keep no state between loads."""
+        field to build one (a create built three, 76 µs; bench/notes.md). Our schemas keep
+        no state between loads."""
         return super().arguments(
             shared_instance(schema) if isinstance(schema, type) else schema, **kwargs
         )
