@@ -25,14 +25,21 @@ class Page(Generic[T]):
 
 
 def keyset_page(
-    session: Session, statement: Select[Any], key: InstrumentedAttribute[Any], page: PageRequest
+    session: Session,
+    statement: Select[Any],
+    key: InstrumentedAttribute[Any],
+    page: PageRequest,
+    *,
+    as_rows: bool = False,
 ) -> Page[Any]:
-    """One page of `statement` ordered by the unique `key`, after `page.after`."""
+    """One page of `statement` ordered by the unique `key`, after `page.after`: its records,
+    or (`as_rows`, for a statement of columns) its rows."""
     if page.after is not None:
         if not isinstance(page.after, int):
             return Page(items=[], next_key=None)
         statement = statement.where(key > page.after)
-    rows = list(session.scalars(statement.order_by(key).limit(page.size + 1)))
+    result = session.execute(statement.order_by(key).limit(page.size + 1))
+    rows = list(result if as_rows else result.scalars())
     if len(rows) > page.size:
         rows = rows[: page.size]
         return Page(items=rows, next_key=getattr(rows[-1], key.key))

@@ -224,7 +224,7 @@ class CommitmentAsOf:
     """A commitment read as of a past date: its own fields, with the status of that date."""
 
     def __init__(
-        self, commitment: Commitment, state: CommitmentState, progress: float | None, as_of: date
+        self, commitment: Any, state: CommitmentState, progress: float | None, as_of: date
     ):
         self._commitment = commitment
         self.current_status = state.status
@@ -236,9 +236,10 @@ class CommitmentAsOf:
         return getattr(self._commitment, name)
 
 
-def as_of(session: Session, commitments: Sequence[Commitment], when: date) -> list[CommitmentAsOf]:
-    """These commitments as they stood on `when`: two queries, whatever their number (the
-    trees of their agreements, then those trees' assessments)."""
+def as_of(session: Session, commitments: Sequence[Any], when: date) -> list[CommitmentAsOf]:
+    """These commitments (records, or as a list shows them) as they stood on `when`: two
+    queries, whatever their number (the trees of their agreements, then those trees'
+    assessments)."""
     agreement_ids = {commitment.agreement_id for commitment in commitments}
     if not agreement_ids:
         return []

@@ -2,16 +2,18 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
-from sqlalchemy import insert
+from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from service.agreements.services import update_agreement
 from service.commitments.models import Commitment
 from service.dates import PartialDate
+from service.seeding import load_seeds
 from service.vocabularies import ImplementationStatus as Status
 from service.vocabularies import ParticipantRole
 from tests.builders import (
@@ -255,3 +257,53 @@ def test_the_commitment_page_query_uses_an_index_on_postgresql(
     )
     assert "Index" in plan, plan
     assert "Seq Scan on commitments" not in plan, plan
+
+
+def test_every_listed_commitment_is_the_commitment_as_read_alone(
+    client: FlaskClient, session: Session
+) -> None:
+    """Lists read plain rows (services.ListedCommitment), a read of one loads the record:
+    both must answer the same fields with the same values."""
+    session.info["actor"] = "seed"
+    load_seeds(session, Path(__file__).resolve().parents[2] / "seeds")
+    kept, dropped = make_theme(session, slug="kept-x"), make_theme(session, slug="dropped-x")
+    agreement = make_agreement(session)
+    parent = make_commitment(
+        session, agreement, themes=["kept-x", "dropped-x"], due_date=PartialDate.parse("2027-04")
+    )
+    child = make_commitment(
+        session, agreement, parent_id=parent.id, due_date=PartialDate.parse("2026")
+    )
+    make_assessment(session, child, status=Status.ADVANCED, as_of="2024-06-01")
+    dropped.deleted_at = kept.created_at  # a theme deleted since it was filed
+    session.commit()
+
+    def listed(path: str, **query: str) -> list[dict[str, Any]]:
+        items, token = [], None
+        while True:
+            page = client.get(
+                path, query_string={**query, **({"page_token": token} if token else {})}
+            )
+            assert page.status_code == 200, page.json
+            items += page.json["items"]
+            token = page.json["next_page_token"]
+            if token is None:
+                return items
+
+    everything = listed("/api/v1/commitments", page_size="7")
+    live = select(func.count()).select_from(Commitment).where(Commitment.deleted_at.is_(None))
+    assert len(everything) == session.scalar(live) > 2  # the seed data's and these
+    pages = [
+        everything,
+        listed(f"/api/v1/agreements/{agreement.id}/commitments"),
+        listed(f"/api/v1/commitments/{parent.id}/children"),
+    ]
+    for items in pages:
+        for item in items:
+            assert item == client.get(f"/api/v1/commitments/{item['id']}").json
+    assert {item["id"]: item["themes"] for item in pages[1]}[parent.id] == ["kept-x"]
+    for item in listed("/api/v1/commitments", as_of="2024-03-01"):
+        alone = client.get(
+            f"/api/v1/commitments/{item['id']}", query_string={"as_of": "2024-03-01"}
+        )
+        assert item == alone.json
