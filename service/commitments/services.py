@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, Table, and_, bindparam, exists, func, or_, select
+from sqlalchemy import Row, and_, bindparam, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service import crud, search
@@ -130,7 +130,6 @@ class ListedCommitment:
         self.__dict__.update(values, theme_slugs=theme_slugs)
 
 
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 # Commitments' live themes, in the order Commitment.theme_slugs gives them.
 _THEME_SLUGS = (
     select(commitment_themes.c.commitment_id, Theme.slug)
@@ -146,7 +145,7 @@ _THEME_SLUGS = (
 def _page(
     session: Session, statement: Any, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Any]:
-    rows = _filtered(session, statement, filters).with_only_columns(*COMMITMENTS.c)
+    rows = _filtered(session, statement, filters).with_only_columns(*progress.COMMITMENTS.c)
     result = keyset_page(session, rows, Commitment.id, page, as_rows=True)
     slugs: dict[int, list[str]] = defaultdict(list)
     if result.items:
