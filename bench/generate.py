@@ -23,7 +23,7 @@ from service.auth.services import create_api_key
 from service.commitments.models import Commitment
 from service.config import Settings
 from service.migrations import upgrade
-from service.seeding import load_seeds
+from service.seeding.loader import load_seeds
 from service.vocabularies import Role
 
 # Agreements per commitment file, and per assessment file (about 10,000 and 50,000 rows).

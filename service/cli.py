@@ -60,34 +60,93 @@ def new_migration(message: str) -> None:
     show_default=True,
     help="The folder of seed files (*.yaml).",
 )
+@click.option(
+    "--check",
+    is_flag=True,
+    help="List where the database differs from the seed files, record by record and field by "
+    "field, and write nothing. Exit status 1 when they differ.",
+)
+@click.option(
+    "--apply",
+    "apply_changes",
+    is_flag=True,
+    help="Apply those differences in one transaction, as actor `seed`. Records that users "
+    "changed or deleted after seeding are left alone and named.",
+)
+@click.option(
+    "--overwrite-user-changes",
+    is_flag=True,
+    help="With --apply: apply the seed files over users' changes and deletions too.",
+)
 @with_appcontext
-def seed(directory: Path) -> None:
-    """Load the seed data, in one transaction. Idempotent: a second load changes nothing."""
-    from service.errors import DomainError
-    from service.seeding import SeedError, load_seeds
+def seed(directory: Path, check: bool, apply_changes: bool, overwrite_user_changes: bool) -> None:
+    """Load the seed data into a database that has never been seeded, in one transaction.
 
+    Once seeded, a database is never written by this command again, whatever users changed
+    or deleted since, unless asked with --apply. `make run` calls it on every start.
+    """
+    from service.errors import DomainError
+    from service.seeding.files import SeedError
+    from service.seeding.ledger import SEED_ACTOR, is_seeded
+    from service.seeding.loader import load_seeds
+
+    if check and apply_changes:
+        raise click.UsageError("--check and --apply are two different runs: choose one.")
+    if overwrite_user_changes and not apply_changes:
+        raise click.UsageError("--overwrite-user-changes goes with --apply.")
     database = current_app.extensions["database"]
     with database.engine.connect() as connection, connection.begin() as transaction:
         # Each service commits its own step; inside this outer transaction those commits are
-        # savepoints, so a bad file leaves the database as it was.
+        # savepoints, so a bad file (or --check) leaves the database as it was.
         session = database.session_factory(
             bind=connection, join_transaction_mode="create_savepoint"
         )
-        session.info["actor"] = "seed"
+        session.info["actor"] = SEED_ACTOR
         try:
+            if not (check or apply_changes) and is_seeded(session):
+                click.echo(
+                    "the database was seeded already: nothing written "
+                    "(`seed --check` compares it with the seed files)"
+                )
+                return
             report = load_seeds(
-                session, directory, on_step=lambda step: click.echo(f"  {step}...", err=True)
+                session,
+                directory,
+                on_step=lambda step: click.echo(f"  {step}...", err=True),
+                overwrite_user_changes=overwrite_user_changes,
             )
         except (SeedError, DomainError) as error:
             transaction.rollback()
             raise click.ClickException(f"the seed data was not loaded: {error}") from error
         finally:
             session.close()
-    for line in report.lines():
+        if check:
+            transaction.rollback()
+        else:
+            transaction.commit()
+    if check or apply_changes:
+        _echo_seed_differences(report, applied=apply_changes)
+        if check and report.differences:
+            sys.exit(1)
+        return
+    for line in report.summary():
         click.echo(line)
-    click.echo(
-        "seed data loaded" if report.changed else "seed data already up to date: nothing changed"
-    )
+    click.echo("seed data loaded")
+
+
+def _echo_seed_differences(report: Any, *, applied: bool) -> None:
+    for line in report.difference_lines():
+        click.echo(line)
+    kept = len(report.left_alone)
+    done = len(report.differences) - kept
+    if not report.differences:
+        click.echo("the database matches the seed files")
+        return
+    verb = "applied" if applied else "would be applied by --apply"
+    summary = f"{len(report.differences)} differences: {done} {verb}"
+    if kept:
+        summary += f", {kept} left alone as named above"
+    click.echo(summary)
 
 
 @click.command("write-openapi")

@@ -21,6 +21,7 @@ from service.meetings.models import (
 )
 from service.organizations.models import Organization, Post
 from service.people.models import Membership, Person
+from service.seeding.models import SeedRecord
 from service.sources.models import Citation, Source
 from service.themes.models import Theme
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
@@ -46,6 +47,7 @@ __all__ = [
     "Organization",
     "Person",
     "Post",
+    "SeedRecord",
     "Source",
     "StatusAssessment",
     "Theme",

@@ -142,6 +142,16 @@ class Confidence(StrEnum):
     HIGH = "high"
 
 
+class Reliability(StrEnum):
+    """How far a source can be trusted in general (an outlet's record), as against a
+    citation's `confidence` in one fact."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+    UNKNOWN = "unknown"
+
+
 class MeetingStatus(StrEnum):
     SCHEDULED = "scheduled"
     HELD = "held"

@@ -7,7 +7,7 @@ from sqlalchemy.orm import Mapped, composite, mapped_column
 
 from service.dates import PartialDate
 from service.db import Base, Record, live_unique_index, vocabulary
-from service.vocabularies import Confidence, DatePrecision, EntityType, SourceKind
+from service.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 
 
 class Source(Record, Base):
@@ -28,6 +28,11 @@ class Source(Record, Base):
         vocabulary(DatePrecision, "published_on_precision"), default=DatePrecision.UNKNOWN
     )
     language: Mapped[str | None] = mapped_column(String(35))
+    # The outlet's record (an AI-rewrite site is low), whatever the fact: lists filter on it,
+    # statistics can leave out what rests on low sources alone.
+    reliability: Mapped[Reliability] = mapped_column(
+        vocabulary(Reliability, "reliability"), default=Reliability.UNKNOWN
+    )
     note: Mapped[str | None] = mapped_column(Text)
 
     published_on: Mapped[PartialDate] = composite(published_on_value, published_on_precision)

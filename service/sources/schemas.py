@@ -12,7 +12,7 @@ from service.api import (
     RecordSchema,
     Text,
 )
-from service.vocabularies import Confidence, DatePrecision, EntityType, SourceKind
+from service.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 
 HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
 
@@ -28,6 +28,14 @@ class SourceCreateSchema(InputSchema):
     published_on = PartialDateField(allow_none=True)
     language = Text(
         max_length=35, allow_none=True, metadata={"description": "BCP 47 tag: en, fr, hi."}
+    )
+    reliability = EnumField(
+        Reliability,
+        load_default=Reliability.UNKNOWN,
+        metadata={
+            "description": "How far the outlet can be trusted in general (its record); "
+            "a citation's confidence is about one fact."
+        },
     )
     note = Text(max_length=5000, allow_none=True)
 
@@ -45,11 +53,13 @@ class SourceSchema(RecordSchema):
     published_on = PartialDateField(required=True, allow_none=True)
     published_on_precision = EnumField(DatePrecision, required=True)
     language = ma.fields.String(required=True, allow_none=True)
+    reliability = EnumField(Reliability, required=True)
     note = ma.fields.String(required=True, allow_none=True)
 
 
 class SourceQuerySchema(PageQuerySchema):
     kind = EnumField(SourceKind)
+    reliability = EnumField(Reliability)
     publisher = Text(min_length=1, max_length=200)
     q = Text(
         min_length=1, max_length=200, metadata={"description": "Words in the title or publisher."}

@@ -22,6 +22,8 @@ def list_sources(session: Session, *, page: PageRequest, filters: dict[str, Any]
         statement = statement.where(Source.kind == filters["kind"])
     if "publisher" in filters:
         statement = statement.where(Source.publisher == filters["publisher"])
+    if "reliability" in filters:
+        statement = statement.where(Source.reliability == filters["reliability"])
     if "q" in filters:
         statement = statement.where(
             or_(

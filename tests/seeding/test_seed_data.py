@@ -12,11 +12,12 @@ from sqlalchemy.orm import Session
 
 from service.changes.models import ChangeEvent
 from service.models import MODEL_BY_ENTITY
-from service.seeding import SeedError, SeedLoader, load_seeds, read_seed_files
+from service.seeding.files import SeedError, read_seed_files
+from service.seeding.loader import SeedLoader, load_seeds
 from service.sources.models import Citation
 from service.vocabularies import EntityType
 
-SEEDS = Path(__file__).resolve().parent.parent / "seeds"
+SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LOI = "india-france-loi-defence-space-cooperation"
 
 
@@ -151,7 +152,7 @@ def test_weakly_sourced_facts_say_so(seeded: Session, client: FlaskClient) -> No
 
 def test_a_bad_seed_file_is_refused_with_its_place(session: Session, tmp_path: Path) -> None:
     (tmp_path / "01.yaml").write_text("themes:\n  - slug: Not A Slug\n    name: x\n")
-    with pytest.raises(SeedError, match="theme Not A Slug"):
+    with pytest.raises(SeedError, match="theme/Not A Slug"):
         load_seeds(session, tmp_path)
     (tmp_path / "01.yaml").write_text("planets:\n  - name: Mars\n")
     with pytest.raises(SeedError, match="unknown sections"):
@@ -163,4 +164,4 @@ def test_the_seed_command_loads_in_one_go(app, connection) -> None:  # type: ign
     runner = app.test_cli_runner()
     result = runner.invoke(args=["seed", "--help"])
     assert result.exit_code == 0
-    assert "Idempotent" in result.output
+    assert "--check" in result.output and "--overwrite-user-changes" in result.output
