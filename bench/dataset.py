@@ -48,6 +48,11 @@ class Scale:
         return self.commitments * self.assessments_per_commitment
 
 
+# Evidence before status: every generated assessment cites a source. Id 1 is the first source
+# of the seed data, which bench/generate.py loads into its new database before anything else.
+CITED_SOURCE_ID = 1
+
+
 def agreement_slug(number: int) -> str:
     return f"bench-agreement-{number:05d}"
 
@@ -134,6 +139,7 @@ def assessments_csv(scale: Scale, first: int, count: int) -> str:
                         "as_of": f"{year}-{day_of_year // 31 + 1:02d}-{day_of_year % 28 + 1:02d}",
                         "assessor_kind": rng.choice(["official", "independent", "media"]),
                         "confidence": rng.choice(["low", "medium", "high"]),
+                        "source_ids": CITED_SOURCE_ID,
                     }
                 )
     return _csv(
@@ -144,6 +150,7 @@ def assessments_csv(scale: Scale, first: int, count: int) -> str:
             "as_of",
             "assessor_kind",
             "confidence",
+            "source_ids",
         ],
         rows,
     )

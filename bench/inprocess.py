@@ -22,6 +22,8 @@ import statistics
 import time
 from typing import Any
 
+from bench.dataset import CITED_SOURCE_ID
+
 DEFAULT_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/policy_tracker_bench"
 AGREEMENT = "bench-agreement-00500"
 
@@ -63,7 +65,12 @@ def main() -> None:
             f"/api/v1/stats/progress?agreement={AGREEMENT}&from=2021-01&to=2022-12"
         ),
     }
-    body = {"status": "advanced", "as_of": "2025-06", "assessor_kind": "independent"}
+    body = {
+        "status": "advanced",
+        "as_of": "2025-06",
+        "assessor_kind": "independent",
+        "source_ids": [CITED_SOURCE_ID],
+    }
     headers = {"Authorization": f"Bearer {key}"}
     low, high = commitment - 20_000, commitment + 20_000
 

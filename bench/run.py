@@ -24,6 +24,7 @@ import httpx
 from sqlalchemy import select
 
 from bench.ceiling import DATABASE_URL_VARIABLE, prepare_bare_writes
+from bench.dataset import CITED_SOURCE_ID
 from bench.driver import Measurement, ensure_wrk, run_wrk
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -126,7 +127,12 @@ def _scenarios(context: dict[str, Any]) -> list[Scenario]:
             "/api/v1/commitments/{id}/assessments",
             "ratio",
             0.25,
-            post_body={"status": "advanced", "as_of": "2025-06", "assessor_kind": "independent"},
+            post_body={
+                "status": "advanced",
+                "as_of": "2025-06",
+                "assessor_kind": "independent",
+                "source_ids": [CITED_SOURCE_ID],
+            },
         ),
     ]
 

@@ -45,7 +45,7 @@ function init(args)
   answered = 0
 end
 local key = os.getenv("BENCH_KEY")
-local body = '{"status": "advanced", "as_of": "2025-06", "assessor_kind": "independent"}'
+local body = '{"status": "advanced", "as_of": "2025-06", "assessor_kind": "independent", "source_ids": [1]}'
 function request()
   local roll = math.random(100)
   local id = math.random({first}, {last})

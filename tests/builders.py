@@ -98,6 +98,9 @@ def make_assessment(session: Session, commitment: Any, **overrides: Any) -> Any:
     } | overrides
     if isinstance(data["as_of"], str):
         data["as_of"] = PartialDate.parse(data["as_of"])
+    if data["status"] is not ImplementationStatus.NOT_ASSESSED:
+        # Evidence before status: a judgement cites a source.
+        data.setdefault("source_ids", [make_source(session).id])
     return assessments.create_commitment_assessment(session, commitment_id=commitment.id, data=data)
 
 

@@ -18,7 +18,7 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.vocabularies import ImplementationStatus, Role
-from tests.builders import make_agreement
+from tests.builders import make_agreement, make_source
 from tests.conftest import StatementLog, client_with_key, committed_key, make_app
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
@@ -105,7 +105,18 @@ def hot_requests(session: Session, agreement: Agreement) -> dict[str, tuple[str,
     }
 
 
-ASSESSMENT = {"status": "advanced", "as_of": "2025-01", "assessor_kind": "independent"}
+ASSESSMENT: dict[str, Any] = {
+    "status": "advanced",
+    "as_of": "2025-01",
+    "assessor_kind": "independent",
+}
+
+
+@pytest.fixture(autouse=True)
+def assessment_with_a_source(session: Session) -> None:
+    """The create's body cites a source of this test's own (evidence before status)."""
+    ASSESSMENT["source_ids"] = [make_source(session).id]
+
 
 # The most statements each may send when it is computed (not answered from the read cache);
 # the count must not grow with the data either. Every read starts with the key and the change
@@ -118,10 +129,11 @@ STATEMENT_LIMITS = {
     "statistics for one agreement": 4,  # the agreement's id, one pass
     "statistics for everything": 3,  # one pass
     "progress over time": 7,
-    # The key, the agreement locked, the insert, the commitment's assessments, the new one's
-    # effective progress, the tree, the commitments that moved, the change events; on
-    # PostgreSQL also the change feed's lock (and the agreement, when its progress moves).
-    "create an assessment": 10,
+    # The key, the agreement locked, the sources cited, the insert, its sources, the
+    # commitment's assessments, the new one's effective progress, the tree, the commitments
+    # that moved, the change events; on PostgreSQL also the change feed's lock (and the
+    # agreement, when its progress moves).
+    "create an assessment": 12,
 }
 # Answered from the read cache: the key and the head.
 CACHED_READ_STATEMENTS = 2

@@ -17,7 +17,7 @@ from werkzeug.test import TestResponse
 from service.config import Settings, SettingsError
 from service.readcache import READS, Entry, ReadCache, footprint
 from service.vocabularies import Role
-from tests.builders import make_agreement, make_commitment
+from tests.builders import make_agreement, make_commitment, make_source
 from tests.conftest import DASHBOARD, StatementLog, make_app
 
 
@@ -98,7 +98,12 @@ def test_every_kind_of_write_retires_what_was_read_before_it(
     read_all()
     created = client.post(
         f"{commitment_path}/assessments",
-        json={"status": "advanced", "as_of": "2025-01", "assessor_kind": "independent"},
+        json={
+            "status": "advanced",
+            "as_of": "2025-01",
+            "assessor_kind": "independent",
+            "source_ids": [make_source(session).id],
+        },
     )
     assert created.status_code == 201
     agreement, found, summary, page = read_all()

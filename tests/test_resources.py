@@ -65,6 +65,10 @@ def _commitment(session: Session) -> dict[str, Any]:
     return {"commitment": build.make_commitment(session).id}
 
 
+def _commitment_and_source(session: Session) -> dict[str, Any]:
+    return {**_commitment(session), "source": build.make_source(session).id}
+
+
 RESOURCES = [
     Resource(
         "theme",
@@ -234,11 +238,12 @@ RESOURCES = [
         "assessment",
         "assessments",
         "/api/v1/commitments/{commitment}/assessments",
-        _commitment,
+        _commitment_and_source,
         lambda ctx, n=0: {
             "status": "initiated",
             "as_of": "2024-03-04",
             "assessor_kind": "official",
+            "source_ids": [ctx["source"]],
         },
         None,
         ("status", "as_of", "assessor_kind"),

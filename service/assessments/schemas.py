@@ -47,7 +47,10 @@ class AssessmentCreateSchema(InputSchema):
     source_ids = ma.fields.List(
         Id(),
         validate=ma.validate.Length(max=100),
-        metadata={"description": "The sources the judgement rests on."},
+        metadata={
+            "description": "The sources the judgement rests on: at least one for any status "
+            "but not_assessed (evidence before status)."
+        },
     )
 
 

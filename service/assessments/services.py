@@ -21,6 +21,7 @@ from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
 from service.sources.models import Source
 from service.vocabularies import ChangeOperation, EntityType
+from service.vocabularies import ImplementationStatus as Status
 
 ASSESSMENT = EntityType.ASSESSMENT
 COMMITMENT = EntityType.COMMITMENT
@@ -57,6 +58,12 @@ def rule_errors(data: dict[str, Any]) -> dict[str, str]:
         errors["progress_pct"] = (
             f"A {status.value} assessment has no progress; leave progress_pct out."
         )
+    if status is not Status.NOT_ASSESSED and not data.get("source_ids"):
+        # Evidence before status: a judgement that something happened names where it is said.
+        errors["source_ids"] = (
+            f"A {status.value} assessment must cite at least one source; "
+            "only not_assessed may have none."
+        )
     if data["as_of"].value > datetime.now(UTC).date():
         errors["as_of"] = "Must not be after today."
     if data.get("assessed_at") is not None and data["assessed_at"] > datetime.now(UTC):
@@ -69,6 +76,7 @@ def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> Non
         detail = {
             "as_of": "as_of is in the future.",
             "assessed_at": "assessed_at is in the future.",
+            "source_ids": "An assessment other than not_assessed must cite a source.",
         }
         raise InvalidInput(detail.get(field, message), errors={field: [message]})
     if data.get("assessor_organization_id") is not None:

@@ -28,6 +28,12 @@ ROOT = Path(__file__).resolve().parents[2]
 LIVE_SECRET_KEY = "contract-test-secret-key-0123456789"
 
 
+def a_source_id(client: httpx.Client) -> int:
+    """A source of the seed data the live database holds, for assessments to cite."""
+    [source] = client.get("/sources", params={"page_size": 1}).json()["items"]
+    return int(source["id"])
+
+
 def free_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))

@@ -17,6 +17,7 @@ import httpx
 import pytest
 
 from service.vocabularies import Role
+from tests.contract.conftest import a_source_id
 
 pytestmark = pytest.mark.postgres_only
 
@@ -84,12 +85,20 @@ def test_parallel_assessments_leave_the_status_of_the_latest_date(
     # the scheduler's, and must not matter.
     plans = [(first + timedelta(days=7 * n), statuses[n % 4]) for n in range(20)]
 
+    with _editor(live_server, live_keys) as client:
+        source_ids = [a_source_id(client)]
+
     def assess(plan: tuple[date, str]) -> dict[str, Any]:
         as_of, status = plan
         with _editor(live_server, live_keys) as own:
             response = own.post(
                 f"/commitments/{commitment['id']}/assessments",
-                json={"status": status, "as_of": as_of.isoformat(), "assessor_kind": "independent"},
+                json={
+                    "status": status,
+                    "as_of": as_of.isoformat(),
+                    "assessor_kind": "independent",
+                    "source_ids": source_ids,
+                },
             )
             assert response.status_code == 201, response.text
             return dict(response.json())
@@ -123,12 +132,20 @@ def test_parallel_assessments_of_siblings_leave_every_roll_up_consistent(
         (children[n % 10]["id"], statuses[n % 4], f"2024-{1 + n // 10:02d}") for n in range(40)
     ]
 
+    with _editor(live_server, live_keys) as client:
+        source_ids = [a_source_id(client)]
+
     def assess(plan: tuple[int, str, str]) -> None:
         commitment_id, status, as_of = plan
         with _editor(live_server, live_keys) as own:
             response = own.post(
                 f"/commitments/{commitment_id}/assessments",
-                json={"status": status, "as_of": as_of, "assessor_kind": "independent"},
+                json={
+                    "status": status,
+                    "as_of": as_of,
+                    "assessor_kind": "independent",
+                    "source_ids": source_ids,
+                },
             )
             assert response.status_code == 201, response.text
 

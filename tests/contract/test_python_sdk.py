@@ -144,6 +144,17 @@ def test_a_whole_story_through_the_generated_client(
         for title in ("Training", "Capacity building", "Space exchanges")
     ]
 
+    # Evidence before status: the judgement cites where it is said.
+    source = created(
+        op(sdk, "sources", "create_source").sync_detailed(
+            client=client,
+            body=models.SourceCreate(
+                url="https://pib.example/india-france-strategic-space-dialogue",
+                title="Second India-France Strategic Space Dialogue",
+                kind=models.SourceKind.OFFICIAL_STATEMENT,
+            ),
+        )
+    )
     assess = op(sdk, "assessments", "create_commitment_assessment")
     for as_of, status in (
         ("2024-01", models.ImplementationStatus.INITIATED),
@@ -154,7 +165,10 @@ def test_a_whole_story_through_the_generated_client(
                 children[0].id,
                 client=client,
                 body=models.AssessmentCreate(
-                    status=status, as_of=as_of, assessor_kind=models.AssessorKind.OFFICIAL
+                    status=status,
+                    as_of=as_of,
+                    assessor_kind=models.AssessorKind.OFFICIAL,
+                    source_ids=[source.id],
                 ),
             )
         )

@@ -12,6 +12,7 @@ from sqlalchemy.engine import make_url
 
 from service.lookups import CONNECTION_NAME
 from service.vocabularies import Role
+from tests.contract.conftest import a_source_id
 
 pytestmark = pytest.mark.postgres_only
 
@@ -46,7 +47,12 @@ def test_a_write_through_one_worker_is_read_at_once_through_every_other(
         assert _hits(live_server) >= hits + 10
         assessed = client.post(
             f"{path}/assessments",
-            json={"status": "initiated", "as_of": "2025-02", "assessor_kind": "official"},
+            json={
+                "status": "initiated",
+                "as_of": "2025-02",
+                "assessor_kind": "official",
+                "source_ids": [a_source_id(client)],
+            },
         )
         assert assessed.status_code == 201, assessed.text
         seen = {

@@ -18,7 +18,7 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
-from service.seeding import load_seeds
+from service.seeding.loader import load_seeds
 from service.sources.models import Source
 from service.vocabularies import EntityType, Role
 from tests.conftest import client_with_key
@@ -73,7 +73,13 @@ def history(session: Session) -> list[dict[str, Any]]:
             else {"commitment_id": commitment.id}
         )
         rows += [
-            {**key, "status": "advanced", "as_of": "2025-06", "assessor_kind": "independent"},
+            {
+                **key,
+                "status": "advanced",
+                "as_of": "2025-06",
+                "assessor_kind": "independent",
+                "source_ids": str(source.id),
+            },
             {
                 **key,
                 "status": "partially_completed",
@@ -82,7 +88,13 @@ def history(session: Session) -> list[dict[str, Any]]:
                 "assessor_kind": "official",
                 "source_ids": str(source.id),
             },
-            {**key, "status": "not_started", "as_of": "2024", "assessor_kind": "independent"},
+            {
+                **key,
+                "status": "not_started",
+                "as_of": "2024",
+                "assessor_kind": "independent",
+                "source_ids": str(source.id),
+            },
         ]
     return rows
 
@@ -189,10 +201,18 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
             "status": "advanced",
             "as_of": "2024",
             "assessor_kind": "independent",
+            "source_ids": rows[0]["source_ids"],
         },
         {**rows[1], "source_ids": "999999"},
         {**rows[0], "progress_pct": "lots"},
-        {"status": "advanced", "as_of": "2024", "assessor_kind": "independent"},
+        {
+            "status": "advanced",
+            "as_of": "2024",
+            "assessor_kind": "independent",
+            "source_ids": rows[0]["source_ids"],
+        },
+        # Evidence before status: a judgement with no source.
+        {**rows[0], "source_ids": ""},
     ]
     counted = select(func.count()).select_from(StatusAssessment)
     assessments, events = (
@@ -211,6 +231,7 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
         (9, "source_ids"),
         (10, "progress_pct"),
         (11, "commitment_id"),
+        (12, "source_ids"),
     }
     assert "row 5: status" in response.json["errors"]
     seeded.expire_all()

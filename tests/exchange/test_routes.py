@@ -17,7 +17,7 @@ from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
 from service.exchange import export
 from service.exchange.columns import COMMITMENT_COLUMNS
-from service.seeding import load_seeds
+from service.seeding.loader import load_seeds
 from service.vocabularies import Role
 from tests.conftest import client_with_key, make_app
 

@@ -1,0 +1,65 @@
+"""Evidence before status: an assessment other than not_assessed cites at least one source,
+through the API, the bulk import and the seed alike (one rule, in assessments.services)."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from service.assessments.models import StatusAssessment
+from service.vocabularies import ImplementationStatus
+from tests.builders import make_commitment, make_source
+
+IMPORT = "/api/v1/imports/assessments"
+
+
+@pytest.mark.parametrize(
+    "status", [status.value for status in ImplementationStatus if status.value != "not_assessed"]
+)
+def test_a_status_without_a_source_is_a_422_naming_source_ids(
+    client: FlaskClient, session: Session, status: str
+) -> None:
+    commitment = make_commitment(session)
+    body = {"status": status, "as_of": "2024-03", "assessor_kind": "independent"}
+    if status == "partially_completed":
+        body["progress_pct"] = 40
+    before = session.scalar(select(func.count()).select_from(StatusAssessment))
+
+    for sources in ({}, {"source_ids": []}):
+        answer = client.post(
+            f"/api/v1/commitments/{commitment.id}/assessments", json={**body, **sources}
+        )
+        assert answer.status_code == 422
+        assert answer.content_type == "application/problem+json"
+        assert "must cite at least one source" in answer.json["errors"]["source_ids"][0]
+
+    assert session.scalar(select(func.count()).select_from(StatusAssessment)) == before
+    cited = client.post(
+        f"/api/v1/commitments/{commitment.id}/assessments",
+        json={**body, "source_ids": [make_source(session).id]},
+    )
+    assert cited.status_code == 201, cited.json
+
+
+def test_not_assessed_needs_no_source(client: FlaskClient, session: Session) -> None:
+    commitment = make_commitment(session)
+    answer = client.post(
+        f"/api/v1/commitments/{commitment.id}/assessments",
+        json={"status": "not_assessed", "as_of": "2024-03", "assessor_kind": "independent"},
+    )
+    assert answer.status_code == 201, answer.json
+
+
+def test_the_bulk_import_refuses_a_status_without_a_source(
+    client: FlaskClient, session: Session
+) -> None:
+    commitment = make_commitment(session)
+    text = (
+        "commitment_id,status,as_of,assessor_kind,source_ids\n"
+        f"{commitment.id},initiated,2024-03,independent,\n"
+    )
+    answer = client.post(IMPORT, data=text.encode(), content_type="text/csv")
+    assert answer.status_code == 422
+    assert [(e["row"], e["column"]) for e in answer.json["row_errors"]] == [(2, "source_ids")]
