@@ -51,6 +51,12 @@ class Ledger:
             self.session.merge(SeedRecord(seed_key=key, entity=entity, entity_id=record_id))
             self.entries[key] = (entity, record_id)
 
+    def claimed_by_another(self, key: str, entity: EntityType, record_id: int) -> bool:
+        """Whether the record was made for another key of the files."""
+        return any(
+            entry == (entity, record_id) and other != key for other, entry in self.entries.items()
+        )
+
     def forget(self, key: str) -> None:
         self.session.execute(delete(SeedRecord).where(SeedRecord.seed_key == key))
         self.entries.pop(key, None)

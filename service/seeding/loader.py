@@ -179,7 +179,7 @@ class SeedLoader(SeedSync):
     def sources(self, items: list[dict[str, Any]]) -> None:
         for item in items:
             key = f"source/{item.get('key')}"
-            fields = {k: v for k, v in item.items() if k != "key"}
+            fields = {k: v for k, v in item.items() if k not in {"key", "citations"}}
             desired = load_fields(SourceCreateSchema, fields, key)
             source = self.sync(
                 "sources",
@@ -195,11 +195,12 @@ class SeedLoader(SeedSync):
             )
             if source is not None:
                 self.source_ids[item["key"]] = source.id
+            self._cite(key, E.SOURCE, source, item)
 
     def organizations(self, items: list[dict[str, Any]], parent_id: int | None = None) -> None:
         for item in items:
             key = f"organization/{item.get('slug')}"
-            fields = {k: v for k, v in item.items() if k != "children"}
+            fields = {k: v for k, v in item.items() if k not in {"children", "citations"}}
             desired = load_fields(OrganizationCreateSchema, {**fields, "parent_id": parent_id}, key)
             organization = self.sync(
                 "organizations",
@@ -213,6 +214,7 @@ class SeedLoader(SeedSync):
                     self.session, organization_ref=str(record.id), data=data, check=no_check
                 ),
             )
+            self._cite(key, E.ORGANIZATION, organization, item)
             if organization is not None:
                 self.organizations(item.get("children", []), parent_id=organization.id)
 
@@ -237,12 +239,14 @@ class SeedLoader(SeedSync):
             )
             if post is not None:
                 self.post_ids[item["key"]] = post.id
+            self._cite(key, E.POST, post, item)
 
     def people(self, items: list[dict[str, Any]]) -> None:
         for item in items:
             key = f"person/{item.get('slug')}"
-            desired = load_fields(PersonCreateSchema, item, key)
-            self.sync(
+            fields = {k: v for k, v in item.items() if k != "citations"}
+            desired = load_fields(PersonCreateSchema, fields, key)
+            person = self.sync(
                 "people",
                 key,
                 E.PERSON,
@@ -254,6 +258,7 @@ class SeedLoader(SeedSync):
                     self.session, person_ref=str(record.id), data=data, check=no_check
                 ),
             )
+            self._cite(key, E.PERSON, person, item)
 
     def memberships(self, items: list[dict[str, Any]]) -> None:
         for item in items:
@@ -354,7 +359,13 @@ class SeedLoader(SeedSync):
     def events(self, owner: str, agreement: Agreement, items: list[dict[str, Any]]) -> None:
         for item in items:
             key = f"{owner}/event/{item.get('key') or item.get('type')}"
-            data = {k: v for k, v in item.items() if k not in {"signers", "citations", "key"}}
+            data = {
+                k: v
+                for k, v in item.items()
+                if k not in {"signers", "citations", "key", "organization"}
+            }
+            if "organization" in item:
+                data["organization_id"] = self._organization(item["organization"], key)
             if "signers" in item:
                 data["signer_ids"] = [self._person(slug, key) for slug in item["signers"]]
             desired = load_fields(AgreementEventCreateSchema, data, key)

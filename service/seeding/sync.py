@@ -154,6 +154,8 @@ class SeedSync:
         record = self.ledger.record(key, model)
         if record is None:
             record = self.existing(model, *natural_key)
+            if record is not None and self.ledger.claimed_by_another(key, entity, record.id):
+                record = None
         try:
             return self._sync(kind, key, entity, record, desired, create, update)
         except DomainError as error:
