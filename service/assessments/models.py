@@ -7,8 +7,14 @@ from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.dates import PartialDate
 from service.db import Base, utcnow, vocabulary
-from service.sources.models import Source
-from service.vocabularies import AssessorKind, Confidence, DatePrecision, ImplementationStatus
+from service.sources.models import Source, best_reliability
+from service.vocabularies import (
+    AssessorKind,
+    Confidence,
+    DatePrecision,
+    ImplementationStatus,
+    Reliability,
+)
 
 assessment_sources = Table(
     "assessment_sources",
@@ -67,6 +73,10 @@ class StatusAssessment(Base):
     @property
     def source_ids(self) -> list[int]:
         return [source.id for source in self.sources]
+
+    @property
+    def evidence_reliability(self) -> Reliability | None:
+        return best_reliability(self.sources)
 
     @property
     def superseded_by_id(self) -> int | None:

@@ -12,7 +12,13 @@ from service.api import (
     PartialDateField,
     Text,
 )
-from service.vocabularies import AssessorKind, Confidence, DatePrecision, ImplementationStatus
+from service.vocabularies import (
+    AssessorKind,
+    Confidence,
+    DatePrecision,
+    ImplementationStatus,
+    Reliability,
+)
 
 
 class AssessmentCreateSchema(InputSchema):
@@ -76,6 +82,15 @@ class AssessmentSchema(OutputSchema):
         metadata={"description": "The assessment that corrects this one."},
     )
     source_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    evidence_reliability = EnumField(
+        Reliability,
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The reliability of the best source cited: low when the judgement "
+            "rests only on low-reliability sources; null when it cites none."
+        },
+    )
     created_at = ma.fields.DateTime(required=True)
 
 

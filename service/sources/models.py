@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 
 from sqlalchemy import ForeignKey, Index, String, Text
@@ -36,6 +37,18 @@ class Source(Record, Base):
     note: Mapped[str | None] = mapped_column(Text)
 
     published_on: Mapped[PartialDate] = composite(published_on_value, published_on_precision)
+
+
+# Best first. A source of unknown standing still counts for more than one known to be weak:
+# "rests only on low sources" means every source is known to be low.
+_RELIABILITY_ORDER = (Reliability.HIGH, Reliability.MEDIUM, Reliability.UNKNOWN, Reliability.LOW)
+
+
+def best_reliability(sources: Iterable[Source]) -> Reliability | None:
+    """The reliability of the best of these sources; `low` only when every one is low, and
+    None when there are none."""
+    known = {source.reliability for source in sources}
+    return next((level for level in _RELIABILITY_ORDER if level in known), None)
 
 
 class Citation(Record, Base):

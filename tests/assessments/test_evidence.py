@@ -63,3 +63,35 @@ def test_the_bulk_import_refuses_a_status_without_a_source(
     answer = client.post(IMPORT, data=text.encode(), content_type="text/csv")
     assert answer.status_code == 422
     assert [(e["row"], e["column"]) for e in answer.json["row_errors"]] == [(2, "source_ids")]
+
+
+@pytest.mark.parametrize(
+    ("reliabilities", "expected"),
+    [
+        (["low"], "low"),
+        (["low", "low"], "low"),
+        (["low", "unknown"], "unknown"),
+        (["low", "high"], "high"),
+        (["medium", "unknown"], "medium"),
+        ([], None),
+    ],
+)
+def test_an_assessment_says_when_it_rests_only_on_low_sources(
+    client: FlaskClient, session: Session, reliabilities: list[str], expected: str | None
+) -> None:
+    commitment = make_commitment(session)
+    source_ids = [make_source(session, reliability=level).id for level in reliabilities]
+    status = "initiated" if source_ids else "not_assessed"
+    created = client.post(
+        f"/api/v1/commitments/{commitment.id}/assessments",
+        json={
+            "status": status,
+            "as_of": "2024-03",
+            "assessor_kind": "independent",
+            "source_ids": source_ids,
+        },
+    )
+    assert created.status_code == 201, created.json
+    assert created.json["evidence_reliability"] == expected
+    [listed] = client.get(f"/api/v1/commitments/{commitment.id}/assessments").json["items"]
+    assert listed["evidence_reliability"] == expected

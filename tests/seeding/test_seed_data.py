@@ -252,6 +252,21 @@ def test_sources_carry_their_reliability(seeded: Session, client: FlaskClient) -
     assert all(source["reliability"] != "unknown" for source in every)
 
 
+def test_weakly_sourced_facts_say_so(seeded: Session, client: FlaskClient) -> None:
+    draft = client.get(f"/api/v1/agreements/{DRAFT}").json
+    citations = citations_of(client, "agreement", draft["id"])
+    assert citations and all(c["confidence"] == "low" for c in citations)
+    ssa = loi_commitments(client)["in-fr-loi-dsc-space-situational-awareness"]
+    [assessment] = client.get(f"/api/v1/commitments/{ssa['id']}/assessments").json["items"]
+    assert (assessment["confidence"], assessment["as_of"], assessment["as_of_precision"]) == (
+        "low",
+        "2024-09",
+        "month",
+    )
+    # It rests on News Pravda alone, and says so.
+    assert assessment["evidence_reliability"] == "low"
+
+
 def test_a_bad_seed_file_is_refused_with_its_place(session: Session, tmp_path: Path) -> None:
     (tmp_path / "01.yaml").write_text("themes:\n  - slug: Not A Slug\n    name: x\n")
     with pytest.raises(SeedError, match="theme/Not A Slug"):
