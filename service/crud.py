@@ -15,7 +15,6 @@ from sqlalchemy import (
     Select,
     Table,
     bindparam,
-    false,
     insert,
     inspect,
     select,
@@ -381,22 +380,40 @@ def id_for_ref(session: Session, model: Any, ref: str) -> int | None:
     return session.scalar(select(model.id).where(condition, model.deleted_at.is_(None)))
 
 
-def refers_to(column: Any, session: Session, model: Any, ref: str) -> ColumnElement[bool]:
-    """A filter condition: `column` holds the id of the record addressed by `ref`.
-    An unknown ref matches nothing (a filter narrows; it does not fail)."""
+def referenced_ref(session: Session, model: Any, entity: EntityType, ref: str, field: str) -> int:
+    """The id of the live record that a filter or a scope names in `field`, by id or slug.
+    Naming no record is the client's error (422): an empty list or zero counts would be a
+    wrong answer given as a right one."""
     record_id = id_for_ref(session, model, ref)
-    return column == record_id if record_id is not None else false()
+    if record_id is None:
+        label = entity_label(entity)
+        message = (
+            f"No {label} with id {int(ref)}."
+            if is_id(ref)
+            else f"No {label} with slug {ref[:100]!r}."
+        )
+        raise InvalidInput(message, errors={field: [message]})
+    return record_id
 
 
-def subtree_ids(session: Session, model: Any, ref: str) -> list[int]:
-    """The record addressed by `ref` and every live record under it (by `parent_id`).
+def refers_to(
+    column: Any, session: Session, model: Any, entity: EntityType, ref: str, field: str
+) -> ColumnElement[bool]:
+    """A filter condition: `column` holds the id of the record that `ref` (the query
+    parameter `field`) addresses; a 422 when there is none."""
+    return column == referenced_ref(session, model, entity, ref, field)  # type: ignore[no-any-return]
+
+
+def subtree_ids(
+    session: Session, model: Any, entity: EntityType, ref: str, field: str
+) -> list[int]:
+    """The record addressed by `ref` (the query parameter `field`) and every live record
+    under it (by `parent_id`); a 422 when there is none.
 
     Filtering by "defence" also finds what is filed under "space security"; by "India",
-    what belongs to its ministries. An unknown ref matches nothing.
+    what belongs to its ministries.
     """
-    root = id_for_ref(session, model, ref)
-    if root is None:
-        return []
+    root = referenced_ref(session, model, entity, ref, field)
     rows = session.execute(
         select(model.id, model.parent_id).where(model.deleted_at.is_(None))
     ).all()

@@ -215,7 +215,10 @@ class ResourceRoutes:
         operation_id: str | None = None,
         query_schema: type[ma.Schema] | None = None,
         nested: bool = False,
+        more_errors: Sequence[int] = (),
     ) -> None:
+        """`more_errors`: statuses besides the usual that this list may answer (a 422 for a
+        filter that names no record)."""
         query = query_schema or self.query_schema
         assert query is not None, f"{self.plural} needs a query schema to be listed"
 
@@ -235,7 +238,9 @@ class ResourceRoutes:
             },
         }
         view = self.blp.doc(responses={200: {"links": {"next_page": next_page}}})(view)
-        view = _document_errors(self.blp, view, [400, *([404] if nested else []), 500, 503])
+        view = _document_errors(
+            self.blp, view, [400, *([404] if nested else []), *more_errors, 500, 503]
+        )
         view = self.blp.arguments(
             query, location="query", arg_name="query_args", error_status_code=400
         )(view)

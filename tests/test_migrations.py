@@ -11,15 +11,18 @@ from pathlib import Path
 import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import Engine, inspect, text
+from sqlalchemy import Engine, inspect, select, text
 from sqlalchemy.engine import make_url
 
 from service import create_app
+from service.commitments.models import Commitment
 from service.config import Settings
 from service.db import make_engine
 from service.migrations import downgrade, upgrade
 from service.migrations.env_filters import include_object
 from service.models import Base
+from service.vocabularies import ImplementationStatus
+from tests.builders import make_assessment
 
 
 def test_the_models_match_the_head_migration(engine: Engine) -> None:
@@ -102,6 +105,10 @@ def test_the_statistics_backfill_gives_what_the_services_give(tmp_path: Path) ->
     upgrade(url)
     app = create_app(Settings(database_url=url, secret_key="backfill-test-secret-key"))
     assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
+    # The seed's assessments are all not_assessed: one with a progress, for the backfill to give.
+    with app.extensions["database"].session_factory() as session:
+        leaf = session.scalars(select(Commitment).where(Commitment.depth > 0)).first()
+        make_assessment(session, leaf, status=ImplementationStatus.ADVANCED)
     app.extensions["database"].engine.dispose()
     queries = {
         "commitments": "SELECT id, depth, due_by FROM commitments ORDER BY id",

@@ -233,6 +233,8 @@ def test_assessment_input_rules(
     client: FlaskClient, session: Session, body: dict[str, Any], field: str
 ) -> None:
     commitment = make_commitment(session)
+    if "source_ids" not in body:
+        body = {**body, "source_ids": [make_source(session).id]}
     assert field in errors_of(
         client.post(f"/api/v1/commitments/{commitment.id}/assessments", json=body), 422
     )
@@ -272,23 +274,73 @@ def test_a_nested_record_is_found_only_under_its_parent(
     assert client.get(f"/api/v1/agreements/{second.id}/events/{event['id']}").status_code == 404
 
 
-def test_a_filter_on_an_unknown_record_matches_nothing(
+@pytest.mark.parametrize(
+    ("url", "param", "message"),
+    [
+        ("/api/v1/commitments", "agreement", "No agreement with slug 'nope'."),
+        ("/api/v1/commitments", "theme", "No theme with slug 'nope'."),
+        ("/api/v1/commitments", "party", "No organization with slug 'nope'."),
+        ("/api/v1/commitments", "actor", "No organization with slug 'nope'."),
+        ("/api/v1/agreements", "theme", "No theme with slug 'nope'."),
+        ("/api/v1/agreements", "party", "No organization with slug 'nope'."),
+        ("/api/v1/meetings", "series", "No meeting series with slug 'nope'."),
+        ("/api/v1/meetings", "agreement", "No agreement with slug 'nope'."),
+        ("/api/v1/themes", "parent", "No theme with slug 'nope'."),
+        ("/api/v1/organizations", "parent", "No organization with slug 'nope'."),
+        ("/api/v1/posts", "organization", "No organization with slug 'nope'."),
+        ("/api/v1/memberships", "person", "No person with slug 'nope'."),
+        ("/api/v1/memberships", "organization", "No organization with slug 'nope'."),
+        ("/api/v1/exports/commitments.csv", "theme", "No theme with slug 'nope'."),
+        ("/api/v1/exports/agreements.jsonl", "party", "No organization with slug 'nope'."),
+    ],
+)
+def test_a_filter_naming_no_record_is_a_422_naming_the_parameter(
+    client: FlaskClient, url: str, param: str, message: str
+) -> None:
+    """An empty list would be a wrong answer that looks right (a typo in a slug)."""
+    response = client.get(url, query_string={param: "nope"})
+    assert errors_of(response, 422) == {param: [message]}
+    assert response.json["detail"] == message
+
+
+def test_a_filter_naming_no_record_by_id_or_a_deleted_one_is_a_422(
+    client: FlaskClient, session: Session
+) -> None:
+    gone = make_theme(session)
+    client.delete(f"/api/v1/themes/{gone.id}")
+    for param, value, message in [
+        ("agreement", "999999", "No agreement with id 999999."),
+        ("theme", str(gone.id), f"No theme with id {gone.id}."),
+        ("theme", gone.slug, f"No theme with slug {gone.slug!r}."),
+    ]:
+        response = client.get("/api/v1/commitments", query_string={param: value})
+        assert errors_of(response, 422) == {param: [message]}
+    assert errors_of(client.get("/api/v1/memberships", query_string={"post": "999999"}), 422) == {
+        "post": ["No post with id 999999."]
+    }
+    assert errors_of(client.get("/api/v1/citations", query_string={"source": "999999"}), 422) == {
+        "source": ["No source with id 999999."]
+    }
+    assert "parent" in errors_of(
+        client.get("/api/v1/organizations", query_string={"parent": ""}), 400
+    )
+
+
+def test_a_filter_naming_a_record_with_nothing_under_it_is_an_empty_list(
     client: FlaskClient, session: Session
 ) -> None:
     make_meeting(session, title="Without a series")
+    series = make_meeting_series(session)
     make_organization(session, slug="orphan")
     for url, params in [
-        ("/api/v1/meetings", {"series": "no-such-series"}),
-        ("/api/v1/organizations", {"parent": "no-such-parent"}),
-        ("/api/v1/commitments", {"agreement": "no-such-agreement"}),
-        ("/api/v1/memberships", {"person": "nobody"}),
+        ("/api/v1/meetings", {"series": series.slug}),
+        ("/api/v1/organizations", {"parent": "orphan"}),
+        ("/api/v1/commitments", {"agreement": make_agreement(session).slug}),
+        ("/api/v1/memberships", {"person": make_person(session).slug}),
     ]:
         response = client.get(url, query_string=params)
         assert response.status_code == 200, url
         assert response.json["items"] == [], url
-    assert "parent" in errors_of(
-        client.get("/api/v1/organizations", query_string={"parent": ""}), 400
-    )
 
 
 def test_a_partial_update_still_needs_whole_list_items(

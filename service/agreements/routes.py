@@ -59,7 +59,7 @@ agreements = ResourceRoutes(
     update_schema=AgreementUpdateSchema,
     query_schema=AgreementQuerySchema,
 )
-agreements.list("/agreements", services.list_agreements, "List agreements.")
+agreements.list("/agreements", services.list_agreements, "List agreements.", more_errors=[422])
 agreements.create(
     "/agreements",
     services.create_agreement,

@@ -41,7 +41,7 @@ def list_agreements(
         if field in filters:
             statement = statement.where(getattr(Agreement, field) == filters[field])
     if "theme" in filters:
-        theme_ids = crud.subtree_ids(session, Theme, filters["theme"])
+        theme_ids = crud.subtree_ids(session, Theme, EntityType.THEME, filters["theme"], "theme")
         statement = statement.where(
             Agreement.id.in_(
                 select(agreement_themes.c.agreement_id).where(
@@ -51,7 +51,7 @@ def list_agreements(
         )
     if "party" in filters:
         statement = statement.where(
-            Agreement.id.in_(agreements_with_party(session, filters["party"]))
+            Agreement.id.in_(agreements_with_party(session, filters["party"], "party"))
         )
     if "q" in filters:
         statement = statement.where(
@@ -70,9 +70,12 @@ def list_agreements(
     return keyset_page(session, statement, Agreement.id, page)
 
 
-def agreements_with_party(session: Session, organization_ref: str) -> Any:
-    """A subquery of the agreements that the organization, or a body under it, is party to."""
-    organization_ids = crud.subtree_ids(session, Organization, organization_ref)
+def agreements_with_party(session: Session, organization_ref: str, field: str) -> Any:
+    """A subquery of the agreements that the organization (named by the query parameter
+    `field`), or a body under it, is party to."""
+    organization_ids = crud.subtree_ids(
+        session, Organization, EntityType.ORGANIZATION, organization_ref, field
+    )
     return select(AgreementParticipant.agreement_id).where(
         AgreementParticipant.deleted_at.is_(None),
         AgreementParticipant.role.in_(PARTY_ROLES),

@@ -58,6 +58,7 @@ commitments.list(
     services.list_commitments,
     "List commitments across agreements.",
     query_schema=AllCommitmentsQuerySchema,
+    more_errors=[422],
 )
 commitments.list(
     "/agreements/<agreement_ref>/commitments",
@@ -65,6 +66,7 @@ commitments.list(
     "List an agreement's commitments.",
     operation_id="list_agreement_commitments",
     nested=True,
+    more_errors=[422],
 )
 commitments.create(
     "/agreements/<agreement_ref>/commitments",
@@ -87,6 +89,7 @@ commitments.list(
     "List the commitments directly under one.",
     operation_id="list_commitment_children",
     nested=True,
+    more_errors=[422],
 )
 commitments.get(
     COMMITMENT,

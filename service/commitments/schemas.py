@@ -132,7 +132,8 @@ class CommitmentQuerySchema(PageQuerySchema):
     )
     overdue = ma.fields.Boolean(
         metadata={
-            "description": "true: only those past their due period and in no terminal status."
+            "description": "true: only those past their due period and in no terminal status on "
+            "`as_of` (default today), by their status of that day; false: all the others."
         }
     )
     due_before = ma.fields.Date(

@@ -103,11 +103,21 @@ def _lines(
             )
 
 
+def _checked(
+    list_page: Callable[..., Page[Any]], session: Session, filters: dict[str, Any]
+) -> None:
+    """Refuse filters that name no record now, with the list's own error (a 422), while the
+    response can still be one: the lines are read only once the body is being sent."""
+    list_page(session, page=PageRequest(after=None, size=1), filters=filters)
+
+
 def commitment_lines(session: Session, filters: dict[str, Any], fmt: str) -> Iterator[str]:
     """The commitments the filters select, with their current status and progress."""
+    _checked(list_commitments, session, filters)
     return _lines(session, filters, fmt, COMMITMENT_COLUMNS, list_commitments, _commitment_lookups)
 
 
 def agreement_lines(session: Session, filters: dict[str, Any], fmt: str) -> Iterator[str]:
     """The agreements the filters select, with their participants."""
+    _checked(list_agreements, session, filters)
     return _lines(session, filters, fmt, AGREEMENT_COLUMNS, list_agreements, _agreement_lookups)

@@ -37,13 +37,15 @@ def _streamed(
 ) -> Any:
     def view(query_args: dict[str, Any]) -> Response:
         session = get_session()
+        # Called here, not in the stream: filters that name no record are refused as a 422.
+        body = lines(session, query_args, fmt)
 
         def chunks() -> Iterator[str]:
             # The body is sent after the request's teardown has closed its session; reading
             # on would take a new connection that nobody gives back. So the stream closes the
             # session itself, when the body ends or the client goes away.
             try:
-                yield from lines(session, query_args, fmt)
+                yield from body
             finally:
                 session.close()
 
@@ -76,7 +78,7 @@ def _export_operation(
                 }
             }
         )(view)
-        view = _document_errors(blp, view, [400, 500, 503])
+        view = _document_errors(blp, view, [400, 422, 500, 503])
         view = blp.arguments(query, location="query", arg_name="query_args", error_status_code=400)(
             view
         )

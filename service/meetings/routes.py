@@ -84,7 +84,7 @@ meetings = ResourceRoutes(
     query_schema=MeetingQuerySchema,
 )
 MEETING = "/meetings/<int:meeting_id>"
-meetings.list("/meetings", services.list_meetings, "List meetings.")
+meetings.list("/meetings", services.list_meetings, "List meetings.", more_errors=[422])
 meetings.create(
     "/meetings",
     services.create_meeting,

@@ -111,7 +111,9 @@ def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any
     statement = crud.live(Meeting)
     if "series" in filters:
         statement = statement.where(
-            crud.refers_to(Meeting.series_id, session, MeetingSeries, filters["series"])
+            crud.refers_to(
+                Meeting.series_id, session, MeetingSeries, SERIES, filters["series"], "series"
+            )
         )
     if "status" in filters:
         statement = statement.where(Meeting.status == filters["status"])
@@ -120,7 +122,12 @@ def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any
             Meeting.id.in_(
                 select(MeetingAgreement.meeting_id).where(
                     crud.refers_to(
-                        MeetingAgreement.agreement_id, session, Agreement, filters["agreement"]
+                        MeetingAgreement.agreement_id,
+                        session,
+                        Agreement,
+                        EntityType.AGREEMENT,
+                        filters["agreement"],
+                        "agreement",
                     )
                 )
             )

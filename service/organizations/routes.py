@@ -37,7 +37,9 @@ organizations = ResourceRoutes(
     update_schema=OrganizationUpdateSchema,
     query_schema=OrganizationQuerySchema,
 )
-organizations.list("/organizations", services.list_organizations, "List organizations.")
+organizations.list(
+    "/organizations", services.list_organizations, "List organizations.", more_errors=[422]
+)
 organizations.create(
     "/organizations",
     services.create_organization,
@@ -70,7 +72,7 @@ posts = ResourceRoutes(
     update_schema=PostUpdateSchema,
     query_schema=PostQuerySchema,
 )
-posts.list("/posts", services.list_posts, "List posts.")
+posts.list("/posts", services.list_posts, "List posts.", more_errors=[422])
 posts.create(
     "/posts", services.create_post, "Create a post.", location=lambda post: f"/posts/{post.id}"
 )

@@ -24,7 +24,14 @@ def list_organizations(
         statement = statement.where(Organization.country_code == filters["country_code"])
     if "parent" in filters:
         statement = statement.where(
-            crud.refers_to(Organization.parent_id, session, Organization, filters["parent"])
+            crud.refers_to(
+                Organization.parent_id,
+                session,
+                Organization,
+                ORGANIZATION,
+                filters["parent"],
+                "parent",
+            )
         )
     if "q" in filters:
         statement = statement.where(
@@ -84,7 +91,14 @@ def list_posts(session: Session, *, page: PageRequest, filters: dict[str, Any]) 
     statement = crud.live(Post)
     if "organization" in filters:
         statement = statement.where(
-            crud.refers_to(Post.organization_id, session, Organization, filters["organization"])
+            crud.refers_to(
+                Post.organization_id,
+                session,
+                Organization,
+                ORGANIZATION,
+                filters["organization"],
+                "organization",
+            )
         )
     return keyset_page(session, statement, Post.id, page)
 

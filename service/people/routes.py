@@ -55,7 +55,7 @@ memberships = ResourceRoutes(
     update_schema=MembershipUpdateSchema,
     query_schema=MembershipQuerySchema,
 )
-memberships.list("/memberships", services.list_memberships, "List memberships.")
+memberships.list("/memberships", services.list_memberships, "List memberships.", more_errors=[422])
 memberships.create(
     "/memberships",
     services.create_membership,

@@ -59,16 +59,24 @@ def list_memberships(
     statement = crud.live(Membership)
     if "person" in filters:
         statement = statement.where(
-            crud.refers_to(Membership.person_id, session, Person, filters["person"])
+            crud.refers_to(
+                Membership.person_id, session, Person, PERSON, filters["person"], "person"
+            )
         )
     if "organization" in filters:
         statement = statement.where(
             crud.refers_to(
-                Membership.organization_id, session, Organization, filters["organization"]
+                Membership.organization_id,
+                session,
+                Organization,
+                EntityType.ORGANIZATION,
+                filters["organization"],
+                "organization",
             )
         )
     if "post" in filters:
-        statement = statement.where(Membership.post_id == filters["post"])
+        post = crud.referenced(session, Post, EntityType.POST, filters["post"], "post")
+        statement = statement.where(Membership.post_id == post.id)
     return keyset_page(session, statement, Membership.id, page)
 
 

@@ -5,8 +5,8 @@ from service.resources import ResourceRoutes
 from service.stats import services
 from service.stats.schemas import (
     ProgressSeriesSchema,
-    StatsScopeSchema,
     StatsSeriesQuerySchema,
+    StatsSummaryQuerySchema,
     StatsSummarySchema,
 )
 
@@ -22,7 +22,8 @@ ResourceRoutes(blp, name="stats_summary", plural="stats", schema=StatsSummarySch
     services.get_stats_summary,
     "Count commitments by status, with the weighted progress and the overdue ones, for a scope.",
     operation_id="get_stats_summary",
-    query_schema=StatsScopeSchema,
+    query_schema=StatsSummaryQuerySchema,
+    more_errors=[422],
 )
 ResourceRoutes(blp, name="stats_progress", plural="stats", schema=ProgressSeriesSchema).get(
     "/stats/progress",

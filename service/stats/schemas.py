@@ -26,6 +26,16 @@ class StatsScopeSchema(InputSchema):
     )
 
 
+class StatsSummaryQuerySchema(StatsScopeSchema):
+    exclude_low_reliability = ma.fields.Boolean(
+        metadata={
+            "description": "Leave out the commitments whose current status rests only on "
+            "low-reliability sources (counted in `left_out`). A parent's rolled-up progress "
+            "still includes such a child's."
+        }
+    )
+
+
 class StatsSeriesQuerySchema(StatsScopeSchema):
     from_month = ma.fields.String(
         data_key="from",
@@ -56,8 +66,9 @@ PROGRESS = {
 }
 
 
-class StatsSummarySchema(OutputSchema):
-    scope = ma.fields.Nested(StatsScopeOutSchema, required=True)
+class StatsFiguresSchema(OutputSchema):
+    """What the summary gives for now, and each point of the series for its month's end."""
+
     total = ma.fields.Integer(required=True, metadata={"description": "Commitments in the scope."})
     by_status = ma.fields.List(
         ma.fields.Nested(StatusCountSchema),
@@ -68,19 +79,30 @@ class StatsSummarySchema(OutputSchema):
     overdue = ma.fields.Integer(
         required=True,
         metadata={
-            "description": "Commitments past their due period and in no terminal status "
-            "(completed, not_fulfilled, superseded, cancelled)."
+            "description": "Commitments whose due period ended before `as_of` and whose status "
+            "on that day is not terminal (completed, not_fulfilled, superseded, cancelled)."
         },
     )
-    as_of = ma.fields.Date(required=True)
-
-
-class ProgressPointSchema(OutputSchema):
-    month = ma.fields.String(
-        required=True, metadata={"description": "YYYY-MM; values as of its last day."}
+    as_of = ma.fields.Date(
+        required=True, metadata={"description": "The day the figures are given for."}
     )
-    progress = ma.fields.Float(required=True, allow_none=True, metadata=PROGRESS)
-    by_status = ma.fields.List(ma.fields.Nested(StatusCountSchema), required=True)
+
+
+class StatsSummarySchema(StatsFiguresSchema):
+    scope = ma.fields.Nested(StatsScopeOutSchema, required=True)
+    left_out = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "Commitments of the scope left out because their status rests only "
+            "on low-reliability sources (with exclude_low_reliability); 0 otherwise."
+        },
+    )
+
+
+class ProgressPointSchema(StatsFiguresSchema):
+    month = ma.fields.String(
+        required=True, metadata={"description": "YYYY-MM; the figures are as of its last day."}
+    )
 
 
 class ProgressSeriesSchema(OutputSchema):

@@ -38,12 +38,13 @@ from sqlalchemy.orm import Session, aliased
 from service import crud
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
-from service.assessments.models import StatusAssessment
+from service.assessments.models import StatusAssessment, rests_only_on_low_sources
 from service.assessments.progress import TERMINAL_STATUSES
 from service.commitments.models import Commitment
+from service.commitments.services import overdue_on
 from service.errors import InvalidInput
 from service.themes.models import Theme, commitment_themes
-from service.vocabularies import ImplementationStatus
+from service.vocabularies import EntityType, ImplementationStatus
 
 MAX_MONTHS = 120
 
@@ -62,13 +63,24 @@ def scope_condition(session: Session, scope: Scope, table: Any = Commitment) -> 
     """Which live commitments are in the scope (`table`: the commitments, or an alias)."""
     conditions: list[ColumnElement[bool]] = [table.deleted_at.is_(None)]
     if scope.agreement is not None:
-        conditions.append(crud.refers_to(table.agreement_id, session, Agreement, scope.agreement))
+        conditions.append(
+            crud.refers_to(
+                table.agreement_id,
+                session,
+                Agreement,
+                EntityType.AGREEMENT,
+                scope.agreement,
+                "agreement",
+            )
+        )
     if scope.organization is not None:
         conditions.append(
-            table.agreement_id.in_(agreements_with_party(session, scope.organization))
+            table.agreement_id.in_(
+                agreements_with_party(session, scope.organization, "organization")
+            )
         )
     if scope.theme is not None:
-        theme_ids = crud.subtree_ids(session, Theme, scope.theme)
+        theme_ids = crud.subtree_ids(session, Theme, EntityType.THEME, scope.theme, "theme")
         conditions.append(
             table.id.in_(
                 select(commitment_themes.c.commitment_id).where(
@@ -88,11 +100,24 @@ def _counts(rows: Sequence[Any]) -> list[dict[str, Any]]:
     return [{"status": status, "count": found.get(status, 0)} for status in ImplementationStatus]
 
 
-def summary(session: Session, scope: Scope, *, today: date | None = None) -> dict[str, Any]:
+def summary(
+    session: Session,
+    scope: Scope,
+    *,
+    today: date | None = None,
+    exclude_low_reliability: bool = False,
+) -> dict[str, Any]:
     """Counts by status, weighted progress and overdue commitments, now: one pass over the
     scope's commitments, grouped by status."""
     today = today or date.today()
     in_scope = scope_condition(session, scope)
+    left_out = 0
+    if exclude_low_reliability:
+        weak = rests_only_on_low_sources(Commitment.current_assessment_id)
+        left_out = int(
+            session.scalar(select(func.count()).select_from(Commitment).where(in_scope, weak)) or 0
+        )
+        in_scope = and_(in_scope, ~weak)
     if scope.theme is None:
         # A scope of whole agreements holds whole trees (a deletion takes the subtree with
         # it): its top commitments are the roots.
@@ -103,7 +128,7 @@ def summary(session: Session, scope: Scope, *, today: date | None = None) -> dic
             parent.id == Commitment.parent_id, scope_condition(session, scope, parent)
         )
     known = and_(top, Commitment.current_progress.is_not(None), Commitment.weight > 0)
-    overdue = and_(Commitment.due_by < today, Commitment.current_status.not_in(TERMINAL_STATUSES))
+    overdue = overdue_on(today)
     rows = session.execute(
         select(
             Commitment.current_status,
@@ -127,6 +152,7 @@ def summary(session: Session, scope: Scope, *, today: date | None = None) -> dic
         "progress": _rounded(progress),
         "overdue": overdue_count,
         "as_of": today,
+        "left_out": left_out,
     }
 
 
@@ -177,9 +203,11 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
     known_weight: dict[int, float] = defaultdict(float)
     weighted: dict[int, float] = defaultdict(float)
     counts_by_month: dict[int, Counter[str]] = defaultdict(Counter)
+    overdue: dict[int, int] = defaultdict(int)
     if max_depth is not None:
         postgresql = session.get_bind().dialect.name == "postgresql"
         expand = _expand_by_series if postgresql else _expand_by_join(months)
+        day_after = _day_after_on_postgresql if postgresql else _day_after_on_sqlite
         for start in range(0, len(agreements), AGREEMENTS_PER_STATEMENT):
             statement = _series_of_agreements(
                 in_scope,
@@ -188,21 +216,27 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
                 max_depth,
                 whole_trees=scope.theme is None,
                 expand=expand,
+                day_after=day_after,
             )
-            for month, status, count, weight, weighted_sum in session.execute(statement):
+            for month, status, count, late, weight, weighted_sum in session.execute(statement):
                 if status is None:
                     known_weight[month] += float(weight or 0)
                     weighted[month] += float(weighted_sum or 0)
                 else:
                     counts_by_month[month][status] += count
+                    overdue[month] += int(late or 0)
     points = []
     for index, month in enumerate(months):
         progress = weighted[index] / known_weight[index] if known_weight.get(index) else None
+        by_status = _counts(list(counts_by_month.get(index, Counter()).items()))
         points.append(
             {
                 "month": month.isoformat()[:7],
+                "total": sum(item["count"] for item in by_status),
+                "by_status": by_status,
                 "progress": _rounded(progress),
-                "by_status": _counts(list(counts_by_month.get(index, Counter()).items())),
+                "overdue": overdue.get(index, 0),
+                "as_of": _month_end(month),
             }
         )
     return points
@@ -220,6 +254,15 @@ def _clipped(index: Any, months: int) -> Any:
 
 
 Expand = Callable[[Any], tuple[Any, Any]]
+DayAfter = Callable[[Any], Any]
+
+
+def _day_after_on_postgresql(value: Any) -> Any:
+    return value + 1
+
+
+def _day_after_on_sqlite(value: Any) -> Any:
+    return func.date(value, "+1 day")
 
 
 def _expand_by_series(spans: Any) -> tuple[Any, Any]:
@@ -257,10 +300,11 @@ def _series_of_agreements(
     *,
     whole_trees: bool,
     expand: Expand,
+    day_after: DayAfter,
 ) -> Any:
     """One statement for the scope's part in these agreements: for each month (by its index),
     a row with the top commitments' known weight and weighted progress (status null), and a
-    row per status with its count.
+    row per status with its count and how many of those are overdue at the month's end.
 
     Each standing assessment holds from its month to the month before the next one's (LEAD
     over the assessments in the order of the rules: as_of, then assessed_at, then id); before
@@ -270,7 +314,11 @@ def _series_of_agreements(
     for each commitment).
 
     `whole_trees`: the scope holds whole trees (no theme), so its top commitments are the
-    roots, and no search for parents outside the scope is needed."""
+    roots, and no search for parents outside the scope is needed.
+
+    Overdue is `commitments.services.overdue_on` on each month's last day, restated by month
+    index: that day is after the due period exactly when the day after the due period falls
+    in that month or an earlier one (`due_from`)."""
     count = len(months)
     first = months[0]
     assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
@@ -280,6 +328,7 @@ def _series_of_agreements(
         Commitment.depth,
         Commitment.weight,
         case((in_scope, 1), else_=0).label("in_scope"),
+        _month_index(day_after(Commitment.due_by), first).label("due_from"),
     )
     standing = (
         select(
@@ -310,6 +359,7 @@ def _series_of_agreements(
         standing.c.depth,
         standing.c.weight,
         standing.c.in_scope,
+        standing.c.due_from,
         standing.c.status,
         standing.c.own_progress,
         _clipped(standing.c.starts, count).label("first_month"),
@@ -344,6 +394,7 @@ def _series_of_agreements(
             spans.c.depth,
             spans.c.weight,
             spans.c.in_scope,
+            spans.c.due_from,
             spans.c.status,
             spans.c.own_progress,
         )
@@ -420,6 +471,7 @@ def _series_of_agreements(
             every.c.month,
             null().label("status"),
             literal(0).label("count"),
+            literal(0).label("overdue"),
             func.sum(case((top_known, every.c.weight), else_=0.0)).label("known_weight"),
             func.sum(case((top_known, every.c.weight * every.c.progress), else_=0.0)).label(
                 "weighted"
@@ -428,11 +480,16 @@ def _series_of_agreements(
         .where(top)
         .group_by(every.c.month)
     )
+    late = and_(
+        nodes.c.due_from <= nodes.c.month,
+        nodes.c.status.not_in([status.value for status in TERMINAL_STATUSES]),
+    )
     count_rows = (
         select(
             nodes.c.month,
             nodes.c.status,
             func.count().label("count"),
+            func.sum(case((late, 1), else_=0)).label("overdue"),
             null().label("known_weight"),
             null().label("weighted"),
         )
@@ -448,7 +505,8 @@ def _month(text: str) -> date:
 
 
 def get_stats_summary(session: Session, **query: Any) -> dict[str, Any]:
-    return summary(session, Scope(**query))
+    exclude_low_reliability = query.pop("exclude_low_reliability", False)
+    return summary(session, Scope(**query), exclude_low_reliability=exclude_low_reliability)
 
 
 def get_stats_progress(session: Session, **query: Any) -> dict[str, Any]:

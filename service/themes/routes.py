@@ -24,7 +24,7 @@ themes = ResourceRoutes(
     update_schema=ThemeUpdateSchema,
     query_schema=ThemeQuerySchema,
 )
-themes.list("/themes", services.list_themes, "List themes.")
+themes.list("/themes", services.list_themes, "List themes.", more_errors=[422])
 themes.create(
     "/themes",
     services.create_theme,

@@ -16,7 +16,7 @@ def list_themes(session: Session, *, page: PageRequest, filters: dict[str, Any])
     statement = crud.live(Theme)
     if "parent" in filters:
         statement = statement.where(
-            crud.refers_to(Theme.parent_id, session, Theme, filters["parent"])
+            crud.refers_to(Theme.parent_id, session, Theme, THEME, filters["parent"], "parent")
         )
     if "q" in filters:
         statement = statement.where(Theme.name.icontains(filters["q"], autoescape=True))

@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.agreements.services import update_agreement
 from service.commitments.models import Commitment
 from service.dates import PartialDate
-from service.seeding import load_seeds
+from service.seeding.loader import load_seeds
 from service.vocabularies import ImplementationStatus as Status
 from service.vocabularies import ParticipantRole
 from tests.builders import (
@@ -83,7 +83,9 @@ def test_theme_filter_includes_narrower_themes(client: FlaskClient, session: Ses
     assert ids(client.get("/api/v1/commitments", query_string={"theme": "defence-x"})) == [
         tagged.id
     ]
-    assert ids(client.get("/api/v1/commitments", query_string={"theme": "no-such-theme"})) == []
+    unknown = client.get("/api/v1/commitments", query_string={"theme": "no-such-theme"})
+    assert unknown.status_code == 422
+    assert unknown.json["errors"] == {"theme": ["No theme with slug 'no-such-theme'."]}
 
 
 def test_party_and_actor_filters_include_bodies_under_an_organization(
@@ -103,6 +105,33 @@ def test_party_and_actor_filters_include_bodies_under_an_organization(
     assert ids(client.get("/api/v1/commitments", query_string={"actor": "india-x"})) == [outside.id]
     assert ids(client.get("/api/v1/agreements", query_string={"party": "india-x"})) == [
         agreement.id
+    ]
+
+
+def test_overdue_is_judged_on_the_as_of_date_with_the_status_of_that_date(
+    client: FlaskClient, session: Session
+) -> None:
+    agreement = make_agreement(session)
+    due_later = make_commitment(session, agreement, due_date=PartialDate.parse("2025"))
+    done_late = make_commitment(session, agreement, due_date=PartialDate.parse("2024-03"))
+    make_assessment(session, done_late, status=Status.INITIATED, as_of="2024-01-10")
+    make_assessment(session, done_late, status=Status.COMPLETED, as_of="2024-06-01")
+    undated = make_commitment(session, agreement)
+    url = f"/api/v1/agreements/{agreement.id}/commitments"
+
+    def overdue(value: str, **query: str) -> list[int]:
+        return ids(client.get(url, query_string={"overdue": value, **query}))
+
+    # Today: the one due in 2025 is late and the other was completed.
+    assert overdue("true") == [due_later.id]
+    # On 1 May 2024: not yet due in 2025; due in March 2024 and only initiated then.
+    assert overdue("true", as_of="2024-05-01") == [done_late.id]
+    assert overdue("false", as_of="2024-05-01") == [due_later.id, undated.id]
+    # On 1 July 2024 it was completed: no longer overdue.
+    assert overdue("true", as_of="2024-07-01") == []
+    listed = client.get(url, query_string={"overdue": "true", "as_of": "2024-05-01"}).json
+    assert [(c["current_status"], c["as_of"]) for c in listed["items"]] == [
+        ("initiated", "2024-05-01")
     ]
 
 

@@ -56,7 +56,7 @@ def test_the_export_has_the_documented_columns_and_every_commitment(
     assert len(rows) == seeded.scalar(select(func.count()).select_from(Commitment))
     training = next(row for row in rows if row["title"] == "Training")
     assert training["parent_external_id"] == "in-fr-loi-dsc"
-    assert (training["current_status"], training["current_progress"]) == ("initiated", "25")
+    assert (training["current_status"], training["current_progress"]) == ("not_assessed", "")
     documented = (SEEDS.parent / "docs" / "csv-format.md").read_text()
     for column in COMMITMENT_COLUMNS:
         assert f"| `{column.name}` |" in documented, column.name
@@ -67,7 +67,7 @@ def test_export_then_import_changes_nothing(seeded: Session, client: FlaskClient
     before = changes(seeded)
     report = post_csv(client, text)
     assert report.status_code == 200, report.json  # type: ignore[attr-defined]
-    assert report.json == {"dry_run": False, "rows": 8, "created": 0, "updated": 0, "unchanged": 8}  # type: ignore[attr-defined]
+    assert report.json == {"dry_run": False, "rows": 7, "created": 0, "updated": 0, "unchanged": 7}  # type: ignore[attr-defined]
     assert changes(seeded) == before
     assert client.get("/api/v1/exports/commitments.csv").get_data(as_text=True) == text
 
@@ -86,7 +86,7 @@ def test_an_edited_export_creates_and_updates_what_was_edited(
     writer.writeheader()
     writer.writerows(rows)
     dry = post_csv(client, buffer.getvalue(), dry_run="true")
-    assert dry.json == {"dry_run": True, "rows": 9, "created": 1, "updated": 1, "unchanged": 7}  # type: ignore[attr-defined]
+    assert dry.json == {"dry_run": True, "rows": 8, "created": 1, "updated": 1, "unchanged": 6}  # type: ignore[attr-defined]
     assert seeded.scalar(select(func.count()).where(Commitment.external_id == "new-row")) == 0
     done = post_csv(client, buffer.getvalue())
     assert done.json["created"] == 1 and done.json["updated"] == 1  # type: ignore[attr-defined]
@@ -153,12 +153,12 @@ def test_the_export_is_streamed_a_page_at_a_time(
     response = client.get("/api/v1/exports/commitments.jsonl")
     assert response.is_streamed
     chunks = list(response.response)  # type: ignore[arg-type]
-    assert len(chunks) == 3  # 8 commitments, 3 a page
+    assert len(chunks) == 3  # 7 commitments, 3 a page
     text = b"".join(
         chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in chunks
     ).decode()
     records = [json.loads(line) for line in text.splitlines()]
-    assert len(records) == 8 and records[1]["themes"] == ["capacity-building"]
+    assert len(records) == 7 and records[1]["themes"] == ["capacity-building"]
     assert isinstance(records[0]["weight"], float)
 
 
@@ -190,7 +190,7 @@ def test_the_cli_imports_with_a_progress_bar(
     path.write_text(client.get("/api/v1/exports/commitments.csv").get_data(as_text=True))
     result = app.test_cli_runner().invoke(args=["import-commitments", str(path), "--dry-run"])
     assert result.exit_code == 0, result.output
-    assert "8 rows: 0 would be created, 0 would be updated, 8 unchanged" in result.stdout
+    assert "7 rows: 0 would be created, 0 would be updated, 7 unchanged" in result.stdout
     assert "importing" in result.stderr
     broken = tmp_path / "broken.csv"
     broken.write_text(path.read_text().replace("Training", "", 1).replace(",Training,", ",,"))
@@ -209,7 +209,7 @@ def test_json_lines_go_out_as_text_to_a_client_that_asks(
     assert client.get("/api/v1/exports/commitments.jsonl").mimetype == "application/x-ndjson"
     as_text = client.get("/api/v1/exports/commitments.jsonl", headers={"Accept": "text/plain"})
     assert as_text.mimetype == "text/plain"
-    assert len(as_text.get_data(as_text=True).splitlines()) == 8
+    assert len(as_text.get_data(as_text=True).splitlines()) == 7
 
 
 @pytest.mark.parametrize(

@@ -11,7 +11,13 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from service.assessments.progress import TreeNode, roll_up, state_from_assessments, weighted_mean
+from service.assessments.progress import (
+    TERMINAL_STATUSES,
+    TreeNode,
+    roll_up,
+    state_from_assessments,
+    weighted_mean,
+)
 from service.commitments.progress import assessment_facts
 from service.dates import PartialDate
 from service.stats.services import Scope, month_range, progress_over_time, summary
@@ -28,6 +34,9 @@ STATUSES = [
     Status.PARTIALLY_COMPLETED,
 ]
 
+# Day dates on a month's last and first days too: the edges of "after its due period".
+DUE_DATES = ["2024-02", "2025", "2024-06-15", "2023-12-31", "2024-04-30", "2024-08-01", "2024"]
+
 
 def random_agreement(
     session: Session, rng: random.Random, theme_slug: str
@@ -43,9 +52,7 @@ def random_agreement(
                 parent_id=parent.id if parent else None,  # type: ignore[attr-defined]
                 weight=rng.choice([1.0, 1.0, 2.0, 0.5, 0.0]),
                 themes=[theme_slug] if rng.random() < 0.4 else [],
-                due_date=PartialDate.parse(rng.choice(["2024-02", "2025", "2024-06-15"]))
-                if rng.random() < 0.5
-                else None,
+                due_date=PartialDate.parse(rng.choice(DUE_DATES)) if rng.random() < 0.6 else None,
             )
         )
     for commitment in commitments:
@@ -69,7 +76,8 @@ def random_agreement(
 
 def expected_point(
     session: Session, commitments: list[object], in_scope: set[int], when: date
-) -> tuple[float | None, Counter[Status]]:
+) -> tuple[float | None, Counter[Status], int]:
+    """Progress, counts by status and the number overdue on `when`, by the Python rules."""
     facts = assessment_facts(session, [c.id for c in commitments])  # type: ignore[attr-defined]
     states = {c.id: state_from_assessments(facts.get(c.id, []), when) for c in commitments}  # type: ignore[attr-defined]
     nodes = [TreeNode(c.id, c.parent_id, c.weight, states[c.id].progress) for c in commitments]  # type: ignore[attr-defined]
@@ -77,7 +85,15 @@ def expected_point(
     parents = {c.id: c.parent_id for c in commitments}  # type: ignore[attr-defined]
     top = [node for node in nodes if node.id in in_scope and parents[node.id] not in in_scope]
     progress = weighted_mean((rolled[node.id], node.weight) for node in top)
-    return progress, Counter(states[c_id].status for c_id in in_scope)
+    due_by = {c.id: c.due_by for c in commitments}  # type: ignore[attr-defined]
+    overdue = sum(
+        1
+        for c_id in in_scope
+        if due_by[c_id] is not None
+        and due_by[c_id] < when
+        and states[c_id].status not in TERMINAL_STATUSES
+    )
+    return progress, Counter(states[c_id].status for c_id in in_scope), overdue
 
 
 @pytest.mark.parametrize("agreements_per_statement", [1, 100])
@@ -104,7 +120,7 @@ def test_the_sql_series_follows_the_python_rules_month_by_month(
             month_end = date(month.year + month.month // 12, month.month % 12 + 1, 1)
             from datetime import timedelta
 
-            progress, counts = expected_point(
+            progress, counts, overdue = expected_point(
                 session, everything, in_scope, month_end - timedelta(days=1)
             )
             assert point["progress"] == (None if progress is None else round(progress, 2)), (
@@ -114,6 +130,11 @@ def test_the_sql_series_follows_the_python_rules_month_by_month(
             assert {
                 item["status"]: item["count"] for item in point["by_status"] if item["count"]
             } == dict(counts)
+            assert (point["total"], point["overdue"]) == (len(in_scope), overdue), (
+                scope,
+                point["month"],
+            )
+            assert point["as_of"] == month_end - timedelta(days=1)
 
 
 def test_the_summary_follows_the_current_values(session: Session) -> None:
@@ -177,10 +198,6 @@ def test_stats_through_http(client: FlaskClient, session: Session) -> None:
     assert too_long.status_code == 422
     assert too_long.json["errors"] == {"from": ["A series covers at most 120 months."]}
     assert client.get("/api/v1/stats/progress", query_string={"from": "2024-13"}).status_code == 400
-    assert (
-        client.get("/api/v1/stats/summary", query_string={"agreement": "nothing"}).json["total"]
-        == 0
-    )
 
 
 def test_the_overdue_filter_lists_what_the_summary_counts(

@@ -1,0 +1,72 @@
+"""The statistics through HTTP: a scope naming no record is an error, and each point of the
+series carries what the summary carries."""
+
+from __future__ import annotations
+
+import pytest
+from flask.testing import FlaskClient
+from sqlalchemy.orm import Session
+
+from service.dates import PartialDate
+from service.vocabularies import ImplementationStatus as Status
+from tests.builders import make_agreement, make_assessment, make_commitment
+
+STATS = ["/api/v1/stats/summary", "/api/v1/stats/progress"]
+
+
+@pytest.mark.parametrize("url", STATS)
+@pytest.mark.parametrize(
+    ("param", "value", "message"),
+    [
+        ("agreement", "nope", "No agreement with slug 'nope'."),
+        ("agreement", "999999", "No agreement with id 999999."),
+        ("organization", "nope", "No organization with slug 'nope'."),
+        ("theme", "nope", "No theme with slug 'nope'."),
+    ],
+)
+def test_a_scope_naming_no_record_is_a_422_naming_the_parameter(
+    client: FlaskClient, url: str, param: str, value: str, message: str
+) -> None:
+    """Zeros for a mistyped slug would be a wrong answer that looks right."""
+    response = client.get(url, query_string={param: value})
+    assert response.status_code == 422
+    assert response.mimetype == "application/problem+json"
+    assert response.json["errors"] == {param: [message]}
+    assert response.json["detail"] == message
+
+
+def test_a_scope_naming_a_record_with_no_commitments_gives_zeros(
+    client: FlaskClient, session: Session
+) -> None:
+    agreement = make_agreement(session)
+    body = client.get("/api/v1/stats/summary", query_string={"agreement": agreement.slug}).json
+    assert (body["total"], body["overdue"], body["progress"]) == (0, 0, None)
+
+
+def test_each_point_carries_the_summarys_figures_as_of_its_months_end(
+    client: FlaskClient, session: Session
+) -> None:
+    agreement = make_agreement(session)
+    due_in_march = make_commitment(session, agreement, due_date=PartialDate.parse("2024-03"))
+    make_assessment(session, due_in_march, status=Status.INITIATED, as_of="2024-02-10")
+    make_assessment(session, due_in_march, status=Status.COMPLETED, as_of="2024-06-01")
+    # Due on the last day of April: still on time at April's end, late at May's.
+    make_commitment(session, agreement, due_date=PartialDate.parse("2024-04-30"))
+    make_commitment(session, agreement, due_date=PartialDate.parse("2025"))
+    scope = {"agreement": agreement.slug}
+    summary = client.get("/api/v1/stats/summary", query_string=scope).json
+    series = client.get(
+        "/api/v1/stats/progress", query_string={**scope, "from": "2024-02", "to": "2024-07"}
+    ).json
+    for point in series["points"]:
+        assert set(point) == set(summary) - {"scope", "left_out"} | {"month"}
+    assert [(p["month"], p["as_of"], p["total"], p["overdue"]) for p in series["points"]] == [
+        ("2024-02", "2024-02-29", 3, 0),
+        ("2024-03", "2024-03-31", 3, 0),
+        ("2024-04", "2024-04-30", 3, 1),
+        ("2024-05", "2024-05-31", 3, 2),
+        ("2024-06", "2024-06-30", 3, 1),
+        ("2024-07", "2024-07-31", 3, 1),
+    ]
+    # Now: the one due in 2025 is late too, the completed one is not.
+    assert (summary["total"], summary["overdue"]) == (3, 2)
