@@ -112,7 +112,7 @@ ASSESSMENT: dict[str, Any] = {
 }
 
 
-@pytest.fixture(autouse=True)
+@pytest.fixture
 def assessment_with_a_source(session: Session) -> None:
     """The create's body cites a source of this test's own (evidence before status)."""
     ASSESSMENT["source_ids"] = [make_source(session).id]
@@ -152,6 +152,7 @@ def statements_sent(
     return list(zip(sql.statements, sql.parameters, strict=True))
 
 
+@pytest.mark.usefixtures("assessment_with_a_source")
 def test_each_hot_endpoint_sends_a_fixed_number_of_statements(
     client: FlaskClient, session: Session, sql: StatementLog
 ) -> None:
@@ -169,6 +170,7 @@ def test_each_hot_endpoint_sends_a_fixed_number_of_statements(
         assert counts[1] <= STATEMENT_LIMITS[name], (name, counts, sql.statements)
 
 
+@pytest.mark.usefixtures("assessment_with_a_source")
 def test_the_hot_endpoints_build_no_schema_per_request(
     client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -196,6 +198,7 @@ def test_the_hot_endpoints_build_no_schema_per_request(
         assert built == [], (name, built)
 
 
+@pytest.mark.usefixtures("assessment_with_a_source")
 def test_a_repeated_read_is_answered_from_the_read_cache_with_two_statements(
     client: FlaskClient, session: Session, sql: StatementLog
 ) -> None:
@@ -248,6 +251,7 @@ EXPLAINED = [
 ]
 
 
+@pytest.mark.usefixtures("assessment_with_a_source")
 @pytest.mark.postgres_only
 def test_the_hot_queries_use_their_indexes_on_postgresql(
     client: FlaskClient, session: Session, connection: Connection, sql: StatementLog

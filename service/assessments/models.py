@@ -1,8 +1,19 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import Column, Float, ForeignKey, Index, Table, Text
+from sqlalchemy import (
+    Column,
+    ColumnElement,
+    Float,
+    ForeignKey,
+    Index,
+    Table,
+    Text,
+    and_,
+    select,
+)
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.dates import PartialDate
@@ -22,6 +33,23 @@ assessment_sources = Table(
     Column("assessment_id", ForeignKey("status_assessments.id"), primary_key=True),
     Column("source_id", ForeignKey("sources.id"), primary_key=True, index=True),
 )
+
+
+def rests_only_on_low_sources(assessment_id: Any) -> ColumnElement[bool]:
+    """SQL for `best_reliability(sources) is Reliability.LOW` (sources.models): the assessment
+    cites sources and every one of them is low. Held equal to it by a test."""
+    cited = select(assessment_sources.c.source_id).where(
+        assessment_sources.c.assessment_id == assessment_id
+    )
+    better = (
+        select(assessment_sources.c.source_id)
+        .join(Source, Source.id == assessment_sources.c.source_id)
+        .where(
+            assessment_sources.c.assessment_id == assessment_id,
+            Source.reliability != Reliability.LOW,
+        )
+    )
+    return and_(cited.exists(), ~better.exists())
 
 
 class StatusAssessment(Base):

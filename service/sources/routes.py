@@ -62,6 +62,7 @@ citations.list(
     "/citations",
     services.list_citations,
     "List citations, by source or by the record they support.",
+    more_errors=[422],
 )
 citations.create(
     "/citations",

@@ -76,7 +76,9 @@ def list_citations(
 ) -> Page[Citation]:
     statement = crud.live(Citation)
     if "source" in filters:
-        statement = statement.where(Citation.source_id == filters["source"])
+        # A source that does not exist is the client's error, not an empty list.
+        source = crud.referenced(session, Source, SOURCE, filters["source"], "source")
+        statement = statement.where(Citation.source_id == source.id)
     if "entity_type" in filters:
         statement = statement.where(Citation.entity_type == filters["entity_type"])
     if "entity_id" in filters:

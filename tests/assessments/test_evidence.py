@@ -3,14 +3,17 @@ through the API, the bulk import and the seed alike (one rule, in assessments.se
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.assessments.models import StatusAssessment
-from service.vocabularies import ImplementationStatus
-from tests.builders import make_commitment, make_source
+from service.assessments.models import StatusAssessment, rests_only_on_low_sources
+from service.sources.models import best_reliability
+from service.vocabularies import ImplementationStatus, Reliability
+from tests.builders import make_agreement, make_assessment, make_commitment, make_source
 
 IMPORT = "/api/v1/imports/assessments"
 
@@ -95,3 +98,53 @@ def test_an_assessment_says_when_it_rests_only_on_low_sources(
     assert created.json["evidence_reliability"] == expected
     [listed] = client.get(f"/api/v1/commitments/{commitment.id}/assessments").json["items"]
     assert listed["evidence_reliability"] == expected
+
+
+def test_the_sql_rule_for_low_only_evidence_is_the_python_rule(session: Session) -> None:
+    """`rests_only_on_low_sources` restates `best_reliability(...) is low` in SQL: every
+    combination of up to three sources' reliabilities gives the same answer both ways."""
+    commitment = make_commitment(session)
+    levels = [level.value for level in Reliability]
+    combinations = [[]] + [
+        list(combo) for size in (1, 2, 3) for combo in itertools.product(levels, repeat=size)
+    ]
+    for reliabilities in combinations:
+        source_ids = [make_source(session, reliability=level).id for level in reliabilities]
+        assessment = make_assessment(
+            session,
+            commitment,
+            status=ImplementationStatus.NOT_ASSESSED,
+            source_ids=source_ids,
+        )
+        in_sql = session.scalar(select(rests_only_on_low_sources(assessment.id)))
+        assert bool(in_sql) == (best_reliability(assessment.sources) is Reliability.LOW), (
+            reliabilities
+        )
+
+
+def test_statistics_can_leave_out_what_rests_only_on_low_sources(
+    client: FlaskClient, session: Session
+) -> None:
+    agreement = make_agreement(session)
+    weak, strong = make_commitment(session, agreement), make_commitment(session, agreement)
+    make_assessment(
+        session,
+        weak,
+        status=ImplementationStatus.COMPLETED,
+        source_ids=[make_source(session, reliability="low").id],
+    )
+    make_assessment(
+        session,
+        strong,
+        status=ImplementationStatus.INITIATED,
+        source_ids=[make_source(session, reliability="high").id],
+    )
+    every = client.get("/api/v1/stats/summary", query_string={"agreement": agreement.slug}).json
+    assert (every["total"], every["progress"], every["left_out"]) == (2, 62.5, 0)
+    strict = client.get(
+        "/api/v1/stats/summary",
+        query_string={"agreement": agreement.slug, "exclude_low_reliability": "true"},
+    ).json
+    assert (strict["total"], strict["progress"], strict["left_out"]) == (1, 25.0, 1)
+    counts = {item["status"]: item["count"] for item in strict["by_status"]}
+    assert counts["completed"] == 0 and counts["initiated"] == 1
