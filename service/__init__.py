@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import json
 import logging
+import re
+import sys
 import uuid
 
 from flask import Flask, Request, Response, current_app, g, request
@@ -16,6 +18,9 @@ from service.jsonprovider import OrjsonProvider
 log = logging.getLogger(__name__)
 
 REQUEST_ID_HEADER = "X-Request-ID"
+# What a client's X-Request-ID may be: it goes into logs and the audit trail as is. Any
+# other is replaced by the service's own id.
+REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,100}")
 JSON_MIMETYPES = {"application/json", "application/merge-patch+json"}
 
 
@@ -52,6 +57,7 @@ def create_app(settings: Settings | None = None) -> Flask:
         MAX_IMPORT_BYTES=settings.max_import_bytes,
         PUBLIC_READ=settings.public_read,
         CORS_ORIGINS=frozenset(settings.cors_origins),
+        PUBLIC_BASE_URL=settings.public_base_url,
         TESTING=settings.testing,
         DEBUG=settings.debug,
         API_TITLE="Policy Tracker",
@@ -117,9 +123,11 @@ def create_app(settings: Settings | None = None) -> Flask:
     @app.before_request
     def start_request() -> Response | None:
         observability.start_request_timer()
+        # The service's own id, always; the client's id, when it sends a well-formed one, is
+        # what the request goes by (echoed, logged, in problems and the change feed) beside it.
+        g.service_request_id = uuid.uuid4().hex
         incoming = request.headers.get(REQUEST_ID_HEADER, "")
-        valid = 0 < len(incoming) <= 100 and incoming.isprintable()
-        g.request_id = incoming if valid else uuid.uuid4().hex
+        g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else g.service_request_id
         if not request.path.startswith("/api/"):
             return None
         return preflight() or guard_request(settings) or check_body() or answer_from_cache()
@@ -171,7 +179,8 @@ def guard_request(settings: Settings) -> Response | None:
 
 def check_body() -> Response | None:
     """A write's body must be there, be of a type the operation takes (JSON, unless it says
-    otherwise), and, when JSON, parse without exhausting the stack."""
+    otherwise), and, when JSON, parse without exhausting the stack and hold no number too
+    long for Python to read."""
     from service.errors import problem_response
 
     # Only for a route that takes this method: any other gets its 404 or 405 first.
@@ -196,9 +205,53 @@ def check_body() -> Response | None:
         json.loads(body)
     except RecursionError:
         return problem_response(400, "The JSON body is nested too deeply.")
-    except ValueError:
+    except (json.JSONDecodeError, UnicodeDecodeError):
         return None  # webargs answers malformed JSON with its own 400
+    except ValueError:
+        # Well-formed JSON that Python will not read: an integer of more digits than int()
+        # converts (sys.get_int_max_str_digits), which webargs would let through as a 500.
+        field = _overlong_integer_field(body)
+        message = f"Must be a number of at most {sys.get_int_max_str_digits()} digits."
+        detail = "The JSON body holds a number too long to read"
+        detail += "." if field == "_schema" else f": see {field}."
+        return problem_response(400, detail, errors={field: [message]})
     return None
+
+
+class _OverlongInteger:
+    pass
+
+
+def _overlong_integer_field(body: bytes) -> str:
+    """Where the body holds an integer too long to convert, as the problem's `errors` name a
+    field ("source_ids.0"); `_schema` when the body itself is that number."""
+    overlong = _OverlongInteger()
+
+    def integer(text: str) -> int | _OverlongInteger:
+        try:
+            return int(text)
+        except ValueError:
+            return overlong
+
+    try:
+        document = json.loads(body, parse_int=integer)
+    except RecursionError:
+        return "_schema"  # nested too deeply as well, past the number
+    # Walked with a stack, not by recursion: the body may be nested as deep as json allows.
+    pending: list[tuple[str, object]] = [("", document)]
+    while pending:
+        path, value = pending.pop()
+        if value is overlong:
+            return path or "_schema"
+        if isinstance(value, dict):
+            members: list[tuple[object, object]] = list(value.items())
+        elif isinstance(value, list):
+            members = list(enumerate(value))
+        else:
+            continue
+        for key, item in reversed(members):
+            pending.append((f"{path}.{key}" if path else str(key), item))
+    return "_schema"
 
 
 def _api_blueprints() -> list[object]:

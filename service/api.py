@@ -8,6 +8,7 @@ import hashlib
 import json
 import re
 from collections.abc import Callable, Mapping
+from datetime import UTC, datetime
 from enum import Enum
 from typing import Any
 from urllib.parse import quote
@@ -24,6 +25,7 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from werkzeug.http import parse_etags
 
+from service.crud import MAX_SLUG_LENGTH, SLUG_PATTERN
 from service.dates import PARTIAL_DATE_PATTERN, PartialDate
 from service.db import WRITE_TRANSACTION, Database, read_in_autocommit
 from service.errors import PROBLEM_CONTENT_TYPE, BadRequest, PreconditionFailed
@@ -31,9 +33,6 @@ from service.fastdump import FastDumpSchema
 from service.pagination import Page, PageRequest
 
 MAX_ID = 2**31 - 1
-# Lower-case words joined by hyphens, one word at least holding a letter: never all digits,
-# so a slug is never mistaken for an id. (No look-ahead: SDK generators and fuzzers read it.)
-SLUG_PATTERN = r"^(?:[a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
 
 
 # --- the request's database session -------------------------------------------------------
@@ -46,6 +45,7 @@ def get_session() -> Session:
         database: Database = current_app.extensions["database"]
         session = database.session_factory()
         session.info["request_id"] = g.get("request_id")
+        session.info["service_request_id"] = g.get("service_request_id")
         session.info["actor"] = g.get("actor")
         session.info["actor_key_id"] = g.get("actor_id")
         if request.method not in ("GET", "HEAD", "OPTIONS"):
@@ -68,6 +68,16 @@ def remove_session(_error: BaseException | None = None) -> None:
 # --- fields ------------------------------------------------------------------------------
 
 
+class FullMatch(ma.validate.Regexp):
+    """A pattern the whole value must match. marshmallow's Regexp uses `match`, whose "$"
+    also matches before a trailing newline: "nl-theme\n" would pass for a slug."""
+
+    def __call__(self, value: Any) -> Any:
+        if self.regex.fullmatch(value) is None:
+            raise ma.ValidationError(self._format_error(value))
+        return value
+
+
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -81,7 +91,7 @@ class Text(ma.fields.String):
         validators: list[ma.validate.Validator] = [
             ma.validate.Length(min=min_length, max=max_length),
             # PostgreSQL cannot store NUL.
-            ma.validate.Regexp(r"^[^\x00]*$", error="Must not contain NUL."),
+            FullMatch(r"^[^\x00]*$", error="Must not contain NUL."),
         ]
         super().__init__(validate=validators, **kwargs)
 
@@ -118,6 +128,23 @@ class PartialDateField(ma.fields.Field[PartialDate]):
             return PartialDate.parse(value)
         except ValueError as error:
             raise ma.ValidationError(str(error).capitalize() + ".") from error
+
+
+class UTCDateTimeField(ma.fields.AwareDateTime):
+    """A date and time with its UTC offset, read as the UTC time it names. One whose UTC time
+    falls outside the years 1-9999 (0001-01-01T00:00:00+14:00) cannot be represented, so it
+    is refused here rather than failing when converted."""
+
+    default_error_messages = {
+        "out_of_range": "Must fall between 0001-01-01T00:00:00Z and 9999-12-31T23:59:59Z in UTC."
+    }
+
+    def _deserialize(self, value: Any, attr: str | None, data: Any, **kwargs: Any) -> datetime:
+        moment: datetime = super()._deserialize(value, attr, data, **kwargs)
+        try:
+            return moment.astimezone(UTC)
+        except OverflowError as error:
+            raise self.make_error("out_of_range") from error
 
 
 class JSONInteger(ma.fields.Integer):
@@ -164,8 +191,8 @@ def Slug(**kwargs: Any) -> ma.fields.String:
     """Lower-case words joined by hyphens, with at least one letter (so never mistaken for an id)."""
     return ma.fields.String(
         validate=[
-            ma.validate.Length(min=1, max=100),
-            ma.validate.Regexp(
+            ma.validate.Length(min=1, max=MAX_SLUG_LENGTH),
+            FullMatch(
                 SLUG_PATTERN,
                 error="Must be lower-case letters and digits joined by hyphens, "
                 "with at least one letter.",
@@ -187,6 +214,33 @@ class InputSchema(ma.Schema):
 
     class Meta:
         unknown = ma.RAISE
+
+    @ma.pre_load
+    def refuse_overlong_lists(self, data: Any, **_kwargs: Any) -> Any:
+        """A list longer than its field's Length allows is refused before any item is read:
+        marshmallow reads every item first, and would answer with a message for each bad one."""
+        if isinstance(data, Mapping):
+            for key, maximum, length in _list_lengths(type(self)):
+                value = data.get(key)
+                if isinstance(value, list) and len(value) > maximum:
+                    try:
+                        length(value)
+                    except ma.ValidationError as error:
+                        raise ma.ValidationError({key: error.messages}) from None
+        return data
+
+
+@functools.cache
+def _list_lengths(schema: type[ma.Schema]) -> list[tuple[str, int, ma.validate.Length]]:
+    """The schema's list fields that have a maximum length: their key in the input, the
+    maximum, and the validator that says it."""
+    return [
+        (field.data_key or name, validator.max, validator)
+        for name, field in schema._declared_fields.items()
+        if isinstance(field, ma.fields.List) and not field.dump_only
+        for validator in field.validators
+        if isinstance(validator, ma.validate.Length) and validator.max is not None
+    ]
 
 
 class OutputSchema(FastDumpSchema):
@@ -329,7 +383,10 @@ def page_response(
         query = "&".join(
             f"{quote(key)}={quote(str(value))}" for key, values in args.lists() for value in values
         )
-        headers["Link"] = f'<{request.base_url}?{query}>; rel="next"'
+        # Never from the Host header, which the client chose: relative (RFC 8288 allows
+        # it) unless PUBLIC_BASE_URL says where the service is.
+        base = current_app.config["PUBLIC_BASE_URL"] or quote(request.script_root)
+        headers["Link"] = f'<{base}{quote(request.path)}?{query}>; rel="next"'
     return {"items": page.items, "next_page_token": token}, headers
 
 

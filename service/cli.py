@@ -191,8 +191,8 @@ def _run_import(path: Path, dry_run: bool, run: Callable[..., Any], actor: str) 
     """Run an import of the file at `path` with a progress bar; list every problem if refused."""
     from service.exchange.imports import ImportRefused
 
-    text = path.read_text(encoding="utf-8-sig")
-    rows = max(0, len(text.splitlines()) - 1)
+    body = path.read_bytes()
+    rows = max(0, len(body.splitlines()) - 1)
     database = current_app.extensions["database"]
     with database.session_factory() as session:
         session.info["actor"] = actor
@@ -200,7 +200,7 @@ def _run_import(path: Path, dry_run: bool, run: Callable[..., Any], actor: str) 
         bar_context: Any = click.progressbar(length=2 * rows, label="importing", file=sys.stderr)
         with bar_context as bar:
             try:
-                report = run(session, text, dry_run=dry_run, on_row=lambda n: bar.update(n))
+                report = run(session, body, dry_run=dry_run, on_row=lambda n: bar.update(n))
             except ImportRefused as refused:
                 for error in refused.report.errors:
                     click.echo(f"row {error.row}, {error.column}: {error.message}", err=True)

@@ -6,6 +6,7 @@ import os
 import secrets
 from dataclasses import dataclass, field
 from pathlib import Path
+from urllib.parse import urlsplit
 
 DEFAULT_DATABASE_URL = "sqlite:///var/policy_tracker.db"
 
@@ -47,6 +48,29 @@ def _origins(raw: str) -> tuple[str, ...]:
                 f"CORS_ORIGINS holds {origin!r}: give origins like https://example.org"
             )
     return origins
+
+
+def _public_base_url(raw: str) -> str | None:
+    """PUBLIC_BASE_URL: where clients reach the service's root, with no query, fragment or
+    credentials; a trailing slash is dropped. Unset: links are relative."""
+    if not raw.strip():
+        return None
+    url = raw.strip().rstrip("/")
+    parts = urlsplit(url)
+    if (
+        parts.scheme not in {"http", "https"}
+        or not parts.hostname
+        or parts.username is not None
+        or parts.query
+        or parts.fragment
+        or "?" in url
+        or "#" in url
+        or any(character.isspace() for character in url)
+    ):
+        raise SettingsError(
+            f"PUBLIC_BASE_URL holds {raw!r}: give the service's URL, like https://api.example.org"
+        )
+    return url
 
 
 def _local_secret_key(var_dir: Path) -> str:
@@ -97,6 +121,9 @@ class Settings:
     read_cache_mb: int = 16
     # Proxies in front of the service whose X-Forwarded-For may be believed.
     trusted_proxy_hops: int = 0
+    # Where clients reach the service (https://api.example.org), for the absolute URLs of
+    # `Link` headers; unset, they are relative. Never taken from the request's Host.
+    public_base_url: str | None = None
     debug: bool = False
     testing: bool = False
 
@@ -136,6 +163,7 @@ class Settings:
             ),
             redis_url=env.get("REDIS_URL") or None,
             trusted_proxy_hops=_int_setting(env, "TRUSTED_PROXY_HOPS", 0, 0),
+            public_base_url=_public_base_url(env.get("PUBLIC_BASE_URL", "")),
             read_cache_mb=_int_setting(env, "READ_CACHE_MB", cls.read_cache_mb, 0),
             webhook_max_attempts=_int_setting(
                 env, "WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, 1

@@ -32,14 +32,18 @@ M = TypeVar("M")
 Check = Callable[[Any], None]
 
 MAX_ID = 2**31 - 1
+MAX_SLUG_LENGTH = 100
+
+# Lower-case words joined by hyphens, one word at least holding a letter: never all digits,
+# so a slug is never mistaken for an id. (No look-ahead: SDK generators and fuzzers read it.)
+# Always matched whole (fullmatch): with `match`, "$" also accepts a trailing newline.
+SLUG_PATTERN = r"^(?:[a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+_SLUG = re.compile(SLUG_PATTERN)
 
 
-_SLUG_LIKE = re.compile(r"^[a-z0-9-]{1,100}$")
-
-
-def is_slug_like(ref: str) -> bool:
-    """Whether a ref could be a slug at all: anything else is not looked up."""
-    return bool(_SLUG_LIKE.match(ref))
+def is_slug(text: str) -> bool:
+    """Whether the text is a slug: what a record may be given, and all a ref is looked up by."""
+    return len(text) <= MAX_SLUG_LENGTH and _SLUG.fullmatch(text) is not None
 
 
 def is_id(ref: str) -> bool:
@@ -48,15 +52,29 @@ def is_id(ref: str) -> bool:
     return ref.isascii() and ref.isdigit()
 
 
+def parse_id(text: str) -> int | None:
+    """The record id that the text states, or None when it states none: ASCII digits of a
+    number within the id column's range. Converted only when short enough to be one, so a
+    number of thousands of digits never reaches int() (which refuses over 4,300)."""
+    digits = text.lstrip("0")
+    if not is_id(text) or len(digits) > len(str(MAX_ID)):
+        return None
+    value = int(digits or "0")
+    return value if 1 <= value <= MAX_ID else None
+
+
 def entity_label(entity: EntityType) -> str:
     return entity.value.replace("_", " ")
 
 
 def live(model: Any) -> Select[Any]:
-    """SELECT the records of `model` that are not soft-deleted."""
+    """SELECT the records of `model` that are not soft-deleted, nor gone with the record
+    they belong to (a model that has no deletion of its own says how: `live_condition`)."""
     statement = select(model)
     if hasattr(model, "deleted_at"):
         statement = statement.where(model.deleted_at.is_(None))
+    if hasattr(model, "live_condition"):
+        statement = statement.where(model.live_condition())
     return statement
 
 
@@ -157,8 +175,11 @@ def find_by_ref(
 ) -> M:
     """The live record addressed by id ("12") or by slug ("letter-of-intent")."""
     if is_id(ref):
-        return find(session, model, entity, int(ref), for_update=for_update)
-    if not is_slug_like(ref):
+        record_id = parse_id(ref)
+        if record_id is None:
+            raise NotFound(f"No {entity_label(entity)} with id {ref[:20]}.")
+        return find(session, model, entity, record_id, for_update=for_update)
+    if not is_slug(ref):
         raise NotFound(f"No {entity_label(entity)} with slug {ref[:100]!r}.")
     statement = live(model).where(model.slug == ref)  # type: ignore[attr-defined]
     if for_update:
@@ -372,8 +393,9 @@ def refuse_if_children(session: Session, model: Any, entity: EntityType, record_
 def id_for_ref(session: Session, model: Any, ref: str) -> int | None:
     """The id of the live record with this id or slug, or None."""
     if is_id(ref):
-        condition = model.id == int(ref) if int(ref) <= MAX_ID else model.id.is_(None)
-    elif is_slug_like(ref):
+        record_id = parse_id(ref)
+        condition = model.id == record_id if record_id is not None else model.id.is_(None)
+    elif is_slug(ref):
         condition = model.slug == ref
     else:
         return None
@@ -388,7 +410,7 @@ def referenced_ref(session: Session, model: Any, entity: EntityType, ref: str, f
     if record_id is None:
         label = entity_label(entity)
         message = (
-            f"No {label} with id {int(ref)}."
+            f"No {label} with id {ref[:20]}."
             if is_id(ref)
             else f"No {label} with slug {ref[:100]!r}."
         )

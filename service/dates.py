@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import calendar
 import re
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 
 from service.vocabularies import DatePrecision
 
@@ -30,7 +31,8 @@ class PartialDate:
     @classmethod
     def parse(cls, text: str) -> PartialDate:
         """Read "YYYY", "YYYY-MM" or "YYYY-MM-DD"; raise ValueError on anything else."""
-        if not _PARTIAL_DATE.match(text):
+        # fullmatch: with match, "$" would also accept a trailing newline ("2024\n").
+        if not _PARTIAL_DATE.fullmatch(text):
             raise ValueError("must be a date as YYYY, YYYY-MM or YYYY-MM-DD")
         parts = [int(part) for part in text.split("-")]
         precision = (DatePrecision.YEAR, DatePrecision.MONTH, DatePrecision.DAY)[len(parts) - 1]
@@ -58,13 +60,18 @@ class PartialDate:
         if self.precision is DatePrecision.YEAR:
             return date(self.value.year, 12, 31)
         if self.precision is DatePrecision.MONTH:
-            following = date(self.value.year + self.value.month // 12, self.value.month % 12 + 1, 1)
-            return following - timedelta(days=1)
+            return month_end(self.value)
         return self.value
 
     @property
     def is_known(self) -> bool:
         return self.value is not None and self.precision is not DatePrecision.UNKNOWN
+
+
+def month_end(day: date) -> date:
+    """The last day of `day`'s month, computed within it: December 9999 ends on the last
+    day Python can represent, with no step into a year 10000."""
+    return day.replace(day=calendar.monthrange(day.year, day.month)[1])
 
 
 def partial_date(value: date | None, precision: DatePrecision | str | None) -> PartialDate:

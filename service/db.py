@@ -123,8 +123,10 @@ def _configure_sqlite(engine: Engine) -> None:
 
 
 def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:
+    # A statement's parameters are the clients' data: an error's text (and so the log)
+    # names the statement, never them.
     if url.startswith("sqlite"):
-        engine = create_engine(url)
+        engine = create_engine(url, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     # No JIT compilation: the statistics' statements look costly to the planner (it cannot
@@ -137,6 +139,7 @@ def make_engine(url: str, *, statement_timeout_ms: int = 0) -> Engine:
     connect_args: dict[str, Any] = {"options": " ".join(options)}
     return create_engine(
         url,
+        hide_parameters=True,
         connect_args=connect_args,
         pool_size=5,
         max_overflow=5,

@@ -7,6 +7,7 @@ maps each to a status and an RFC 9457 body. No stack trace ever reaches a client
 from __future__ import annotations
 
 import logging
+import traceback
 from collections.abc import Mapping
 from typing import Any
 
@@ -19,6 +20,10 @@ log = logging.getLogger(__name__)
 PROBLEM_CONTENT_TYPE = "application/problem+json"
 # Relative problem types: documented in the README, stable across deployments.
 PROBLEM_TYPE_BASE = "/problems/"
+# A problem lists at most this many messages (and as many row errors): a request with
+# many bad items must not earn an answer many times its own size. Its detail says how many
+# problems there were in all.
+MAX_REPORTED_ERRORS = 100
 
 
 class DomainError(Exception):
@@ -102,23 +107,24 @@ _TYPE_SLUGS = {
 def flatten_errors(messages: Any, prefix: str = "") -> dict[str, list[str]]:
     """Turn marshmallow's nested messages into `{"field.sub.0": ["message", ...]}`."""
     flat: dict[str, list[str]] = {}
-    if isinstance(messages, Mapping):
-        for key, value in messages.items():
-            name = f"{prefix}.{key}" if prefix else str(key)
-            if name == "_schema":
-                name = prefix or "_schema"
-            for field_name, field_messages in flatten_errors(value, name).items():
-                flat.setdefault(field_name, []).extend(field_messages)
-    elif isinstance(messages, list | tuple):
-        if all(isinstance(item, str) for item in messages):
-            flat[prefix or "_schema"] = [str(item) for item in messages]
-        else:
-            for item in messages:
-                for field_name, field_messages in flatten_errors(item, prefix).items():
-                    flat.setdefault(field_name, []).extend(field_messages)
-    else:
-        flat[prefix or "_schema"] = [str(messages)]
+    _flatten_into(flat, messages, prefix)
     return flat
+
+
+def _flatten_into(flat: dict[str, list[str]], messages: Any, prefix: str) -> None:
+    # Into one dict, not a dict per level merged upwards: a body with a bad value in each
+    # of many items costs its messages once.
+    if isinstance(messages, list | tuple):
+        for item in messages:
+            if isinstance(item, str):
+                flat.setdefault(prefix or "_schema", []).append(item)
+            else:
+                _flatten_into(flat, item, prefix)
+    elif isinstance(messages, Mapping):
+        for key, value in messages.items():
+            _flatten_into(flat, value, f"{prefix}.{key}" if prefix else str(key))
+    else:
+        flat.setdefault(prefix or "_schema", []).append(str(messages))
 
 
 def problem_response(
@@ -129,6 +135,14 @@ def problem_response(
     headers: Mapping[str, str] | None = None,
     extensions: Mapping[str, Any] | None = None,
 ) -> Response:
+    listed, total = _capped(errors or {})
+    members = dict(extensions or {})
+    row_errors = members.get("row_errors")
+    if isinstance(row_errors, list):
+        total = max(total, len(row_errors))
+        members["row_errors"] = row_errors[:MAX_REPORTED_ERRORS]
+    if total > MAX_REPORTED_ERRORS:
+        detail += f" Only the first {MAX_REPORTED_ERRORS} of {total} problems are listed."
     body: dict[str, Any] = {
         "type": PROBLEM_TYPE_BASE + _TYPE_SLUGS.get(status, str(status)),
         "title": _TITLES.get(status, "Error"),
@@ -137,17 +151,29 @@ def problem_response(
         "instance": request.path,
         "request_id": g.get("request_id", ""),
     }
-    if errors:
-        body["errors"] = dict(errors)
-    body.update(extensions or {})
+    if listed:
+        body["errors"] = listed
+    body.update(members)
     response = Response(json.dumps(body), status=status, mimetype=PROBLEM_CONTENT_TYPE)
     for name, value in (headers or {}).items():
         response.headers[name] = value
     return response
 
 
+def _capped(errors: Mapping[str, list[str]]) -> tuple[dict[str, list[str]], int]:
+    """The first MAX_REPORTED_ERRORS messages, by field, and the number of messages in all."""
+    kept: dict[str, list[str]] = {}
+    room, total = MAX_REPORTED_ERRORS, 0
+    for field_name, messages in errors.items():
+        total += len(messages)
+        if room > 0:
+            kept[field_name] = list(messages[:room])
+            room -= len(kept[field_name])
+    return kept, total
+
+
 def _detail_for_validation(errors: Mapping[str, list[str]]) -> str:
-    fields = ", ".join(sorted(errors))
+    fields = ", ".join(sorted(_capped(errors)[0]))
     return f"The request is invalid: see {fields}." if fields else "The request is invalid."
 
 
@@ -205,8 +231,37 @@ def handle_unstorable_value(error: Exception) -> Response:
     return problem_response(400, "A value in the request cannot be stored as given.")
 
 
+def traceback_without_values(error: BaseException) -> str:
+    """The exception and those it was raised from, each with its frames and type, but not
+    its message: a message can quote the request (a database error's statement parameters
+    or DETAIL, `int()`'s argument). The frames say where; the request log line, which."""
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain:
+        chain.append(current)
+        cause = current.__cause__
+        current = (
+            cause if cause is not None or current.__suppress_context__ else current.__context__
+        )
+    parts = []
+    for raised in reversed(chain):
+        kind = f"{type(raised).__module__}.{type(raised).__qualname__}"
+        sqlstate = getattr(getattr(raised, "orig", raised), "sqlstate", None)
+        frames = "".join(traceback.format_tb(raised.__traceback__))
+        parts.append(
+            f"Traceback (most recent call last):\n{frames}{kind}"
+            + (f" (SQLSTATE {sqlstate})" if isinstance(sqlstate, str) else "")
+        )
+    return "\n\nwhich led to:\n\n".join(parts)
+
+
 def handle_unexpected_error(error: Exception) -> Response:
-    log.exception("unhandled error on %s %s", request.method, request.path)
+    log.error(
+        "unhandled error on %s %s\n%s",
+        request.method,
+        request.path,
+        traceback_without_values(error),
+    )
     return problem_response(500, "The server failed to handle this request; it has been logged.")
 
 

@@ -116,6 +116,7 @@ def record_request(response: Response) -> Response:
             extra={
                 "fields": {
                     "request_id": this_g.get("request_id"),
+                    "service_request_id": this_g.get("service_request_id"),
                     "method": method,
                     "route": route,
                     "path": this_request.path,

@@ -9,11 +9,12 @@ from any worker or any host moves the head and so retires every entry at once: t
 gives up no correctness for its speed. It pays where reads repeat between writes: a
 dashboard refreshing every few seconds, SDKs paging through the same lists.
 
-The key holds all an answer depends on besides the data: the whole URL (the host and path
-appear in `Link` headers; the query string as sent), today's date (overdue commitments,
-the statistics' `as_of`), and what its headers depend on (whether a key was sent, the
-allowed Origin). Bodies do not depend on who asks: the caller is let through (or not) by
-the before-request hook before the cache is consulted. Only 200 answers are kept, finished:
+The key holds all an answer depends on besides the data: the whole URL (the path appears
+in `Link` headers; the query string as sent), today's date (overdue commitments, the
+statistics' `as_of`), and what its headers depend on (whether a key was sent, the allowed
+Origin). Bodies do not depend on who asks: the caller is let through (or not) by the
+before-request hook before the cache is consulted. (The change feed, whose answer does
+depend on the caller's role, is never kept.) Only 200 answers are kept, finished:
 with their ETag and safety headers, so that a hit costs the request cycle and one head
 read, no view, no serialization, no header work. Entries leave the least recently used
 first once the worker's budget (READ_CACHE_MB) is spent.

@@ -148,7 +148,8 @@ class ResourceRoutes:
         """`identity` says how a record's own path parameters are filled from its body
         ({"agreement_ref": "agreement_id", "event_id": "id"}): the spec's links use it.
         `cache_reads`: public reads are served from the read cache (service/readcache.py)
-        unless their answer can change without a change event (the feed's own long poll)."""
+        unless their answer can change without a change event (the feed's own long poll) or
+        depends on the caller's role (the feed again): the cache keys on neither."""
         self.blp = blp
         self.name = name
         self.plural = plural
@@ -162,6 +163,10 @@ class ResourceRoutes:
         self.write_role = write_role
         # What a create returns, when it says more than a read (a new API key's secret).
         self.create_response_schema = create_response_schema or schema
+        # What only the create shows is shown once: a retry must not show it again.
+        self.shown_once = tuple(
+            sorted(set(self.create_response_schema().fields) - set(schema().fields))
+        )
         self.cache_reads = cache_reads and read_role is None
 
     def _links_from_created(self, nested: Sequence[str]) -> dict[str, Any]:
@@ -310,7 +315,7 @@ class ResourceRoutes:
         view = self.blp.arguments(
             IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
         )(view)
-        view = idempotent(view)
+        view = idempotent(view, shown_once=self.shown_once)
         if self.identity:
             view = self.blp.doc(
                 responses={201: {"links": self._links_from_created(next_operations)}}

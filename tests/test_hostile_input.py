@@ -1,10 +1,13 @@
 """Hostile input, generated: every input schema is fed oversized strings, control
-characters, deep nesting, huge numbers, bad dates, SQL and HTML fragments. Each request
-gets a 4xx, or its values are stored and returned exactly as sent; never a 500, never a
-partial write."""
+characters, deep nesting, huge numbers, bad dates, SQL and HTML fragments, and the imports
+arbitrary bytes and cells. Each request gets a 4xx, or its values are stored and returned
+exactly as sent (through an export and an import too); never a 500, never a partial write."""
 
 from __future__ import annotations
 
+import codecs
+import csv
+import io
 import json
 from typing import Any
 
@@ -16,6 +19,9 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.changes.models import ChangeEvent
+from service.exchange.assessment_imports import ASSESSMENT_COLUMNS
+from service.exchange.columns import COMMITMENT_COLUMNS, FORMULA_STARTS
+from tests import builders as build
 from tests.test_resources import RESOURCES, Resource
 
 FRAGMENTS = [
@@ -180,3 +186,113 @@ def test_hostile_paths_are_404s(client: FlaskClient, path: str) -> None:
     response = client.get(path)
     assert response.status_code == 404
     assert response.mimetype == "application/problem+json"
+
+
+IMPORTS = "/api/v1/imports/"
+HEADERS = {
+    "commitments": ",".join(column.name for column in COMMITMENT_COLUMNS).encode(),
+    "assessments": ",".join(ASSESSMENT_COLUMNS).encode(),
+}
+
+
+# Text as a CSV cell can hold it: anything but NUL and unpaired surrogates, which no record
+# takes; formula starts, quotes, separators and line breaks are drawn often.
+cell_text = st.text(
+    alphabet=st.one_of(
+        st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", "'", '"', ",", ";"]),
+        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+    ),
+    min_size=1,
+    max_size=30,
+)
+
+
+hostile_cells = st.one_of(
+    cell_text,
+    st.sampled_from([*FRAGMENTS, "", "9" * 5000, "-1", "1e999", "nan", "x" * 140_000]),
+    st.integers(min_value=-(10**6), max_value=10**12).map(str),
+)
+
+
+def csv_text(rows: list[Any], encoding: str) -> bytes:
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    for row in rows:
+        writer.writerow(row.split(",") if isinstance(row, str) else row)
+    return buffer.getvalue().encode(encoding, errors="replace")
+
+
+@st.composite
+def import_files(draw: st.DrawFn, name: str) -> bytes:
+    """Bytes anyhow; or the right header and random bytes; or the right header and rows of
+    random cells, well quoted, in UTF-8 or not."""
+    header = HEADERS[name]
+    columns = header.count(b",") + 1
+    rows = st.lists(st.lists(hostile_cells, min_size=columns, max_size=columns), max_size=3)
+    return draw(
+        st.one_of(
+            st.binary(max_size=300),
+            st.builds(lambda tail: header + b"\r\n" + tail, st.binary(max_size=300)),
+            st.builds(
+                lambda cells, encoding, bom: bom + csv_text([header.decode(), *cells], encoding),
+                rows,
+                st.sampled_from(["utf-8", "utf-16", "latin-1"]),
+                st.sampled_from([b"", codecs.BOM_UTF8]),
+            ),
+        )
+    )
+
+
+@settings(
+    max_examples=40,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(title=cell_text, ref=cell_text, summary=cell_text, external_id=cell_text)
+def test_text_cells_survive_export_then_import(
+    client: FlaskClient, session: Session, title: str, ref: str, summary: str, external_id: str
+) -> None:
+    agreement = build.make_agreement(session)
+    sent = {"title": title, "ref": ref, "summary": summary}
+    # Unique across examples, which share the test's transaction; the drawn text starts it.
+    external_id = f"{external_id}-{build.unique('x')}"
+    commitment = build.make_commitment(session, agreement, **sent, external_id=external_id)
+    export = "/api/v1/exports/commitments.csv"
+    text = client.get(export, query_string={"agreement": agreement.slug}).get_data(as_text=True)
+    cells = [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
+    assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
+    before = changes(session)
+    report = client.post(IMPORTS + "commitments", data=text.encode(), content_type="text/csv")
+    assert report.status_code == 200, report.json
+    assert (report.json["updated"], report.json["unchanged"]) == (0, 1)
+    assert changes(session) == before
+    stored = client.get(f"/api/v1/commitments/{commitment.id}").json
+    assert {name: stored[name] for name in sent} == sent
+    assert stored["external_id"] == external_id
+
+
+@pytest.mark.parametrize("name", ["commitments", "assessments"])
+@settings(
+    max_examples=60,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(data=st.data())
+def test_any_bytes_posted_as_an_import_are_a_4xx_or_an_import(
+    client: FlaskClient, session: Session, name: str, data: st.DataObject
+) -> None:
+    body = data.draw(import_files(name), label="body")
+    before = changes(session)
+    response = client.post(
+        IMPORTS + name,
+        data=body,
+        content_type="application/octet-stream",
+        query_string={"dry_run": data.draw(st.sampled_from(["true", "false"]), label="dry_run")},
+    )
+    assert response.status_code < 500, response.get_data(as_text=True)[:500]
+    if response.status_code != 200:
+        assert response.status_code in (400, 413, 422)
+        assert response.mimetype == "application/problem+json"
+        assert changes(session) == before, "a refused import wrote something"

@@ -12,10 +12,12 @@ from sqlalchemy import (
     Table,
     Text,
     and_,
+    exists,
     select,
 )
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
+from service.commitments.models import Commitment
 from service.dates import PartialDate
 from service.db import Base, utcnow, vocabulary
 from service.sources.models import Source, best_reliability
@@ -97,6 +99,12 @@ class StatusAssessment(Base):
         lazy="selectin",
         viewonly=True,
     )
+
+    @classmethod
+    def live_condition(cls) -> ColumnElement[bool]:
+        """An assessment is never deleted itself: it is there while its commitment is, and
+        gone with it (crud.live applies this wherever assessments are read)."""
+        return exists().where(Commitment.id == cls.commitment_id, Commitment.deleted_at.is_(None))
 
     @property
     def source_ids(self) -> list[int]:

@@ -11,6 +11,7 @@ from service.api import (
     PageQuerySchema,
     PartialDateField,
     Text,
+    UTCDateTimeField,
 )
 from service.vocabularies import (
     AssessorKind,
@@ -34,7 +35,7 @@ class AssessmentCreateSchema(InputSchema):
     as_of = PartialDateField(
         required=True, metadata={"description": "The date the judgement describes."}
     )
-    assessed_at = ma.fields.AwareDateTime(
+    assessed_at = UTCDateTimeField(
         metadata={"description": "When the judgement was made; defaults to now."}
     )
     assessor_kind = EnumField(AssessorKind, required=True)

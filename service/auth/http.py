@@ -7,8 +7,10 @@ from collections.abc import Callable
 from typing import Any
 
 from flask import Response, current_app, g, request
+from flask_smorest import abort
 
 from service.auth import services
+from service.auth.permissions import allows
 from service.auth.services import Caller
 from service.errors import problem_response
 from service.vocabularies import Role
@@ -91,3 +93,21 @@ def authorize_request() -> Response | None:
     if not caller.can(needed):
         return problem_response(403, f"This operation needs the {needed.value} role.")
     return None
+
+
+def caller_role() -> Role | None:
+    """The role of the request's caller; None without a key."""
+    caller = current_caller()
+    return caller.role if caller is not None else None
+
+
+def refuse_unless(needed: Role | None, what: str) -> None:
+    """Inside a view, for a request whose parameters ask for more than its operation's role
+    (the change feed filtered to API keys): stop a caller who lacks `needed` with the 401 or
+    403 that `authorize_request` gives, `what` naming what was asked for."""
+    if allows(caller_role(), needed):
+        return
+    assert needed is not None
+    if current_caller() is None:
+        abort(401, message=f"{what} needs an API key.", headers={"WWW-Authenticate": REALM})
+    abort(403, message=f"{what} needs the {needed.value} role.")

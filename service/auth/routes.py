@@ -2,6 +2,7 @@ from __future__ import annotations
 
 from service.api import Blueprint
 from service.auth import services
+from service.auth.permissions import read_role
 from service.auth.schemas import (
     ApiKeyCreatedSchema,
     ApiKeyCreateSchema,
@@ -10,7 +11,7 @@ from service.auth.schemas import (
     ApiKeyUpdateSchema,
 )
 from service.resources import ResourceRoutes
-from service.vocabularies import Role
+from service.vocabularies import EntityType, Role
 
 blp = Blueprint(
     "api-keys", __name__, url_prefix="/api/v1", description="API keys and their roles (admin only)."
@@ -26,7 +27,7 @@ api_keys = ResourceRoutes(
     update_schema=ApiKeyUpdateSchema,
     query_schema=ApiKeyQuerySchema,
     create_response_schema=ApiKeyCreatedSchema,
-    read_role=Role.ADMIN,
+    read_role=read_role(EntityType.API_KEY),
     write_role=Role.ADMIN,
 )
 api_keys.list("/api-keys", services.list_api_keys, "List API keys (never their secrets).")

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.auth.models import ApiKey
+from service.auth.permissions import allows
 from service.db import read_in_autocommit, utcnow
 from service.errors import Conflict
 from service.lookups import Lookups
@@ -24,7 +25,6 @@ API_KEY = EntityType.API_KEY
 KEY_PREFIX = "pt"
 # last_used_at is kept to this resolution: a busy key does not write on every request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
-_ROLE_RANK = {role: rank for rank, role in enumerate(Role)}
 
 
 @dataclass(frozen=True)
@@ -36,7 +36,7 @@ class Caller:
     role: Role
 
     def can(self, needed: Role) -> bool:
-        return _ROLE_RANK[self.role] >= _ROLE_RANK[needed]
+        return allows(self.role, needed)
 
 
 def _hash(key: str) -> str:

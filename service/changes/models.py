@@ -29,4 +29,7 @@ class ChangeEvent(Base):
     entity_id: Mapped[int] = mapped_column()
     op: Mapped[ChangeOperation] = mapped_column(vocabulary(ChangeOperation, "op"))
     changes: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # The id the request went by (the client's X-Request-ID, when well-formed), and the one
+    # the service gave it: a client may reuse an id, the service never does.
     request_id: Mapped[str | None] = mapped_column(String(100))
+    service_request_id: Mapped[str | None] = mapped_column(String(100))

@@ -27,7 +27,19 @@ class ChangeEventSchema(OutputSchema):
             "description": "create: the new record's fields; update: {field: [old, new]}; delete: {}."
         },
     )
-    request_id = ma.fields.String(required=True, allow_none=True)
+    request_id = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={
+            "description": "The id the request went by: its X-Request-ID when the client sent "
+            "a well-formed one (1 to 100 of A-Z a-z 0-9 . _ -), else service_request_id."
+        },
+    )
+    service_request_id = ma.fields.String(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The id the service gave the request; unique to it."},
+    )
 
 
 class ChangeEventQuerySchema(PageQuerySchema):

@@ -12,11 +12,12 @@ from typing import Any
 from sqlalchemy import Select, Table, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
+from service.auth.permissions import readable_by
 from service.changes.models import ChangeEvent
 from service.dates import PartialDate
 from service.db import pipelined, utcnow
 from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import ChangeOperation, EntityType
+from service.vocabularies import ChangeOperation, EntityType, Role
 
 _PENDING = "pending_change_events"
 # Held from the insert of a transaction's change events to its commit, so that `seq` order
@@ -86,6 +87,7 @@ def write_pending_changes(session: Session) -> None:
             "op": change.op,
             "changes": change.changes,
             "request_id": session.info.get("request_id"),
+            "service_request_id": session.info.get("service_request_id"),
         }
         for change in pending
     ]
@@ -122,17 +124,23 @@ def list_changes(
     *,
     page: PageRequest,
     filters: dict[str, Any],
+    reader: Role | None = None,
     sleep: Callable[[float], None] = time.sleep,
     clock: Callable[[], float] = time.monotonic,
 ) -> Page[ChangeEvent]:
-    """ChangeEvents in `seq` order (commit order), after `after` when given.
+    """ChangeEvents in `seq` order (commit order), after `after` when given, of the kinds
+    of record a `reader` of that role (None: no key) may read: the others are not in the
+    feed at all, whatever the filters, so neither a page nor a long poll ever shows them.
 
     With `wait`, an empty answer is held back for up to that many seconds until a change
-    commits (a long poll): a mirror follows the feed without hammering it.
+    the reader may see commits (a long poll): a mirror follows the feed without hammering it.
     """
     filters = dict(filters)
     wait = filters.pop("wait", 0)
     statement: Select[Any] = select(ChangeEvent)
+    hidden = set(EntityType) - readable_by(reader)
+    if hidden:
+        statement = statement.where(ChangeEvent.entity.not_in(sorted(hidden)))
     for field in ("entity", "entity_id", "actor", "actor_key_id"):
         if field in filters:
             statement = statement.where(getattr(ChangeEvent, field) == filters[field])

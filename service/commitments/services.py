@@ -4,7 +4,7 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, select
+from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from service import crud, search
@@ -217,13 +217,40 @@ def _check_parent(
         message = "The parent must be a commitment of the same agreement."
         raise InvalidInput(message, errors={"parent_id": [message]})
     crud.ensure_no_cycle(session, Commitment, COMMITMENT, commitment_id, parent_id)
-    depth, current = 1, parent.parent_id
-    while current is not None:
-        depth += 1
-        current = session.scalar(select(Commitment.parent_id).where(Commitment.id == current))
-    if depth >= MAX_TREE_DEPTH:
-        message = f"A commitment tree is at most {MAX_TREE_DEPTH} levels deep."
+    ensure_within_depth(session, commitment_id, parent_id)
+
+
+def ensure_within_depth(session: Session, commitment_id: int | None, parent_id: int) -> None:
+    """Refuse a parent under which the commitment (a new one when `commitment_id` is None),
+    with every commitment under it, would be more than MAX_TREE_DEPTH levels deep (422 on
+    parent_id). Creating, moving and importing all pass here; the parent is no descendant."""
+    above = _levels(session, parent_id, down=False)
+    brought = 1 if commitment_id is None else _levels(session, commitment_id, down=True)
+    if above + brought > MAX_TREE_DEPTH:
+        message = (
+            f"A commitment tree is at most {MAX_TREE_DEPTH} levels deep; under this parent, "
+            f"the commitment or one under it would be at level {above + brought}."
+        )
         raise InvalidInput(message, errors={"parent_id": [message]})
+
+
+def _levels(session: Session, commitment_id: int, *, down: bool) -> int:
+    """How many levels the commitment spans with its ancestors up to the top (`down` False),
+    or with its live descendants down to the deepest; in one statement, which stops counting
+    one level past the limit."""
+    step = aliased(Commitment)
+    chain = (
+        select(Commitment.id, Commitment.parent_id, literal(1).label("level"))
+        .where(Commitment.id == commitment_id)
+        .cte("chain", recursive=True)
+    )
+    link = step.parent_id == chain.c.id if down else step.id == chain.c.parent_id
+    chain = chain.union_all(
+        select(step.id, step.parent_id, chain.c.level + 1).where(
+            link, step.deleted_at.is_(None), chain.c.level <= MAX_TREE_DEPTH
+        )
+    )
+    return session.scalar(select(func.max(chain.c.level))) or 0
 
 
 def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:

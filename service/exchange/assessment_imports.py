@@ -10,8 +10,6 @@ roll-up above it recomputed once, in one transaction (a dry run rolls it back).
 
 from __future__ import annotations
 
-import csv
-import io
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from datetime import UTC, datetime
@@ -32,11 +30,11 @@ from service.commitments.models import Commitment
 from service.errors import flatten_errors
 from service.exchange.columns import LIST_SEPARATOR
 from service.exchange.imports import (
-    FIRST_DATA_ROW,
     ImportRefused,
     ImportReport,
     RowError,
     in_one_transaction,
+    read_rows,
 )
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
@@ -117,9 +115,9 @@ class _Checker:
         if cells.get("commitment_external_id"):
             key = ("external_id", cells["commitment_external_id"])
         elif cells.get("commitment_id"):
-            text = cells["commitment_id"]
-            if text.isascii() and text.isdigit() and 0 < int(text) <= crud.MAX_ID:
-                key = ("id", int(text))
+            commitment_id = crud.parse_id(cells["commitment_id"])
+            if commitment_id is not None:
+                key = ("id", commitment_id)
             else:
                 self.error(number, "commitment_id", "Must be a record id.")
         else:
@@ -190,21 +188,20 @@ def _existing(session: Session, model: Any, ids: set[Any]) -> set[int]:
 
 
 def import_assessments(
-    session: Session, text: str, *, dry_run: bool, on_row: Callable[[int], None] | None = None
+    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Append the file's assessments in one transaction, or only report what it would do
-    (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
+    """Append the assessments of a CSV file in one transaction, or only report what it would
+    do (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
     return in_one_transaction(
-        session, lambda: _import(session, text, on_row=on_row, dry_run=dry_run), dry_run=dry_run
+        session, lambda: _import(session, body, on_row=on_row, dry_run=dry_run), dry_run=dry_run
     )
 
 
 def _import(
-    session: Session, text: str, *, dry_run: bool, on_row: Callable[[int], None] | None
+    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None
 ) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    header = list(reader.fieldnames or [])
+    header, records = read_rows(body, report)
     for name in sorted(REQUIRED_COLUMNS - set(header)):
         report.errors.append(RowError(1, name, "Missing column."))
     for name in sorted(set(header) - set(ASSESSMENT_COLUMNS)):
@@ -216,12 +213,9 @@ def _import(
     if report.errors:
         raise ImportRefused(report)
     checker = _Checker(report)
-    for number, cells in enumerate(reader, start=FIRST_DATA_ROW):
+    for number, cells in records:
         report.rows += 1
-        if None in cells or any(value is None for value in cells.values()):
-            checker.error(number, "_row", "The row does not have as many cells as the header.")
-        else:
-            checker.check(number, cells)
+        checker.check(number, cells)
         if on_row is not None:
             on_row(1)
     rows = checker.resolve(session)

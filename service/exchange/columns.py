@@ -11,6 +11,13 @@ from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 
 LIST_SEPARATOR = ";"
+# A cell that starts with one of these is read by a spreadsheet as a formula (OWASP, CSV
+# injection). A text cell that does is written after a TEXT_MARK, which makes the spreadsheet
+# read it as text; so is one that starts with the mark itself, so that an import can take the
+# mark off again without guessing whether it was added.
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+TEXT_MARK = "'"
+_MARKED = (*FORMULA_STARTS, TEXT_MARK)
 
 
 @dataclass(frozen=True)
@@ -20,17 +27,30 @@ class Column:
     writable: bool = True  # read back on import; a read-only column is ignored there
 
 
+def neutralized(text: str) -> str:
+    """A text cell as a spreadsheet must take it: as text, never as a formula."""
+    return TEXT_MARK + text if text.startswith(_MARKED) else text
+
+
+def restored(cell: str) -> str:
+    """A cell as it was before `neutralized`: the mark is taken off only where it was put."""
+    return cell[1:] if cell.startswith(TEXT_MARK) and cell[1:].startswith(_MARKED) else cell
+
+
 def _text(value: Any) -> str:
-    """A value as one CSV cell: lists joined by ";", booleans as true/false, none as empty."""
+    """A value as one CSV cell: lists joined by ";", booleans as true/false, none as empty.
+    Text is neutralized; a number never is: "-2" is a number to a spreadsheet, not a formula."""
     if value is None:
         return ""
     if isinstance(value, bool):
         return "true" if value else "false"
     if isinstance(value, list):
-        return LIST_SEPARATOR.join(str(item) for item in value)
+        return neutralized(LIST_SEPARATOR.join(str(item) for item in value))
     if isinstance(value, float) and value.is_integer():
         return str(int(value)) if abs(value) < 1e15 else repr(value)
-    return str(value)
+    if isinstance(value, int | float):
+        return str(value)
+    return neutralized(str(value))
 
 
 COMMITMENT_COLUMNS: list[Column] = [

@@ -9,8 +9,10 @@ derived values recomputed once, not once a row: the bulk path.
 
 from __future__ import annotations
 
+import codecs
 import csv
 import io
+from collections import Counter
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from typing import Any
@@ -24,9 +26,10 @@ from service.agreements.models import Agreement
 from service.commitments import progress
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
+from service.commitments.services import ensure_within_depth
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput, flatten_errors
-from service.exchange.columns import COMMITMENT_COLUMNS, LIST_SEPARATOR
+from service.exchange.columns import COMMITMENT_COLUMNS, LIST_SEPARATOR, restored
 from service.themes.models import Theme
 from service.vocabularies import EntityType
 
@@ -34,6 +37,16 @@ COLUMN_NAMES = [column.name for column in COMMITMENT_COLUMNS]
 WRITABLE = [column.name for column in COMMITMENT_COLUMNS if column.writable]
 # Row 1 is the header: data rows are numbered as a spreadsheet shows them.
 FIRST_DATA_ROW = 2
+# No column takes more (`text`, the longest, takes 50,000). The csv module stops at a limit of
+# its own with an exception that names neither row nor column, so its limit is lifted and this
+# one is checked on every cell instead.
+MAX_CELL_CHARS = 131_072
+csv.field_size_limit(2**31 - 1)
+# Neither file has a tenth as many columns.
+MAX_COLUMNS = 200
+# Reading stops at this many problems: a file of bad rows must not cost a problem per cell
+# held in memory, for an answer that lists only the first ones.
+MAX_ROW_ERRORS = 1000
 
 
 @dataclass(frozen=True)
@@ -60,8 +73,14 @@ class ImportRefused(InvalidInput):
         errors: dict[str, list[str]] = {}
         for error in report.errors:
             errors.setdefault(f"row {error.row}: {error.column}", []).append(error.message)
+        detail = f"{len(report.errors)} problems in the file; nothing was imported."
+        if len(report.errors) >= MAX_ROW_ERRORS:
+            detail = (
+                f"At least {len(report.errors)} problems in the file, which was read no "
+                "further; nothing was imported."
+            )
         super().__init__(
-            f"{len(report.errors)} problems in the file; nothing was imported.",
+            detail,
             errors=errors,
             extensions={"row_errors": [vars(error) for error in report.errors]},
         )
@@ -78,9 +97,78 @@ class _Row:
     themes: list[Theme]
 
 
-def read_rows(text: str) -> tuple[list[str], Iterator[dict[str, str]]]:
-    reader = csv.DictReader(io.StringIO(text, newline=""))
-    return list(reader.fieldnames or []), reader
+def read_rows(
+    body: bytes, report: ImportReport
+) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
+    """The file's header, and its rows numbered as a spreadsheet shows them, each cell with
+    its text mark taken off (see columns.neutralized). A row that is not a record of the
+    header (another number of cells, a cell over MAX_CELL_CHARS) is reported in `report` and
+    left out. Raise ImportRefused, before any row is read, when the file is not UTF-8 or its
+    header cannot be one."""
+    records = csv.reader(io.StringIO(_decoded(body, report), newline=""))
+    header = next(records, [])
+    if len(header) > MAX_COLUMNS:
+        report.errors.append(RowError(1, "_row", f"More than {MAX_COLUMNS} columns."))
+        raise ImportRefused(report)
+    for name in sorted(name for name, count in Counter(header).items() if count > 1):
+        report.errors.append(RowError(1, name, "Another column has the same name."))
+    if any(len(name) > MAX_CELL_CHARS for name in header):
+        report.errors.append(RowError(1, "_row", f"A cell over {MAX_CELL_CHARS:,} characters."))
+    if report.errors:
+        raise ImportRefused(report)
+
+    def rows() -> Iterator[tuple[int, dict[str, str]]]:
+        for number, cells in enumerate(records, start=FIRST_DATA_ROW):
+            if len(report.errors) >= MAX_ROW_ERRORS:
+                return
+            if not cells:
+                continue  # a blank line
+            if len(cells) != len(header):
+                message = "The row does not have as many cells as the header."
+                report.errors.append(RowError(number, "_row", message))
+                continue
+            too_long = [
+                name for name, cell in zip(header, cells, strict=True) if len(cell) > MAX_CELL_CHARS
+            ]
+            for name in too_long:
+                message = f"Over {MAX_CELL_CHARS:,} characters: longer than any column takes."
+                report.errors.append(RowError(number, name, message))
+            if not too_long:
+                yield (
+                    number,
+                    {name: restored(cell) for name, cell in zip(header, cells, strict=True)},
+                )
+
+    return header, rows()
+
+
+def _decoded(body: bytes, report: ImportReport) -> str:
+    """The file's text: UTF-8, after a byte-order mark if it has one. Any other encoding is
+    refused, not guessed: its letters would be stored as replacement characters."""
+    body = body.removeprefix(codecs.BOM_UTF8)
+    try:
+        return body.decode("utf-8")
+    except UnicodeDecodeError as error:
+        report.errors.append(_undecodable(body, error.start))
+        raise ImportRefused(report) from None
+
+
+def _undecodable(body: bytes, start: int) -> RowError:
+    """Where the first byte that is not UTF-8 is: its row and column as the import numbers
+    them, and its line, for an editor that shows lines."""
+    before = body[:start].decode("utf-8")
+    # A character in its place, so that the reader opens the cell it is in.
+    records = list(csv.reader(io.StringIO(before + "?", newline="")))
+    row, cells = len(records), records[-1]
+    header = records[0] if row > 1 else []
+    column = header[len(cells) - 1] if len(cells) <= len(header) else "_row"
+    line = before.count("\n") + before.count("\r") - before.count("\r\n") + 1
+    return RowError(
+        row,
+        column,
+        f"Not UTF-8: the byte 0x{body[start]:02x} on line {line} cannot be read. "
+        "Save the file as UTF-8; nothing was imported.",
+    )
 
 
 def _cells_to_input(cells: dict[str, str]) -> dict[str, Any]:
@@ -145,14 +233,14 @@ class _Importer:
             self.file_external_ids.add(values["external_id"])
             key = ("external_id", values["external_id"])
         elif cells["id"]:
-            key = ("id", _positive_int(cells["id"]))
+            key = ("id", crud.parse_id(cells["id"]))
             if key[1] is None:
                 self.error(number, "id", "Must be a record id, or empty to create.")
         parent: tuple[str, Any] | None = None
         if cells["parent_external_id"]:
             parent = ("external_id", cells["parent_external_id"])
         elif cells["parent_id"]:
-            parent = ("id", _positive_int(cells["parent_id"]))
+            parent = ("id", crud.parse_id(cells["parent_id"]))
             if parent[1] is None:
                 self.error(number, "parent_id", "Must be a record id.")
         if len(self.report.errors) > before or agreement_id is None:
@@ -188,6 +276,7 @@ class _Importer:
                 )
                 raise _RowFailed
             parent_id = parent.id
+            self.check_parent(row, existing.id if existing else None, parent_id)
         values["parent_id"] = parent_id
         if existing is None:
             commitment = Commitment(agreement_id=row.agreement_id, themes=row.themes, **values)
@@ -198,14 +287,6 @@ class _Importer:
                 extra={"themes": [theme.slug for theme in row.themes]},
             )
             return commitment, "created"
-        if parent_id is not None:
-            try:
-                crud.ensure_no_cycle(
-                    self.session, Commitment, EntityType.COMMITMENT, existing.id, parent_id
-                )
-            except Conflict as loop:
-                self.error(row.number, "parent_external_id", loop.detail)
-                raise _RowFailed from loop
         changes = crud.list_change(
             "themes", existing.theme_slugs, [theme.slug for theme in row.themes]
         )
@@ -216,22 +297,35 @@ class _Importer:
         visible = {name for name in changes if name not in {"due_by"}}
         return existing, "updated" if visible else "unchanged"
 
+    def check_parent(self, row: _Row, commitment_id: int | None, parent_id: int) -> None:
+        """The rules of the API's own parent checks: no loop, no tree deeper than allowed."""
+        try:
+            if commitment_id is not None:
+                crud.ensure_no_cycle(
+                    self.session, Commitment, EntityType.COMMITMENT, commitment_id, parent_id
+                )
+            ensure_within_depth(self.session, commitment_id, parent_id)
+        except (Conflict, InvalidInput) as refused:
+            column = (
+                "parent_external_id"
+                if row.parent and row.parent[0] == "external_id"
+                else "parent_id"
+            )
+            self.error(row.number, column, refused.detail)
+            raise _RowFailed from refused
+
 
 class _RowFailed(Exception):
     pass
 
 
-def _positive_int(text: str) -> int | None:
-    return int(text) if text.isascii() and text.isdigit() and 0 < int(text) <= crud.MAX_ID else None
-
-
 def import_commitments(
-    session: Session, text: str, *, dry_run: bool, on_row: Callable[[int], None] | None = None
+    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None = None
 ) -> ImportReport:
-    """Import a CSV of commitments in one transaction, or only report what it would change
-    (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
+    """Import a CSV file of commitments in one transaction, or only report what it would
+    change (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
     return in_one_transaction(
-        session, lambda: _import(session, text, dry_run=dry_run, on_row=on_row), dry_run=dry_run
+        session, lambda: _import(session, body, dry_run=dry_run, on_row=on_row), dry_run=dry_run
     )
 
 
@@ -252,10 +346,10 @@ def in_one_transaction(
 
 
 def _import(
-    session: Session, text: str, *, dry_run: bool, on_row: Callable[[int], None] | None
+    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None
 ) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
-    header, rows = read_rows(text)
+    header, rows = read_rows(body, report)
     if sorted(header) != sorted(COLUMN_NAMES):
         missing = sorted(set(COLUMN_NAMES) - set(header))
         extra = sorted(set(header) - set(COLUMN_NAMES))
@@ -268,13 +362,8 @@ def _import(
         raise ImportRefused(report)
     importer = _Importer(session, report)
     checked: list[_Row] = []
-    for number, cells in enumerate(rows, start=FIRST_DATA_ROW):
+    for number, cells in rows:
         report.rows += 1
-        if None in cells or any(value is None for value in cells.values()):
-            report.errors.append(
-                RowError(number, "_row", "The row does not have as many cells as the header.")
-            )
-            continue
         row = importer.check(number, cells)
         if row is not None:
             checked.append(row)

@@ -17,7 +17,8 @@ from service.exchange.schemas import (
     ImportQuerySchema,
     ImportReportSchema,
 )
-from service.resources import _document_errors, register_operation
+from service.idempotency.http import idempotent
+from service.resources import IdempotencyHeaders, _document_errors, register_operation
 from service.vocabularies import Role
 
 blp = Blueprint(
@@ -110,16 +111,15 @@ _export_operation(
 def _import_operation(
     name: str, run: Callable[..., imports.ImportReport], body: str, doc: str
 ) -> None:
-    def import_view(query_args: dict[str, Any]) -> Any:
-        text = request.get_data(as_text=True)
-        return run(get_session(), text, dry_run=query_args["dry_run"])
+    def import_view(query_args: dict[str, Any], _headers: dict[str, Any]) -> Any:
+        return run(get_session(), request.get_data(), dry_run=query_args["dry_run"])
 
     # Documented as application/octet-stream (the file's bytes), which SDK generators can
     # send; text/csv, what curl users will say, is taken too.
     import_view.accepted_media_types = frozenset({"application/octet-stream", "text/csv"})  # type: ignore[attr-defined]
     import_view.max_body_bytes = "MAX_IMPORT_BYTES"  # type: ignore[attr-defined]
     view: Any = blp.response(200, ImportReportSchema)(import_view)
-    view = _document_errors(blp, view, [400, 413, 415, 422, 500, 503])
+    view = _document_errors(blp, view, [400, 409, 413, 415, 422, 500, 503])
     view = blp.doc(
         requestBody={
             "required": True,
@@ -132,6 +132,11 @@ def _import_operation(
     view = blp.arguments(
         ImportQuerySchema, location="query", arg_name="query_args", error_status_code=400
     )(view)
+    view = blp.arguments(
+        IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
+    )(view)
+    # A retried import must not append its assessments twice.
+    view = idempotent(view)
     register_operation(blp, f"/imports/{name}", "POST", f"import_{name}", doc, view, Role.EDITOR)
 
 

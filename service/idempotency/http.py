@@ -15,6 +15,7 @@ from flask import Response, current_app, g, make_response, request
 
 from service.errors import InvalidInput, problem_response
 from service.idempotency import services
+from service.idempotency.models import IdempotencyKey
 from service.idempotency.services import ClaimOutcome
 
 HEADER = "Idempotency-Key"
@@ -24,15 +25,24 @@ KEY_PATTERN = re.compile(IDEMPOTENCY_KEY_PATTERN)
 REPLAYED_HEADERS = ("Content-Type", "Location")
 
 
-def _fingerprint() -> str:
-    body = request.get_data(cache=True)
+def _canonical(body: bytes) -> bytes:
+    """A JSON body as a document (its spacing and key order aside); any other, such as an
+    imported file, as its bytes. Only the hash of either is kept, never the body."""
+    if not request.is_json:
+        return body
     try:
-        canonical = json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
+        return json.dumps(json.loads(body), sort_keys=True, separators=(",", ":")).encode()
     except ValueError:
-        canonical = body
-    return hashlib.sha256(
-        b"%s %s\n%s" % (request.method.encode(), request.path.encode(), canonical)
-    ).hexdigest()
+        return body
+
+
+def _fingerprint() -> str:
+    target = request.path.encode()
+    # The query is part of the request (an import's dry run is not the import).
+    if request.query_string:
+        target += b"?" + request.query_string
+    canonical = _canonical(request.get_data(cache=True))
+    return hashlib.sha256(b"%s %s\n%s" % (request.method.encode(), target, canonical)).hexdigest()
 
 
 def _scope() -> str:
@@ -40,8 +50,36 @@ def _scope() -> str:
     return str(g.get("actor_id") or "")
 
 
-def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Wrap a create view so that it honours Idempotency-Key."""
+def without(body: bytes, fields: tuple[str, ...]) -> bytes:
+    """A JSON body with these members left out."""
+    document = json.loads(body)
+    for field in fields:
+        document.pop(field, None)
+    return json.dumps(document, separators=(",", ":")).encode()
+
+
+def shown_once_refusal(record: IdempotencyKey, fields: tuple[str, ...]) -> Response:
+    """The answer to a replay of a create whose response held a secret: the secret was not
+    kept, so the replay cannot repeat it; it says where the record made is instead."""
+    location = (record.response_headers or {}).get("Location")
+    names = ", ".join(fields)
+    message = (
+        f"The first request with this key succeeded; its answer held a secret ({names}) that "
+        "is shown only once and is not kept."
+    )
+    return problem_response(
+        409,
+        message + " The record it made is at Location: if the secret was lost, delete that "
+        "record and make a new one.",
+        errors={HEADER: [message]},
+        headers={"Idempotent-Replayed": "true", **({"Location": location} if location else {})},
+    )
+
+
+def idempotent(view: Callable[..., Any], *, shown_once: tuple[str, ...] = ()) -> Callable[..., Any]:
+    """Wrap a create view so that it honours Idempotency-Key. `shown_once`: members of the
+    response that are secrets (a new API key). They are never stored: the replay of such a
+    create is a 409 that says where the record is, not the first response again."""
 
     @wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
@@ -71,6 +109,8 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
             )
         if claim.outcome is ClaimOutcome.REPLAY:
             assert claim.record is not None
+            if shown_once:
+                return shown_once_refusal(claim.record, shown_once)
             replay = Response(
                 claim.record.response_body,
                 status=claim.record.response_status,
@@ -97,7 +137,9 @@ def idempotent(view: Callable[..., Any]) -> Callable[..., Any]:
                     key=key,
                     status=response.status_code,
                     headers=headers,
-                    body=response.get_data(),
+                    body=without(response.get_data(), shown_once)
+                    if shown_once
+                    else response.get_data(),
                 )
             else:
                 services.release(session, scope=scope, key=key)

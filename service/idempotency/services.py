@@ -49,6 +49,9 @@ def claim(session: Session, *, scope: str, key: str, fingerprint: str, ttl: time
         judged = _judge(existing, fingerprint)
         session.commit()
         return judged
+    # Each new key clears more expired ones than it adds, so the table holds about the keys
+    # still live, with no cleaning job to run.
+    purge_expired(session, limit=PURGE_BATCH)
     session.add(
         IdempotencyKey(
             scope=scope, key=key, fingerprint=fingerprint, created_at=now, expires_at=now + ttl
@@ -86,7 +89,22 @@ def release(session: Session, *, scope: str, key: str) -> None:
     session.commit()
 
 
-def purge_expired(session: Session) -> int:
-    result = session.execute(delete(IdempotencyKey).where(IdempotencyKey.expires_at <= utcnow()))
-    session.commit()
+# Expired keys deleted along with each new claim: a few index entries, in the same commit.
+PURGE_BATCH = 10
+
+
+def purge_expired(session: Session, *, limit: int | None = None) -> int:
+    """Delete expired keys (at most `limit`, oldest first), in the caller's transaction; rows
+    another transaction is deleting are skipped, not waited for. Return how many."""
+    expired = (
+        select(IdempotencyKey.id)
+        .where(IdempotencyKey.expires_at <= utcnow())
+        .order_by(IdempotencyKey.expires_at)
+        .limit(limit)
+        .with_for_update(skip_locked=True)
+    )
+    result = session.execute(
+        delete(IdempotencyKey).where(IdempotencyKey.id.in_(expired)),
+        execution_options={"synchronize_session": False},
+    )
     return int(result.rowcount or 0)  # type: ignore[attr-defined]

@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from service.api import (
     EnumField,
+    FullMatch,
     Id,
     InputSchema,
     PageQuerySchema,
@@ -14,9 +15,7 @@ from service.api import (
 )
 from service.vocabularies import OrganizationClassification
 
-COUNTRY_CODE = ma.validate.Regexp(
-    r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, like IN or FR."
-)
+COUNTRY_CODE = FullMatch(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, like IN or FR.")
 
 
 class OrganizationCreateSchema(InputSchema):

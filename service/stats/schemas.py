@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import EnumField, InputSchema, OutputSchema, Text
+from service.api import EnumField, FullMatch, InputSchema, OutputSchema, Text
 from service.vocabularies import ImplementationStatus
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
@@ -39,12 +39,12 @@ class StatsSummaryQuerySchema(StatsScopeSchema):
 class StatsSeriesQuerySchema(StatsScopeSchema):
     from_month = ma.fields.String(
         data_key="from",
-        validate=ma.validate.Regexp(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+        validate=FullMatch(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
         metadata={"description": "First month (YYYY-MM); default: eleven months before `to`."},
     )
     to_month = ma.fields.String(
         data_key="to",
-        validate=ma.validate.Regexp(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+        validate=FullMatch(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
         metadata={"description": "Last month (YYYY-MM); default: this month."},
     )
 

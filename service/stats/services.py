@@ -15,7 +15,7 @@ from __future__ import annotations
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import Any
 
 from sqlalchemy import (
@@ -42,6 +42,7 @@ from service.assessments.models import StatusAssessment, rests_only_on_low_sourc
 from service.assessments.progress import TERMINAL_STATUSES
 from service.commitments.models import Commitment
 from service.commitments.services import overdue_on
+from service.dates import month_end
 from service.errors import InvalidInput
 from service.themes.models import Theme, commitment_themes
 from service.vocabularies import EntityType, ImplementationStatus
@@ -157,16 +158,10 @@ def summary(
 
 
 def month_range(first: date, last: date) -> list[date]:
-    """The first days of the months from `first`'s to `last`'s."""
-    months, current = [], date(first.year, first.month, 1)
-    while current <= last:
-        months.append(current)
-        current = date(current.year + current.month // 12, current.month % 12 + 1, 1)
-    return months
-
-
-def _month_end(month: date) -> date:
-    return date(month.year + month.month // 12, month.month % 12 + 1, 1) - timedelta(days=1)
+    """The first days of the months from `first`'s to `last`'s. Counted by month number,
+    never by stepping to the month after the last: December 9999 has none."""
+    start, end = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
+    return [date(number // 12, number % 12 + 1, 1) for number in range(start, end + 1)]
 
 
 def progress_over_time(
@@ -236,7 +231,7 @@ def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str
                 "by_status": by_status,
                 "progress": _rounded(progress),
                 "overdue": overdue.get(index, 0),
-                "as_of": _month_end(month),
+                "as_of": month_end(month),
             }
         )
     return points
@@ -348,7 +343,7 @@ def _series_of_agreements(
         .join(Commitment, Commitment.id == assessment.commitment_id)
         .where(
             live_trees,
-            assessment.as_of_value <= _month_end(months[-1]),
+            assessment.as_of_value <= month_end(months[-1]),
             ~exists().where(correction.supersedes_id == assessment.id),
         )
         .cte("standing")

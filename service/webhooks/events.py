@@ -5,10 +5,13 @@ from __future__ import annotations
 from enum import StrEnum
 from typing import Any
 
-from service.vocabularies import ChangeOperation, EntityType
+from service.auth.permissions import readable_by
+from service.vocabularies import ChangeOperation, EntityType, Role
 
-# Changes to the service's own settings, not to the data: they raise no events.
-NOT_DATA = frozenset({EntityType.API_KEY, EntityType.WEBHOOK})
+# A delivery goes to a URL that shows no key, wherever its data then travels: whatever the
+# role of the editor who subscribed it, it hears only of what a reader may read. Changes to
+# the service's own settings (API keys, webhooks) raise no events.
+NOT_DATA = frozenset(EntityType) - readable_by(Role.READER)
 _PAST = {
     ChangeOperation.CREATE: "created",
     ChangeOperation.UPDATE: "updated",

@@ -7,8 +7,9 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.api import Blueprint
+from service.auth.permissions import read_role
 from service.resources import ResourceRoutes
-from service.vocabularies import Role
+from service.vocabularies import EntityType
 from service.webhooks import services
 from service.webhooks.models import WebhookSubscription
 from service.webhooks.schemas import (
@@ -60,7 +61,7 @@ webhooks = ResourceRoutes(
     create_schema=WebhookCreateSchema,
     update_schema=WebhookUpdateSchema,
     query_schema=WebhookQuerySchema,
-    read_role=Role.EDITOR,
+    read_role=read_role(EntityType.WEBHOOK),
 )
 WEBHOOK = "/webhooks/<int:webhook_id>"
 webhooks.list("/webhooks", services.list_webhooks, "List webhook subscriptions.")
@@ -85,7 +86,7 @@ deliveries = ResourceRoutes(
     plural="webhook_deliveries",
     schema=WebhookDeliverySchema,
     query_schema=WebhookDeliveryQuerySchema,
-    read_role=Role.EDITOR,
+    read_role=read_role(EntityType.WEBHOOK),
 )
 deliveries.list(
     WEBHOOK + "/deliveries",

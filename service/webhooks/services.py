@@ -8,19 +8,14 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import ipaddress
 import json
 import logging
 import random
-import socket
 import time
-import urllib.error
-import urllib.request
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
-from urllib.parse import urlsplit
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -34,6 +29,7 @@ from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import DeliveryStatus, EntityType
 from service.webhooks.events import events_of
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
+from service.webhooks.targets import Outcome, Refused, Sender, resolve_target, send_http
 
 log = logging.getLogger(__name__)
 WEBHOOK = EntityType.WEBHOOK
@@ -54,30 +50,12 @@ class DeliverySettings:
 # --- subscriptions ---------------------------------------------------------------------------
 
 
-def check_target(url: str, *, allow_private: bool) -> str | None:
-    """Why the service must not send to this URL, or None: only http(s), and, unless allowed,
-    only hosts whose every address is public (no loopback, private or link-local network)."""
-    parts = urlsplit(url)
-    if parts.scheme not in {"http", "https"} or not parts.hostname:
-        return "Must be an http or https URL with a host."
-    if allow_private:
-        return None
-    try:
-        addresses = {info[4][0] for info in socket.getaddrinfo(parts.hostname, parts.port or 443)}
-    except OSError:
-        return "The host does not resolve."
-    for address in addresses:
-        ip = ipaddress.ip_address(str(address).split("%")[0])
-        if not ip.is_global:
-            return "The host is on a private, loopback or reserved network."
-    return None
-
-
 def _validate(session: Session, values: dict[str, Any], settings: DeliverySettings) -> None:
     if "url" in values:
-        problem = check_target(values["url"], allow_private=settings.allow_private_targets)
-        if problem:
-            raise InvalidInput(problem, errors={"url": [problem]})
+        try:
+            resolve_target(values["url"], allow_private=settings.allow_private_targets)
+        except Refused as refused:
+            raise InvalidInput(str(refused), errors={"url": [str(refused)]}) from None
 
 
 def list_webhooks(
@@ -207,32 +185,6 @@ def payload(delivery: WebhookDelivery, change: ChangeEvent) -> bytes:
     return json.dumps(document, sort_keys=True, separators=(",", ":"), ensure_ascii=False).encode()
 
 
-@dataclass(frozen=True)
-class Outcome:
-    status_code: int | None
-    error: str | None
-
-    @property
-    def ok(self) -> bool:
-        return self.status_code is not None and 200 <= self.status_code < 300
-
-
-Sender = Callable[[str, bytes, dict[str, str], float], Outcome]
-
-
-def send_http(url: str, body: bytes, headers: dict[str, str], timeout: float) -> Outcome:
-    request = urllib.request.Request(url, data=body, headers=headers, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=timeout) as response:
-            return Outcome(response.status, None)
-    except urllib.error.HTTPError as error:
-        return Outcome(error.code, f"HTTP {error.code}")
-    except (urllib.error.URLError, OSError, ValueError) as error:
-        return Outcome(
-            None, type(error).__name__ + ": " + str(getattr(error, "reason", error))[:400]
-        )
-
-
 def backoff(attempts: int, settings: DeliverySettings) -> timedelta:
     """base, 2 base, 4 base... up to the cap, with a tenth of jitter so retries spread out."""
     seconds = min(settings.backoff_base_seconds * 2 ** (attempts - 1), settings.backoff_max_seconds)
@@ -272,10 +224,13 @@ def deliver_due(
             delivery.status = DeliveryStatus.FAILED
             delivery.last_error = "The subscription was deleted or paused."
             continue
-        problem = check_target(subscription.url, allow_private=settings.allow_private_targets)
         body = payload(delivery, change)
-        if problem:
-            outcome = Outcome(None, problem)
+        refused_target = False
+        try:
+            # Resolved and checked at every attempt: the request goes to what was checked.
+            target = resolve_target(subscription.url, allow_private=settings.allow_private_targets)
+        except Refused as refused:
+            outcome, refused_target = Outcome(None, str(refused)), True
         else:
             headers = {
                 "Content-Type": "application/json",
@@ -284,7 +239,7 @@ def deliver_due(
                 "X-PolicyTracker-Delivery": str(delivery.id),
                 SIGNATURE_HEADER: signature(subscription.secret, int(time.time()), body),
             }
-            outcome = send(subscription.url, body, headers, settings.timeout_seconds)
+            outcome = send(target, body, headers, settings.timeout_seconds)
         delivery.attempts += 1
         delivery.last_attempt_at = now()
         delivery.last_status_code = outcome.status_code
@@ -292,7 +247,7 @@ def deliver_due(
         if outcome.ok:
             delivery.status = DeliveryStatus.DELIVERED
             delivery.delivered_at = delivery.last_attempt_at
-        elif delivery.attempts >= settings.max_attempts or problem:
+        elif delivery.attempts >= settings.max_attempts or refused_target:
             delivery.status = DeliveryStatus.FAILED
         else:
             delivery.next_attempt_at = now() + backoff(delivery.attempts, settings)

@@ -17,6 +17,7 @@ from service.vocabularies import ChangeOperation, DeliveryStatus, EntityType
 from service.webhooks import services
 from service.webhooks.events import WebhookEventType, events_of
 from service.webhooks.models import WebhookDelivery
+from service.webhooks.targets import Target
 from tests.builders import make_assessment, make_commitment, make_theme
 
 LOCAL = services.DeliverySettings(
@@ -30,12 +31,12 @@ class Receiver:
 
     def __init__(self, *statuses: int) -> None:
         self.statuses = list(statuses)
-        self.calls: list[tuple[str, bytes, dict[str, str]]] = []
+        self.calls: list[tuple[Target, bytes, dict[str, str]]] = []
 
     def __call__(
-        self, url: str, body: bytes, headers: dict[str, str], timeout: float
+        self, target: Target, body: bytes, headers: dict[str, str], timeout: float
     ) -> services.Outcome:
-        self.calls.append((url, body, headers))
+        self.calls.append((target, body, headers))
         status = self.statuses.pop(0) if self.statuses else 200
         return services.Outcome(status, None if status < 300 else f"HTTP {status}")
 
@@ -66,11 +67,13 @@ def test_events_are_fanned_out_signed_and_delivered(session: Session) -> None:
     assert services.fan_out(session) == 0, "the cursor moved: nothing twice"
     receiver = Receiver()
     assert services.deliver_due(session, LOCAL, send=receiver) == 2
-    assert sorted(headers["X-PolicyTracker-Event"] for _url, _body, headers in receiver.calls) == [
+    assert sorted(
+        headers["X-PolicyTracker-Event"] for _target, _body, headers in receiver.calls
+    ) == [
         "assessment.created",
         "commitment.status_changed",
     ]
-    for _url, body, headers in receiver.calls:
+    for _target, body, headers in receiver.calls:
         timestamp, signed = (
             part.split("=", 1)[1] for part in headers["X-PolicyTracker-Signature"].split(",")
         )
