@@ -48,6 +48,12 @@ LATENCY = Histogram(
 )
 
 
+WORKER_TIMEOUTS = Counter(
+    "policy_tracker_worker_timeouts_total",
+    "Workers killed by gunicorn for running a request past its timeout.",
+)
+
+
 class JSONFormatter(logging.Formatter):
     """A log record as one line of JSON: time, level, logger, message, and its `fields`."""
 

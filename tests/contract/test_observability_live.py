@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 from collections.abc import Iterator
@@ -63,3 +64,45 @@ def test_each_request_is_one_json_line_with_its_request_id(
     assert mine[0]["route"] == "/api/v1/agreements"
     assert mine[0]["status"] == 200 and mine[0]["logger"] == "policy_tracker.requests"
     assert mine[0]["duration_ms"] > 0
+
+
+def test_every_line_gunicorn_prints_is_json_its_own_included(
+    server_and_log: tuple[str, Path],
+) -> None:
+    """gunicorn's own lines ("Booting worker") come out as the app's JSON, not as
+    "--- Logging error ---" tracebacks."""
+    base_url, log = server_and_log
+    assert httpx.get(f"{base_url}/healthz").status_code == 200
+    lines = [line for line in log.read_text().splitlines() if line.strip()]
+    assert "--- Logging error ---" not in lines
+    documents = [json.loads(line) for line in lines]
+    booting = [
+        document
+        for document in documents
+        if document["logger"] == "gunicorn.error" and "Booting worker" in document["message"]
+    ]
+    assert len(booting) >= 2 and all(document["level"] == "info" for document in booting)
+
+
+def test_a_worker_timeout_is_logged_as_json_and_counted(
+    live_database_url: str, tmp_path_factory: pytest.TempPathFactory
+) -> None:
+    """A request held past GUNICORN_TIMEOUT (a long poll, here) has its worker killed:
+    gunicorn's line says so in JSON, and /metrics counts it (worker_abort)."""
+    log = tmp_path_factory.mktemp("timeout") / "gunicorn.log"
+    env = {
+        "RATE_LIMIT_PER_MINUTE": "0",
+        "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+        "GUNICORN_TIMEOUT": "2",
+    }
+    with start_gunicorn(live_database_url, tmp_path_factory, env, log_path=log) as url:
+        # gunicorn answers the killed request itself (a bare 500), or drops it.
+        with contextlib.suppress(httpx.HTTPError):
+            held = httpx.get(
+                f"{url}/api/v1/changes", params={"after": 2**31 - 2, "wait": 8}, timeout=20
+            )
+            assert held.status_code == 500
+        metrics = httpx.get(f"{url}/metrics").text
+    assert re.search(r"^policy_tracker_worker_timeouts_total 1\.0$", metrics, re.MULTILINE), metrics
+    documents = [json.loads(line) for line in log.read_text().splitlines() if line.strip()]
+    assert any("WORKER TIMEOUT" in document["message"] for document in documents)
