@@ -40,32 +40,8 @@ limit_request_field_size = 8190
 accesslog = os.environ.get("GUNICORN_ACCESS_LOG", "") or None
 errorlog = "-"
 loglevel = os.environ.get("LOG_LEVEL", "info")
-# gunicorn's own lines ("Booting worker", "WORKER TIMEOUT") as the same one-line JSON as the
-# app's. Its default format names the process (%(process)d), which the app's logging setup
-# stops recording (service/observability.py), so each of its lines failed as a
-# "--- Logging error ---" traceback.
-logconfig_dict = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "formatters": {"json": {"()": "service.observability.JSONFormatter"}},
-    "handlers": {
-        "stderr": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stderr",
-        },
-        "stdout": {
-            "class": "logging.StreamHandler",
-            "formatter": "json",
-            "stream": "ext://sys.stdout",
-        },
-    },
-    "loggers": {
-        "gunicorn.error": {"level": loglevel.upper(), "handlers": ["stderr"], "propagate": False},
-        "gunicorn.access": {"level": "INFO", "handlers": ["stdout"], "propagate": False},
-    },
-    "root": {"level": loglevel.upper(), "handlers": ["stderr"]},
-}
+# gunicorn's own lines as the app's JSON (service/gunicorn_logging.py).
+logger_class = "service.gunicorn_logging.JSONLogger"
 # No runtime control socket: it lives at one path per user, so two instances on one host
 # (a test server beside `make run`) would fight over it.
 control_socket_disable = True

@@ -82,6 +82,8 @@ def test_every_line_gunicorn_prints_is_json_its_own_included(
         if document["logger"] == "gunicorn.error" and "Booting worker" in document["message"]
     ]
     assert len(booting) >= 2 and all(document["level"] == "info" for document in booting)
+    # No access log unless GUNICORN_ACCESS_LOG asks: the app's own line says it all.
+    assert not [document for document in documents if document["logger"] == "gunicorn.access"]
 
 
 def test_a_worker_timeout_is_logged_as_json_and_counted(
