@@ -6,7 +6,9 @@ cursor, no transaction. Measured in a loop on the benchmark's data: 24 µs of CP
 read this way, 65 µs through `Connection.execute`.
 
 The connection is opened on first use in each process (gunicorn forks the preloaded app)
-and each thread (gthread workers). When it fails (a database restart), it is dropped and
+and shared by the process's threads or greenlets, one lookup at a time behind a lock: one
+connection a thread would open hundreds under a threaded or async worker (the serving-model
+spike counted 70 for 64 concurrent clients; docs/serving-model.md). When it fails (a database restart), it is dropped and
 the lookup answers None: the caller then reads through a session, which answers a database
 still down with the usual 503, and the next lookup connects again. It serves PostgreSQL on
 a pooled engine only: a session bound to a connection (the tests' transaction) sees its own
@@ -37,7 +39,10 @@ class Lookups:
     def __init__(self, database: Database, statements: Mapping[bytes, str]) -> None:
         self.database = database
         self.statements = dict(statements)
-        self._local = threading.local()
+        # (the process id, the connection): a forked worker must not use its parent's.
+        self._held: tuple[int, Any] | None = None
+        # libpq runs one statement at a time on a connection.
+        self._lock = threading.Lock()
 
     @property
     def applies(self) -> bool:
@@ -49,15 +54,16 @@ class Lookups:
         through a session instead."""
         if not self.applies:
             return None
-        try:
-            pgconn = self._own_connection().pgconn
-            return _check(pgconn.exec_prepared(name, list(params)), pq.ExecStatus.TUPLES_OK)
-        except (psycopg.Error, SQLAlchemyError, OSError):
-            self._drop_own_connection()
-            return None
+        with self._lock:
+            try:
+                pgconn = self._own_connection().pgconn
+                return _check(pgconn.exec_prepared(name, list(params)), pq.ExecStatus.TUPLES_OK)
+            except (psycopg.Error, SQLAlchemyError, OSError):
+                self._drop_own_connection()
+                return None
 
     def _own_connection(self) -> Any:
-        held = getattr(self._local, "held", None)
+        held = self._held
         if held is not None and held[0] == os.getpid():
             return held[1]
         pooled = self.database.engine.raw_connection()
@@ -71,12 +77,11 @@ class Lookups:
         pgconn = connection.pgconn
         for name, statement in self.statements.items():
             _check(pgconn.prepare(name, statement.encode()), pq.ExecStatus.COMMAND_OK)
-        self._local.held = (os.getpid(), connection)
+        self._held = (os.getpid(), connection)
         return connection
 
     def _drop_own_connection(self) -> None:
-        held = getattr(self._local, "held", None)
-        self._local.held = None
+        held, self._held = self._held, None
         if held is not None and held[0] == os.getpid():
             with contextlib.suppress(Exception):
                 held[1].close()

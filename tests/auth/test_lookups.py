@@ -4,6 +4,7 @@ removed at the end)."""
 
 from __future__ import annotations
 
+import threading
 from dataclasses import replace
 from datetime import timedelta
 
@@ -13,6 +14,7 @@ from sqlalchemy import update
 from service.auth import services
 from service.auth.models import ApiKey
 from service.db import utcnow
+from service.readcache import HEAD_STATEMENT
 from service.vocabularies import Role
 from tests.conftest import committed_key, make_app
 
@@ -53,3 +55,26 @@ def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
             revoked = services._stored_key(session, prefix, lookups)
             assert revoked is not None and revoked.active is False
             assert services.authenticate(session, made.key, lookups=lookups) is None
+
+
+def test_the_threads_of_a_worker_share_its_one_lookups_connection(
+    database_url: str, engine: object
+) -> None:
+    """Under a threaded or async worker, one connection a thread would be hundreds: the
+    process keeps one, and its lookups take turns on it."""
+    app = make_app(database_url)
+    lookups = app.extensions["lookups"]
+    backends: list[int] = []
+
+    def look_up() -> None:
+        for _ in range(5):
+            assert lookups.run(HEAD_STATEMENT) is not None
+        backends.append(lookups._held[1].info.backend_pid)
+
+    threads = [threading.Thread(target=look_up) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(backends) == 8 and len(set(backends)) == 1
+    app.extensions["database"].engine.dispose()
