@@ -30,6 +30,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.api import apply_etag, make_api, remove_session
     from service.auth import services as auth_services
     from service.browser import add_safety_headers, preflight
+    from service.changes.routes import LongPollGate
     from service.changes.services import install_change_recording
     from service.cli import register_commands
     from service.db import Database
@@ -88,6 +89,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     lookups = Lookups(database, {**readcache.LOOKUPS, **auth_services.LOOKUPS})
     app.extensions["lookups"] = lookups
     app.extensions["head_reader"] = HeadReader(lookups)
+    app.extensions["long_polls"] = LongPollGate(settings.long_polls_per_process)
     app.extensions["webhook_settings"] = DeliverySettings(
         max_attempts=settings.webhook_max_attempts,
         backoff_base_seconds=settings.webhook_backoff_seconds,

@@ -119,6 +119,8 @@ class Settings:
     webhook_allow_private_targets: bool = False
     # Each worker's budget for answers to public reads (service/readcache.py); 0 turns it off.
     read_cache_mb: int = 16
+    # Long polls (`/changes?wait=`) one process holds at once; past it, a 503 with Retry-After.
+    long_polls_per_process: int = 100
     # Proxies in front of the service whose X-Forwarded-For may be believed.
     trusted_proxy_hops: int = 0
     # Where clients reach the service (https://api.example.org), for the absolute URLs of
@@ -165,6 +167,9 @@ class Settings:
             trusted_proxy_hops=_int_setting(env, "TRUSTED_PROXY_HOPS", 0, 0),
             public_base_url=_public_base_url(env.get("PUBLIC_BASE_URL", "")),
             read_cache_mb=_int_setting(env, "READ_CACHE_MB", cls.read_cache_mb, 0),
+            long_polls_per_process=_int_setting(
+                env, "LONG_POLLS_PER_PROCESS", cls.long_polls_per_process, 1
+            ),
             webhook_max_attempts=_int_setting(
                 env, "WEBHOOK_MAX_ATTEMPTS", cls.webhook_max_attempts, 1
             ),

@@ -63,12 +63,21 @@ class BadRequest(DomainError):
     """The request itself is malformed: a bad page token, an unreadable parameter."""
 
 
+class AtCapacity(DomainError):
+    """The service holds as much of this kind of work as it takes; try again shortly."""
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = retry_after
+
+
 _STATUS_BY_ERROR: dict[type[DomainError], int] = {
     NotFound: 404,
     Conflict: 409,
     PreconditionFailed: 412,
     InvalidInput: 422,
     BadRequest: 400,
+    AtCapacity: 503,
 }
 
 _TITLES = {
@@ -179,7 +188,10 @@ def _detail_for_validation(errors: Mapping[str, list[str]]) -> str:
 
 def handle_domain_error(error: DomainError) -> Response:
     status = next((code for kind, code in _STATUS_BY_ERROR.items() if isinstance(error, kind)), 400)
-    return problem_response(status, error.detail, errors=error.errors, extensions=error.extensions)
+    headers = {"Retry-After": str(error.retry_after)} if isinstance(error, AtCapacity) else None
+    return problem_response(
+        status, error.detail, errors=error.errors, extensions=error.extensions, headers=headers
+    )
 
 
 def handle_http_exception(error: HTTPException) -> Response:

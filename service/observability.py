@@ -54,6 +54,12 @@ WORKER_TIMEOUTS = Counter(
 )
 
 
+LONG_POLL_REFUSALS = Counter(
+    "policy_tracker_long_poll_refusals_total",
+    "Long polls refused because the process already held its bound (LONG_POLLS_PER_PROCESS).",
+)
+
+
 class JSONFormatter(logging.Formatter):
     """A log record as one line of JSON: time, level, logger, message, and its `fields`."""
 

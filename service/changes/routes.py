@@ -1,7 +1,10 @@
 from __future__ import annotations
 
+import logging
+import threading
 from typing import Any
 
+from flask import current_app
 from sqlalchemy.orm import Session
 
 from service.api import Blueprint
@@ -10,6 +13,8 @@ from service.auth.permissions import read_role
 from service.changes import services
 from service.changes.models import ChangeEvent
 from service.changes.schemas import ChangeEventQuerySchema, ChangeEventSchema
+from service.errors import AtCapacity
+from service.observability import LONG_POLL_REFUSALS
 from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 
@@ -21,6 +26,34 @@ blp = Blueprint(
 )
 
 
+LOG = logging.getLogger(__name__)
+# Seconds a caller past the bound is told to wait before it asks again.
+LONG_POLL_RETRY_AFTER = 5
+
+
+class LongPollGate:
+    """How many long polls this process holds at once (LONG_POLLS_PER_PROCESS). Past the
+    bound a caller is told to come back (503 with Retry-After) rather than left to wait for
+    a place: a long poll holds its worker thread or greenlet for up to `wait` seconds."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._places = threading.BoundedSemaphore(limit)
+
+    def enter(self) -> None:
+        if not self._places.acquire(blocking=False):
+            LONG_POLL_REFUSALS.inc()
+            LOG.warning("long poll refused: %d already held by this process", self.limit)
+            raise AtCapacity(
+                f"This server already holds {self.limit} long polls; ask again in "
+                f"{LONG_POLL_RETRY_AFTER} seconds, or without `wait`.",
+                retry_after=LONG_POLL_RETRY_AFTER,
+            )
+
+    def leave(self) -> None:
+        self._places.release()
+
+
 def list_changes(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[ChangeEvent]:
@@ -29,7 +62,14 @@ def list_changes(
     if "entity" in filters:
         entity = filters["entity"]
         refuse_unless(read_role(entity), f"Filtering the feed by entity={entity.value}")
-    return services.list_changes(session, page=page, filters=filters, reader=caller_role())
+    if not filters.get("wait"):
+        return services.list_changes(session, page=page, filters=filters, reader=caller_role())
+    gate: LongPollGate = current_app.extensions["long_polls"]
+    gate.enter()
+    try:
+        return services.list_changes(session, page=page, filters=filters, reader=caller_role())
+    finally:
+        gate.leave()
 
 
 changes = ResourceRoutes(
@@ -46,6 +86,7 @@ changes.list(
     "/changes",
     list_changes,
     "List changes in commit order; resume with `after`. Changes to API keys are listed to "
-    "admins only, changes to webhooks to editors and admins.",
+    "admins only, changes to webhooks to editors and admins. A long poll (`wait`) past the "
+    "server's bound (LONG_POLLS_PER_PROCESS) is a 503 with Retry-After.",
     more_errors=[403],
 )

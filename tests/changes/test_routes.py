@@ -2,7 +2,13 @@
 
 from __future__ import annotations
 
+import time
+
 from flask.testing import FlaskClient
+from sqlalchemy import Connection
+
+from service.observability import LONG_POLL_REFUSALS
+from tests.conftest import app_on_connection
 
 
 def test_the_feed_lists_writes_in_order_and_resumes_after_a_seq(client: FlaskClient) -> None:
@@ -90,3 +96,31 @@ def test_a_long_poll_gives_up_empty_after_its_wait(session) -> None:  # type: ig
 def test_wait_is_bounded(client: FlaskClient) -> None:
     assert client.get("/api/v1/changes", query_string={"wait": 26}).status_code == 400
     assert client.get("/api/v1/changes", query_string={"wait": 1, "after": 0}).status_code == 200
+
+
+def test_a_long_poll_past_the_processs_bound_is_a_503_with_retry_after(
+    database_url: str, connection: Connection
+) -> None:
+    """A long poll holds its worker's thread or greenlet: past LONG_POLLS_PER_PROCESS the
+    caller is told to come back, at once, never left to hang; a plain read is not bounded."""
+    app = app_on_connection(database_url, connection, long_polls_per_process=2)
+    gate = app.extensions["long_polls"]
+    client = app.test_client()
+    refused_before = LONG_POLL_REFUSALS._value.get()  # type: ignore[attr-defined]
+    gate.enter()
+    gate.enter()  # the two places, as two long polls in flight would hold them
+    started = time.monotonic()
+    refused = client.get("/api/v1/changes", query_string={"after": 0, "wait": 5})
+    assert time.monotonic() - started < 1
+    assert refused.status_code == 503 and refused.headers["Retry-After"] == "5"
+    assert refused.content_type == "application/problem+json"
+    assert "long polls" in refused.json["detail"]
+    assert LONG_POLL_REFUSALS._value.get() == refused_before + 1  # type: ignore[attr-defined]
+    assert client.get("/api/v1/changes", query_string={"after": 0}).status_code == 200
+    gate.leave()
+    answered = client.get("/api/v1/changes", query_string={"after": 0, "wait": 1})
+    assert answered.status_code == 200
+    gate.leave()
+    # Every place taken was given back: both can be taken again.
+    gate.enter()
+    gate.enter()
