@@ -209,9 +209,9 @@ def literal(address: str) -> str:
     return f"[{address}]" if ":" in address else address
 
 
-@pytest.mark.parametrize("address", SPECIAL)
-def test_special_addresses_are_refused(client: FlaskClient, address: str) -> None:
-    response = client.post(
+def subscribe(client: FlaskClient, address: str) -> Any:
+    """Ask for a webhook to a URL on this address."""
+    return client.post(
         "/api/v1/webhooks",
         json={
             "url": f"http://{literal(address)}:8080/hook",
@@ -219,6 +219,11 @@ def test_special_addresses_are_refused(client: FlaskClient, address: str) -> Non
             "event_types": ["theme.created"],
         },
     )
+
+
+@pytest.mark.parametrize("address", SPECIAL)
+def test_special_addresses_are_refused(client: FlaskClient, address: str) -> None:
+    response = subscribe(client, address)
     assert response.status_code == 422, response.json
     assert response.json["errors"] == {"url": [targets.ADDRESS_REFUSED]}
 
@@ -232,14 +237,7 @@ def test_some_addresses_are_refused_even_where_private_targets_are_allowed(
 ) -> None:
     app = app_on_connection(database_url, connection, webhook_allow_private_targets=True)
     client = client_with_key(app, keys[Role.EDITOR])
-    response = client.post(
-        "/api/v1/webhooks",
-        json={
-            "url": f"http://{literal(address)}:8080/hook",
-            "secret": SECRET,
-            "event_types": ["theme.created"],
-        },
-    )
+    response = subscribe(client, address)
     assert response.status_code == 422, response.json
     assert response.json["errors"] == {"url": [targets.ADDRESS_REFUSED]}
 
@@ -266,14 +264,7 @@ def test_public_addresses_pass_and_private_ones_where_allowed(
 ) -> None:
     app = app_on_connection(database_url, connection, webhook_allow_private_targets=allow_private)
     client = client_with_key(app, keys[Role.EDITOR])
-    response = client.post(
-        "/api/v1/webhooks",
-        json={
-            "url": f"http://{literal(address)}:8080/hook",
-            "secret": SECRET,
-            "event_types": ["theme.created"],
-        },
-    )
+    response = subscribe(client, address)
     assert response.status_code == 201, response.json
 
 
