@@ -11,6 +11,9 @@ from service.vocabularies import DatePrecision
 
 # Years 1000-9999; months and days in range (a 30 February still fails the parse).
 PARTIAL_DATE_PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"
+# The last year a date may be in: the day after any period must itself be a date, for the
+# due-by and month-end arithmetic (in Python and in SQL) to hold for every stored date.
+LAST_YEAR = 9998
 _PARTIAL_DATE = re.compile(PARTIAL_DATE_PATTERN)
 
 
@@ -37,8 +40,8 @@ class PartialDate:
         parts = [int(part) for part in text.split("-")]
         precision = (DatePrecision.YEAR, DatePrecision.MONTH, DatePrecision.DAY)[len(parts) - 1]
         year, month, day = [*parts, 1, 1][:3]
-        if year < 1:
-            raise ValueError("year must be 0001 or later")
+        if not 1 <= year <= LAST_YEAR:
+            raise ValueError(f"year must be from 0001 to {LAST_YEAR}")
         return cls(date(year, month, day), precision)
 
     def __composite_values__(self) -> tuple[date | None, DatePrecision]:

@@ -3,9 +3,15 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.api import EnumField, FullMatch, InputSchema, OutputSchema, Text
+from service.dates import LAST_YEAR
 from service.vocabularies import ImplementationStatus
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
+
+
+def _not_after_the_last_year(value: str) -> None:
+    if int(value[:4]) > LAST_YEAR:
+        raise ma.ValidationError(f"Must be a month of year {LAST_YEAR} or earlier.")
 
 
 class StatsScopeSchema(InputSchema):
@@ -39,12 +45,18 @@ class StatsSummaryQuerySchema(StatsScopeSchema):
 class StatsSeriesQuerySchema(StatsScopeSchema):
     from_month = ma.fields.String(
         data_key="from",
-        validate=FullMatch(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+        validate=[
+            FullMatch(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+            _not_after_the_last_year,
+        ],
         metadata={"description": "First month (YYYY-MM); default: eleven months before `to`."},
     )
     to_month = ma.fields.String(
         data_key="to",
-        validate=FullMatch(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+        validate=[
+            FullMatch(MONTH_PATTERN, error="Must be a month as YYYY-MM."),
+            _not_after_the_last_year,
+        ],
         metadata={"description": "Last month (YYYY-MM); default: this month."},
     )
 

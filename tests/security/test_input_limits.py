@@ -88,19 +88,27 @@ def _agreement_id_of_too_many_digits(client: FlaskClient, session: Session) -> T
     return client.get(f"/api/v1/agreements/{TOO_MANY_DIGITS}")
 
 
-def _due_at_the_end_of_time(response: TestResponse) -> None:
-    assert response.json["due_date"] == "9999-12"  # type: ignore[index]
+def _series_of_the_last_year_allowed(client: FlaskClient, session: Session) -> TestResponse:
+    agreement = make_agreement(session)
+    client.post(
+        f"/api/v1/agreements/{agreement.id}/commitments",
+        json={"title": "Someday", "due_date": "9998-12"},
+    )
+    return client.get(
+        "/api/v1/stats/progress",
+        query_string={"agreement": agreement.slug, "from": "9998-12", "to": "9998-12"},
+    )
 
 
-def _one_point_at_the_end_of_time(response: TestResponse) -> None:
+def _one_point_at_the_edge(response: TestResponse) -> None:
     [point] = response.json["points"]  # type: ignore[index]
-    assert (point["month"], point["as_of"], point["total"]) == ("9999-12", "9999-12-31", 1)
+    assert (point["month"], point["as_of"], point["total"]) == ("9998-12", "9998-12-31", 1)
 
 
-def _names(field: str) -> Callable[[TestResponse], None]:
+def _names(*fields: str) -> Callable[[TestResponse], None]:
     def check(response: TestResponse) -> None:
         assert response.mimetype == "application/problem+json"
-        assert list(response.json["errors"]) == [field]  # type: ignore[index]
+        assert sorted(response.json["errors"]) == sorted(fields)  # type: ignore[index]
 
     return check
 
@@ -113,14 +121,13 @@ def _not_found(response: TestResponse) -> None:
     ("send", "status", "check"),
     [
         pytest.param(
-            _commitment_due_at_the_end_of_time, 201, _due_at_the_end_of_time, id="due_date-create"
+            _commitment_due_at_the_end_of_time, 422, _names("due_date"), id="due_date-create"
         ),
         pytest.param(
-            _commitment_moved_to_the_end_of_time, 200, _due_at_the_end_of_time, id="due_date-update"
+            _commitment_moved_to_the_end_of_time, 422, _names("due_date"), id="due_date-update"
         ),
-        pytest.param(
-            _series_of_the_last_month, 200, _one_point_at_the_end_of_time, id="progress-9999-12"
-        ),
+        pytest.param(_series_of_the_last_month, 400, _names("from", "to"), id="progress-9999-12"),
+        pytest.param(_series_of_the_last_year_allowed, 200, _one_point_at_the_edge, id="9998-12"),
         pytest.param(
             _assessed_before_the_first_utc_instant, 422, _names("assessed_at"), id="assessed_at"
         ),
