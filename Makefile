@@ -44,7 +44,7 @@ var:
 migrate: install var  ## Bring the database schema up to date
 	$(BIN)/flask --app service migrate
 
-seed: migrate  ## Load the India-France seed data (idempotent)
+seed: migrate  ## Load the India-France seed data into a database never seeded (later: writes nothing)
 	$(BIN)/flask --app service seed
 
 run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT)

@@ -10,7 +10,9 @@ MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 
 
 def _not_after_the_last_year(value: str) -> None:
-    if int(value[:4]) > LAST_YEAR:
+    # marshmallow runs every validator, this one after the pattern's: only a month is judged.
+    year = value[:4]
+    if year.isascii() and year.isdigit() and int(year) > LAST_YEAR:
         raise ma.ValidationError(f"Must be a month of year {LAST_YEAR} or earlier.")
 
 

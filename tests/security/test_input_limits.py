@@ -88,6 +88,10 @@ def _agreement_id_of_too_many_digits(client: FlaskClient, session: Session) -> T
     return client.get(f"/api/v1/agreements/{TOO_MANY_DIGITS}")
 
 
+def _series_to_an_empty_month(client: FlaskClient, session: Session) -> TestResponse:
+    return client.get("/api/v1/stats/progress", query_string={"to": ""})
+
+
 def _series_of_the_last_year_allowed(client: FlaskClient, session: Session) -> TestResponse:
     agreement = make_agreement(session)
     client.post(
@@ -128,6 +132,7 @@ def _not_found(response: TestResponse) -> None:
         ),
         pytest.param(_series_of_the_last_month, 400, _names("from", "to"), id="progress-9999-12"),
         pytest.param(_series_of_the_last_year_allowed, 200, _one_point_at_the_edge, id="9998-12"),
+        pytest.param(_series_to_an_empty_month, 400, _names("to"), id="progress-to-empty"),
         pytest.param(
             _assessed_before_the_first_utc_instant, 422, _names("assessed_at"), id="assessed_at"
         ),
