@@ -7,9 +7,9 @@ read this way, 65 µs through `Connection.execute`.
 
 The connection is opened on first use in each process (gunicorn forks the preloaded app)
 and shared by the process's threads or greenlets, one lookup at a time behind a lock: one
-connection a thread would open hundreds under a threaded or async worker (the serving-model
-spike counted 70 for 64 concurrent clients; docs/serving-model.md). When it fails (a database restart), it is dropped and
-the lookup answers None: the caller then reads through a session, which answers a database
+connection a thread would open hundreds under a threaded or async worker
+(docs/serving-model.md). When it fails (a database restart), it is dropped and the lookup
+answers None: the caller then reads through a session, which answers a database
 still down with the usual 503, and the next lookup connects again. It serves PostgreSQL on
 a pooled engine only: a session bound to a connection (the tests' transaction) sees its own
 uncommitted writes, which this connection would not.

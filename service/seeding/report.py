@@ -50,7 +50,9 @@ class SeedReport:
         return [difference for difference in self.differences if difference.left_alone]
 
     def summary(self) -> list[str]:
-        kinds = sorted(set(self.created) | set(self.updated) | set(self.unchanged))
+        kinds = sorted(
+            set(self.created) | set(self.updated) | set(self.removed) | set(self.unchanged)
+        )
         return [
             f"{kind:<24} created {self.created[kind]:>3}  updated {self.updated[kind]:>3}  "
             f"removed {self.removed[kind]:>3}  unchanged {self.unchanged[kind]:>3}"
