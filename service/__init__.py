@@ -31,7 +31,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.auth import services as auth_services
     from service.browser import add_safety_headers, preflight
     from service.changes.routes import LongPollGate
-    from service.changes.services import install_change_recording
+    from service.changes.services import HeadWatcher, install_change_recording, read_head
     from service.cli import register_commands
     from service.db import Database
     from service.errors import register_error_handlers
@@ -90,6 +90,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["lookups"] = lookups
     app.extensions["head_reader"] = HeadReader(lookups)
     app.extensions["long_polls"] = LongPollGate(settings.long_polls_per_process)
+    app.extensions["change_feed_head"] = HeadWatcher(lambda: read_head(database.engine))
     app.extensions["webhook_settings"] = DeliverySettings(
         max_attempts=settings.webhook_max_attempts,
         backoff_base_seconds=settings.webhook_backoff_seconds,

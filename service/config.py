@@ -120,7 +120,9 @@ class Settings:
     # Each worker's budget for answers to public reads (service/readcache.py); 0 turns it off.
     read_cache_mb: int = 16
     # Long polls (`/changes?wait=`) one process holds at once; past it, a 503 with Retry-After.
-    long_polls_per_process: int = 100
+    # Room for about all of a host's polls in one process: gunicorn's workers do not share
+    # connections out evenly (docs/serving-model.md).
+    long_polls_per_process: int = 200
     # Proxies in front of the service whose X-Forwarded-For may be believed.
     trusted_proxy_hops: int = 0
     # Where clients reach the service (https://api.example.org), for the absolute URLs of

@@ -5,8 +5,21 @@ docker-compose and production.
 """
 
 import os
-import shutil
-import tempfile
+
+# Worker type (docs/serving-model.md): gevent, so that a long poll or a slow client holds a
+# greenlet, not a worker; `keepalive` below is also how long gevent waits for a request's
+# headers. GUNICORN_WORKER_CLASS=gthread is the fallback that keeps real threads.
+worker_class = os.environ.get("GUNICORN_WORKER_CLASS", "gevent")
+if worker_class == "gevent":
+    # Before anything else is imported: the app is preloaded in the master, ahead of the
+    # patching gunicorn's gevent worker does, and psycopg and the long poll's sleep decide
+    # at import time whether they may block. Unpatched, they would block the whole worker.
+    from gevent import monkey
+
+    monkey.patch_all()
+
+import shutil  # noqa: E402
+import tempfile  # noqa: E402
 
 # Each worker keeps its metrics in files here, and /metrics sums them (service/observability.py).
 # Set before the app (and prometheus_client) is loaded; a fresh, empty directory per start.
@@ -17,12 +30,20 @@ if _OWN_METRICS_DIR:
 bind = os.environ.get(
     "BIND", f"{os.environ.get('HOST', '127.0.0.1')}:{os.environ.get('PORT', '8000')}"
 )
-# Sync workers: the service is database-bound and short requests; two per core is the usual start.
+# One process per core: each holds many connections at once, as greenlets (or threads).
 workers = int(os.environ.get("WEB_CONCURRENCY", "2"))
-worker_class = "sync"
+# Connections a gevent worker holds at once: long polls (bounded lower by
+# LONG_POLLS_PER_PROCESS), slow clients, requests in progress.
+worker_connections = int(os.environ.get("GUNICORN_WORKER_CONNECTIONS", "1000"))
+# Under gthread: threads a worker runs. Each slow client that has sent a byte of its headers
+# holds one until it finishes them, so without a buffering proxy in front about
+# `workers x threads` such clients exhaust it (docs/serving-model.md).
+threads = int(os.environ.get("GUNICORN_THREADS", "256" if worker_class == "gthread" else "1"))
 # A request that runs longer than this is killed and its worker replaced.
 timeout = int(os.environ.get("GUNICORN_TIMEOUT", "30"))
 graceful_timeout = int(os.environ.get("GUNICORN_GRACEFUL_TIMEOUT", "30"))
+# Seconds an idle keep-alive connection is kept; under gevent, also the deadline for a
+# request's headers, which is what sends a slowloris client away.
 keepalive = 5
 # Workers are replaced now and then, so that no slow leak can grow without bound (the soak in
 # docs/reliability.md found none). Not often: a new worker starts with an empty read cache

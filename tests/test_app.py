@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -205,19 +206,42 @@ def test_postgresql_statements_have_a_time_limit(database_url: str) -> None:
     engine.dispose()
 
 
-def test_gunicorn_bounds_each_request_and_each_worker(monkeypatch: pytest.MonkeyPatch) -> None:
+def _gunicorn_config(monkeypatch: pytest.MonkeyPatch) -> tuple[dict[str, Any], list[str]]:
+    """The production config as gunicorn reads it, without patching this test process: the
+    patches it would make are recorded instead."""
     import runpy
 
+    from gevent import monkey
+
+    patched: list[str] = []
+    monkeypatch.setattr(monkey, "patch_all", lambda: patched.append("all"))
+    return runpy.run_path("service/gunicorn.conf.py"), patched
+
+
+def test_gunicorn_bounds_each_request_and_each_worker(monkeypatch: pytest.MonkeyPatch) -> None:
     # The config gives each start an empty metrics directory of its own, and removes it.
     # (Set, then unset, so that the undo removes what the config sets.)
     monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "")
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR")
-    config = runpy.run_path("service/gunicorn.conf.py")
+    monkeypatch.delenv("GUNICORN_WORKER_CLASS", raising=False)
+    config, patched = _gunicorn_config(monkeypatch)
     metrics_dir = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     assert metrics_dir.is_dir() and not any(metrics_dir.iterdir())
     config["on_exit"](None)
     assert not metrics_dir.exists()
     assert config["timeout"] == 30
-    assert config["worker_class"] == "sync"
+    # gevent workers, patched before the preloaded app is imported; `keepalive` is also
+    # their deadline for a request's headers (docs/serving-model.md).
+    assert config["worker_class"] == "gevent" and patched == ["all"]
+    assert config["preload_app"] and config["keepalive"] == 5
+    assert config["worker_connections"] >= 1000
     assert config["max_requests"] > 0
     assert config["limit_request_line"] <= 8190
+
+
+def test_gthread_is_the_fallback_that_patches_nothing(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("PROMETHEUS_MULTIPROC_DIR", "unused")
+    monkeypatch.setenv("GUNICORN_WORKER_CLASS", "gthread")
+    config, patched = _gunicorn_config(monkeypatch)
+    assert config["worker_class"] == "gthread" and patched == []
+    assert config["threads"] == 256

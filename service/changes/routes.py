@@ -67,7 +67,13 @@ def list_changes(
     gate: LongPollGate = current_app.extensions["long_polls"]
     gate.enter()
     try:
-        return services.list_changes(session, page=page, filters=filters, reader=caller_role())
+        return services.list_changes(
+            session,
+            page=page,
+            filters=filters,
+            reader=caller_role(),
+            waiter=current_app.extensions["change_feed_head"],
+        )
     finally:
         gate.leave()
 

@@ -2,14 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+import threading
 import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, Protocol
 
-from sqlalchemy import Select, Table, insert, select, text
+from sqlalchemy import Engine, Select, Table, func, insert, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth.permissions import readable_by
@@ -19,6 +21,7 @@ from service.db import pipelined, utcnow
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import ChangeOperation, EntityType, Role
 
+LOG = logging.getLogger(__name__)
 _PENDING = "pending_change_events"
 # Held from the insert of a transaction's change events to its commit, so that `seq` order
 # is commit order and a client following /changes never skips a late-committing writer.
@@ -115,8 +118,101 @@ def install_change_recording(factory: sessionmaker[Session]) -> None:
     )
 
 
-# How often a long poll looks again while it waits.
+# How often a waiting long poll (or the process's head watcher) looks at the feed again.
 POLL_INTERVAL_SECONDS = 0.25
+
+
+class ChangeWaiter(Protocol):
+    """How a long poll waits between two looks at its page."""
+
+    def seen(self) -> int:
+        """A mark of what the waiter knows now, taken before the page is read."""
+        ...
+
+    def wait(self, seen: int, timeout: float) -> None:
+        """Return once something may have committed since `seen`, or after `timeout`."""
+        ...
+
+
+@dataclass(frozen=True)
+class Polling:
+    """Each long poll looks again every POLL_INTERVAL_SECONDS (the tests drive `sleep`)."""
+
+    sleep: Callable[[float], None] = time.sleep
+
+    def seen(self) -> int:
+        return 0
+
+    def wait(self, seen: int, timeout: float) -> None:
+        self.sleep(min(POLL_INTERVAL_SECONDS, max(0.0, timeout)))
+
+
+class HeadWatcher:
+    """The change feed's head, looked at once per POLL_INTERVAL_SECONDS for all the long
+    polls of a process, while any waits: a poll reads its page again only when the head has
+    moved, so idle polls cost one tiny query a quarter second between them, not one each.
+
+    The look runs in a thread (a greenlet under gevent) started by the first waiter and
+    ending when none is left. A waiter takes `seen()` before it reads its page, so a commit
+    after that read moves the head past what the watcher had seen, and wakes it. A look
+    that fails (the database restarting) counts as no change: the polls then end at their
+    deadline, as they would with nothing to report."""
+
+    def __init__(self, read_head: Callable[[], int | None]) -> None:
+        self._read_head = read_head
+        self._changed = threading.Condition()
+        self._head: int | None = None
+        # Rises each time the head is seen to move (from unknown, too).
+        self._moves = 0
+        self._waiting = 0
+        self._looking = False
+
+    def seen(self) -> int:
+        with self._changed:
+            return self._moves
+
+    def wait(self, seen: int, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        with self._changed:
+            self._waiting += 1
+            try:
+                if not self._looking:
+                    self._looking = True
+                    threading.Thread(
+                        target=self._look, name="change-feed-head", daemon=True
+                    ).start()
+                while self._moves == seen:
+                    remaining = deadline - time.monotonic()
+                    if remaining <= 0:
+                        return
+                    self._changed.wait(remaining)
+            finally:
+                self._waiting -= 1
+
+    def _look(self) -> None:
+        while True:
+            try:
+                head = self._read_head()
+            except Exception:
+                LOG.warning("the change feed's head could not be read", exc_info=True)
+            else:
+                with self._changed:
+                    if head != self._head:
+                        self._head = head
+                        self._moves += 1
+                        self._changed.notify_all()
+            with self._changed:
+                if not self._waiting:
+                    self._looking = False
+                    return
+            time.sleep(POLL_INTERVAL_SECONDS)
+
+
+def read_head(engine: Engine) -> int | None:
+    """The highest committed `seq`, on a connection of its own."""
+    with engine.connect() as connection:
+        head = connection.execute(select(func.max(ChangeEvent.seq))).scalar()
+    return None if head is None else int(head)
 
 
 def list_changes(
@@ -125,7 +221,7 @@ def list_changes(
     page: PageRequest,
     filters: dict[str, Any],
     reader: Role | None = None,
-    sleep: Callable[[float], None] = time.sleep,
+    waiter: ChangeWaiter = Polling(),
     clock: Callable[[], float] = time.monotonic,
 ) -> Page[ChangeEvent]:
     """ChangeEvents in `seq` order (commit order), after `after` when given, of the kinds
@@ -148,9 +244,11 @@ def list_changes(
         page = PageRequest(after=filters["after"], size=page.size)
     deadline = clock() + wait
     while True:
+        seen = waiter.seen()
         result = keyset_page(session, statement, ChangeEvent.seq, page)
         if result.items or clock() >= deadline:
             return result
-        # End the read transaction: the next look must see what has committed since.
+        # End the read transaction (and give its connection back while this waits): the
+        # next look must see what has committed since.
         session.rollback()
-        sleep(min(POLL_INTERVAL_SECONDS, max(0.0, deadline - clock())))
+        waiter.wait(seen, max(0.0, deadline - clock()))

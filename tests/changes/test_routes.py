@@ -49,6 +49,7 @@ def test_the_feed_filters_by_entity_and_id(client: FlaskClient) -> None:
 
 def test_a_long_poll_returns_as_soon_as_a_change_commits(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from service.changes import services
+    from service.changes.services import Polling
     from service.pagination import PageRequest
     from tests.builders import make_theme
 
@@ -67,7 +68,7 @@ def test_a_long_poll_returns_as_soon_as_a_change_commits(session, monkeypatch) -
         session,
         page=PageRequest(None, 50),
         filters={"after": after, "wait": 10},
-        sleep=sleep,
+        waiter=Polling(sleep),
         clock=lambda: now[0],
     )
     assert [change.changes["slug"] for change in page.items] == ["arrives-while-waiting"]
@@ -76,6 +77,7 @@ def test_a_long_poll_returns_as_soon_as_a_change_commits(session, monkeypatch) -
 
 def test_a_long_poll_gives_up_empty_after_its_wait(session) -> None:  # type: ignore[no-untyped-def]
     from service.changes import services
+    from service.changes.services import Polling
     from service.pagination import PageRequest
 
     now = [0.0]
@@ -87,7 +89,7 @@ def test_a_long_poll_gives_up_empty_after_its_wait(session) -> None:  # type: ig
         session,
         page=PageRequest(None, 50),
         filters={"after": 2**40, "wait": 3},
-        sleep=sleep,
+        waiter=Polling(sleep),
         clock=lambda: now[0],
     )
     assert page.items == [] and now[0] == 3

@@ -89,13 +89,15 @@ def test_every_line_gunicorn_prints_is_json_its_own_included(
 def test_a_worker_timeout_is_logged_as_json_and_counted(
     live_database_url: str, tmp_path_factory: pytest.TempPathFactory
 ) -> None:
-    """A request held past GUNICORN_TIMEOUT (a long poll, here) has its worker killed:
-    gunicorn's line says so in JSON, and /metrics counts it (worker_abort)."""
+    """A request that holds its worker past GUNICORN_TIMEOUT has the worker killed: gunicorn's
+    line says so in JSON, and /metrics counts it (worker_abort). A long poll holds a sync
+    worker (a gevent one would serve on, the point of it), so the test runs sync workers."""
     log = tmp_path_factory.mktemp("timeout") / "gunicorn.log"
     env = {
         "RATE_LIMIT_PER_MINUTE": "0",
         "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
         "GUNICORN_TIMEOUT": "2",
+        "GUNICORN_WORKER_CLASS": "sync",
     }
     with start_gunicorn(live_database_url, tmp_path_factory, env, log_path=log) as url:
         # gunicorn answers the killed request itself (a bare 500), or drops it.
