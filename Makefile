@@ -32,11 +32,14 @@ install: $(VENV)/.installed  ## Create .venv and install the service
 
 install-dev: $(VENV)/.installed-dev  ## Also install the test and lint tools
 
-# The contract tests drive /docs in Debian's Chromium and run openapi-generator on Java.
+# The contract tests drive /docs in Debian's Chromium and run openapi-generator on Java;
+# tests/deployment runs nginx in front of two instances, as docker-compose.yml does. nginx
+# is in /usr/sbin, which a non-root PATH may lack: hence the second check.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
-system-tools:  ## Install Chromium and a Java runtime from Debian's packages when missing
+system-tools:  ## Install Chromium, a Java runtime and nginx from Debian's packages when missing
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null; }
 	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime"; $(APT_GET) update -qq && $(APT_GET) install -y -qq default-jre-headless >/dev/null; }
+	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { echo "installing nginx"; $(APT_GET) update -qq && $(APT_GET) install -y -qq nginx >/dev/null; }
 
 var:
 	mkdir -p var
