@@ -50,7 +50,12 @@ migrate: install var  ## Bring the database schema up to date
 seed: migrate  ## Load the India-France seed data into a database never seeded (later: writes nothing)
 	$(BIN)/flask --app service seed
 
-run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT)
+# The worker (background jobs, webhook deliveries) runs beside gunicorn and stops with it;
+# they share a metrics directory, so /metrics counts the worker's jobs too.
+run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT), and a worker
+	metrics=$$(mktemp -d); export PROMETHEUS_MULTIPROC_DIR=$$metrics; \
+	$(BIN)/flask --app service worker & worker=$$!; \
+	trap 'kill $$worker 2>/dev/null; wait $$worker; rm -rf $$metrics' EXIT; trap 'exit 130' INT TERM; \
 	PORT=$(PORT) $(BIN)/gunicorn --config service/gunicorn.conf.py service.wsgi:app
 
 lint: install-dev  ## ruff (lint and format) and mypy over service/ and bench/

@@ -175,5 +175,50 @@ def run_soak(database_url: str, minutes: float, recycle: bool, report: Path) -> 
     )
 
 
+@main.command("http-import")
+@database_option
+@click.option(
+    "--agreements", default=1_000, show_default=True, help="The data's size, as for generate."
+)
+@click.option(
+    "--limit-minutes",
+    default=60.0,
+    show_default=True,
+    help="Fail when the job has not ended after this long.",
+)
+@click.option(
+    "--file-agreements",
+    type=click.IntRange(min=1),
+    default=None,
+    help="Import only the assessments of this many agreements (1,000 rows each); default: all.",
+)
+def run_http_import(
+    database_url: str, agreements: int, limit_minutes: float, file_agreements: int | None
+) -> None:
+    """Import the whole assessment file (1,000,000 rows) in one request to the API, on a
+    scratch copy of the database, and follow the job while creating a theme every 0.2 s
+    (how long other writes wait); fails unless every row was added."""
+    from bench.generate import generate as make_data
+    from bench.http_import import http_import, is_generated
+
+    scale = _scale(agreements)
+    if not is_generated(database_url, scale):
+        make_data(database_url, scale, fresh=False, secret_key=BENCH_SECRET_KEY)
+    outcome = http_import(
+        database_url,
+        scale,
+        secret_key=BENCH_SECRET_KEY,
+        limit_minutes=limit_minutes,
+        agreements_in_file=file_agreements,
+    )
+    rows = scale.assessments * (file_agreements or agreements) // agreements
+    if outcome.result is not None:
+        report = {name: value for name, value in outcome.result.items() if name != "row_errors"}
+        click.echo(f"report: {report}; row errors: {outcome.result['row_errors'][:5]}", err=True)
+    click.echo(outcome.summary(rows))
+    if outcome.state != "succeeded" or outcome.added != rows:
+        raise SystemExit(1)
+
+
 if __name__ == "__main__":
     main()

@@ -1,7 +1,8 @@
 """Filling a PostgreSQL database with the benchmark's data through the service's own paths:
 agreements through the API, commitments and assessments through its bulk imports (in process,
-through the Flask test client, so each goes through routing, validation and the change feed
-exactly as a client's would, without a server to start)."""
+through the Flask test client, and each import's job run in process as a worker runs it, so
+each goes through routing, validation and the change feed exactly as a client's would,
+without a server to start)."""
 
 from __future__ import annotations
 
@@ -22,6 +23,7 @@ from service.assessments.models import StatusAssessment
 from service.auth.services import create_api_key
 from service.commitments.models import Commitment
 from service.config import Settings
+from service.jobs.services import run_pending
 from service.migrations import upgrade
 from service.seeding.loader import load_seeds
 from service.vocabularies import Role
@@ -119,8 +121,15 @@ def generate(url: str, scale: Scale, *, fresh: bool, secret_key: str) -> dict[st
 
 
 def _import(client: Any, kind: str, body: str) -> None:
+    """Submit the file, then run the job it became here, as `flask worker` would."""
     response = client.post(f"/api/v1/imports/{kind}", data=body.encode(), content_type="text/csv")
-    _expect(response, 200)
+    _expect(response, 202)
+    app = client.application
+    run_pending(app.extensions["database"].session_factory, app.extensions["job_settings"])
+    job = client.get(response.headers["Location"])
+    _expect(job, 200)
+    if job.json["state"] != "succeeded":
+        raise click.ClickException(f"the {kind} import failed: {job.get_data(as_text=True)[:2000]}")
 
 
 def _expect(response: Any, status: int) -> None:

@@ -35,6 +35,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.cli import register_commands
     from service.db import Database
     from service.errors import register_error_handlers
+    from service.jobs.services import JobSettings, count_jobs
     from service.lookups import Lookups
     from service.ratelimit import make_limiter
     from service.readcache import (
@@ -96,6 +97,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         backoff_base_seconds=settings.webhook_backoff_seconds,
         allow_private_targets=settings.webhook_allow_private_targets,
     )
+    app.extensions["job_settings"] = JobSettings(
+        lease_seconds=settings.job_lease_seconds, max_attempts=settings.job_max_attempts
+    )
     if settings.trusted_proxy_hops:
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]
             app.wsgi_app, x_for=settings.trusted_proxy_hops, x_proto=settings.trusted_proxy_hops
@@ -121,7 +125,22 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.register_blueprint(docs_blp)
     app.register_blueprint(dashboard_blp)
 
-    observability.install(app)
+    def jobs_by_kind_and_state() -> dict[tuple[str, ...], float]:
+        with database.session_factory() as session:
+            return count_jobs(session)
+
+    observability.install(
+        app,
+        database_gauges=[
+            (
+                "policy_tracker_jobs",
+                "Background jobs in the database, by kind and state (queued: the queue's "
+                "depth; failed: every failure, whichever worker ran it).",
+                ("kind", "state"),
+                jobs_by_kind_and_state,
+            )
+        ],
+    )
 
     @app.before_request
     def start_request() -> Response | None:
@@ -264,6 +283,7 @@ def _api_blueprints() -> list[object]:
     from service.changes import routes as changes
     from service.commitments import routes as commitments
     from service.exchange import routes as exchange
+    from service.jobs import routes as jobs
     from service.meetings import routes as meetings
     from service.organizations import routes as organizations
     from service.people import routes as people
@@ -293,6 +313,7 @@ def _api_blueprints() -> list[object]:
         changes.blp,
         stats.blp,
         exchange.blp,
+        jobs.blp,
         webhooks.blp,
         webhooks.deliveries_blp,
         auth.blp,

@@ -440,10 +440,15 @@ def apply_etag(response: Response) -> Response:
 
 
 class ContractConverter(OpenAPIConverter):
-    """Registers every enum once as a named component and refers to it by `$ref`."""
+    """Registers every enum once as a named component and refers to it by `$ref`; a nested
+    schema that may be null is `allOf: [$ref]` with `nullable` (apispec's own `anyOf` with a
+    bare nullable object reads to SDK generators as an untyped dict)."""
 
     def field2property(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
         prop: dict[str, Any] = super().field2property(field)
+        if isinstance(field, ma.fields.Nested) and field.allow_none and "anyOf" in prop:
+            [ref] = [choice for choice in prop.pop("anyOf") if "$ref" in choice]
+            return {"allOf": [ref], "nullable": True, **prop}
         if not isinstance(field, ma.fields.Enum):
             return prop
         name = field.enum.__name__

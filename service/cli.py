@@ -23,6 +23,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_commitments)
     app.cli.add_command(import_assessments)
     app.cli.add_command(deliver_webhooks)
+    app.cli.add_command(worker)
 
 
 @click.command()
@@ -277,3 +278,91 @@ def deliver_webhooks(once: bool, interval: float, batch: int) -> None:
     except KeyboardInterrupt:
         pass
     click.echo(f"delivery attempts: {sent}", err=True)
+
+
+@click.command()
+@click.option(
+    "--once",
+    is_flag=True,
+    help="Run the jobs and send the webhook deliveries that are due now, then stop (for "
+    "cron or tests).",
+)
+@click.option(
+    "--interval", default=1.0, show_default=True, help="Seconds to rest when nothing is due."
+)
+@click.option(
+    "--batch", default=20, show_default=True, help="Webhook deliveries claimed at a time."
+)
+@with_appcontext
+def worker(once: bool, interval: float, batch: int) -> None:
+    """Run background jobs (imports) and send webhook events from the change feed.
+
+    Run as many workers as you like, on as many hosts as share the database: each claims
+    different work. A job whose worker dies is taken up by another once its lease
+    (JOB_LEASE_SECONDS) has expired; nothing is applied twice. Stops cleanly on SIGTERM or
+    Ctrl-C, after the job or batch in hand; a second Ctrl-C stops at once, and the job in
+    hand is rolled back for another worker to run.
+    """
+    import logging
+    import os
+    import signal
+    import time
+
+    from sqlalchemy.exc import OperationalError
+
+    from service.jobs.services import run_pending, worker_name
+    from service.observability import configure_json_logging
+    from service.webhooks.services import deliver_due, fan_out
+
+    configure_json_logging(os.environ.get("LOG_LEVEL", "info"))
+    log = logging.getLogger("policy_tracker.worker")
+    database = current_app.extensions["database"]
+    webhook_settings = current_app.extensions["webhook_settings"]
+    job_settings = current_app.extensions["job_settings"]
+    name = worker_name()
+    stopping: list[int] = []
+
+    def stop(signum: int, _frame: Any) -> None:
+        if stopping and signum == signal.SIGINT:
+            raise KeyboardInterrupt
+        stopping.append(signum)
+
+    previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
+    log.info("worker %s started", name, extra={"fields": {"worker": name}})
+    jobs = sent = 0
+    try:
+        while not stopping:
+            try:
+                # One job at a time between the webhook rounds, so that a queue of jobs
+                # does not hold up deliveries (nor the reverse).
+                with database.session_factory() as session:
+                    made = fan_out(session)
+                with database.session_factory() as session:
+                    tried = deliver_due(session, webhook_settings, batch=batch)
+                ran = run_pending(database.session_factory, job_settings, worker=name, limit=1)
+            except OperationalError:
+                # The database is down, or (SQLite) another writer holds it: rest, then retry.
+                if once:
+                    raise
+                log.warning("worker %s: the database is unavailable", name, exc_info=True)
+                time.sleep(interval)
+                continue
+            sent += tried
+            jobs += ran
+            if made == 0 and tried == 0 and ran == 0:
+                if once:
+                    break
+                time.sleep(interval)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        for signum, handler in previous.items():
+            signal.signal(signum, handler)
+    log.info(
+        "worker %s stopped: %s jobs run, %s delivery attempts",
+        name,
+        jobs,
+        sent,
+        extra={"fields": {"worker": name, "jobs": jobs, "delivery_attempts": sent}},
+    )
+    click.echo(f"jobs run: {jobs}, delivery attempts: {sent}", err=True)

@@ -94,7 +94,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     max_body_bytes: int = 1024 * 1024
     # A bulk import may be larger than a JSON body.
-    max_import_bytes: int = 50 * 1024 * 1024
+    max_import_bytes: int = 100 * 1024 * 1024
     default_page_size: int = 50
     max_page_size: int = 200
     # Bounds the time any one SQL statement may take on PostgreSQL (milliseconds).
@@ -117,6 +117,11 @@ class Settings:
     webhook_max_attempts: int = 8
     webhook_backoff_seconds: int = 10
     webhook_allow_private_targets: bool = False
+    # Background jobs (service/jobs): how long a worker's claim on a job lasts without a
+    # heartbeat before another worker may take the job up, and how many claims a job gets
+    # before it is failed rather than tried again.
+    job_lease_seconds: int = 60
+    job_max_attempts: int = 3
     # Each worker's budget for answers to public reads (service/readcache.py); 0 turns it off.
     read_cache_mb: int = 16
     # Long polls (`/changes?wait=`) one process holds at once; past it, a 503 with Retry-After.
@@ -181,6 +186,8 @@ class Settings:
             webhook_allow_private_targets=_bool_setting(
                 env, "WEBHOOK_ALLOW_PRIVATE_TARGETS", False
             ),
+            job_lease_seconds=_int_setting(env, "JOB_LEASE_SECONDS", cls.job_lease_seconds, 1),
+            job_max_attempts=_int_setting(env, "JOB_MAX_ATTEMPTS", cls.job_max_attempts, 1),
             debug=_bool_setting(env, "FLASK_DEBUG", False),
         )
         if settings.default_page_size > settings.max_page_size:

@@ -12,6 +12,7 @@ from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment, CommitmentActor
 from service.db import Base
 from service.idempotency.models import IdempotencyKey
+from service.jobs.models import Job
 from service.meetings.models import (
     Meeting,
     MeetingAgendaItem,
@@ -38,6 +39,7 @@ __all__ = [
     "Commitment",
     "CommitmentActor",
     "IdempotencyKey",
+    "Job",
     "Meeting",
     "MeetingAgendaItem",
     "MeetingAgreement",

@@ -17,11 +17,12 @@ import logging
 import os
 import sys
 import time
+from collections.abc import Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
 import orjson
-from flask import Flask, Response, g, request
+from flask import Flask, Response, current_app, g, request
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -31,6 +32,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+from prometheus_client.core import GaugeMetricFamily
+from prometheus_client.registry import Collector
 
 REQUEST_LOG = logging.getLogger("policy_tracker.requests")
 UNMATCHED_ROUTE = "(unmatched)"
@@ -141,15 +144,40 @@ def record_request(response: Response) -> Response:
     return response
 
 
+# A gauge read from the database at each scrape: (name, help, label names, a function that
+# gives each labels' value). What it counts is the same whichever instance is scraped.
+DatabaseGauge = tuple[str, str, tuple[str, ...], Callable[[], dict[tuple[str, ...], float]]]
+
+
 def metrics_view() -> Response:
-    """The Prometheus text format: of every worker when they share a metrics directory."""
+    """The Prometheus text format: of every worker when they share a metrics directory, and
+    the gauges read from the database."""
     registry = REGISTRY
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
         registry = CollectorRegistry()
         multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
-    return Response(generate_latest(registry), content_type=CONTENT_TYPE_LATEST)
+    body = generate_latest(registry)
+    gauges: list[DatabaseGauge] = current_app.extensions.get("database_gauges", [])
+    if gauges:
+        from_database = CollectorRegistry()
+        from_database.register(_DatabaseCollector(gauges))
+        body += generate_latest(from_database)
+    return Response(body, content_type=CONTENT_TYPE_LATEST)
 
 
-def install(app: Flask) -> None:
+class _DatabaseCollector(Collector):
+    def __init__(self, gauges: list[DatabaseGauge]) -> None:
+        self.gauges = gauges
+
+    def collect(self) -> Iterator[GaugeMetricFamily]:
+        for name, documentation, labels, read in self.gauges:
+            family = GaugeMetricFamily(name, documentation, labels=list(labels))
+            for values, value in sorted(read().items()):
+                family.add_metric(list(values), value)
+            yield family
+
+
+def install(app: Flask, database_gauges: list[DatabaseGauge] | None = None) -> None:
     """/metrics (outside /api: no key, like /healthz, for the scraper)."""
+    app.extensions["database_gauges"] = list(database_gauges or [])
     app.add_url_rule("/metrics", "metrics", metrics_view, methods=["GET"])

@@ -202,6 +202,22 @@ class DeliveryStatus(StrEnum):
     FAILED = "failed"
 
 
+class JobKind(StrEnum):
+    """What a background job does."""
+
+    IMPORT_COMMITMENTS = "import_commitments"
+    IMPORT_ASSESSMENTS = "import_assessments"
+
+
+class JobState(StrEnum):
+    """Where a background job stands: queued, taken by a worker, or finished either way."""
+
+    QUEUED = "queued"
+    RUNNING = "running"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
 class EntityType(StrEnum):
     """The kinds of record that a citation can support and a change event can name."""
 

@@ -22,6 +22,7 @@ from service.changes.models import ChangeEvent
 from service.exchange.assessment_imports import ASSESSMENT_COLUMNS
 from service.exchange.columns import COMMITMENT_COLUMNS, FORMULA_STARTS
 from tests import builders as build
+from tests.jobs.running import imported, run_jobs
 from tests.test_resources import RESOURCES, Resource
 
 FRAGMENTS = [
@@ -263,9 +264,9 @@ def test_text_cells_survive_export_then_import(
     cells = [cell for row in csv.reader(io.StringIO(text, newline="")) for cell in row]
     assert not [cell for cell in cells if cell.startswith(FORMULA_STARTS)]
     before = changes(session)
-    report = client.post(IMPORTS + "commitments", data=text.encode(), content_type="text/csv")
-    assert report.status_code == 200, report.json
-    assert (report.json["updated"], report.json["unchanged"]) == (0, 1)
+    job = imported(client, "commitments", text)
+    assert job["state"] == "succeeded", job
+    assert (job["result"]["updated"], job["result"]["unchanged"]) == (0, 1)
     assert changes(session) == before
     stored = client.get(f"/api/v1/commitments/{commitment.id}").json
     assert {name: stored[name] for name in sent} == sent
@@ -292,7 +293,15 @@ def test_any_bytes_posted_as_an_import_are_a_4xx_or_an_import(
         query_string={"dry_run": data.draw(st.sampled_from(["true", "false"]), label="dry_run")},
     )
     assert response.status_code < 500, response.get_data(as_text=True)[:500]
-    if response.status_code != 200:
+    if response.status_code != 202:
         assert response.status_code in (400, 413, 422)
         assert response.mimetype == "application/problem+json"
+        assert changes(session) == before, "a refused import wrote something"
+        return
+    # Queued: the job then imports the file, or refuses it row by row; it never crashes.
+    assert run_jobs(client.application) == 1
+    job = client.get(response.headers["Location"]).json
+    assert job["state"] in ("succeeded", "failed"), job
+    if job["state"] == "failed":
+        assert job["result"] is not None and job["result"]["row_errors"], job
         assert changes(session) == before, "a refused import wrote something"

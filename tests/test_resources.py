@@ -325,6 +325,9 @@ EXERCISED_ELSEWHERE = {
     "import_commitments",
     "import_assessments",
     "list_webhook_deliveries",
+    # tests/jobs: who may read a job, its states, the list's paging.
+    "get_job",
+    "list_jobs",
 }
 
 by_name = pytest.mark.parametrize("resource", RESOURCES, ids=lambda resource: resource.name)

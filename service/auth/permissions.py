@@ -20,6 +20,10 @@ READ_ROLE: Mapping[EntityType, Role] = {
     EntityType.WEBHOOK: Role.EDITOR,
 }
 
+# A background job holds the file its submitter sent, and its errors quote it: a caller sees
+# the jobs its own key submitted, and only this role sees everyone's.
+OTHERS_JOBS_ROLE = Role.ADMIN
+
 
 def allows(role: Role | None, needed: Role | None) -> bool:
     """Whether a caller of `role` (None: no key) may do what needs `needed` (None: anyone)."""

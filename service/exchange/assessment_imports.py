@@ -11,7 +11,7 @@ roll-up above it recomputed once, in one transaction (a dry run rolls it back).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable, Iterable
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -30,8 +30,10 @@ from service.commitments.models import Commitment
 from service.errors import flatten_errors
 from service.exchange.columns import LIST_SEPARATOR
 from service.exchange.imports import (
+    Finish,
     ImportRefused,
     ImportReport,
+    Progress,
     RowError,
     in_one_transaction,
     read_rows,
@@ -188,20 +190,32 @@ def _existing(session: Session, model: Any, ids: set[Any]) -> set[int]:
 
 
 def import_assessments(
-    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None = None
+    session: Session,
+    body: bytes,
+    *,
+    dry_run: bool,
+    on_row: Progress | None = None,
+    finish: Finish | None = None,
 ) -> ImportReport:
     """Append the assessments of a CSV file in one transaction, or only report what it would
     do (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
     return in_one_transaction(
-        session, lambda: _import(session, body, on_row=on_row, dry_run=dry_run), dry_run=dry_run
+        session,
+        lambda: _import(session, body, on_row=on_row, dry_run=dry_run),
+        dry_run=dry_run,
+        finish=finish,
     )
 
 
-def _import(
-    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None
-) -> ImportReport:
-    report = ImportReport(dry_run=dry_run)
-    header, records = read_rows(body, report)
+def check_assessments_file(body: bytes) -> None:
+    """What can be checked of an assessments file without reading its rows: that it is UTF-8
+    and its header names the columns it needs and no others. Raise ImportRefused when not."""
+    report = ImportReport(dry_run=True)
+    header, _records = read_rows(body, report)
+    _check_header(header, report)
+
+
+def _check_header(header: list[str], report: ImportReport) -> None:
     for name in sorted(REQUIRED_COLUMNS - set(header)):
         report.errors.append(RowError(1, name, "Missing column."))
     for name in sorted(set(header) - set(ASSESSMENT_COLUMNS)):
@@ -212,6 +226,14 @@ def _import(
         )
     if report.errors:
         raise ImportRefused(report)
+
+
+def _import(
+    session: Session, body: bytes, *, dry_run: bool, on_row: Progress | None
+) -> ImportReport:
+    report = ImportReport(dry_run=dry_run)
+    header, records = read_rows(body, report)
+    _check_header(header, report)
     checker = _Checker(report)
     for number, cells in records:
         report.rows += 1
@@ -226,9 +248,7 @@ def _import(
     return report
 
 
-def _write(
-    session: Session, rows: list[dict[str, Any]], on_row: Callable[[int], None] | None
-) -> None:
+def _write(session: Session, rows: list[dict[str, Any]], on_row: Progress | None) -> None:
     touched = {row["commitment_id"] for row in rows}
     # Lock the agreements first, in id order (as a single assessment's write does, one
     # agreement at a time): a concurrent writer waits for the import, never deadlocks with it.

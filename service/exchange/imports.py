@@ -73,7 +73,8 @@ class ImportRefused(InvalidInput):
         errors: dict[str, list[str]] = {}
         for error in report.errors:
             errors.setdefault(f"row {error.row}: {error.column}", []).append(error.message)
-        detail = f"{len(report.errors)} problems in the file; nothing was imported."
+        problems = "1 problem" if len(report.errors) == 1 else f"{len(report.errors)} problems"
+        detail = f"{problems} in the file; nothing was imported."
         if len(report.errors) >= MAX_ROW_ERRORS:
             detail = (
                 f"At least {len(report.errors)} problems in the file, which was read no "
@@ -319,37 +320,73 @@ class _RowFailed(Exception):
     pass
 
 
+# Called with the number of steps just done: each row is checked, then written, two steps a
+# row (a progress bar, a background job's rows done).
+Progress = Callable[[int], None]
+# Called with the report inside the import's transaction, just before it commits (after the
+# rollback of a dry run): what else must commit with the import, or not at all.
+Finish = Callable[[ImportReport], None]
+
+
 def import_commitments(
-    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None = None
+    session: Session,
+    body: bytes,
+    *,
+    dry_run: bool,
+    on_row: Progress | None = None,
+    finish: Finish | None = None,
 ) -> ImportReport:
     """Import a CSV file of commitments in one transaction, or only report what it would
     change (`dry_run`). Raise ImportRefused, having written nothing, when any row fails."""
     return in_one_transaction(
-        session, lambda: _import(session, body, dry_run=dry_run, on_row=on_row), dry_run=dry_run
+        session,
+        lambda: _import(session, body, dry_run=dry_run, on_row=on_row),
+        dry_run=dry_run,
+        finish=finish,
     )
 
 
+def check_commitments_file(body: bytes) -> None:
+    """What can be checked of a commitments file without reading its rows: that it is UTF-8
+    and its header has exactly the export's columns. Raise ImportRefused when not."""
+    report = ImportReport(dry_run=True)
+    header, _rows = read_rows(body, report)
+    _check_header(header, report)
+
+
+def count_rows(body: bytes) -> int:
+    """How many data rows (blank lines aside) a file holds, as an import numbers them."""
+    text = body.removeprefix(codecs.BOM_UTF8).decode("utf-8", errors="replace")
+    records = csv.reader(io.StringIO(text, newline=""))
+    next(records, None)
+    return sum(1 for cells in records if cells)
+
+
 def in_one_transaction(
-    session: Session, run: Callable[[], ImportReport], *, dry_run: bool
+    session: Session,
+    run: Callable[[], ImportReport],
+    *,
+    dry_run: bool,
+    finish: Finish | None = None,
 ) -> ImportReport:
-    """Run an import: committed whole, or rolled back whole when it fails or is a dry run."""
+    """Run an import: committed whole, or rolled back whole when it fails or is a dry run.
+    `finish`, if given, runs in the transaction that commits (for a dry run, one of its own
+    after the rollback), so that what it writes commits with the import or not at all."""
     try:
         report = run()
+        if dry_run:
+            session.rollback()
+        if finish is not None:
+            finish(report)
+        if not dry_run or finish is not None:
+            crud.commit(session)
     except BaseException:
         session.rollback()
         raise
-    if dry_run:
-        session.rollback()
-    else:
-        crud.commit(session)
     return report
 
 
-def _import(
-    session: Session, body: bytes, *, dry_run: bool, on_row: Callable[[int], None] | None
-) -> ImportReport:
-    report = ImportReport(dry_run=dry_run)
-    header, rows = read_rows(body, report)
+def _check_header(header: list[str], report: ImportReport) -> None:
     if sorted(header) != sorted(COLUMN_NAMES):
         missing = sorted(set(COLUMN_NAMES) - set(header))
         extra = sorted(set(header) - set(COLUMN_NAMES))
@@ -360,6 +397,14 @@ def _import(
         for name in extra:
             report.errors.append(RowError(1, name, "Unknown column."))
         raise ImportRefused(report)
+
+
+def _import(
+    session: Session, body: bytes, *, dry_run: bool, on_row: Progress | None
+) -> ImportReport:
+    report = ImportReport(dry_run=dry_run)
+    header, rows = read_rows(body, report)
+    _check_header(header, report)
     importer = _Importer(session, report)
     checked: list[_Row] = []
     for number, cells in rows:

@@ -10,16 +10,23 @@ from flask import Response, request, stream_with_context
 from sqlalchemy.orm import Session
 
 from service.api import Blueprint, get_session
-from service.exchange import assessment_imports, export, imports
+from service.exchange import export
 from service.exchange.schemas import (
     AgreementExportQuerySchema,
     CommitmentExportQuerySchema,
     ImportQuerySchema,
-    ImportReportSchema,
 )
 from service.idempotency.http import idempotent
-from service.resources import IdempotencyHeaders, _document_errors, register_operation
-from service.vocabularies import Role
+from service.jobs import services as jobs
+from service.jobs.schemas import JobSchema
+from service.resources import (
+    API_PREFIX,
+    LOCATION_HEADER,
+    IdempotencyHeaders,
+    _document_errors,
+    register_operation,
+)
+from service.vocabularies import JobKind, Role
 
 blp = Blueprint(
     "exchange",
@@ -108,17 +115,24 @@ _export_operation(
 )
 
 
-def _import_operation(
-    name: str, run: Callable[..., imports.ImportReport], body: str, doc: str
-) -> None:
+def _import_operation(name: str, kind: JobKind, body: str, doc: str) -> None:
     def import_view(query_args: dict[str, Any], _headers: dict[str, Any]) -> Any:
-        return run(get_session(), request.get_data(), dry_run=query_args["dry_run"])
+        job = jobs.submit_job(
+            get_session(), kind=kind, body=request.get_data(), dry_run=query_args["dry_run"]
+        )
+        return job, 202, {"Location": f"{API_PREFIX}/jobs/{job.id}"}
 
     # Documented as application/octet-stream (the file's bytes), which SDK generators can
     # send; text/csv, what curl users will say, is taken too.
     import_view.accepted_media_types = frozenset({"application/octet-stream", "text/csv"})  # type: ignore[attr-defined]
     import_view.max_body_bytes = "MAX_IMPORT_BYTES"  # type: ignore[attr-defined]
-    view: Any = blp.response(200, ImportReportSchema)(import_view)
+    view: Any = blp.response(
+        202,
+        JobSchema,
+        description="The file was queued as a job: follow Location until its state is "
+        "succeeded or failed.",
+        headers={"Location": LOCATION_HEADER},
+    )(import_view)
     view = _document_errors(blp, view, [400, 409, 413, 415, 422, 500, 503])
     view = blp.doc(
         requestBody={
@@ -135,21 +149,23 @@ def _import_operation(
     view = blp.arguments(
         IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
     )(view)
-    # A retried import must not append its assessments twice.
+    # A retried import must not queue its file twice (and so append its assessments twice).
     view = idempotent(view)
     register_operation(blp, f"/imports/{name}", "POST", f"import_{name}", doc, view, Role.EDITOR)
 
 
 _import_operation(
     "commitments",
-    imports.import_commitments,
+    JobKind.IMPORT_COMMITMENTS,
     "A CSV file (UTF-8) of commitments with exactly the export's columns",
-    "Create and update commitments from a CSV keyed on external_id; all rows or none.",
+    "Create and update commitments from a CSV keyed on external_id, all rows or none, as a "
+    "background job: the file's encoding and header are checked at once, its rows by the job.",
 )
 _import_operation(
     "assessments",
-    assessment_imports.import_assessments,
+    JobKind.IMPORT_ASSESSMENTS,
     "A CSV file (UTF-8) of assessments, one a row, naming each commitment by id or external_id",
-    "Append status assessments in bulk from a CSV, recomputing each commitment's status once; "
-    "all rows or none.",
+    "Append status assessments in bulk from a CSV, recomputing each commitment's status once, "
+    "all rows or none, as a background job: the file's encoding and header are checked at "
+    "once, its rows by the job.",
 )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.agreements.schemas import AgreementQuerySchema
-from service.api import OutputSchema
+from service.api import OutputSchema, RowErrorSchema
 from service.commitments.schemas import AllCommitmentsQuerySchema
 
 
@@ -35,3 +35,8 @@ class ImportReportSchema(OutputSchema):
     created = ma.fields.Integer(required=True)
     updated = ma.fields.Integer(required=True)
     unchanged = ma.fields.Integer(required=True)
+    row_errors = ma.fields.List(
+        ma.fields.Nested(RowErrorSchema),
+        required=True,
+        metadata={"description": "Why the file was refused, row by row; empty when it was not."},
+    )

@@ -14,8 +14,7 @@ from service.assessments.models import StatusAssessment, rests_only_on_low_sourc
 from service.sources.models import best_reliability
 from service.vocabularies import ImplementationStatus, Reliability
 from tests.builders import make_agreement, make_assessment, make_commitment, make_source
-
-IMPORT = "/api/v1/imports/assessments"
+from tests.jobs.running import imported
 
 
 @pytest.mark.parametrize(
@@ -63,9 +62,9 @@ def test_the_bulk_import_refuses_a_status_without_a_source(
         "commitment_id,status,as_of,assessor_kind,source_ids\n"
         f"{commitment.id},initiated,2024-03,independent,\n"
     )
-    answer = client.post(IMPORT, data=text.encode(), content_type="text/csv")
-    assert answer.status_code == 422
-    assert [(e["row"], e["column"]) for e in answer.json["row_errors"]] == [(2, "source_ids")]
+    job = imported(client, "assessments", text)
+    assert job["state"] == "failed"
+    assert [(e["row"], e["column"]) for e in job["result"]["row_errors"]] == [(2, "source_ids")]
 
 
 @pytest.mark.parametrize(

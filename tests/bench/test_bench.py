@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -240,3 +241,70 @@ def test_the_soak_section_says_whether_memory_stayed_flat_and_counts_5xx() -> No
     )
     assert "between 3 and 4" in section
     assert "3 worker processes were sampled" in section
+
+
+def test_the_http_import_summary_states_each_part_and_the_rows_added() -> None:
+    from bench.http_import import Outcome
+
+    outcome = Outcome(
+        job_id=4,
+        state="failed",
+        rows_done=500_000,
+        rows_total=1_000_000,
+        megabytes=59.04,
+        upload_seconds=2.2,
+        queue_seconds=0.5,
+        run_seconds=None,
+        total_seconds=70.0,
+        assessments_before=1_000_007,
+        assessments_after=1_000_007,
+        result=None,
+        error="canceling statement due to statement timeout",
+    )
+    assert outcome.summary(1_000_000) == (
+        "http-import: job 4 failed, 500,000 of 1,000,000 rows; upload 59.0 MB in 2.2 s, "
+        "queued 0.5 s, ran -, total 70.0 s; assessments 1,000,007 -> 1,000,007 (+0, "
+        "expected +1,000,000); error: canceling statement due to statement timeout"
+    )
+    waited = replace(outcome, error=None, write_seconds=(0.02, 1.25, 0.04))
+    assert waited.summary(1_000_000).endswith(
+        "; writes elsewhere meanwhile: 3, slowest 1.25 s, median 0.040 s"
+    )
+
+
+@pytest.mark.postgres_only
+def test_the_scratch_copy_is_refused_while_the_source_is_in_use_and_always_dropped(
+    scratch_database: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import click
+
+    from bench import http_import
+
+    monkeypatch.setattr(http_import, "QUIET_SECONDS", 0.0)
+    admin = create_engine(
+        make_url(scratch_database).set(database="postgres"), isolation_level="AUTOCOMMIT"
+    )
+    with admin.connect() as connection:
+        connection.execute(text(f'CREATE DATABASE "{make_url(scratch_database).database}"'))
+
+    def databases() -> set[str]:
+        with admin.connect() as connection:
+            return set(connection.scalars(text("SELECT datname FROM pg_database")))
+
+    before = databases()
+    source = create_engine(scratch_database)
+    with (
+        source.connect(),
+        pytest.raises(click.ClickException, match="1 session"),
+        http_import.scratch_copy(scratch_database),
+    ):
+        pass  # pragma: no cover
+    source.dispose()
+    with (
+        pytest.raises(RuntimeError, match="stopped"),
+        http_import.scratch_copy(scratch_database) as copy,
+    ):
+        assert make_url(copy).database in databases()
+        raise RuntimeError("stopped")
+    assert databases() == before
+    admin.dispose()

@@ -51,8 +51,8 @@ from tests.contract.conftest import (
 pytestmark = pytest.mark.postgres_only
 
 NGINX_TEMPLATE = ROOT / "service" / "deploy" / "nginx.conf"
-# The command that runs webhook deliveries (and, later, jobs): `flask --app service ...`.
-WORKER_COMMAND = ("deliver-webhooks",)
+# The command that runs webhook deliveries and jobs: `flask --app service ...`.
+WORKER_COMMAND = ("worker",)
 # A Redis database of this module's own, apart from tests/test_ratelimit.py's.
 REDIS_URL = os.environ.get("TEST_DEPLOYMENT_REDIS_URL", "redis://127.0.0.1:6379/14")
 # Anonymous requests a minute per client address, small enough to reach; API keys are not
@@ -323,7 +323,7 @@ def test_nginx_passes_the_request_id_on_and_answers_its_own_refusals_as_problems
     with socket.create_connection(("127.0.0.1", int(shape.proxy.rsplit(":", 1)[1]))) as raw:
         raw.sendall(
             b"POST /api/v1/themes HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
-            b"Content-Length: 60000000\r\n\r\n"
+            + f"Content-Length: {Settings.max_import_bytes + 1}\r\n\r\n".encode()
         )
         answer = raw.recv(65536).decode()
     head, _, body = answer.partition("\r\n\r\n")

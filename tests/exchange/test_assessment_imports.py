@@ -22,6 +22,7 @@ from service.seeding.loader import load_seeds
 from service.sources.models import Source
 from service.vocabularies import EntityType, Role
 from tests.conftest import client_with_key
+from tests.jobs.running import imported, submit
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 IMPORT = "/api/v1/imports/assessments"
@@ -52,10 +53,9 @@ def csv_of(rows: list[dict[str, Any]]) -> str:
     return buffer.getvalue()
 
 
-def post_csv(client: FlaskClient, text: str, **params: str) -> Any:
-    return client.post(
-        IMPORT, data=text.encode(), content_type="application/octet-stream", query_string=params
-    )
+def import_csv(client: FlaskClient, text: str, **params: str) -> dict[str, Any]:
+    """The job the file became, once run."""
+    return imported(client, "assessments", text, content_type="application/octet-stream", **params)
 
 
 def history(session: Session) -> list[dict[str, Any]]:
@@ -142,24 +142,24 @@ def test_a_bulk_import_ends_where_posting_each_assessment_ends(
     one_by_one.rollback()
 
     before = derived_state(seeded)
-    report = post_csv(client, csv_of(rows))
-    assert report.status_code == 200, report.json
-    assert report.json == {
+    job = import_csv(client, csv_of(rows))
+    assert job["state"] == "succeeded", job
+    assert job["result"] == {
         "dry_run": False,
         "rows": len(rows),
         "created": len(rows),
         "updated": 0,
         "unchanged": 0,
+        "row_errors": [],
     }
-    imported = derived_state(seeded)
-    assert imported != before
-    assert imported == posted
+    after = derived_state(seeded)
+    assert after != before
+    assert after == posted
 
 
 def test_each_assessment_gets_the_apis_create_event(seeded: Session, client: FlaskClient) -> None:
     rows = history(seeded)[:2]
-    response = post_csv(client, csv_of(rows))
-    assert response.status_code == 200, response.json
+    assert import_csv(client, csv_of(rows))["state"] == "succeeded"
     created = seeded.scalars(
         select(StatusAssessment).order_by(StatusAssessment.id.desc()).limit(1)
     ).one()
@@ -219,10 +219,10 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
         seeded.scalar(counted),
         seeded.scalar(select(func.count()).select_from(ChangeEvent)),
     )
-    response = post_csv(client, csv_of(rows))
-    assert response.status_code == 422
-    assert response.json["type"] == "/problems/validation-error"
-    problems = {(error["row"], error["column"]) for error in response.json["row_errors"]}
+    job = import_csv(client, csv_of(rows))
+    assert job["state"] == "failed"
+    assert job["error"] == "8 problems in the file; nothing was imported."
+    problems = {(error["row"], error["column"]) for error in job["result"]["row_errors"]}
     assert problems == {
         (5, "status"),
         (6, "progress_pct"),
@@ -233,7 +233,6 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
         (11, "commitment_id"),
         (12, "source_ids"),
     }
-    assert "row 5: status" in response.json["errors"]
     seeded.expire_all()
     assert seeded.scalar(counted) == assessments
     assert seeded.scalar(select(func.count()).select_from(ChangeEvent)) == events
@@ -243,8 +242,8 @@ def test_a_dry_run_reports_and_writes_nothing(seeded: Session, client: FlaskClie
     rows = history(seeded)
     counted = select(func.count()).select_from(StatusAssessment)
     before = seeded.scalar(counted)
-    response = post_csv(client, csv_of(rows), dry_run="true")
-    assert response.json["created"] == len(rows) and response.json["dry_run"] is True
+    job = import_csv(client, csv_of(rows), dry_run="true")
+    assert job["result"]["created"] == len(rows) and job["result"]["dry_run"] is True
     seeded.expire_all()
     assert seeded.scalar(counted) == before
 
@@ -258,7 +257,7 @@ def test_a_dry_run_reports_and_writes_nothing(seeded: Session, client: FlaskClie
     ],
 )
 def test_the_header_is_checked_first(client: FlaskClient, text: str, column: str) -> None:
-    response = post_csv(client, text)
+    response = submit(client, "assessments", text)
     assert response.status_code == 422
     assert (1, column) in {(e["row"], e["column"]) for e in response.json["row_errors"]}
 
@@ -270,7 +269,7 @@ def test_the_import_needs_an_editor(
     reader = client_with_key(app, keys[Role.READER])
     assert reader.post(IMPORT, data=header, content_type="text/csv").status_code == 403
     editor = client_with_key(app, keys[Role.EDITOR])
-    assert editor.post(IMPORT, data=header, content_type="text/csv").json["rows"] == 0
+    assert imported(editor, "assessments", header)["result"]["rows"] == 0
 
 
 def test_the_cli_imports_with_a_progress_bar(seeded: Session, app: Flask, tmp_path: Path) -> None:

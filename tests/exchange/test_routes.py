@@ -6,6 +6,7 @@ import csv
 import io
 import json
 from pathlib import Path
+from typing import Any
 
 import pytest
 from flask import Flask
@@ -20,6 +21,7 @@ from service.exchange.columns import COMMITMENT_COLUMNS
 from service.seeding.loader import load_seeds
 from service.vocabularies import Role
 from tests.conftest import client_with_key, make_app
+from tests.jobs.running import imported, submit
 
 SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 IMPORT = "/api/v1/imports/commitments"
@@ -40,8 +42,9 @@ def rows_of(text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(text)))
 
 
-def post_csv(client: FlaskClient, text: str, **params: str) -> object:
-    return client.post(IMPORT, data=text.encode(), content_type="text/csv", query_string=params)
+def import_csv(client: FlaskClient, text: str, **params: str) -> dict[str, Any]:
+    """The job the file became, once run."""
+    return imported(client, "commitments", text, **params)
 
 
 def test_the_export_has_the_documented_columns_and_every_commitment(
@@ -65,9 +68,16 @@ def test_the_export_has_the_documented_columns_and_every_commitment(
 def test_export_then_import_changes_nothing(seeded: Session, client: FlaskClient) -> None:
     text = client.get("/api/v1/exports/commitments.csv").get_data(as_text=True)
     before = changes(seeded)
-    report = post_csv(client, text)
-    assert report.status_code == 200, report.json  # type: ignore[attr-defined]
-    assert report.json == {"dry_run": False, "rows": 7, "created": 0, "updated": 0, "unchanged": 7}  # type: ignore[attr-defined]
+    job = import_csv(client, text)
+    assert job["state"] == "succeeded", job
+    assert job["result"] == {
+        "dry_run": False,
+        "rows": 7,
+        "created": 0,
+        "updated": 0,
+        "unchanged": 7,
+        "row_errors": [],
+    }
     assert changes(seeded) == before
     assert client.get("/api/v1/exports/commitments.csv").get_data(as_text=True) == text
 
@@ -85,11 +95,18 @@ def test_an_edited_export_creates_and_updates_what_was_edited(
     writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
     writer.writeheader()
     writer.writerows(rows)
-    dry = post_csv(client, buffer.getvalue(), dry_run="true")
-    assert dry.json == {"dry_run": True, "rows": 8, "created": 1, "updated": 1, "unchanged": 6}  # type: ignore[attr-defined]
+    dry = import_csv(client, buffer.getvalue(), dry_run="true")
+    assert dry["result"] == {
+        "dry_run": True,
+        "rows": 8,
+        "created": 1,
+        "updated": 1,
+        "unchanged": 6,
+        "row_errors": [],
+    }
     assert seeded.scalar(select(func.count()).where(Commitment.external_id == "new-row")) == 0
-    done = post_csv(client, buffer.getvalue())
-    assert done.json["created"] == 1 and done.json["updated"] == 1  # type: ignore[attr-defined]
+    done = import_csv(client, buffer.getvalue())
+    assert done["result"]["created"] == 1 and done["result"]["updated"] == 1
     created = seeded.scalars(select(Commitment).where(Commitment.external_id == "new-row")).one()
     assert created.parent_id is not None and created.current_status.value == "not_assessed"
     edited = client.get(f"/api/v1/commitments/{rows[1]['id']}").json
@@ -114,9 +131,9 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
     writer.writeheader()
     writer.writerows(rows)
     before = changes(seeded)
-    response = post_csv(client, buffer.getvalue())
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    problems = {(error["row"], error["column"]) for error in response.json["row_errors"]}  # type: ignore[attr-defined]
+    job = import_csv(client, buffer.getvalue())
+    assert job["state"] == "failed" and "nothing was imported" in job["error"]
+    problems = {(error["row"], error["column"]) for error in job["result"]["row_errors"]}
     assert problems == {(4, "title"), (5, "themes"), (6, "agreement"), (7, "weight")}
     assert changes(seeded) == before
     assert (
@@ -130,9 +147,11 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
     [("title,agreement\nx,y\n", "id"), ("id,external_id,agreement\n", "title")],
 )
 def test_the_header_must_be_the_exports(client: FlaskClient, text: str, column: str) -> None:
-    response = post_csv(client, text)
-    assert response.status_code == 422  # type: ignore[attr-defined]
-    assert (1, column) in {(e["row"], e["column"]) for e in response.json["row_errors"]}  # type: ignore[attr-defined]
+    # Checked before the file is queued: a 422 at once, and no job.
+    response = submit(client, "commitments", text)
+    assert response.status_code == 422
+    assert (1, column) in {(e["row"], e["column"]) for e in response.json["row_errors"]}
+    assert client.get("/api/v1/jobs").json["items"] == []
 
 
 def test_import_needs_an_editor_and_a_csv(
@@ -143,7 +162,7 @@ def test_import_needs_an_editor_and_a_csv(
     assert reader.post(IMPORT, data=header, content_type="text/csv").status_code == 403
     editor = client_with_key(app, keys[Role.EDITOR])
     assert editor.post(IMPORT, json={"rows": []}).status_code == 415
-    assert editor.post(IMPORT, data=header, content_type="text/csv").json["rows"] == 0
+    assert imported(editor, "commitments", header)["result"]["rows"] == 0
 
 
 def test_the_export_is_streamed_a_page_at_a_time(

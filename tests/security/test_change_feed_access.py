@@ -124,7 +124,7 @@ def test_a_long_poll_keeps_waiting_through_changes_it_may_not_see(session: Sessi
         page=PageRequest(None, 50),
         filters={"after": after, "wait": 10},
         reader=None,
-        sleep=sleep,
+        waiter=changes.Polling(sleep),
         clock=lambda: now[0],
     )
     assert [change.entity for change in page.items] == [EntityType.THEME]

@@ -19,6 +19,7 @@ from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
 from service.idempotency.models import IdempotencyKey
 from tests import builders as build
+from tests.jobs.running import imported, run_jobs
 
 COMMITMENTS = "/api/v1/imports/commitments"
 ASSESSMENTS = "/api/v1/imports/assessments"
@@ -78,9 +79,9 @@ def test_cells_a_spreadsheet_would_run_go_out_as_text_and_come_back_unchanged(
     assert '"title": "=1+1"' in lines
 
     before = changes(session)
-    report = post(client, COMMITMENTS, text.encode())
-    assert report.status_code == 200, report.json
-    assert (report.json["updated"], report.json["unchanged"]) == (0, len(HOSTILE_TITLES))
+    job = imported(client, "commitments", text)
+    assert job["state"] == "succeeded", job
+    assert (job["result"]["updated"], job["result"]["unchanged"]) == (0, len(HOSTILE_TITLES))
     assert changes(session) == before
     assert export(client, agreement) == text
     stored = session.scalars(
@@ -100,10 +101,13 @@ def test_a_retried_import_imports_once(client: FlaskClient, session: Session) ->
     key = {"Idempotency-Key": "import-1"}
     before = assessments(session)
     first = post(client, ASSESSMENTS, body, headers=key)
+    assert run_jobs(client.application) == 1
     again = post(client, ASSESSMENTS, body, headers=key)
-    assert first.status_code == again.status_code == 200, first.json
+    assert first.status_code == again.status_code == 202, first.json
     assert again.headers["Idempotent-Replayed"] == "true"
     assert again.get_data() == first.get_data()
+    assert again.headers["Location"] == first.headers["Location"]
+    assert run_jobs(client.application) == 0
     assert assessments(session) == before + 3
     # Another file, or the same file as a dry run, is another request: not with this key.
     other = post(client, ASSESSMENTS, body + body.splitlines(keepends=True)[1], headers=key)
@@ -136,7 +140,7 @@ def test_a_retried_import_imports_once(client: FlaskClient, session: Session) ->
     ],
     ids=["rationale", "thousands-of-digits", "commitment-title"],
 )
-def test_a_cell_beyond_any_column_is_a_422_naming_row_and_column(
+def test_a_cell_beyond_any_column_fails_the_job_naming_row_and_column(
     client: FlaskClient, session: Session, path: str, header: str | None, cells: str, column: str
 ) -> None:
     long = "x" * 140_000
@@ -147,10 +151,9 @@ def test_a_cell_beyond_any_column_is_a_422_naming_row_and_column(
     else:
         body = f"{header}\n{cells.format(long=long, digits='9' * 5000)}\n".encode()
     before = changes(session)
-    response = post(client, path, body)
-    assert response.status_code == 422, response.get_data(as_text=True)[:300]
-    assert response.mimetype == "application/problem+json"
-    assert [(e["row"], e["column"]) for e in response.json["row_errors"]] == [(2, column)]
+    job = imported(client, path.rsplit("/", 1)[1], body)
+    assert job["state"] == "failed"
+    assert [(e["row"], e["column"]) for e in job["result"]["row_errors"]] == [(2, column)]
     assert changes(session) == before
 
 
@@ -161,11 +164,12 @@ def test_a_byte_order_mark_is_taken_and_bytes_not_utf8_are_refused_by_row(
     for title in ("First", "Entraînement"):
         build.make_commitment(session, agreement, title=title)
     text = export(client, agreement)
-    with_bom = post(client, COMMITMENTS, codecs.BOM_UTF8 + text.encode())
-    assert with_bom.status_code == 200, with_bom.json
-    assert with_bom.json["unchanged"] == 2
+    with_bom = imported(client, "commitments", codecs.BOM_UTF8 + text.encode())
+    assert with_bom["state"] == "succeeded", with_bom
+    assert with_bom["result"]["unchanged"] == 2
 
     before = changes(session)
+    # Checked before the file is queued: the 422 comes at once.
     latin1 = post(
         client, COMMITMENTS, text.replace("Entraînement", "Entraînements").encode("latin-1")
     )
@@ -184,7 +188,7 @@ def test_a_file_of_bad_rows_is_read_only_to_the_first_thousand_problems(
     client: FlaskClient,
 ) -> None:
     body = b"commitment_id,status,as_of,assessor_kind\n" + b"1,2\n" * 20_000
-    response = post(client, ASSESSMENTS, body)
-    assert response.status_code == 422
-    assert "read no further" in response.json["detail"]
-    assert len(response.json["row_errors"]) <= 1000
+    job = imported(client, "assessments", body)
+    assert job["state"] == "failed"
+    assert "read no further" in job["error"]
+    assert len(job["result"]["row_errors"]) <= 1000
