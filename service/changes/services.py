@@ -11,7 +11,9 @@ from datetime import date, datetime
 from enum import Enum
 from typing import Any, Protocol
 
-from sqlalchemy import Engine, Select, Table, func, insert, select, text
+import psycopg
+from sqlalchemy import Connection, Engine, Select, Table, func, insert, select, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth.permissions import readable_by
@@ -28,6 +30,26 @@ _PENDING = "pending_change_events"
 _CHANGE_FEED_LOCK = 7_201_011
 _TAKE_CHANGE_FEED_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 CHANGE_EVENTS: Table = ChangeEvent.__table__  # type: ignore[assignment]
+# A write queuing at least this many change events (a bulk import) stages them with COPY
+# before it takes the lock; below it, the lock and one INSERT go in a single round trip.
+BULK_CHANGES = 1_000
+_STAGED_COLUMNS = [column.name for column in CHANGE_EVENTS.c if column.name != "seq"]
+_CREATE_STAGING = text(
+    "CREATE TEMPORARY TABLE staged_change_events (LIKE change_events) ON COMMIT DROP"
+)
+_COPY_TO_STAGING = f"COPY staged_change_events (seq, {', '.join(_STAGED_COLUMNS)}) FROM STDIN"
+# Reserve a block of `count` seqs and answer its last (nextval is evaluated first).
+_TAKE_SEQ_BLOCK = text(
+    "SELECT setval(pg_get_serial_sequence('change_events', 'seq'),"
+    " nextval(pg_get_serial_sequence('change_events', 'seq')) + :count - 1)"
+)
+_MOVE_STAGED = text(
+    f"INSERT INTO change_events (seq, {', '.join(_STAGED_COLUMNS)})"
+    f" SELECT seq + :first, {', '.join(_STAGED_COLUMNS)}"
+    " FROM staged_change_events ORDER BY seq"
+)
+_DROP_STAGING = text("DROP TABLE staged_change_events")
+_COPY_CHUNK = 50_000
 
 
 @dataclass(frozen=True)
@@ -95,13 +117,56 @@ def write_pending_changes(session: Session) -> None:
         for change in pending
     ]
     connection = session.connection()
+    if connection.dialect.name == "postgresql" and len(rows) >= BULK_CHANGES:
+        _stage_then_insert(connection, rows)
+        return
     # The lock and the insert in one round trip: neither answer is read.
     with pipelined(connection):
         if connection.dialect.name == "postgresql":
             connection.execute(_TAKE_CHANGE_FEED_LOCK, {"key": _CHANGE_FEED_LOCK})
-        # One multi-row INSERT, in queue order: a bulk import queues tens of thousands.
-        # (inline: no RETURNING of the new seq, which would be a result to read.)
+        # One multi-row INSERT, in queue order (inline: no RETURNING of the new seq, which
+        # would be a result to read).
         connection.execute(insert(CHANGE_EVENTS).inline(), rows)
+
+
+def _stage_then_insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write many change events while holding the feed's lock as briefly as the database
+    allows: every other write in the service waits for that lock. The rows go by COPY to a
+    temporary table first, numbered in queue order, without the lock; under it, a block of
+    `seq`s is taken at once and the rows move over in one INSERT … SELECT, which is much
+    cheaper than a multi-row INSERT's parameters. Taking the block with `setval` is safe
+    because every writer of change events takes its `seq`s under the same lock."""
+    dialect = connection.dialect
+    # The values as the INSERT of the small path would send them (the JSON encoding of
+    # `changes` above all), so the two paths store the same rows.
+    processors = [
+        (name, CHANGE_EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect))
+        for name in _STAGED_COLUMNS
+    ]
+    connection.execute(_CREATE_STAGING)
+    driver = connection.connection.driver_connection
+    try:
+        # One COPY per chunk: each is a statement of its own, within the statement timeout.
+        for start in range(0, len(rows), _COPY_CHUNK):
+            with driver.cursor() as cursor, cursor.copy(_COPY_TO_STAGING) as copy:  # type: ignore[union-attr]
+                for ordinal, row in enumerate(rows[start : start + _COPY_CHUNK], start):
+                    copy.write_row(
+                        [ordinal]
+                        + [
+                            row[name] if process is None else process(row[name])
+                            for name, process in processors
+                        ]
+                    )
+    except psycopg.Error as error:
+        # COPY goes around SQLAlchemy: its failure becomes SQLAlchemy's error, as any other
+        # statement's would (an outage is then a 503, not a 500).
+        raise DBAPIError.instance(None, None, error, psycopg.Error) from error
+    connection.execute(_TAKE_CHANGE_FEED_LOCK, {"key": _CHANGE_FEED_LOCK})
+    last = connection.execute(_TAKE_SEQ_BLOCK, {"count": len(rows)}).scalar_one()
+    connection.execute(_MOVE_STAGED, {"first": last - len(rows) + 1})
+    # Dropped now, not only at commit: a test's transaction (or a caller's savepoints) may
+    # write in bulk twice before it ends.
+    connection.execute(_DROP_STAGING)
 
 
 def discard_pending_changes(session: Session) -> None:

@@ -9,20 +9,29 @@ import pytest
 from sqlalchemy import delete, select
 
 from service.changes.models import ChangeEvent
-from service.changes.services import RecordRef, record_change, write_pending_changes
+from service.changes.services import (
+    BULK_CHANGES,
+    RecordRef,
+    record_change,
+    write_pending_changes,
+)
 from service.vocabularies import ChangeOperation, EntityType
 from tests.conftest import make_app
 
 
 @pytest.mark.postgres_only
-def test_a_writer_that_commits_later_gets_a_later_seq(database_url: str, engine: object) -> None:
+@pytest.mark.parametrize("events", [1, BULK_CHANGES], ids=["small", "bulk"])
+def test_a_writer_that_commits_later_gets_a_later_seq(
+    database_url: str, engine: object, events: int
+) -> None:
     # Sessions on a pool of their own, committing for real (the rows are removed at the end).
     app = make_app(database_url)
     factory = app.extensions["database"].session_factory
     first, second = factory(), factory()
     marker = {"probe": ["commit-order", "test"]}
     try:
-        record_change(first, RecordRef(1), EntityType.AGREEMENT, ChangeOperation.UPDATE, marker)
+        for _ in range(events):
+            record_change(first, RecordRef(1), EntityType.AGREEMENT, ChangeOperation.UPDATE, marker)
         write_pending_changes(first)  # its events are in, its seq taken; not committed yet
         committed = threading.Event()
 
@@ -47,7 +56,7 @@ def test_a_writer_that_commits_later_gets_a_later_seq(database_url: str, engine:
                 .where(ChangeEvent.changes["probe"].is_not(None))
                 .order_by(ChangeEvent.seq)
             ).all()
-        assert [entity_id for entity_id, _seq in seqs] == [1, 2]
+        assert [entity_id for entity_id, _seq in seqs] == [1] * events + [2]
     finally:
         first.close()
         second.close()
