@@ -61,6 +61,8 @@ class Outcome:
     # How long each write elsewhere (a theme created through the API every
     # WRITE_EVERY_SECONDS while the import ran) took, in seconds.
     write_seconds: tuple[float, ...] = ()
+    # The statuses of those that did not answer 201 (0: no answer).
+    write_failures: tuple[int, ...] = ()
 
     @property
     def added(self) -> int:
@@ -82,7 +84,8 @@ class Outcome:
             waits = sorted(self.write_seconds)
             line += (
                 f"; writes elsewhere meanwhile: {len(waits)}, slowest {waits[-1]:.2f} s, "
-                f"median {waits[len(waits) // 2]:.3f} s"
+                f"median {waits[len(waits) // 2]:.3f} s, not created {len(self.write_failures)}"
+                + (f" {sorted(set(self.write_failures))}" if self.write_failures else "")
             )
         return line if self.error is None else f"{line}; error: {self.error}"
 
@@ -254,11 +257,12 @@ def follow(
 
 
 @contextmanager
-def writes_elsewhere(base_url: str, key: str) -> Iterator[list[float]]:
+def writes_elsewhere(base_url: str, key: str) -> Iterator[tuple[list[float], list[int]]]:
     """While the block runs, create a theme through the API every WRITE_EVERY_SECONDS (a
     write that touches nothing the import does) and record how long each took: what an
     import costs the service's other writers."""
     took: list[float] = []
+    failed: list[int] = []
     stop = threading.Event()
 
     def write() -> None:
@@ -268,17 +272,22 @@ def writes_elsewhere(base_url: str, key: str) -> Iterator[list[float]]:
             while not stop.wait(WRITE_EVERY_SECONDS):
                 started = time.monotonic()
                 slug = f"elsewhere-{uuid.uuid4().hex[:12]}"
-                response = client.post("/api/v1/themes", json={"slug": slug, "name": slug})
-                if response.status_code != 201:
-                    raise click.ClickException(
-                        f"a write elsewhere answered {response.status_code}: {response.text}"
-                    )
+                try:
+                    status = client.post(
+                        "/api/v1/themes", json={"slug": slug, "name": slug}
+                    ).status_code
+                except httpx.HTTPError:
+                    status = 0
                 took.append(time.monotonic() - started)
+                if status != 201:
+                    # Refused (a 503 once the lock wait passed the statement timeout) or
+                    # cut: counted apart, and as long as it took.
+                    failed.append(status)
 
     writer = threading.Thread(target=write, daemon=True)
     writer.start()
     try:
-        yield took
+        yield took, failed
     finally:
         stop.set()
         writer.join(timeout=60)
@@ -338,7 +347,7 @@ def http_import(
                     f"POST {IMPORT_PATH} answered {response.status_code} after "
                     f"{uploaded - started:.1f} s: {response.text[:2000]}"
                 )
-            with writes_elsewhere(base_url, key) as write_seconds:
+            with writes_elsewhere(base_url, key) as (write_seconds, write_failures):
                 job = follow(client, response.headers["Location"], rows, limit_minutes * 60)
             ended = time.monotonic()
         after = count_assessments(copy_url)
@@ -357,4 +366,5 @@ def http_import(
         result=job["result"],
         error=job["error"],
         write_seconds=tuple(write_seconds),
+        write_failures=tuple(write_failures),
     )

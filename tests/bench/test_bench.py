@@ -268,8 +268,10 @@ def test_the_http_import_summary_states_each_part_and_the_rows_added() -> None:
     )
     waited = replace(outcome, error=None, write_seconds=(0.02, 1.25, 0.04))
     assert waited.summary(1_000_000).endswith(
-        "; writes elsewhere meanwhile: 3, slowest 1.25 s, median 0.040 s"
+        "; writes elsewhere meanwhile: 3, slowest 1.25 s, median 0.040 s, not created 0"
     )
+    refused = replace(waited, write_failures=(503, 503))
+    assert refused.summary(1_000_000).endswith("not created 2 [503]")
 
 
 @pytest.mark.postgres_only
