@@ -306,6 +306,7 @@ def worker(once: bool, interval: float, batch: int) -> None:
     import logging
     import os
     import signal
+    import threading
     import time
 
     from sqlalchemy.exc import OperationalError
@@ -329,35 +330,57 @@ def worker(once: bool, interval: float, batch: int) -> None:
 
     previous = {signum: signal.signal(signum, stop) for signum in (signal.SIGTERM, signal.SIGINT)}
     log.info("worker %s started", name, extra={"fields": {"worker": name}})
-    jobs = sent = 0
-    try:
+    counts = {"jobs": 0, "delivery_attempts": 0}
+
+    def deliver() -> int:
+        with database.session_factory() as session:
+            made = fan_out(session)
+        with database.session_factory() as session:
+            tried = deliver_due(session, webhook_settings, batch=batch)
+        counts["delivery_attempts"] += tried
+        return made + tried
+
+    def run_one_job() -> int:
+        ran = run_pending(database.session_factory, job_settings, worker=name, limit=1)
+        counts["jobs"] += ran
+        return ran
+
+    def loop(step: Callable[[], int], what: str) -> None:
+        """Do `step` until stopped, resting when it found nothing to do."""
         while not stopping:
             try:
-                # One job at a time between the webhook rounds, so that a queue of jobs
-                # does not hold up deliveries (nor the reverse).
-                with database.session_factory() as session:
-                    made = fan_out(session)
-                with database.session_factory() as session:
-                    tried = deliver_due(session, webhook_settings, batch=batch)
-                ran = run_pending(database.session_factory, job_settings, worker=name, limit=1)
+                done = step()
             except OperationalError:
-                # The database is down, or (SQLite) another writer holds it: rest, then retry.
+                # The database is down, or (SQLite) another writer holds it: rest, retry.
                 if once:
                     raise
-                log.warning("worker %s: the database is unavailable", name, exc_info=True)
-                time.sleep(interval)
-                continue
-            sent += tried
-            jobs += ran
-            if made == 0 and tried == 0 and ran == 0:
+                log.warning(
+                    "worker %s: the database is unavailable (%s)", name, what, exc_info=True
+                )
+                done = 0
+            if done == 0:
                 if once:
-                    break
+                    return
                 time.sleep(interval)
+
+    try:
+        if once:
+            loop(lambda: deliver() + run_one_job(), "jobs and deliveries")
+        else:
+            # Deliveries in a thread of their own, so that a long job does not hold them
+            # up; jobs here, one at a time.
+            deliveries = threading.Thread(
+                target=loop, args=(deliver, "webhook deliveries"), daemon=True
+            )
+            deliveries.start()
+            loop(run_one_job, "jobs")
+            deliveries.join()
     except KeyboardInterrupt:
         pass
     finally:
         for signum, handler in previous.items():
             signal.signal(signum, handler)
+    jobs, sent = counts["jobs"], counts["delivery_attempts"]
     log.info(
         "worker %s stopped: %s jobs run, %s delivery attempts",
         name,

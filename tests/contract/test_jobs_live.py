@@ -1,6 +1,7 @@
 """Background jobs for real: gunicorn takes the file, `flask --app service worker` processes
 run it, one of them is killed (SIGKILL) in the middle of an import, and another takes the
-job up once its lease has expired and applies every row exactly once."""
+job up once its lease has expired and applies every row exactly once, while writes elsewhere
+go on and their webhooks are delivered."""
 
 from __future__ import annotations
 
@@ -8,8 +9,11 @@ import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -50,6 +54,7 @@ def start_worker(database_url: str, log_path: Path, *args: str) -> subprocess.Po
         "DATABASE_URL": database_url,
         "SECRET_KEY": LIVE_SECRET_KEY,
         "JOB_LEASE_SECONDS": str(LEASE_SECONDS),
+        "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
     }
     with log_path.open("ab") as log:
         return subprocess.Popen(
@@ -59,6 +64,39 @@ def start_worker(database_url: str, log_path: Path, *args: str) -> subprocess.Po
             stdout=log,
             stderr=subprocess.STDOUT,
         )
+
+
+class Receiver(ThreadingHTTPServer):
+    """Takes every webhook delivery, and notes when each came."""
+
+    def __init__(self) -> None:
+        super().__init__(("127.0.0.1", 0), _Take)
+        self.arrived: list[datetime] = []
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+
+
+class _Take(BaseHTTPRequestHandler):
+    server: Receiver
+
+    def do_POST(self) -> None:
+        self.rfile.read(int(self.headers["Content-Length"]))
+        self.server.arrived.append(datetime.now(UTC))
+        self.send_response(200)
+        self.end_headers()
+
+    def log_message(self, *_args: object) -> None:
+        return None
+
+
+@pytest.fixture
+def receiver() -> Iterator[Receiver]:
+    server = Receiver()
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    yield server
+    server.shutdown()
 
 
 def wait_for(
@@ -96,14 +134,18 @@ def count_assessments(database_url: str, commitment_id: int) -> int:
 
 
 def test_a_job_survives_its_worker_being_killed_and_applies_once(
-    jobs_database: str, tmp_path_factory: Any, is_postgresql: bool
+    jobs_database: str, tmp_path_factory: Any, is_postgresql: bool, receiver: Receiver
 ) -> None:
     keys = make_keys(jobs_database)
     logs = tmp_path_factory.mktemp("workers") / "workers.log"
     with start_gunicorn(
         jobs_database,
         tmp_path_factory,
-        {"RATE_LIMIT_PER_MINUTE": "0", "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"},
+        {
+            "RATE_LIMIT_PER_MINUTE": "0",
+            "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0",
+            "WEBHOOK_ALLOW_PRIVATE_TARGETS": "true",
+        },
     ) as base_url:
         client = httpx.Client(
             base_url=f"{base_url}/api/v1",
@@ -151,6 +193,17 @@ def test_a_job_survives_its_worker_being_killed_and_applies_once(
         assert job()["state"] == "running"
         assert count_assessments(jobs_database, imported_id) == 0
 
+        # The writes elsewhere below are heard by a webhook: the worker delivers them while
+        # its job runs, not after it.
+        subscribed = client.post(
+            "/webhooks",
+            json={
+                "url": receiver.url,
+                "secret": "jobs-live-receiver-secret-0123456789",
+                "event_types": ["assessment.created"],
+            },
+        )
+        assert subscribed.status_code == 201, subscribed.text
         second = start_worker(jobs_database, logs, "--interval", "0.2")
         try:
             latencies = []
@@ -180,6 +233,12 @@ def test_a_job_survives_its_worker_being_killed_and_applies_once(
             assert count_assessments(jobs_database, imported_id) == ROWS
             if is_postgresql:
                 assert latencies and max(latencies) < 1.0, sorted(latencies)[-5:]
+                # Between this worker's claim and the job's end (finished_at is stamped in the
+                # job's own transaction, before it commits).
+                started = datetime.fromisoformat(done["started_at"])
+                finished = datetime.fromisoformat(done["finished_at"])
+                during = [at for at in receiver.arrived if started < at < finished]
+                assert during, (started, finished, receiver.arrived)
             # SIGTERM: the worker stops cleanly, between items.
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=15) == 0, logs.read_text()[-3000:]
