@@ -19,6 +19,15 @@ with their ETag and safety headers, so that a hit costs the request cycle and on
 read, no view, no serialization, no header work. Entries leave the least recently used
 first once the worker's budget (READ_CACHE_MB) is spent.
 
+One exception on PostgreSQL: a bulk write (an import) takes its block of `seq`s up front,
+behind a fence, and commits it later, while smaller writes take the `seq`s after the block
+and commit meanwhile (service/changes). The head then names no state of the data: an
+answer kept under head H during the fence would be given again after the import lands,
+for the import's `seq`s are lower than H and the head stays H. So the head's statement
+also tells whether a live fence exists, under the same snapshot, and while one does,
+answers are given but not kept. (An answer kept before the fence is still good during
+it: the block comes after every `seq` reserved before, so its commit moves the head.)
+
 A request with `Cache-Control: no-cache` is computed afresh (and its answer kept), which is
 also how the benchmark measures the work a miss costs.
 """
@@ -39,6 +48,7 @@ from sqlalchemy.orm import Session
 
 from service.api import get_session
 from service.browser import allowed_origin
+from service.changes.models import LIVE_FENCE
 from service.lookups import Lookups
 
 READS = Counter(
@@ -50,7 +60,23 @@ READS = Counter(
 
 HITS, MISSES, BYPASSES = (READS.labels(result) for result in ("hit", "miss", "bypass"))
 
-HEAD_QUERY = "SELECT max(seq) FROM change_events"
+# The head, and whether a live fence exists, in one statement (one snapshot). SQLite has no
+# fences: one writer at a time keeps `seq` order commit order there.
+HEAD_QUERY = (
+    "SELECT max(seq),"
+    f" EXISTS (SELECT FROM change_feed_fences WHERE {LIVE_FENCE})"
+    " FROM change_events"
+)
+_SQLITE_HEAD_QUERY = "SELECT max(seq), 0 FROM change_events"
+
+
+@dataclass(frozen=True)
+class Head:
+    """The highest committed change `seq` (None before the first change), and whether a
+    bulk write's fence is live, when answers must not be kept."""
+
+    seq: int | None
+    fenced: bool
 
 
 @dataclass(frozen=True)
@@ -158,10 +184,12 @@ def _order(head: int | None) -> int:
     return -1 if head is None else head
 
 
-def change_feed_head(session: Session) -> int | None:
-    """The highest committed change `seq` (None before the first change): one index lookup."""
-    head = session.connection().exec_driver_sql(HEAD_QUERY).scalar()
-    return None if head is None else int(head)
+def change_feed_head(session: Session) -> Head:
+    """The head through a session: one index lookup (and a look at the fences)."""
+    connection = session.connection()
+    query = HEAD_QUERY if connection.dialect.name == "postgresql" else _SQLITE_HEAD_QUERY
+    seq, fenced = connection.exec_driver_sql(query).one()
+    return Head(None if seq is None else int(seq), bool(fenced))
 
 
 class HeadReader:
@@ -173,12 +201,12 @@ class HeadReader:
     def __init__(self, lookups: Lookups) -> None:
         self.lookups = lookups
 
-    def read(self) -> int | None:
+    def read(self) -> Head:
         result = self.lookups.run(HEAD_STATEMENT)
         if result is None:
             return change_feed_head(get_session())
-        head = result.get_value(0, 0)
-        return None if head is None else int(head)
+        seq = result.get_value(0, 0)
+        return Head(None if seq is None else int(seq), result.get_value(0, 1) == b"t")
 
 
 HEAD_STATEMENT = b"policy_tracker_head"
@@ -232,14 +260,16 @@ def answer_from_cache() -> Response | None:
     if not cache.enabled or not getattr(view, "reads_from_cache", False):
         return None
     key = request_key()
-    head = head_reader().read()
+    reader_head = head_reader().read()
+    head = reader_head.seq
     bypass = "no-cache" in request.headers.get("Cache-Control", "").lower()
     if bypass:
         cache.see(head)  # a new head retires the answers of the old, this one's included
     entry = None if bypass else cache.get(key, head)
     if entry is None:
         (BYPASSES if bypass else MISSES).inc()
-        g.read_cache_slot = (key, head)
+        if not reader_head.fenced:
+            g.read_cache_slot = (key, head)
         return None
     HITS.inc()
     g.answered_from_cache = True

@@ -12,12 +12,25 @@ from enum import Enum
 from typing import Any, Protocol
 
 import psycopg
-from sqlalchemy import Connection, Engine, Select, Table, func, insert, select, text
+from sqlalchemy import (
+    BigInteger,
+    Connection,
+    Dialect,
+    Engine,
+    Select,
+    Table,
+    func,
+    insert,
+    literal,
+    literal_column,
+    select,
+    text,
+)
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth.permissions import readable_by
-from service.changes.models import ChangeEvent
+from service.changes.models import LIVE_FENCE, ChangeEvent
 from service.dates import PartialDate
 from service.db import pipelined, utcnow
 from service.pagination import Page, PageRequest, keyset_page
@@ -30,26 +43,44 @@ _PENDING = "pending_change_events"
 _CHANGE_FEED_LOCK = 7_201_011
 _TAKE_CHANGE_FEED_LOCK = text("SELECT pg_advisory_xact_lock(:key)")
 CHANGE_EVENTS: Table = ChangeEvent.__table__  # type: ignore[assignment]
-# A write queuing at least this many change events (a bulk import) stages them with COPY
-# before it takes the lock; below it, the lock and one INSERT go in a single round trip.
+# A write queuing at least this many change events (a bulk import) takes its block of
+# `seq`s behind a fence and inserts them without the lock; below it, the lock and one INSERT
+# go in a single round trip.
 BULK_CHANGES = 1_000
-_STAGED_COLUMNS = [column.name for column in CHANGE_EVENTS.c if column.name != "seq"]
-_CREATE_STAGING = text(
-    "CREATE TEMPORARY TABLE staged_change_events (LIKE change_events) ON COMMIT DROP"
+_EVENT_COLUMNS = [column.name for column in CHANGE_EVENTS.c if column.name != "seq"]
+_COPY_CHANGES = f"COPY change_events (seq, {', '.join(_EVENT_COLUMNS)}) FROM STDIN"
+_COPY_CHUNK = 50_000
+# The transaction's id, and whether it holds the feed's lock already (a small write earlier
+# in the same transaction: a test's, or a caller's savepoints).
+_XID_AND_LOCK = text(
+    "SELECT pg_current_xact_id()::text, EXISTS (SELECT FROM pg_locks"
+    " WHERE locktype = 'advisory' AND pid = pg_backend_pid() AND granted"
+    " AND classid = 0 AND objid = :key AND objsubid = 1)"
 )
-_COPY_TO_STAGING = f"COPY staged_change_events (seq, {', '.join(_STAGED_COLUMNS)}) FROM STDIN"
+# A fence is dead once its writer aborted (or is too old for its status to be known); a
+# committed writer deleted its own fence. Live fences are never touched.
+_CLEAR_DEAD_FENCES = text(
+    "DELETE FROM change_feed_fences WHERE pg_xact_status(xid) IS NULL"
+    " OR pg_xact_status(xid) = 'aborted'"
+)
 # Reserve a block of `count` seqs and answer its last (nextval is evaluated first).
 _TAKE_SEQ_BLOCK = text(
     "SELECT setval(pg_get_serial_sequence('change_events', 'seq'),"
     " nextval(pg_get_serial_sequence('change_events', 'seq')) + :count - 1)"
 )
-_MOVE_STAGED = text(
-    f"INSERT INTO change_events (seq, {', '.join(_STAGED_COLUMNS)})"
-    f" SELECT seq + :first, {', '.join(_STAGED_COLUMNS)}"
-    " FROM staged_change_events ORDER BY seq"
+_PUT_FENCE = text(
+    "INSERT INTO change_feed_fences (first_seq, last_seq, xid)"
+    " VALUES (:first, :last, CAST(:xid AS xid8))"
 )
-_DROP_STAGING = text("DROP TABLE staged_change_events")
-_COPY_CHUNK = 50_000
+_LIFT_FENCE = text("DELETE FROM change_feed_fences WHERE first_seq = :first")
+# Below every live fence, in the same statement as the events it bounds (the largest
+# bigint when there is none).
+_FEED_CAP = func.coalesce(
+    literal_column(
+        f"(SELECT min(first_seq) FROM change_feed_fences WHERE {LIVE_FENCE})", BigInteger
+    ),
+    literal(2**63 - 1, BigInteger),
+)
 
 
 @dataclass(frozen=True)
@@ -118,7 +149,7 @@ def write_pending_changes(session: Session) -> None:
     ]
     connection = session.connection()
     if connection.dialect.name == "postgresql" and len(rows) >= BULK_CHANGES:
-        _stage_then_insert(connection, rows)
+        _fence_then_copy(connection, rows)
         return
     # The lock and the insert in one round trip: neither answer is read.
     with pipelined(connection):
@@ -129,29 +160,60 @@ def write_pending_changes(session: Session) -> None:
         connection.execute(insert(CHANGE_EVENTS).inline(), rows)
 
 
-def _stage_then_insert(connection: Connection, rows: list[dict[str, Any]]) -> None:
-    """Write many change events while holding the feed's lock as briefly as the database
-    allows: every other write in the service waits for that lock. The rows go by COPY to a
-    temporary table first, numbered in queue order, without the lock; under it, a block of
-    `seq`s is taken at once and the rows move over in one INSERT … SELECT, which is much
-    cheaper than a multi-row INSERT's parameters. Taking the block with `setval` is safe
-    because every writer of change events takes its `seq`s under the same lock."""
+def _fence_then_copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
+    """Write many change events while holding the feed's lock only for as long as a small
+    write does: every other write in the service waits for that lock, and a bulk import's
+    events take seconds to insert.
+
+    Under the lock, in a short transaction of its own on a second connection, the write
+    reserves its block of `seq`s and records a fence over it: a row naming this
+    transaction. Then, without the lock, it copies its events into the block and deletes
+    its fence, in its own transaction: the fence lifts when the events commit, at the same
+    instant. Meanwhile, smaller writes take the `seq`s after the block and commit; readers
+    of the feed stop below every live fence (`below_fences`), so none of them skips the
+    block that commits later. A write that aborts leaves a dead fence behind, which
+    readers ignore and the next fence clears.
+
+    A transaction that holds the lock already keeps it to its commit whatever this does:
+    it takes its block directly (the second connection would wait for it forever)."""
+    xid, holds_lock = connection.execute(_XID_AND_LOCK, {"key": _CHANGE_FEED_LOCK}).one()
+    if holds_lock:
+        last = connection.execute(_TAKE_SEQ_BLOCK, {"count": len(rows)}).scalar_one()
+        _copy_events(connection, rows, last - len(rows) + 1)
+        return
+    first = _reserve_block(connection.engine, xid, len(rows))
+    _copy_events(connection, rows, first)
+    connection.execute(_LIFT_FENCE, {"first": first})
+
+
+def _reserve_block(engine: Engine, xid: str, count: int) -> int:
+    """Reserve `count` seqs behind a fence of the transaction `xid`; answer the first."""
+    with engine.connect() as fencing, fencing.begin():
+        fencing.execute(_TAKE_CHANGE_FEED_LOCK, {"key": _CHANGE_FEED_LOCK})
+        fencing.execute(_CLEAR_DEAD_FENCES)
+        last: int = fencing.execute(_TAKE_SEQ_BLOCK, {"count": count}).scalar_one()
+        first = last - count + 1
+        fencing.execute(_PUT_FENCE, {"first": first, "last": last, "xid": xid})
+    return first
+
+
+def _copy_events(connection: Connection, rows: list[dict[str, Any]], first: int) -> None:
+    """COPY `rows` into change_events, numbered in queue order from `first`."""
     dialect = connection.dialect
     # The values as the INSERT of the small path would send them (the JSON encoding of
     # `changes` above all), so the two paths store the same rows.
     processors = [
         (name, CHANGE_EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in _STAGED_COLUMNS
+        for name in _EVENT_COLUMNS
     ]
-    connection.execute(_CREATE_STAGING)
     driver = connection.connection.driver_connection
     try:
         # One COPY per chunk: each is a statement of its own, within the statement timeout.
         for start in range(0, len(rows), _COPY_CHUNK):
-            with driver.cursor() as cursor, cursor.copy(_COPY_TO_STAGING) as copy:  # type: ignore[union-attr]
-                for ordinal, row in enumerate(rows[start : start + _COPY_CHUNK], start):
+            with driver.cursor() as cursor, cursor.copy(_COPY_CHANGES) as copy:  # type: ignore[union-attr]
+                for seq, row in enumerate(rows[start : start + _COPY_CHUNK], first + start):
                     copy.write_row(
-                        [ordinal]
+                        [seq]
                         + [
                             row[name] if process is None else process(row[name])
                             for name, process in processors
@@ -161,12 +223,15 @@ def _stage_then_insert(connection: Connection, rows: list[dict[str, Any]]) -> No
         # COPY goes around SQLAlchemy: its failure becomes SQLAlchemy's error, as any other
         # statement's would (an outage is then a 503, not a 500).
         raise DBAPIError.instance(None, None, error, psycopg.Error) from error
-    connection.execute(_TAKE_CHANGE_FEED_LOCK, {"key": _CHANGE_FEED_LOCK})
-    last = connection.execute(_TAKE_SEQ_BLOCK, {"count": len(rows)}).scalar_one()
-    connection.execute(_MOVE_STAGED, {"first": last - len(rows) + 1})
-    # Dropped now, not only at commit: a test's transaction (or a caller's savepoints) may
-    # write in bulk twice before it ends.
-    connection.execute(_DROP_STAGING)
+
+
+def below_fences(statement: Select[Any], dialect: Dialect) -> Select[Any]:
+    """`statement`, over change events, limited to those below every live fence on
+    PostgreSQL: what a follower of the feed may see without ever skipping a block that a
+    bulk write still in progress will commit later (`_fence_then_copy`)."""
+    if dialect.name != "postgresql":
+        return statement
+    return statement.where(ChangeEvent.seq < _FEED_CAP)
 
 
 def discard_pending_changes(session: Session) -> None:
@@ -274,9 +339,11 @@ class HeadWatcher:
 
 
 def read_head(engine: Engine) -> int | None:
-    """The highest committed `seq`, on a connection of its own."""
+    """The highest `seq` a follower may see now (below every live fence), on a connection
+    of its own: it moves when a fence lifts, too."""
     with engine.connect() as connection:
-        head = connection.execute(select(func.max(ChangeEvent.seq))).scalar()
+        statement = below_fences(select(func.max(ChangeEvent.seq)), connection.dialect)
+        head = connection.execute(statement).scalar()
     return None if head is None else int(head)
 
 
@@ -310,7 +377,9 @@ def list_changes(
     deadline = clock() + wait
     while True:
         seen = waiter.seen()
-        result = keyset_page(session, statement, ChangeEvent.seq, page)
+        result = keyset_page(
+            session, below_fences(statement, session.get_bind().dialect), ChangeEvent.seq, page
+        )
         if result.items or clock() >= deadline:
             return result
         # End the read transaction (and give its connection back while this waits): the

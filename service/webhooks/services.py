@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.changes.models import ChangeEvent
-from service.changes.services import json_value
+from service.changes.services import below_fences, json_value
 from service.db import begin_write, utcnow
 from service.errors import InvalidInput
 from service.pagination import Page, PageRequest, keyset_page
@@ -77,8 +77,13 @@ def create_webhook(
     values = dict(data)
     values["event_types"] = sorted(set(values["event_types"]))
     _validate(session, values, settings)
-    # A new subscription hears of what happens from now on, not of the whole history.
-    values["last_seq"] = session.scalar(select(func.coalesce(func.max(ChangeEvent.seq), 0)))
+    # A new subscription hears of what happens from now on, not of the whole history: from
+    # below any bulk write still in progress, whose events it will hear of too.
+    values["last_seq"] = session.scalar(
+        below_fences(
+            select(func.coalesce(func.max(ChangeEvent.seq), 0)), session.get_bind().dialect
+        )
+    )
     subscription = crud.add(session, WebhookSubscription(**values), WEBHOOK)
     crud.commit(session)
     return subscription
@@ -134,11 +139,14 @@ def fan_out(session: Session, *, batch: int = 500) -> int:
         .order_by(WebhookSubscription.id)
         .with_for_update(skip_locked=True)
     ).all()
+    dialect = session.get_bind().dialect
     for subscription in subscriptions:
         wanted = set(subscription.event_types)
+        # Never past a bulk write still in progress: the cursor would skip its events.
         changes = session.scalars(
-            select(ChangeEvent)
-            .where(ChangeEvent.seq > subscription.last_seq)
+            below_fences(
+                select(ChangeEvent).where(ChangeEvent.seq > subscription.last_seq), dialect
+            )
             .order_by(ChangeEvent.seq)
             .limit(batch)
         ).all()
