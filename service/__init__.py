@@ -279,6 +279,7 @@ def _overlong_integer_field(body: bytes) -> str:
 def _api_blueprints() -> list[object]:
     """Only create_app imports the routes: the rest of the code never depends on them."""
     from service.agreements import routes as agreements
+    from service.assessments import routes as assessments
     from service.auth import routes as auth
     from service.changes import routes as changes
     from service.commitments import routes as commitments
@@ -299,7 +300,7 @@ def _api_blueprints() -> list[object]:
         agreements.relations_blp,
         commitments.blp,
         commitments.actors_blp,
-        commitments.assessments_blp,
+        assessments.blp,
         meetings.series_blp,
         meetings.blp,
         meetings.participants_blp,

@@ -71,7 +71,7 @@ def test_an_oversized_body_is_a_413_problem(client: FlaskClient, app: Flask) -> 
 def test_an_unexpected_error_is_a_500_problem_without_a_trace_and_writes_nothing(
     client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    from service.commitments import progress
+    from service.progress import upkeep as progress
 
     agreement = client.post(
         "/api/v1/agreements", json={"slug": "loi-x", "title": "LoI", "doc_type": "letter_of_intent"}

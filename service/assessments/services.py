@@ -3,22 +3,23 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import exists, insert
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy import insert
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service import crud
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
-from service.assessments.progress import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
 from service.changes.services import record_change
-from service.commitments import progress
 from service.commitments.models import Commitment
 from service.db import utcnow
 from service.errors import Conflict, InvalidInput
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
+from service.progress import upkeep
+from service.progress.rules import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
+from service.progress.sql import is_standing
 from service.sources.models import Source
 from service.vocabularies import ChangeOperation, EntityType
 from service.vocabularies import ImplementationStatus as Status
@@ -37,9 +38,8 @@ def list_commitment_assessments(
     if "as_of" in filters:
         statement = statement.where(StatusAssessment.as_of_value <= filters["as_of"])
     if "standing" in filters:
-        correction = aliased(StatusAssessment)
-        corrected = exists().where(correction.supersedes_id == StatusAssessment.id)
-        statement = statement.where(~corrected if filters["standing"] else corrected)
+        standing = is_standing(StatusAssessment)
+        statement = statement.where(standing if filters["standing"] else ~standing)
     return keyset_page(session, statement, StatusAssessment.id, page)
 
 
@@ -146,6 +146,6 @@ def create_commitment_assessment(
         ChangeOperation.CREATE,
         {**crud.snapshot(assessment), "source_ids": source_ids},
     )
-    progress.refresh_progress(session, agreement_id, reassessed_ids=[commitment_id])
+    upkeep.refresh_progress(session, agreement_id, reassessed_ids=[commitment_id])
     crud.commit(session)
     return assessment

@@ -76,7 +76,7 @@ class Commitment(Record, Base):
 
     @property
     def as_of(self) -> date | None:
-        """The stored status and progress are today's; see commitments.progress for a past date."""
+        """The stored status and progress are today's; see progress.as_of for a past date."""
         return None
 
 

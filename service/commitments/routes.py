@@ -1,12 +1,6 @@
 from __future__ import annotations
 
 from service.api import Blueprint
-from service.assessments import services as assessment_services
-from service.assessments.schemas import (
-    AssessmentCreateSchema,
-    AssessmentQuerySchema,
-    AssessmentSchema,
-)
 from service.commitments import services
 from service.commitments.schemas import (
     AllCommitmentsQuerySchema,
@@ -33,12 +27,6 @@ actors_blp = Blueprint(
     __name__,
     url_prefix="/api/v1",
     description="Organizations responsible for, implementing or benefiting from a commitment.",
-)
-assessments_blp = Blueprint(
-    "assessments",
-    __name__,
-    url_prefix="/api/v1",
-    description="Judgements of a commitment's implementation, append-only.",
 )
 
 COMMITMENT = "/commitments/<int:commitment_id>"
@@ -129,31 +117,3 @@ actors.create(
 actors.get(ACTOR, services.get_commitment_actor, "Get one of a commitment's actors.")
 actors.update(ACTOR, services.update_commitment_actor, "Change an actor's organization or role.")
 actors.delete(ACTOR, services.delete_commitment_actor, "Remove an actor (soft).")
-
-assessments = ResourceRoutes(
-    assessments_blp,
-    name="assessment",
-    identity={"assessment_id": "id"},
-    plural="assessments",
-    schema=AssessmentSchema,
-    create_schema=AssessmentCreateSchema,
-    query_schema=AssessmentQuerySchema,
-)
-assessments.list(
-    COMMITMENT + "/assessments",
-    assessment_services.list_commitment_assessments,
-    "List a commitment's assessments: its implementation history.",
-    operation_id="list_commitment_assessments",
-    nested=True,
-)
-assessments.create(
-    COMMITMENT + "/assessments",
-    assessment_services.create_commitment_assessment,
-    "Assess a commitment; to correct an assessment, post a new one that supersedes it.",
-    operation_id="create_commitment_assessment",
-    location=lambda assessment: f"/assessments/{assessment.id}",
-    nested=True,
-)
-assessments.get(
-    "/assessments/<int:assessment_id>", assessment_services.get_assessment, "Get an assessment."
-)

@@ -4,23 +4,23 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Row, and_, bindparam, exists, func, literal, select
+from sqlalchemy import Row, bindparam, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from service import crud, search
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
-from service.assessments.models import StatusAssessment
-from service.assessments.progress import TERMINAL_STATUSES
-from service.commitments import progress
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput
 from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
+from service.progress import upkeep
+from service.progress.as_of import commitments_as_of
+from service.progress.sql import overdue_on, status_on
 from service.themes.models import Theme, commitment_themes
 from service.themes.services import themes_for_slugs
-from service.vocabularies import EntityType, ImplementationStatus
+from service.vocabularies import EntityType
 
 COMMITMENT = EntityType.COMMITMENT
 ACTOR = EntityType.COMMITMENT_ACTOR
@@ -30,36 +30,6 @@ MAX_TREE_DEPTH = 12
 
 
 # --- reads -----------------------------------------------------------------------------------
-
-
-def _status_on(when: date) -> Any:
-    """SQL: the status of the commitment row as of `when` (the same rule as the services)."""
-    assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
-    latest = (
-        select(assessment.status)
-        .where(
-            assessment.commitment_id == Commitment.id,
-            assessment.as_of_value <= when,
-            ~exists().where(correction.supersedes_id == assessment.id),
-        )
-        .order_by(
-            assessment.as_of_value.desc(), assessment.assessed_at.desc(), assessment.id.desc()
-        )
-        .limit(1)
-        .scalar_subquery()
-    )
-    return func.coalesce(latest, ImplementationStatus.NOT_ASSESSED.value)
-
-
-def overdue_on(when: date, status: Any = Commitment.current_status) -> ColumnElement[bool]:
-    """SQL: the commitment row is overdue on `when`: its due period ended before that day and
-    `status`, its status on that day, is not terminal. Never null, so `~` gives the rest.
-    (The monthly statistics restate it by month index, held equal by tests/stats.)"""
-    return and_(
-        Commitment.due_by.is_not(None),
-        Commitment.due_by < when,
-        status.not_in(TERMINAL_STATUSES),
-    )
 
 
 def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
@@ -76,7 +46,7 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
         )
     if filters.get("status"):
         statuses = [status.value for status in filters["status"]]
-        column = _status_on(filters["as_of"]) if "as_of" in filters else Commitment.current_status
+        column = status_on(filters["as_of"]) if "as_of" in filters else Commitment.current_status
         statement = statement.where(column.in_(statuses))
     if "kind" in filters:
         statement = statement.where(Commitment.kind == filters["kind"])
@@ -110,7 +80,7 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
         )
     if "overdue" in filters:
         when = filters.get("as_of") or date.today()
-        status = _status_on(when) if "as_of" in filters else Commitment.current_status
+        status = status_on(when) if "as_of" in filters else Commitment.current_status
         overdue = overdue_on(when, status)
         statement = statement.where(overdue if filters["overdue"] else ~overdue)
     if "due_before" in filters:
@@ -159,7 +129,7 @@ _THEME_SLUGS = (
 def _page(
     session: Session, statement: Any, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Any]:
-    rows = _filtered(session, statement, filters).with_only_columns(*progress.COMMITMENTS.c)
+    rows = _filtered(session, statement, filters).with_only_columns(*Commitment.__table__.c)
     result = keyset_page(session, rows, Commitment.id, page, as_rows=True)
     slugs: dict[int, list[str]] = defaultdict(list)
     if result.items:
@@ -168,7 +138,7 @@ def _page(
             slugs[commitment_id].append(slug)
     items: list[Any] = [ListedCommitment(row, slugs[row.id]) for row in result.items]
     if "as_of" in filters:
-        items = progress.as_of(session, items, filters["as_of"])
+        items = commitments_as_of(session, items, filters["as_of"])
     return Page(items=items, next_key=result.next_key)
 
 
@@ -198,7 +168,7 @@ def get_commitment(session: Session, *, commitment_id: int, as_of: date | None =
     commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
     if as_of is None:
         return commitment
-    return progress.as_of(session, [commitment], as_of)[0]
+    return commitments_as_of(session, [commitment], as_of)[0]
 
 
 # --- writes ----------------------------------------------------------------------------------
@@ -277,7 +247,7 @@ def create_agreement_commitment(
         COMMITMENT,
         extra={"themes": [theme.slug for theme in themes]},
     )
-    progress.refresh_progress(session, agreement.id)
+    upkeep.refresh_progress(session, agreement.id)
     crud.commit(session)
     return commitment
 
@@ -310,7 +280,7 @@ def update_commitment(
         commitment.themes = themes
     changes.update(crud.assign(commitment, values))
     crud.record_update(session, commitment, COMMITMENT, changes)
-    progress.refresh_progress(session, agreement.id)
+    upkeep.refresh_progress(session, agreement.id)
     crud.commit(session)
     return commitment
 
@@ -330,7 +300,7 @@ def delete_commitment(session: Session, *, commitment_id: int, check: crud.Check
         frontier = [child.id for child in children]
     for record in reversed(doomed):
         crud.soft_delete(session, record, COMMITMENT)
-    progress.refresh_progress(session, agreement.id)
+    upkeep.refresh_progress(session, agreement.id)
     crud.commit(session)
 
 

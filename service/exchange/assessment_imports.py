@@ -25,7 +25,6 @@ from service.assessments.models import StatusAssessment, assessment_sources
 from service.assessments.schemas import AssessmentCreateSchema
 from service.assessments.services import rule_errors
 from service.changes.services import RecordRef, record_change
-from service.commitments import progress
 from service.commitments.models import Commitment
 from service.errors import flatten_errors
 from service.exchange.columns import LIST_SEPARATOR
@@ -40,6 +39,7 @@ from service.exchange.imports import (
 )
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
+from service.progress import upkeep
 from service.sources.models import Source
 from service.vocabularies import ChangeOperation, EntityType
 
@@ -296,7 +296,7 @@ def _write(session: Session, rows: list[dict[str, Any]], on_row: Progress | None
         if on_row is not None:
             on_row(len(batch))
     for agreement_id in agreement_ids:
-        progress.refresh_progress(session, agreement_id, reassessed_ids=by_agreement[agreement_id])
+        upkeep.refresh_progress(session, agreement_id, reassessed_ids=by_agreement[agreement_id])
 
 
 def _new_ids(session: Session, count: int) -> list[int]:

@@ -23,13 +23,13 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.agreements.models import Agreement
-from service.commitments import progress
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
 from service.commitments.services import ensure_within_depth
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput, flatten_errors
 from service.exchange.columns import COMMITMENT_COLUMNS, LIST_SEPARATOR, restored
+from service.progress import upkeep
 from service.themes.models import Theme
 from service.vocabularies import EntityType
 
@@ -431,5 +431,5 @@ def _import(
     for agreement_id in session.scalars(
         select(Agreement.id).where(Agreement.id.in_(touched)).with_for_update()
     ):
-        progress.refresh_progress(session, agreement_id)
+        upkeep.refresh_progress(session, agreement_id)
     return report

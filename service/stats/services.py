@@ -39,11 +39,17 @@ from service import crud
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.assessments.models import StatusAssessment, rests_only_on_low_sources
-from service.assessments.progress import TERMINAL_STATUSES
 from service.commitments.models import Commitment
-from service.commitments.services import overdue_on
 from service.dates import month_end
 from service.errors import InvalidInput
+from service.progress.sql import (
+    is_live_status,
+    is_standing,
+    overdue_on,
+    roll_up_levels,
+    rule_order,
+    weighted_sums,
+)
 from service.themes.models import Theme, commitment_themes
 from service.vocabularies import EntityType, ImplementationStatus
 
@@ -128,15 +134,13 @@ def summary(
         top = ~exists().where(
             parent.id == Commitment.parent_id, scope_condition(session, scope, parent)
         )
-    known = and_(top, Commitment.current_progress.is_not(None), Commitment.weight > 0)
     overdue = overdue_on(today)
     rows = session.execute(
         select(
             Commitment.current_status,
             func.count(),
             func.sum(case((overdue, 1), else_=0)),
-            func.sum(case((known, Commitment.weight), else_=0.0)),
-            func.sum(case((known, Commitment.weight * Commitment.current_progress), else_=0.0)),
+            *weighted_sums(Commitment.current_progress, Commitment.weight, top),
         )
         .where(in_scope)
         .group_by(Commitment.current_status)
@@ -302,7 +306,7 @@ def _series_of_agreements(
     row per status with its count and how many of those are overdue at the month's end.
 
     Each standing assessment holds from its month to the month before the next one's (LEAD
-    over the assessments in the order of the rules: as_of, then assessed_at, then id); before
+    over the standing assessments in the order of progress.sql.rule_order); before
     its first, a commitment is not assessed. So each commitment has exactly one state a
     month, and these spans are expanded into exactly those rows: no join of every commitment
     with every month (PostgreSQL chose a merge join for it that compared months x months rows
@@ -311,12 +315,12 @@ def _series_of_agreements(
     `whole_trees`: the scope holds whole trees (no theme), so its top commitments are the
     roots, and no search for parents outside the scope is needed.
 
-    Overdue is `commitments.services.overdue_on` on each month's last day, restated by month
+    Overdue is `progress.sql.overdue_on` on each month's last day, restated by month
     index: that day is after the due period exactly when the day after the due period falls
     in that month or an earlier one (`due_from`)."""
     count = len(months)
     first = months[0]
-    assessment, correction = aliased(StatusAssessment), aliased(StatusAssessment)
+    assessment = aliased(StatusAssessment)
     live_trees = and_(Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements))
     tree_columns = (
         Commitment.parent_id,
@@ -335,7 +339,7 @@ def _series_of_agreements(
             _month_index(
                 func.lead(assessment.as_of_value).over(
                     partition_by=assessment.commitment_id,
-                    order_by=(assessment.as_of_value, assessment.assessed_at, assessment.id),
+                    order_by=rule_order(assessment),
                 ),
                 first,
             ).label("ends"),
@@ -344,7 +348,7 @@ def _series_of_agreements(
         .where(
             live_trees,
             assessment.as_of_value <= month_end(months[-1]),
-            ~exists().where(correction.supersedes_id == assessment.id),
+            is_standing(assessment),
         )
         .cte("standing")
     )
@@ -396,58 +400,9 @@ def _series_of_agreements(
         .select_from(joined)
         .cte("nodes")
     )
-    # Roll up from the deepest level: a node takes its children's weighted mean when any is
-    # known, else its own progress (the rule of assessments.progress.roll_up).
-    level: Any = None
-    levels = []
-    for depth in range(max_depth, -1, -1):
-        own = select(
-            nodes.c.month,
-            nodes.c.commitment_id,
-            nodes.c.parent_id,
-            nodes.c.weight,
-            nodes.c.in_scope,
-            nodes.c.own_progress.label("progress"),
-        ).where(nodes.c.depth == depth)
-        if level is not None:
-            known = and_(level.c.progress.is_not(None), level.c.weight > 0)
-            children = (
-                select(
-                    level.c.month,
-                    level.c.parent_id,
-                    func.sum(case((known, level.c.weight), else_=0.0)).label("known_weight"),
-                    func.sum(case((known, level.c.weight * level.c.progress), else_=0.0)).label(
-                        "weighted"
-                    ),
-                )
-                .group_by(level.c.month, level.c.parent_id)
-                .subquery()
-            )
-            rolled = case(
-                (children.c.known_weight > 0, children.c.weighted / children.c.known_weight),
-                else_=nodes.c.own_progress,
-            )
-            own = (
-                select(
-                    nodes.c.month,
-                    nodes.c.commitment_id,
-                    nodes.c.parent_id,
-                    nodes.c.weight,
-                    nodes.c.in_scope,
-                    rolled.label("progress"),
-                )
-                .select_from(nodes)
-                .outerjoin(
-                    children,
-                    and_(
-                        children.c.month == nodes.c.month,
-                        children.c.parent_id == nodes.c.commitment_id,
-                    ),
-                )
-                .where(nodes.c.depth == depth)
-            )
-        level = own.cte(f"level_{depth}")
-        levels.append(level)
+    # Roll up from the deepest level (progress.sql.roll_up_levels), each month a tree.
+    levels = roll_up_levels(nodes, max_depth, keys=("month",), carried=("in_scope",))
+    level = levels[-1]
     if whole_trees:
         every: Any = level  # the roots: level 0
         top = and_(every.c.in_scope == 1, every.c.parent_id.is_(None))
@@ -460,25 +415,20 @@ def _series_of_agreements(
             parents.c.in_scope == 1,
         )
         top = and_(every.c.in_scope == 1, ~parent_in_scope)
-    top_known = and_(every.c.progress.is_not(None), every.c.weight > 0)
+    known_weight, weighted = weighted_sums(every.c.progress, every.c.weight)
     progress_rows = (
         select(
             every.c.month,
             null().label("status"),
             literal(0).label("count"),
             literal(0).label("overdue"),
-            func.sum(case((top_known, every.c.weight), else_=0.0)).label("known_weight"),
-            func.sum(case((top_known, every.c.weight * every.c.progress), else_=0.0)).label(
-                "weighted"
-            ),
+            known_weight.label("known_weight"),
+            weighted.label("weighted"),
         )
         .where(top)
         .group_by(every.c.month)
     )
-    late = and_(
-        nodes.c.due_from <= nodes.c.month,
-        nodes.c.status.not_in([status.value for status in TERMINAL_STATUSES]),
-    )
+    late = and_(nodes.c.due_from <= nodes.c.month, is_live_status(nodes.c.status))
     count_rows = (
         select(
             nodes.c.month,

@@ -7,7 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
-from service.assessments.progress import (
+from service.progress.rules import (
     AssessmentFact,
     TreeNode,
     agreement_progress,

@@ -1,4 +1,4 @@
-"""The statistics, computed in SQL, against the rules of assessments.progress computed in
+"""The statistics, computed in SQL, against the rules of progress.rules computed in
 Python on the same random trees: they must agree, month by month, on both databases."""
 
 from __future__ import annotations
@@ -11,15 +11,15 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from service.assessments.progress import (
+from service.dates import PartialDate
+from service.progress.rules import (
     TERMINAL_STATUSES,
     TreeNode,
     roll_up,
     state_from_assessments,
     weighted_mean,
 )
-from service.commitments.progress import assessment_facts
-from service.dates import PartialDate
+from service.progress.upkeep import assessment_facts
 from service.stats.services import Scope, month_range, progress_over_time, summary
 from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment, make_theme

@@ -1,5 +1,6 @@
 """The rules that turn a commitment's assessments into its status and progress, and roll
-progress up the commitment tree. Pure functions: the services feed them rows.
+progress up the commitment tree, in Python. Pure functions: the callers feed them rows.
+progress.sql states the same rules for the database; tests/progress holds the two equal.
 
 DESIGN §1: the current status is the latest assessment by `as_of` (ties: latest
 `assessed_at`) that no other assessment supersedes; a status without a stated percentage
@@ -52,13 +53,13 @@ class CommitmentState:
 NOT_ASSESSED = CommitmentState(Status.NOT_ASSESSED, None, None)
 
 
-def state_from_assessments(
+def in_rule_order(
     facts: Iterable[AssessmentFact], as_of: date | None = None
-) -> CommitmentState:
-    """The status and progress the assessments give, now or on the date `as_of`.
-
-    An assessment that another corrects (supersedes) is ignored at every date: it was wrong.
-    """
+) -> tuple[set[int], list[AssessmentFact]]:
+    """The ids of the corrected (superseded) assessments, and the standing ones dated on or
+    before `as_of` (any date when None) in the order they apply, the last one holding: by
+    `as_of`, ties by the latest `assessed_at`, then by id (progress.sql.rule_order).
+    A corrected assessment is ignored at every date: it was wrong."""
     facts = list(facts)
     corrected = {fact.supersedes_id for fact in facts if fact.supersedes_id is not None}
     standing = sorted(
@@ -69,6 +70,14 @@ def state_from_assessments(
         ),
         key=lambda fact: (fact.as_of, fact.assessed_at, fact.id),
     )
+    return corrected, standing
+
+
+def state_from_assessments(
+    facts: Iterable[AssessmentFact], as_of: date | None = None
+) -> CommitmentState:
+    """The status and progress the assessments give, now or on the date `as_of`."""
+    _corrected, standing = in_rule_order(facts, as_of)
     if not standing:
         return NOT_ASSESSED
     progress: float | None = None
@@ -81,11 +90,7 @@ def state_from_assessments(
 def effective_progress(facts: Iterable[AssessmentFact]) -> dict[int, float | None]:
     """Each standing assessment's progress once the rules are applied, in date order; a
     corrected one has none. The current progress is the latest one's."""
-    facts = list(facts)
-    corrected = {fact.supersedes_id for fact in facts if fact.supersedes_id is not None}
-    standing = sorted(
-        (f for f in facts if f.id not in corrected), key=lambda f: (f.as_of, f.assessed_at, f.id)
-    )
+    corrected, standing = in_rule_order(facts)
     result: dict[int, float | None] = {fact_id: None for fact_id in corrected}
     progress: float | None = None
     for fact in standing:
@@ -118,8 +123,8 @@ def weighted_mean(values: Iterable[tuple[float | None, float]]) -> float | None:
     total = sum(weight for _value, weight in known)
     if not known or total <= 0:
         return None
-    # Not rounded: a parent's progress feeds its own parent, and the statistics redo this sum
-    # in SQL; both must agree to the last place.
+    # Not rounded: a parent's progress feeds its own parent, and progress.sql redoes this sum
+    # for the statistics; both must agree to the last place.
     return sum(value * weight for value, weight in known) / total
 
 

@@ -1,11 +1,10 @@
-"""Keeping each commitment's status and progress, and each agreement's progress, current;
-and computing them as of a past date. The rules themselves are in assessments.progress."""
+"""Keeping each commitment's status and progress, and each agreement's progress, current
+after every write, in the write's transaction. The rules themselves are in progress.rules."""
 
 from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
@@ -16,7 +15,10 @@ from sqlalchemy.orm.util import identity_key
 from service import crud
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
-from service.assessments.progress import (
+from service.changes.services import RecordRef, json_value
+from service.commitments.models import Commitment
+from service.db import pipelined, utcnow
+from service.progress.rules import (
     AssessmentFact,
     CommitmentState,
     TreeNode,
@@ -26,9 +28,6 @@ from service.assessments.progress import (
     state_from_assessments,
     tree_depths,
 )
-from service.changes.services import RecordRef, json_value
-from service.commitments.models import Commitment
-from service.db import pipelined, utcnow
 from service.vocabularies import EntityType
 
 AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
@@ -218,42 +217,3 @@ def _reassess(
     for key, value in moved.items():
         _bring_in_line(session, StatusAssessment, key, {"effective_progress": value})
     return states, moved
-
-
-class CommitmentAsOf:
-    """A commitment read as of a past date: its own fields, with the status of that date."""
-
-    def __init__(
-        self, commitment: Any, state: CommitmentState, progress: float | None, as_of: date
-    ):
-        self._commitment = commitment
-        self.current_status = state.status
-        self.current_assessment_id = state.assessment_id
-        self.current_progress = progress
-        self.as_of = as_of
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._commitment, name)
-
-
-def as_of(session: Session, commitments: Sequence[Any], when: date) -> list[CommitmentAsOf]:
-    """These commitments (records, or as a list shows them) as they stood on `when`: two
-    queries, whatever their number (the trees of their agreements, then those trees'
-    assessments)."""
-    agreement_ids = {commitment.agreement_id for commitment in commitments}
-    if not agreement_ids:
-        return []
-    tree = session.execute(
-        select(Commitment.id, Commitment.parent_id, Commitment.weight).where(
-            Commitment.agreement_id.in_(agreement_ids), Commitment.deleted_at.is_(None)
-        )
-    ).all()
-    facts = assessment_facts(session, [row.id for row in tree])
-    states = {row.id: state_from_assessments(facts.get(row.id, []), when) for row in tree}
-    rolled = roll_up(
-        [TreeNode(row.id, row.parent_id, row.weight, states[row.id].progress) for row in tree]
-    )
-    return [
-        CommitmentAsOf(commitment, states[commitment.id], rolled.get(commitment.id), when)
-        for commitment in commitments
-    ]
