@@ -358,6 +358,13 @@ def worker(once: bool, interval: float, batch: int) -> None:
                     "worker %s: the database is unavailable (%s)", name, what, exc_info=True
                 )
                 done = 0
+            except Exception:
+                # Anything else is a bug or a surprise: logged, and the loop goes on, so
+                # that deliveries never stop for good in a worker that still runs jobs.
+                if once:
+                    raise
+                log.exception("worker %s: %s failed", name, what)
+                done = 0
             if done == 0:
                 if once:
                     return

@@ -13,6 +13,7 @@ from typing import Any
 
 from flask import Flask, Response, g, json, request
 from sqlalchemy.exc import DataError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
 log = logging.getLogger(__name__)
@@ -281,5 +282,7 @@ def register_error_handlers(app: Flask) -> None:
     app.register_error_handler(DomainError, handle_domain_error)
     app.register_error_handler(HTTPException, handle_http_exception)
     app.register_error_handler(OperationalError, handle_database_unavailable)
+    # No connection free in the pool within its timeout: as unavailable as a database down.
+    app.register_error_handler(PoolTimeout, handle_database_unavailable)
     app.register_error_handler(DataError, handle_unstorable_value)
     app.register_error_handler(Exception, handle_unexpected_error)

@@ -2,8 +2,8 @@
 come with requests: the change feed's head (service/readcache.py) and an API key
 (service/auth). Each is a statement prepared once and run through libpq directly (psycopg's
 `pq` layer), in autocommit: one round trip, and no ORM session, no pool checkout, no
-cursor, no transaction. Measured in a loop on the benchmark's data: 24 µs of CPU a head
-read this way, 65 µs through `Connection.execute`.
+cursor, no transaction (bench/notes.md has what that saved). The answer is waited for
+through psycopg's own wait, which under gevent lets the worker's other greenlets run.
 
 The connection is opened on first use in each process (gunicorn forks the preloaded app)
 and shared by the process's threads or greenlets, one lookup at a time behind a lock: one
@@ -24,7 +24,7 @@ from collections.abc import Mapping, Sequence
 from typing import Any
 
 import psycopg
-from psycopg import pq
+from psycopg import generators, pq, waiting
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
@@ -57,7 +57,12 @@ class Lookups:
         with self._lock:
             try:
                 pgconn = self._own_connection().pgconn
-                return _check(pgconn.exec_prepared(name, list(params)), pq.ExecStatus.TUPLES_OK)
+                # Sent, then waited for through psycopg's own wait, which yields to other
+                # greenlets under gevent; libpq's exec_prepared would block the whole worker
+                # process while the database answers.
+                pgconn.send_query_prepared(name, list(params))
+                [*_, result] = waiting.wait(generators.execute(pgconn), pgconn.socket)
+                return _check(result, pq.ExecStatus.TUPLES_OK)
             except (psycopg.Error, SQLAlchemyError, OSError):
                 self._drop_own_connection()
                 return None

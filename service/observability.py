@@ -34,6 +34,7 @@ from prometheus_client import (
 )
 from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
+from sqlalchemy.exc import SQLAlchemyError
 
 REQUEST_LOG = logging.getLogger("policy_tracker.requests")
 UNMATCHED_ROUTE = "(unmatched)"
@@ -171,9 +172,18 @@ class _DatabaseCollector(Collector):
 
     def collect(self) -> Iterator[GaugeMetricFamily]:
         for name, documentation, labels, read in self.gauges:
+            try:
+                values = read()
+            except SQLAlchemyError:
+                # The database is down or busy: the scrape still brings every counter (the
+                # failures of the moment among them); this gauge is left out of it.
+                logging.getLogger(__name__).warning(
+                    "metrics: %s could not be read from the database", name, exc_info=True
+                )
+                continue
             family = GaugeMetricFamily(name, documentation, labels=list(labels))
-            for values, value in sorted(read().items()):
-                family.add_metric(list(values), value)
+            for labelled, value in sorted(values.items()):
+                family.add_metric(list(labelled), value)
             yield family
 
 

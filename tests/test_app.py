@@ -188,6 +188,46 @@ def test_a_lost_database_is_a_503_with_retry_after(
     assert "server closed" not in response.get_data(as_text=True)
 
 
+def test_no_free_connection_in_the_pool_is_a_503_with_retry_after(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Under gevent one process serves many requests at once: a pool that has no connection
+    to give within its timeout is the database being unavailable, not a server bug."""
+    from sqlalchemy.exc import TimeoutError as PoolTimeout
+
+    from service.themes import services
+
+    def exhausted(*_args: object, **_kwargs: object) -> None:
+        raise PoolTimeout("QueuePool limit of size 5 overflow 5 reached")
+
+    monkeypatch.setattr(services, "keyset_page", exhausted)
+    response = client.get("/api/v1/themes")
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"]
+
+
+def test_metrics_are_served_while_the_database_is_down(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The jobs gauge is read from the database; the counters are not, and an outage is
+    when an operator needs them."""
+    from sqlalchemy.exc import OperationalError
+
+    def unavailable() -> dict[tuple[str, ...], float]:
+        raise OperationalError("SELECT", {}, Exception("the database system is starting up"))
+
+    gauges = client.application.extensions["database_gauges"]
+    assert "# TYPE policy_tracker_jobs gauge" in client.get("/metrics").get_data(as_text=True)
+    monkeypatch.setitem(
+        client.application.extensions, "database_gauges", [(*gauges[0][:3], unavailable)]
+    )
+    response = client.get("/metrics")
+    assert response.status_code == 200
+    text = response.get_data(as_text=True)
+    assert "policy_tracker_http_requests_total" in text
+    assert "# TYPE policy_tracker_jobs gauge" not in text
+
+
 def test_digits_that_are_not_ascii_are_not_ids(client: FlaskClient) -> None:
     assert_problem(client.get("/api/v1/agreements/%C2%B9"), 404)  # "¹"
 

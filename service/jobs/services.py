@@ -6,9 +6,11 @@ from __future__ import annotations
 import logging
 import os
 import socket
+import threading
 import time
 import uuid
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -274,6 +276,33 @@ class Heartbeat:
     def rows_done(self) -> int:
         return min(self.steps // 2, self.rows_total)
 
+    @contextmanager
+    def keeping_the_lease(self) -> Iterator[None]:
+        """While the block runs, extend the lease every third of it from a thread of its
+        own as well: an import's longer steps (resolving references, recomputing progress)
+        call no progress callback, and a lease that ran out meanwhile would let another
+        worker start the job over."""
+        stop = threading.Event()
+
+        def keep() -> None:
+            while not stop.wait(self.settings.lease_seconds / 3):
+                try:
+                    self.beat()
+                except LeaseLost:
+                    return  # the import finds out at its next step, or at its finish
+                except Exception:
+                    log.warning("job %s: the lease could not be extended", self.claim.job_id)
+
+        keeper = threading.Thread(target=keep, name=f"job-{self.claim.job_id}-lease", daemon=True)
+        if self.enabled:
+            keeper.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            if keeper.is_alive():
+                keeper.join()
+
     def beat(self, **values: Any) -> None:
         self.last_beat = self.clock()
         if not self.enabled and not values:
@@ -309,7 +338,7 @@ def run_claimed(
     fields = {"job_id": claim.job_id, "kind": claim.kind.value, "attempt": claim.attempt}
     try:
         heartbeat.beat(rows_total=heartbeat.rows_total)
-        with session_factory() as session:
+        with heartbeat.keeping_the_lease(), session_factory() as session:
             session.info.update(who)
             begin_write(session)
             if session.get_bind().dialect.name == "postgresql":

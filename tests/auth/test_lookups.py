@@ -78,3 +78,56 @@ def test_the_threads_of_a_worker_share_its_one_lookups_connection(
         thread.join()
     assert len(backends) == 8 and len(set(backends)) == 1
     app.extensions["database"].engine.dispose()
+
+
+GEVENT_LOOKUP = """
+from gevent import monkey
+
+monkey.patch_all()
+
+import sys
+import time
+
+import gevent
+
+from service.db import Database
+from service.lookups import Lookups
+
+lookups = Lookups(Database(sys.argv[1]), {b"slow": "SELECT pg_sleep(0.5)"})
+ticks = []
+
+
+def tick():
+    while True:
+        ticks.append(time.monotonic())
+        gevent.sleep(0.05)
+
+
+gevent.spawn(tick)
+gevent.sleep(0.1)
+before = len(ticks)
+assert lookups.run(b"slow") is not None
+print(len(ticks) - before)
+"""
+
+
+def test_a_lookup_lets_the_other_greenlets_of_a_gevent_worker_run(
+    database_url: str, engine: object
+) -> None:
+    """Patched as service/gunicorn.conf.py patches: while the database answers a lookup, the
+    worker's other greenlets (other requests, /healthz) go on."""
+    import subprocess
+    import sys
+
+    from tests.contract.conftest import ROOT
+
+    run = subprocess.run(
+        [sys.executable, "-c", GEVENT_LOOKUP, database_url],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert run.returncode == 0, run.stderr
+    # A tick every 0.05 s through a 0.5 s lookup: about 10, none when it blocked the hub.
+    assert int(run.stdout.split()[-1]) >= 5, run.stdout

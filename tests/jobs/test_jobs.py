@@ -366,3 +366,26 @@ def test_job_settings_are_checked_at_start_up(name: str, value: str) -> None:
     with pytest.raises(SettingsError, match=name):
         Settings.from_env(environ)
     assert Settings.from_env({"SECRET_KEY": "a-secret-key-for-this-test"}).job_max_attempts == 3
+
+
+def test_the_lease_is_kept_through_steps_that_report_no_progress() -> None:
+    """An import's longer steps call no progress callback: a thread extends the lease every
+    third of it meanwhile, and stops when the job does."""
+    import time as clock
+
+    from sqlalchemy.orm import sessionmaker
+
+    class CountedBeats(jobs.Heartbeat):
+        beats = 0
+
+        def beat(self, **values: Any) -> None:
+            CountedBeats.beats += 1
+
+    claim = jobs.Claim(job_id=1, kind=JobKind.IMPORT_ASSESSMENTS, attempt=1, worker="w")
+    heartbeat = CountedBeats(sessionmaker(), claim, JobSettings(lease_seconds=0.3), rows_total=1)
+    with heartbeat.keeping_the_lease():
+        clock.sleep(0.55)  # a step with no progress: about five lease-thirds
+    assert CountedBeats.beats >= 3
+    after = CountedBeats.beats
+    clock.sleep(0.25)
+    assert CountedBeats.beats == after  # stopped with the block
