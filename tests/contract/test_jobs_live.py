@@ -9,11 +9,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 from collections.abc import Callable, Iterator
-from datetime import UTC, datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +30,7 @@ from tests.contract.conftest import (
     provisioned_database,
     start_gunicorn,
 )
+from tests.contract.webhook_receiver import WebhookReceiver, running_receiver
 
 # Enough rows that the import takes a few seconds: long enough to be killed in the middle.
 # Not many more: a write elsewhere commits only once it holds the change feed's lock, which
@@ -66,37 +65,10 @@ def start_worker(database_url: str, log_path: Path, *args: str) -> subprocess.Po
         )
 
 
-class Receiver(ThreadingHTTPServer):
-    """Takes every webhook delivery, and notes when each came."""
-
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), _Take)
-        self.arrived: list[datetime] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class _Take(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        self.rfile.read(int(self.headers["Content-Length"]))
-        self.server.arrived.append(datetime.now(UTC))
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        return None
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    threading.Thread(target=server.serve_forever, daemon=True).start()
-    yield server
-    server.shutdown()
+def receiver() -> Iterator[WebhookReceiver]:
+    with running_receiver() as server:
+        yield server
 
 
 def wait_for(
@@ -134,7 +106,7 @@ def count_assessments(database_url: str, commitment_id: int) -> int:
 
 
 def test_a_job_survives_its_worker_being_killed_and_applies_once(
-    jobs_database: str, tmp_path_factory: Any, is_postgresql: bool, receiver: Receiver
+    jobs_database: str, tmp_path_factory: Any, is_postgresql: bool, receiver: WebhookReceiver
 ) -> None:
     keys = make_keys(jobs_database)
     logs = tmp_path_factory.mktemp("workers") / "workers.log"
@@ -237,8 +209,12 @@ def test_a_job_survives_its_worker_being_killed_and_applies_once(
                 # job's own transaction, before it commits).
                 started = datetime.fromisoformat(done["started_at"])
                 finished = datetime.fromisoformat(done["finished_at"])
-                during = [at for at in receiver.arrived if started < at < finished]
-                assert during, (started, finished, receiver.arrived)
+                arrived = [delivery.arrived for delivery in receiver.received]
+                assert [at for at in arrived if started < at < finished], (
+                    started,
+                    finished,
+                    arrived,
+                )
             # SIGTERM: the worker stops cleanly, between items.
             second.send_signal(signal.SIGTERM)
             assert second.wait(timeout=15) == 0, logs.read_text()[-3000:]

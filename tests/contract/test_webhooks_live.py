@@ -5,20 +5,19 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
 import os
 import subprocess
 import sys
-import threading
 from collections import Counter
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from dataclasses import dataclass, field
 
 import httpx
 import pytest
 
 from service.vocabularies import Role
 from tests.contract.conftest import LIVE_SECRET_KEY, ROOT
+from tests.contract.webhook_receiver import Delivery, WebhookReceiver, running_receiver
 
 pytestmark = pytest.mark.postgres_only
 
@@ -26,57 +25,26 @@ SECRET = "receiver-shared-secret-0123456789"
 EVENTS = 30
 
 
-class Receiver(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), Handler)
-        self.lock = threading.Lock()
-        self.tries: Counter[str] = Counter()
-        self.accepted: Counter[str] = Counter()
-        self.bad_signatures = 0
-        self.events: list[dict[str, object]] = []
+@dataclass
+class SignedOnSecondTry:
+    """Checks each delivery's signature, and fails each delivery's first try: the retry
+    must bring it."""
 
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
+    tries: Counter[str] = field(default_factory=Counter)
+    bad_signatures: int = 0
 
-
-class Handler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        body = self.rfile.read(int(self.headers["Content-Length"]))
+    def __call__(self, delivery: Delivery) -> int:
         parts = dict(
-            part.split("=", 1) for part in self.headers["X-PolicyTracker-Signature"].split(",")
+            part.split("=", 1) for part in delivery.headers["X-PolicyTracker-Signature"].split(",")
         )
         expected = hmac.new(
-            SECRET.encode(), f"{parts['t']}.".encode() + body, hashlib.sha256
+            SECRET.encode(), f"{parts['t']}.".encode() + delivery.body, hashlib.sha256
         ).hexdigest()
-        delivery = self.headers["X-PolicyTracker-Delivery"]
-        with self.server.lock:
-            if not hmac.compare_digest(expected, parts["v1"]):
-                self.server.bad_signatures += 1
-                status = 400
-            else:
-                self.server.tries[delivery] += 1
-                # Each delivery's first try fails: the retry must bring it.
-                status = 500 if self.server.tries[delivery] == 1 else 200
-                if status == 200:
-                    self.server.accepted[delivery] += 1
-                    self.server.events.append(json.loads(body))
-        self.send_response(status)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        return None
-
-
-@pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
+        if not hmac.compare_digest(expected, parts["v1"]):
+            self.bad_signatures += 1
+            return 400
+        self.tries[delivery.id] += 1
+        return 500 if self.tries[delivery.id] == 1 else 200
 
 
 def worker(database_url: str) -> subprocess.Popen[bytes]:
@@ -106,8 +74,23 @@ def worker(database_url: str) -> subprocess.Popen[bytes]:
     )
 
 
+@pytest.fixture
+def answer() -> SignedOnSecondTry:
+    return SignedOnSecondTry()
+
+
+@pytest.fixture
+def receiver(answer: SignedOnSecondTry) -> Iterator[WebhookReceiver]:
+    with running_receiver(answer) as server:
+        yield server
+
+
 def test_two_workers_deliver_every_event_once_signed_after_a_failure(
-    live_server: str, live_database_url: str, live_keys: dict[Role, str], receiver: Receiver
+    live_server: str,
+    live_database_url: str,
+    live_keys: dict[Role, str],
+    receiver: WebhookReceiver,
+    answer: SignedOnSecondTry,
 ) -> None:
     editor = {"Authorization": f"Bearer {live_keys[Role.EDITOR]}"}
     subscription = httpx.post(
@@ -129,11 +112,12 @@ def test_two_workers_deliver_every_event_once_signed_after_a_failure(
     for process in workers:
         output, _ = process.communicate(timeout=120)
         assert process.returncode == 0, output.decode()
-    assert receiver.bad_signatures == 0
-    assert len(receiver.accepted) == EVENTS
-    assert set(receiver.accepted.values()) == {1}, "a delivery accepted twice"
-    assert set(receiver.tries.values()) == {2}, "each: one failure, then one success"
-    assert sorted(event["change"]["changes"]["slug"] for event in receiver.events) == sorted(  # type: ignore[index]
+    accepted = receiver.answered(200)
+    assert answer.bad_signatures == 0
+    assert len({delivery.id for delivery in accepted}) == EVENTS
+    assert len(accepted) == EVENTS, "a delivery accepted twice"
+    assert set(answer.tries.values()) == {2}, "each: one failure, then one success"
+    assert sorted(delivery.event["change"]["changes"]["slug"] for delivery in accepted) == sorted(
         f"hooked-{n}" for n in range(EVENTS)
     )
     listed = httpx.get(

@@ -25,7 +25,6 @@ from collections import Counter
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -47,6 +46,7 @@ from tests.contract.conftest import (
     make_keys,
     provisioned_database,
 )
+from tests.contract.webhook_receiver import WebhookReceiver, running_receiver
 
 pytestmark = pytest.mark.postgres_only
 
@@ -428,47 +428,14 @@ def _titles(database_url: str, like: str) -> dict[str, int]:
     return {title: count for title, count in rows}
 
 
-class Receiver(ThreadingHTTPServer):
-    def __init__(self) -> None:
-        super().__init__(("127.0.0.1", 0), ReceiverHandler)
-        self.lock = threading.Lock()
-        self.deliveries: Counter[str] = Counter()
-        self.seqs: Counter[int] = Counter()
-        self.slugs: list[str] = []
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server_address[1]}/hook"
-
-
-class ReceiverHandler(BaseHTTPRequestHandler):
-    server: Receiver
-
-    def do_POST(self) -> None:
-        event = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-        with self.server.lock:
-            self.server.deliveries[self.headers["X-PolicyTracker-Delivery"]] += 1
-            self.server.seqs[event["change"]["seq"]] += 1
-            self.server.slugs.append(event["change"]["changes"]["slug"])
-        self.send_response(200)
-        self.end_headers()
-
-    def log_message(self, *_args: object) -> None:
-        return None
-
-
 @pytest.fixture
-def receiver() -> Iterator[Receiver]:
-    server = Receiver()
-    thread = threading.Thread(target=server.serve_forever, daemon=True)
-    thread.start()
-    yield server
-    server.shutdown()
-    server.server_close()
+def receiver() -> Iterator[WebhookReceiver]:
+    with running_receiver() as server:
+        yield server
 
 
 def test_each_webhook_event_is_delivered_once_by_two_workers(
-    shape: Shape, receiver: Receiver
+    shape: Shape, receiver: WebhookReceiver
 ) -> None:
     assert all(worker.poll() is None for worker in shape.workers), "a worker has stopped"
     editor = shape.headers(Role.EDITOR)
@@ -488,15 +455,19 @@ def test_each_webhook_event_is_delivered_once_by_two_workers(
         )
         assert made.status_code == 201, made.text
     deadline = time.monotonic() + 20
-    while sum(receiver.deliveries.values()) < events and time.monotonic() < deadline:
+    while len(receiver.answered(200)) < events and time.monotonic() < deadline:
         time.sleep(0.2)
     # Long enough for a second worker's duplicate, were there one, to arrive too.
     time.sleep(2.5)
-    with receiver.lock:
-        assert sorted(receiver.slugs) == sorted(slugs)
-        assert len(receiver.deliveries) == events
-        assert set(receiver.deliveries.values()) == {1}, receiver.deliveries
-        assert set(receiver.seqs.values()) == {1}, receiver.seqs
+    received = receiver.answered(200)
+    assert sorted(delivery.event["change"]["changes"]["slug"] for delivery in received) == sorted(
+        slugs
+    )
+    deliveries = Counter(delivery.id for delivery in received)
+    seqs = Counter(delivery.event["change"]["seq"] for delivery in received)
+    assert len(deliveries) == events
+    assert set(deliveries.values()) == {1}, deliveries
+    assert set(seqs.values()) == {1}, seqs
 
 
 @dataclass
