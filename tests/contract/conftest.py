@@ -119,17 +119,27 @@ def launch_gunicorn(
             stderr=subprocess.STDOUT,
         )
     base_url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 30
+    wait_until_answering(process, f"{base_url}/readyz", "gunicorn", log_path, timeout=30)
+    return process, base_url
+
+
+def wait_until_answering(
+    process: subprocess.Popen[bytes], url: str, what: str, log_path: Path, *, timeout: float
+) -> None:
+    """Return once `url` answers 200; fail the test with the process's log (having killed
+    it) when it exits first or `timeout` seconds pass."""
+    deadline = time.monotonic() + timeout
     while True:
         try:
-            if httpx.get(f"{base_url}/readyz", timeout=2).status_code == 200:
-                return process, base_url
+            if httpx.get(url, timeout=2).status_code == 200:
+                return
         except httpx.TransportError:
             pass
         if process.poll() is not None or time.monotonic() > deadline:
             process.kill()
-            pytest.fail(f"gunicorn did not start:\n{log_path.read_text()}", pytrace=False)
-        time.sleep(0.2)
+            process.wait(timeout=10)
+            pytest.fail(f"{what} did not start:\n{log_path.read_text()}", pytrace=False)
+        time.sleep(0.1)
 
 
 @contextmanager

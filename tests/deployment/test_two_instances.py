@@ -45,6 +45,7 @@ from tests.contract.conftest import (
     launch_gunicorn,
     make_keys,
     provisioned_database,
+    wait_until_answering,
 )
 from tests.contract.webhook_receiver import WebhookReceiver, running_receiver
 
@@ -127,10 +128,6 @@ class Shape:
         return {"Authorization": f"Bearer {self.keys[role]}"}
 
 
-def _stop(process: subprocess.Popen[bytes], sig: signal.Signals = signal.SIGTERM) -> None:
-    _stop_all([(process, sig)])
-
-
 def _stop_all(stopping: list[tuple[subprocess.Popen[bytes], signal.Signals]]) -> None:
     """Signal each process, then wait for them together (each stops gracefully)."""
     for process, sig in stopping:
@@ -170,17 +167,8 @@ def _start_nginx(
             stderr=subprocess.STDOUT,
         )
     url = f"http://127.0.0.1:{port}"
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if httpx.get(f"{url}/healthz", timeout=2).status_code == 200:
-                return process, url
-        except httpx.TransportError:
-            pass
-        if process.poll() is not None or time.monotonic() > deadline:
-            _stop(process)
-            pytest.fail(f"nginx did not start:\n{log_path.read_text()}", pytrace=False)
-        time.sleep(0.1)
+    wait_until_answering(process, f"{url}/healthz", "nginx", log_path, timeout=15)
+    return process, url
 
 
 def _start_worker(database_url: str, redis_url: str, log_path: Path) -> subprocess.Popen[bytes]:
