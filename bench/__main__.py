@@ -114,9 +114,15 @@ def rewrite_report(database_url: str, report: Path) -> None:
     "--scenario",
     "names",
     multiple=True,
-    required=True,
     help="A scenario's name as in var/bench/results.json (create_assessment, "
     "get_commitment_computed, ...); repeatable.",
+)
+@click.option(
+    "--latency",
+    "latency_names",
+    multiple=True,
+    help="A computed read to time one request at a time (stats_all, stats_agreement, "
+    "progress_all, progress_agreement); repeatable.",
 )
 @click.option("--rounds", default=2, show_default=True, help="Times each pair is measured.")
 @click.option("--seconds", default=8, show_default=True, help="Seconds of load per measure.")
@@ -125,10 +131,13 @@ def run_compare(
     before: Path,
     after: Path | None,
     names: tuple[str, ...],
+    latency_names: tuple[str, ...],
     rounds: int,
     seconds: int,
 ) -> None:
     """Measure scenarios against another checkout and this one, in turn, on the same data."""
+    if not names and not latency_names:
+        raise click.UsageError("name at least one --scenario or --latency")
     from bench.generate import generate as make_data
     from bench.run import compare
 
@@ -139,6 +148,7 @@ def run_compare(
         before=before.resolve(),
         **({"after": after.resolve()} if after is not None else {}),
         names=list(names),
+        latency_names=list(latency_names),
         rounds=rounds,
         seconds=seconds,
     )

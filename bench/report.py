@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import platform
+import statistics
 import subprocess
 from importlib.metadata import version
 from pathlib import Path
@@ -111,7 +112,7 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
         "## How it was run",
         "",
         "- The service: `gunicorn --config service/gunicorn.conf.py service.wsgi:app`, its",
-        "  production config (2 sync workers, the read cache on), with `RATE_LIMIT_PER_MINUTE=0`",
+        "  production config (2 gevent workers, the read cache on), with `RATE_LIMIT_PER_MINUTE=0`",
         "  and `ANONYMOUS_RATE_LIMIT_PER_MINUTE=0`: the load comes from one address and one key.",
         "- The ceiling: `gunicorn --workers 2 --worker-class sync bench.ceiling:app`, a bare Flask",
         "  route answering a fixed row of twelve columns (`bench/ceiling.py`).",
@@ -151,11 +152,6 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
                 _verdict(scenario, median, ceiling),
             )
         )
-    for timed in summary.get("single_requests", {}).values():
-        answers = ", ".join(f"{a['status']} in {a['seconds']:.1f} s" for a in timed["answers"])
-        lines.append(
-            f"| {timed['title']} (`{_short(timed['path'])}`) | one at a time: {answers} | | | | | – |"
-        )
     errors = {name: m["errors"] for name, m in median.items() if m["errors"]}
     rss = summary["rss_mb"]
     lines += [
@@ -166,6 +162,7 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
         "",
         f"p99 ≤ 4× p50 everywhere: {_tails(summary)}.",
         "",
+        *_latency_lines(summary.get("single_requests", {})),
         f"RSS per worker after the run: {', '.join(f'{size:.0f} MB' for size in rss)} "
         f"(target ≤ 120 MB: {'met' if rss and max(rss) <= 120 else 'missed'}).",
         "",
@@ -173,6 +170,40 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
     if NOTES.exists():
         lines += [NOTES.read_text().rstrip(), ""]
     return "\n".join(lines)
+
+
+def _latency_lines(timed: dict[str, Any]) -> list[str]:
+    """The computed reads timed one request at a time (bench.run.time_latencies)."""
+    if not timed:
+        return []
+    lines = [
+        "### Computed, one request at a time",
+        "",
+        "Each read sent with `Cache-Control: no-cache`, one after another on one connection,",
+        "after one to warm up: the latency with no queue in front of it (under 16 connections a",
+        "p50 is mostly the wait for a worker).",
+        "",
+        "| read | requests | p50 | p90 | slowest | target |",
+        "| --- | ---: | ---: | ---: | ---: | --- |",
+    ]
+    for item in timed.values():
+        seconds = sorted(answer["seconds"] * 1000 for answer in item["answers"])
+        statuses = {answer["status"] for answer in item["answers"]}
+        p50 = statistics.median(seconds)
+        p90 = seconds[min(len(seconds) - 1, int(len(seconds) * 0.9))]
+        target = item.get("target_ms")
+        verdict = "–"
+        if statuses != {200}:
+            verdict = f"answered {sorted(statuses)}"
+        elif target is not None:
+            verdict = f"p50 ≤ {target:g} ms: " + (
+                "met" if p50 <= target else f"missed ({p50 / target:.1f}× the target)"
+            )
+        lines.append(
+            f"| {item['title']} (`{_short(item['path'])}`) | {len(seconds)} | {p50:.1f} ms | "
+            f"{p90:.1f} ms | {seconds[-1]:.1f} ms | {verdict} |"
+        )
+    return [*lines, ""]
 
 
 def _tails(summary: dict[str, Any]) -> str:

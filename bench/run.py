@@ -12,7 +12,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from contextlib import contextmanager, suppress
 from dataclasses import asdict, dataclass, replace
@@ -45,8 +45,10 @@ class Scenario:
     post_body: dict[str, Any] | None = None
     # Sent with `Cache-Control: no-cache`: computed, not answered from the read cache.
     computed: bool = False
-    # False for a read too slow to compute under load: SINGLE_REQUESTS times it instead.
+    # False for a read too slow to compute under load: `latencies` times it instead.
     compute_under_load: bool = True
+    # The target of the computed variant (same kind), when it has one of its own.
+    computed_target: float | None = None
 
 
 COMPUTED = "_computed"
@@ -65,6 +67,8 @@ def scenarios(context: dict[str, Any]) -> list[Scenario]:
                     name=scenario.name + COMPUTED,
                     title=scenario.title + ", computed",
                     computed=True,
+                    target_kind=scenario.target_kind if scenario.computed_target else None,
+                    target=scenario.computed_target,
                 )
             )
     return plan
@@ -80,6 +84,7 @@ def _scenarios(context: dict[str, Any]) -> list[Scenario]:
             f"/api/v1/commitments/{commitment}",
             "ratio",
             0.6,
+            computed_target=0.35,
         ),
         Scenario(
             "list_status",
@@ -87,6 +92,7 @@ def _scenarios(context: dict[str, Any]) -> list[Scenario]:
             "/api/v1/commitments?status=advanced&page_size=50",
             "ratio",
             0.35,
+            computed_target=0.2,
         ),
         Scenario(
             "list_first",
@@ -94,6 +100,7 @@ def _scenarios(context: dict[str, Any]) -> list[Scenario]:
             "/api/v1/commitments?page_size=50",
             "ratio",
             0.35,
+            computed_target=0.2,
         ),
         Scenario(
             "list_deep",
@@ -101,6 +108,7 @@ def _scenarios(context: dict[str, Any]) -> list[Scenario]:
             f"/api/v1/commitments?page_size=50&page_token={context['deep_token']}",
             "deep",
             1.2,
+            computed_target=1.2,
         ),
         Scenario(
             "stats_agreement",
@@ -138,10 +146,40 @@ def _scenarios(context: dict[str, Any]) -> list[Scenario]:
 
 
 PROGRESS_ALL = "/api/v1/stats/progress?from=2021-01&to=2022-12"
-# Too slow to compute under load (see docs/benchmarks.md): computed one request at a time.
-SINGLE_REQUESTS = {
-    "progress_all": ("progress over time, everything, 24 months, computed", PROGRESS_ALL),
-}
+
+
+@dataclass(frozen=True)
+class Latency:
+    """A computed read timed one request at a time: its latency with no queue in front of it
+    (under wrk's 16 connections a p50 is mostly the wait for a worker)."""
+
+    name: str
+    title: str
+    path: str
+    target_ms: float | None = None
+
+
+def latencies(context: dict[str, Any]) -> list[Latency]:
+    slug = context["agreement_slug"]
+    return [
+        Latency("stats_all", "statistics for everything", "/api/v1/stats/summary", 20),
+        Latency(
+            "stats_agreement",
+            "statistics for one agreement",
+            f"/api/v1/stats/summary?agreement={slug}",
+            5,
+        ),
+        Latency("progress_all", "progress over time, everything, 24 months", PROGRESS_ALL, 50),
+        Latency(
+            "progress_agreement",
+            "progress over time, one agreement, 24 months",
+            f"/api/v1/stats/progress?agreement={slug}&from=2021-01&to=2022-12",
+        ),
+    ]
+
+
+# Requests a latency is the median of, within a time budget (a slow read gets fewer).
+LATENCY_REQUESTS, LATENCY_BUDGET_SECONDS = 50, 30.0
 
 
 def settle(base_url: str, limit_seconds: float = 120) -> None:
@@ -174,17 +212,22 @@ def prime(url: str) -> None:
         raise click.ClickException(f"{url} answered {statuses} while priming the cache")
 
 
-def time_single_requests(base_url: str, runs: int) -> dict[str, Any]:
-    """Each slow request, `runs` times, one at a time: status and seconds."""
+def time_latencies(base_url: str, timed_reads: list[Latency]) -> dict[str, Any]:
+    """Each computed read, one request at a time after one to warm up: up to
+    LATENCY_REQUESTS of them, at least three, within LATENCY_BUDGET_SECONDS."""
     timed: dict[str, Any] = {}
     with httpx.Client(base_url=base_url, timeout=120) as client:
-        for name, (title, path) in SINGLE_REQUESTS.items():
-            answers = []
-            for _ in range(runs):
+        for latency in timed_reads:
+            client.get(latency.path, headers={"Cache-Control": "no-cache"})
+            answers: list[dict[str, Any]] = []
+            started_all = time.monotonic()
+            while len(answers) < LATENCY_REQUESTS and (
+                len(answers) < 3 or time.monotonic() - started_all < LATENCY_BUDGET_SECONDS
+            ):
                 started = time.monotonic()
-                status = client.get(path, headers={"Cache-Control": "no-cache"}).status_code
+                status = client.get(latency.path, headers={"Cache-Control": "no-cache"}).status_code
                 answers.append({"status": status, "seconds": time.monotonic() - started})
-            timed[name] = {"title": title, "path": path, "answers": answers}
+            timed[latency.name] = asdict(latency) | {"answers": answers}
     return timed
 
 
@@ -434,7 +477,7 @@ def run(
                     )
                     bar.update(1)
         settle(service_url)
-        single = time_single_requests(service_url, min(runs, 3))
+        single = time_latencies(service_url, latencies(context))
         rss = worker_rss_mb(service_pid)
     summary = {
         "when": time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()),
@@ -464,6 +507,7 @@ def compare(
     before: Path,
     after: Path = ROOT,
     names: list[str],
+    latency_names: Sequence[str] = (),
     rounds: int,
     seconds: int,
 ) -> list[tuple[str, str, Measurement]]:
@@ -495,6 +539,12 @@ def compare(
             raise click.BadParameter(
                 f"no such scenario: {', '.join(unknown)}; one of {sorted(plan)}"
             )
+        timed = {latency.name: latency for latency in latencies(context)}
+        unknown = sorted(set(latency_names) - set(timed))
+        if unknown:
+            raise click.BadParameter(
+                f"no such latency: {', '.join(unknown)}; one of {sorted(timed)}"
+            )
         measured = []
         for _ in range(rounds):
             # Each round starts with the ceiling, so that every figure has a ratio of its own
@@ -514,6 +564,18 @@ def compare(
                         f"{name} {label}: {figures.requests_per_second:,.0f} req/s "
                         f"({figures.requests_per_second / ceiling.requests_per_second:.2f}× "
                         f"the ceiling), p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms",
+                        err=True,
+                    )
+            for name in latency_names:
+                for label, url in (("before", before_url), ("after", after_url)):
+                    settle(url)
+                    answers = time_latencies(url, [timed[name]])[name]["answers"]
+                    milliseconds = sorted(answer["seconds"] * 1000 for answer in answers)
+                    statuses = sorted({answer["status"] for answer in answers})
+                    click.echo(
+                        f"latency {name} {label}: p50 {statistics.median(milliseconds):.1f} ms, "
+                        f"slowest {milliseconds[-1]:.1f} ms, {len(milliseconds)} requests one "
+                        f"at a time, answered {statuses}",
                         err=True,
                     )
     return measured

@@ -24,6 +24,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_assessments)
     app.cli.add_command(deliver_webhooks)
     app.cli.add_command(worker)
+    app.cli.add_command(rebuild_statistics)
 
 
 @click.command()
@@ -240,6 +241,60 @@ def import_assessments(path: Path, dry_run: bool) -> None:
     from service.exchange.assessment_imports import import_assessments as run_import
 
     _run_import(path, dry_run, run_import, "cli import")
+
+
+@click.command("rebuild-statistics")
+@click.option(
+    "--agreement",
+    "agreement_refs",
+    multiple=True,
+    metavar="REF",
+    help="Only this agreement (id or slug); repeat for more. Default: every agreement.",
+)
+@with_appcontext
+def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
+    """Rebuild the statistics' kept tallies from the commitments (progress.tallies).
+
+    Every write keeps them current; this is for a database restored or edited by hand, or a
+    check: the rows written are those the writes would have kept. Committed a batch of
+    agreements at a time, each batch under its agreements' row locks, so the service stays up.
+    """
+    from sqlalchemy import select
+
+    from service import crud
+    from service.agreements.models import Agreement
+    from service.errors import InvalidInput
+    from service.progress.tallies import AGREEMENTS_PER_REBUILD, TALLIES, rebuild_tallies
+    from service.vocabularies import EntityType
+
+    database = current_app.extensions["database"]
+    with database.session_factory() as session:
+        if agreement_refs:
+            try:
+                ids = sorted(
+                    {
+                        crud.referenced_ref(
+                            session, Agreement, EntityType.AGREEMENT, ref, "--agreement"
+                        )
+                        for ref in agreement_refs
+                    }
+                )
+            except InvalidInput as error:
+                raise click.BadParameter(error.detail, param_hint="--agreement") from error
+        else:
+            # Deleted agreements too: their rows, if any are left, go.
+            ids = sorted(
+                set(session.scalars(select(Agreement.id)))
+                | set(session.scalars(select(TALLIES.c.agreement_id).distinct()))
+            )
+        session.rollback()
+        with click.progressbar(length=len(ids), label="agreements", file=sys.stderr) as bar:
+            for start in range(0, len(ids), AGREEMENTS_PER_REBUILD):
+                batch = ids[start : start + AGREEMENTS_PER_REBUILD]
+                rebuild_tallies(session, batch)
+                session.commit()
+                bar.update(len(batch))
+    click.echo(f"rebuilt the statistics of {len(ids)} agreement{'' if len(ids) == 1 else 's'}")
 
 
 @click.command("deliver-webhooks")

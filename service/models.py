@@ -22,6 +22,7 @@ from service.meetings.models import (
 )
 from service.organizations.models import Organization, Post
 from service.people.models import Membership, Person
+from service.progress.models import ProgressTally
 from service.seeding.models import SeedRecord
 from service.sources.models import Citation, Source
 from service.themes.models import Theme
@@ -49,6 +50,7 @@ __all__ = [
     "Organization",
     "Person",
     "Post",
+    "ProgressTally",
     "SeedRecord",
     "Source",
     "StatusAssessment",

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import re
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 from alembic.autogenerate import compare_metadata
@@ -16,13 +17,14 @@ from sqlalchemy.engine import make_url
 
 from service import create_app
 from service.commitments.models import Commitment
+from service.commitments.services import update_commitment
 from service.config import Settings
 from service.db import make_engine
 from service.migrations import downgrade, upgrade
 from service.migrations.env_filters import include_object
 from service.models import Base
 from service.vocabularies import ImplementationStatus
-from tests.builders import make_assessment
+from tests.builders import make_assessment, make_theme
 
 
 def test_the_models_match_the_head_migration(engine: Engine) -> None:
@@ -98,30 +100,68 @@ def test_every_vocabulary_check_in_the_database_allows_exactly_the_enum(engine: 
                 assert allowed == set(column.type.enums), f"{table.name}.{column.name}"
 
 
-def test_the_statistics_backfill_gives_what_the_services_give(tmp_path: Path) -> None:
-    """Migration 0005 computes depth, due_by and effective progress for existing rows: on the
-    seed data they must equal what the services maintain."""
-    url = f"sqlite:///{tmp_path / 'backfill.db'}"
+def seeded_with_a_status(
+    tmp_path: Path, name: str, then: Callable[[Any, Any], Any] | None = None
+) -> tuple[str, Any]:
+    """A SQLite database at head with the seed data and one assessment with a progress (the
+    seed's are all not_assessed); `then(session, leaf)` writes more before it is closed.
+    Returns its URL and whatever `then` returned."""
+    url = f"sqlite:///{tmp_path / name}"
     upgrade(url)
     app = create_app(Settings(database_url=url, secret_key="backfill-test-secret-key"))
     assert app.test_cli_runner().invoke(args=["seed"]).exit_code == 0
-    # The seed's assessments are all not_assessed: one with a progress, for the backfill to give.
     with app.extensions["database"].session_factory() as session:
         leaf = session.scalars(select(Commitment).where(Commitment.depth > 0)).first()
         make_assessment(session, leaf, status=ImplementationStatus.ADVANCED)
+        extra = then(session, leaf) if then is not None else None
     app.extensions["database"].engine.dispose()
-    queries = {
-        "commitments": "SELECT id, depth, due_by FROM commitments ORDER BY id",
-        "assessments": "SELECT id, effective_progress FROM status_assessments ORDER BY id",
-    }
+    return url, extra
+
+
+def kept_then_backfilled(
+    url: str, queries: dict[str, str], before: str
+) -> tuple[dict[str, Any], dict[str, Any]]:
+    """What the queries read as the services kept it, then after going down to `before` and
+    up again, so that the migrations after it backfill."""
     engine = make_engine(url)
     with engine.connect() as connection:
-        maintained = {name: connection.execute(text(sql)).all() for name, sql in queries.items()}
-    downgrade(url, "0004")
+        kept = {name: connection.execute(text(sql)).all() for name, sql in queries.items()}
+    downgrade(url, before)
     upgrade(url)
     with engine.connect() as connection:
         backfilled = {name: connection.execute(text(sql)).all() for name, sql in queries.items()}
     engine.dispose()
+    return kept, backfilled
+
+
+def test_the_statistics_backfill_gives_what_the_services_give(tmp_path: Path) -> None:
+    """Migration 0005 computes depth, due_by and effective progress for existing rows: on the
+    seed data they must equal what the services maintain."""
+    url, _ = seeded_with_a_status(tmp_path, "backfill.db")
+    queries = {
+        "commitments": "SELECT id, depth, due_by FROM commitments ORDER BY id",
+        "assessments": "SELECT id, effective_progress FROM status_assessments ORDER BY id",
+    }
+    maintained, backfilled = kept_then_backfilled(url, queries, "0004")
     assert backfilled == maintained
     assert any(row.depth > 0 for row in maintained["commitments"])
     assert any(row.effective_progress is not None for row in maintained["assessments"])
+
+
+def test_the_tallies_backfill_gives_what_the_writes_keep(tmp_path: Path) -> None:
+    """Migration 0011 fills the statistics' tallies of an existing database: on the seed data,
+    with a status and a theme tree to count, they must equal what the writes keep."""
+
+    def file_under_a_new_theme_tree(session: Any, leaf: Any) -> set[int]:
+        broad = make_theme(session)
+        narrow = make_theme(session, parent_id=broad.id)
+        update_commitment(
+            session, commitment_id=leaf.id, data={"themes": [narrow.slug]}, check=lambda _: None
+        )
+        return {broad.id, narrow.id}
+
+    url, new_themes = seeded_with_a_status(tmp_path, "tallies.db", then=file_under_a_new_theme_tree)
+    query = "SELECT * FROM progress_tallies ORDER BY agreement_id, theme_id, status"
+    kept, backfilled = kept_then_backfilled(url, {"tallies": query}, "0010")
+    assert new_themes < {row.theme_id for row in kept["tallies"]}
+    assert backfilled == kept

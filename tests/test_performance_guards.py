@@ -126,14 +126,15 @@ STATEMENT_LIMITS = {
     "get one commitment": 3,  # the commitment with its themes
     "a page of 50 with a status filter": 4,  # the page, the page's themes
     "an agreement's commitments": 5,  # the agreement, the page, the page's themes
-    "statistics for one agreement": 4,  # the agreement's id, one pass
-    "statistics for everything": 3,  # one pass
+    "statistics for one agreement": 5,  # the agreement's id, its tallies, its overdue count
+    "statistics for everything": 4,  # the tallies, the overdue count
     "progress over time": 7,
     # The key, the agreement locked, the sources cited, the insert, its sources, the
     # commitment's assessments, the new one's effective progress, the tree, the commitments
-    # that moved, the change events; on PostgreSQL also the change feed's lock (and the
-    # agreement, when its progress moves).
-    "create an assessment": 12,
+    # that moved, the statistics' tallies (two), the change events; on PostgreSQL also the
+    # change feed's lock (and the agreement, when its progress moves). The writes after the
+    # tree is read go in one round trip on PostgreSQL.
+    "create an assessment": 14,
 }
 # Answered from the read cache: the key and the head.
 CACHED_READ_STATEMENTS = 2

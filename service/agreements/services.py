@@ -19,6 +19,7 @@ from service.errors import Conflict, InvalidInput
 from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
 from service.people.models import Person
+from service.progress.tallies import keep_tallies
 from service.themes.models import Theme, agreement_themes
 from service.themes.services import themes_for_slugs
 from service.vocabularies import EntityType, ParticipantRole
@@ -158,6 +159,8 @@ def delete_agreement(session: Session, *, agreement_ref: str, check: crud.Check)
         for record in session.scalars(crud.live(model).where(belongs).order_by(model.id)):
             crud.soft_delete(session, record, entity)
     crud.soft_delete(session, agreement, AGREEMENT)
+    session.flush()
+    keep_tallies(session.connection(), agreement.id)  # none are left: its rows go
     crud.commit(session)
 
 

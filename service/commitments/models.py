@@ -26,6 +26,14 @@ class Commitment(Record, Base):
         Index("ix_commitments_agreement_id_id", "agreement_id", "id"),
         Index("ix_commitments_current_status_id", "current_status", "id"),
         Index("ix_commitments_agreement_id_depth", "agreement_id", "depth"),
+        # The overdue count of a summary: a range of due dates, the status read from the index.
+        Index(
+            "ix_commitments_live_due_by_status",
+            "due_by",
+            "current_status",
+            postgresql_where=text("deleted_at IS NULL"),
+            sqlite_where=text("deleted_at IS NULL"),
+        ),
         Index(
             "ix_commitments_search", text(COMMITMENT_SEARCH_DOCUMENT), postgresql_using="gin"
         ).ddl_if(dialect="postgresql"),

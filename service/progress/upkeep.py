@@ -1,5 +1,6 @@
-"""Keeping each commitment's status and progress, and each agreement's progress, current
-after every write, in the write's transaction. The rules themselves are in progress.rules."""
+"""Keeping each commitment's status and progress, each agreement's progress and the
+statistics' tallies current after every write, in the write's transaction. The rules
+themselves are in progress.rules, the tallies in progress.tallies."""
 
 from __future__ import annotations
 
@@ -28,6 +29,7 @@ from service.progress.rules import (
     state_from_assessments,
     tree_depths,
 )
+from service.progress.tallies import keep_tallies
 from service.vocabularies import EntityType
 
 AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
@@ -187,6 +189,7 @@ def refresh_progress(
                 _SET_AGREEMENT_PROGRESS,
                 {"row_id": agreement_id, "progress": new_progress, "updated_at": now},
             )
+        keep_tallies(connection, agreement_id)
 
 
 def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[str, Any]) -> None:

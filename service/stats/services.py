@@ -50,6 +50,7 @@ from service.progress.sql import (
     rule_order,
     weighted_sums,
 )
+from service.progress.tallies import TALLIES, tallied
 from service.themes.models import Theme, commitment_themes
 from service.vocabularies import EntityType, ImplementationStatus
 
@@ -66,32 +67,56 @@ class Scope:
         return {"agreement": self.agreement, "organization": self.organization, "theme": self.theme}
 
 
-def scope_condition(session: Session, scope: Scope, table: Any = Commitment) -> ColumnElement[bool]:
+@dataclass(frozen=True)
+class ResolvedScope:
+    """A scope with its references looked up once (a 422 for one that names nothing)."""
+
+    agreement_id: int | None
+    party_agreements: Any  # a subquery of agreement ids, or None
+    theme_ids: list[int] | None  # the theme and every live theme below it
+
+    def on_agreements(self, column: Any) -> list[ColumnElement[bool]]:
+        """The scope's conditions on an agreement id column."""
+        conditions: list[ColumnElement[bool]] = []
+        if self.agreement_id is not None:
+            conditions.append(column == self.agreement_id)
+        if self.party_agreements is not None:
+            conditions.append(column.in_(self.party_agreements))
+        return conditions
+
+
+def resolve(session: Session, scope: Scope) -> ResolvedScope:
+    agreement_id = (
+        None
+        if scope.agreement is None
+        else crud.referenced_ref(
+            session, Agreement, EntityType.AGREEMENT, scope.agreement, "agreement"
+        )
+    )
+    parties = (
+        None
+        if scope.organization is None
+        else agreements_with_party(session, scope.organization, "organization")
+    )
+    theme_ids = (
+        None
+        if scope.theme is None
+        else crud.subtree_ids(session, Theme, EntityType.THEME, scope.theme, "theme")
+    )
+    return ResolvedScope(agreement_id, parties, theme_ids)
+
+
+def scope_condition(
+    session: Session, scope: Scope | ResolvedScope, table: Any = Commitment
+) -> ColumnElement[bool]:
     """Which live commitments are in the scope (`table`: the commitments, or an alias)."""
-    conditions: list[ColumnElement[bool]] = [table.deleted_at.is_(None)]
-    if scope.agreement is not None:
-        conditions.append(
-            crud.refers_to(
-                table.agreement_id,
-                session,
-                Agreement,
-                EntityType.AGREEMENT,
-                scope.agreement,
-                "agreement",
-            )
-        )
-    if scope.organization is not None:
-        conditions.append(
-            table.agreement_id.in_(
-                agreements_with_party(session, scope.organization, "organization")
-            )
-        )
-    if scope.theme is not None:
-        theme_ids = crud.subtree_ids(session, Theme, EntityType.THEME, scope.theme, "theme")
+    resolved = scope if isinstance(scope, ResolvedScope) else resolve(session, scope)
+    conditions = [table.deleted_at.is_(None), *resolved.on_agreements(table.agreement_id)]
+    if resolved.theme_ids is not None:
         conditions.append(
             table.id.in_(
                 select(commitment_themes.c.commitment_id).where(
-                    commitment_themes.c.theme_id.in_(theme_ids)
+                    commitment_themes.c.theme_id.in_(resolved.theme_ids)
                 )
             )
         )
@@ -114,51 +139,80 @@ def summary(
     today: date | None = None,
     exclude_low_reliability: bool = False,
 ) -> dict[str, Any]:
-    """Counts by status, weighted progress and overdue commitments, now: one pass over the
-    scope's commitments, grouped by status."""
+    """Counts by status, weighted progress and overdue commitments, now: the counts and the
+    progress summed from the scope's kept tallies (progress.tallies), the overdue ones
+    counted from the commitments by due date (it depends on the day). Leaving out what
+    rests only on low sources is a choice of the reader's: that one counts the commitments."""
     today = today or date.today()
-    in_scope = scope_condition(session, scope)
-    left_out = 0
+    resolved = resolve(session, scope)
     if exclude_low_reliability:
-        weak = rests_only_on_low_sources(Commitment.current_assessment_id)
-        left_out = int(
-            session.scalar(select(func.count()).select_from(Commitment).where(in_scope, weak)) or 0
-        )
-        in_scope = and_(in_scope, ~weak)
-    if scope.theme is None:
+        return _summary_of_reliable(session, scope, resolved, today)
+    tallies = tallied(
+        resolved.on_agreements(TALLIES.c.agreement_id),
+        None if resolved.theme_ids is None else resolved.theme_ids[0],
+    )
+    rows = session.execute(tallies).all()
+    overdue = session.scalar(
+        select(func.count())
+        .select_from(Commitment)
+        .where(scope_condition(session, resolved), overdue_on(today))
+    )
+    return _summary_answer(scope, rows, int(overdue or 0), today, left_out=0)
+
+
+def _summary_answer(
+    scope: Scope, rows: Sequence[Any], overdue: int, today: date, *, left_out: int
+) -> dict[str, Any]:
+    """The answer from rows of (status, count, known weight, weighted progress) of the top
+    commitments."""
+    known_weight = sum(float(row[2] or 0) for row in rows)
+    progress = sum(float(row[3] or 0) for row in rows) / known_weight if known_weight else None
+    by_status = _counts([(row[0], int(row[1])) for row in rows])
+    return {
+        "scope": scope.describe(),
+        "total": sum(item["count"] for item in by_status),
+        "by_status": by_status,
+        "progress": _rounded(progress),
+        "overdue": overdue,
+        "as_of": today,
+        "left_out": left_out,
+    }
+
+
+def _summary_of_reliable(
+    session: Session, scope: Scope, resolved: ResolvedScope, today: date
+) -> dict[str, Any]:
+    """The summary without the commitments whose current status rests only on low sources,
+    counted from the commitments' derived columns (which sources are weak can change without
+    a write to the commitments, so no tally keeps it)."""
+    in_scope = scope_condition(session, resolved)
+    weak = rests_only_on_low_sources(Commitment.current_assessment_id)
+    left_out = int(
+        session.scalar(select(func.count()).select_from(Commitment).where(in_scope, weak)) or 0
+    )
+    in_scope = and_(in_scope, ~weak)
+    if resolved.theme_ids is None:
         # A scope of whole agreements holds whole trees (a deletion takes the subtree with
         # it): its top commitments are the roots.
         top: ColumnElement[bool] = Commitment.parent_id.is_(None)
     else:
         parent = aliased(Commitment)
         top = ~exists().where(
-            parent.id == Commitment.parent_id, scope_condition(session, scope, parent)
+            parent.id == Commitment.parent_id, scope_condition(session, resolved, parent)
         )
-    overdue = overdue_on(today)
     rows = session.execute(
         select(
             Commitment.current_status,
             func.count(),
-            func.sum(case((overdue, 1), else_=0)),
             *weighted_sums(Commitment.current_progress, Commitment.weight, top),
         )
         .where(in_scope)
         .group_by(Commitment.current_status)
     ).all()
-    counts = [(row[0], row[1]) for row in rows]
-    known_weight = sum(float(row[3] or 0) for row in rows)
-    progress = sum(float(row[4] or 0) for row in rows) / known_weight if known_weight else None
-    overdue_count = sum(int(row[2] or 0) for row in rows)
-    by_status = _counts(counts)
-    return {
-        "scope": scope.describe(),
-        "total": sum(item["count"] for item in by_status),
-        "by_status": by_status,
-        "progress": _rounded(progress),
-        "overdue": overdue_count,
-        "as_of": today,
-        "left_out": left_out,
-    }
+    overdue = session.scalar(
+        select(func.count()).select_from(Commitment).where(in_scope, overdue_on(today))
+    )
+    return _summary_answer(scope, rows, int(overdue or 0), today, left_out=left_out)
 
 
 def month_range(first: date, last: date) -> list[date]:

@@ -6,6 +6,7 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.pagination import Page, PageRequest, keyset_page
+from service.progress import tallies
 from service.themes.models import Theme
 from service.vocabularies import EntityType
 
@@ -46,7 +47,13 @@ def update_theme(
     if data.get("parent_id") is not None:
         crud.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
         crud.ensure_no_cycle(session, Theme, THEME, theme.id, data["parent_id"])
+    moving = "parent_id" in data and data["parent_id"] != theme.parent_id
+    # What is filed under it moves with it: out of its old parents' scopes, into the new ones'.
+    affected = tallies.agreements_under_theme(session, theme.id) if moving else []
     crud.record_update(session, theme, THEME, crud.assign(theme, data))
+    if affected:
+        session.flush()
+        tallies.rebuild_tallies(session, affected)
     crud.commit(session)
     return theme
 
@@ -55,7 +62,11 @@ def delete_theme(session: Session, *, theme_ref: str, check: crud.Check) -> None
     theme = crud.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
     check(theme)
     crud.refuse_if_children(session, Theme, THEME, theme.id)
+    affected = tallies.agreements_under_theme(session, theme.id)
     crud.soft_delete(session, theme, THEME)
+    if affected:
+        session.flush()
+        tallies.rebuild_tallies(session, affected)
     crud.commit(session)
 
 
