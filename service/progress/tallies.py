@@ -14,6 +14,7 @@ them equal to a rebuild after random writes, and the summary equal to the commit
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
+from functools import cache
 from typing import Any
 
 from sqlalchemy import (
@@ -47,6 +48,7 @@ KEY = ("agreement_id", "theme_id", "status")
 VALUES = ("commitments", "top_known_weight", "top_weighted_progress")
 
 
+@cache  # one object: a statement that names it twice holds it once (one name, one CTE)
 def theme_reach() -> Any:
     """Each live theme with itself and every live theme above it, as (theme_id, scope_id):
     a commitment filed under `theme_id` is in the scope of `scope_id`. crud.subtree_ids read
@@ -66,6 +68,18 @@ def theme_reach() -> Any:
         above, and_(above.c.id == start.c.next_id, above.c.deleted_at.is_(None))
     )
     return start.union(step)
+
+
+def filed_under(theme_id: int) -> Any:
+    """A SELECT of the commitments in a theme's scope: filed under it or a live theme below
+    it (the statistics' filters use this; the tallies join theme_reach for every scope at
+    once)."""
+    reach = theme_reach()
+    return (
+        select(commitment_themes.c.commitment_id)
+        .join(reach, reach.c.theme_id == commitment_themes.c.theme_id)
+        .where(reach.c.scope_id == theme_id)
+    )
 
 
 def _fresh_tallies(agreements: Callable[[Any], ColumnElement[bool]]) -> Any:

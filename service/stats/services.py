@@ -50,8 +50,8 @@ from service.progress.sql import (
     rule_order,
     weighted_sums,
 )
-from service.progress.tallies import TALLIES, tallied
-from service.themes.models import Theme, commitment_themes
+from service.progress.tallies import TALLIES, filed_under, tallied
+from service.themes.models import Theme
 from service.vocabularies import EntityType, ImplementationStatus
 
 MAX_MONTHS = 120
@@ -73,7 +73,7 @@ class ResolvedScope:
 
     agreement_id: int | None
     party_agreements: Any  # a subquery of agreement ids, or None
-    theme_ids: list[int] | None  # the theme and every live theme below it
+    theme_id: int | None
 
     def on_agreements(self, column: Any) -> list[ColumnElement[bool]]:
         """The scope's conditions on an agreement id column."""
@@ -98,12 +98,12 @@ def resolve(session: Session, scope: Scope) -> ResolvedScope:
         if scope.organization is None
         else agreements_with_party(session, scope.organization, "organization")
     )
-    theme_ids = (
+    theme_id = (
         None
         if scope.theme is None
-        else crud.subtree_ids(session, Theme, EntityType.THEME, scope.theme, "theme")
+        else crud.referenced_ref(session, Theme, EntityType.THEME, scope.theme, "theme")
     )
-    return ResolvedScope(agreement_id, parties, theme_ids)
+    return ResolvedScope(agreement_id, parties, theme_id)
 
 
 def scope_condition(
@@ -112,14 +112,8 @@ def scope_condition(
     """Which live commitments are in the scope (`table`: the commitments, or an alias)."""
     resolved = scope if isinstance(scope, ResolvedScope) else resolve(session, scope)
     conditions = [table.deleted_at.is_(None), *resolved.on_agreements(table.agreement_id)]
-    if resolved.theme_ids is not None:
-        conditions.append(
-            table.id.in_(
-                select(commitment_themes.c.commitment_id).where(
-                    commitment_themes.c.theme_id.in_(resolved.theme_ids)
-                )
-            )
-        )
+    if resolved.theme_id is not None:
+        conditions.append(table.id.in_(filed_under(resolved.theme_id)))
     return and_(*conditions)
 
 
@@ -149,7 +143,7 @@ def summary(
         return _summary_of_reliable(session, scope, resolved, today)
     tallies = tallied(
         resolved.on_agreements(TALLIES.c.agreement_id),
-        None if resolved.theme_ids is None else resolved.theme_ids[0],
+        resolved.theme_id,
     )
     rows = session.execute(tallies).all()
     overdue = session.scalar(
@@ -191,7 +185,7 @@ def _summary_of_reliable(
         session.scalar(select(func.count()).select_from(Commitment).where(in_scope, weak)) or 0
     )
     in_scope = and_(in_scope, ~weak)
-    if resolved.theme_ids is None:
+    if resolved.theme_id is None:
         # A scope of whole agreements holds whole trees (a deletion takes the subtree with
         # it): its top commitments are the roots.
         top: ColumnElement[bool] = Commitment.parent_id.is_(None)

@@ -13,7 +13,13 @@ from sqlalchemy.orm import Session
 from service.assessments.models import StatusAssessment, rests_only_on_low_sources
 from service.sources.models import best_reliability
 from service.vocabularies import ImplementationStatus, Reliability
-from tests.builders import make_agreement, make_assessment, make_commitment, make_source
+from tests.builders import (
+    make_agreement,
+    make_assessment,
+    make_commitment,
+    make_source,
+    make_theme,
+)
 from tests.jobs.running import imported
 
 
@@ -147,3 +153,35 @@ def test_statistics_can_leave_out_what_rests_only_on_low_sources(
     assert (strict["total"], strict["progress"], strict["left_out"]) == (1, 25.0, 1)
     counts = {item["status"]: item["count"] for item in strict["by_status"]}
     assert counts["completed"] == 0 and counts["initiated"] == 1
+
+
+def test_leaving_out_low_sources_works_within_a_theme(
+    client: FlaskClient, session: Session
+) -> None:
+    """A theme's scope with its top commitments found inside it, the weak one left out."""
+    theme = make_theme(session)
+    agreement = make_agreement(session)
+    section = make_commitment(session, agreement, themes=[theme.slug])
+    weak = make_commitment(session, agreement, parent_id=section.id, themes=[theme.slug])
+    make_assessment(
+        session,
+        weak,
+        status=ImplementationStatus.COMPLETED,
+        source_ids=[make_source(session, reliability="low").id],
+    )
+    make_assessment(
+        session,
+        section,
+        status=ImplementationStatus.INITIATED,
+        source_ids=[make_source(session, reliability="high").id],
+    )
+    every = client.get("/api/v1/stats/summary", query_string={"theme": theme.slug}).json
+    assert (every["total"], every["progress"], every["left_out"]) == (2, 100.0, 0)
+    strict = client.get(
+        "/api/v1/stats/summary",
+        query_string={"theme": theme.slug, "exclude_low_reliability": "true"},
+    ).json
+    # The section stays, and with it the progress rolled up from its children: the caveat
+    # of a roll-up, which leaving out counts and top commitments does not change.
+    assert (strict["total"], strict["left_out"]) == (1, 1)
+    assert strict["progress"] == 100.0
