@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
+from typing import cast
 
 from service.vocabularies import ImplementationStatus as Status
 
@@ -117,9 +118,14 @@ class TreeNode:
     own_progress: float | None
 
 
+def weighs_in(value: float | None, weight: float) -> bool:
+    """Whether a value counts in a weighted mean: it is known and its weight is positive."""
+    return value is not None and weight > 0
+
+
 def weighted_mean(values: Iterable[tuple[float | None, float]]) -> float | None:
     """Mean of the known values by weight; None when no value is known (or all weigh 0)."""
-    known = [(value, weight) for value, weight in values if value is not None and weight > 0]
+    known = [(cast(float, value), weight) for value, weight in values if weighs_in(value, weight)]
     total = sum(weight for _value, weight in known)
     if not known or total <= 0:
         return None

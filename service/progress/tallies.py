@@ -4,42 +4,43 @@ For each agreement, and for each theme its commitments are filed under (directly
 it), how many live commitments stand in each status, and the known weight and weighted
 progress of the scope's top commitments (those whose parent is not in the scope), split by
 their status. A summary then sums a few rows a scope, and the scope's progress is the second
-sum over the first: rules.weighted_mean over the top commitments, as progress.sql states it.
+sum over the first: rules.weighted_mean over the top commitments.
 
-The tallies are stated once, as the SELECT below: the write path runs it for one agreement,
-`rebuild_tallies` for many, so upkeep and rebuild cannot drift apart; tests/progress holds
-them equal to a rebuild after random writes, and the summary equal to the commitments.
+`tallies_of` states the tallies once, in Python, from an agreement's live commitments: the
+write path feeds it the tree it has just written (progress.upkeep), `rebuild_tallies` the
+trees it reads. tests/progress holds the kept rows equal to a rebuild's after random writes,
+and the summary equal to one counted from the commitments.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Collection, Iterable, Sequence
+from dataclasses import dataclass
 from functools import cache
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import (
     ColumnElement,
     Connection,
+    String,
     Table,
     and_,
     bindparam,
-    exists,
     func,
-    literal,
     or_,
     select,
-    true,
     tuple_,
-    union,
 )
+from sqlalchemy import cast as sql_cast
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.progress.models import EVERY_THEME, ProgressTally
-from service.progress.sql import weighted_sums
+from service.progress.rules import weighs_in
 from service.themes.models import Theme, commitment_themes
+from service.vocabularies import ImplementationStatus
 
 TALLIES: Table = ProgressTally.__table__  # type: ignore[assignment]
 COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
@@ -82,106 +83,179 @@ def filed_under(theme_id: int) -> Any:
     )
 
 
-def _fresh_tallies(agreements: Callable[[Any], ColumnElement[bool]]) -> Any:
-    """The tallies as the commitments stand, for the agreements that `agreements` (a
-    condition on an agreement id column) selects: one row per agreement, theme key and
-    status."""
-    live = COMMITMENTS.c.deleted_at.is_(None)
-    columns = (
-        COMMITMENTS.c.id.label("commitment_id"),
-        COMMITMENTS.c.parent_id,
-        COMMITMENTS.c.current_status,
-        COMMITMENTS.c.weight,
-        COMMITMENTS.c.current_progress,
-    )
+@dataclass(frozen=True)
+class ScopedNode:
+    """A live commitment as the tallies read it: its place in the tree, its kept status and
+    progress, and the themes whose scope it is in (EVERY_THEME aside)."""
+
+    id: int
+    parent_id: int | None
+    weight: float
+    status: ImplementationStatus
+    progress: float | None
+    themes: frozenset[int]
+
+
+# By (theme key, status): commitments, and the known weight and weighted progress of the top ones.
+Tallies = dict[tuple[int, ImplementationStatus], tuple[int, float, float]]
+
+
+def tallies_of(nodes: Iterable[ScopedNode]) -> Tallies:
+    """An agreement's tallies from its live commitments: each counts in EVERY_THEME and in
+    each theme scope it is in, and is a top commitment of a scope when its parent is not in
+    that scope (every parent is in EVERY_THEME's)."""
+    nodes = list(nodes)
+    scopes = {node.id: node.themes | {EVERY_THEME} for node in nodes}
+    found: dict[tuple[int, ImplementationStatus], list[float]] = {}
+    for node in nodes:
+        above = scopes.get(node.parent_id, frozenset()) if node.parent_id is not None else ()
+        counted = weighs_in(node.progress, node.weight)
+        for theme_id in scopes[node.id]:
+            tally = found.setdefault((theme_id, node.status), [0, 0.0, 0.0])
+            tally[0] += 1
+            if counted and theme_id not in above:
+                tally[1] += node.weight
+                tally[2] += node.weight * cast(float, node.progress)
+    return {key: (int(count), weight, weighted) for key, (count, weight, weighted) in found.items()}
+
+
+def scope_themes() -> Any:
+    """A column for a SELECT over the commitments: the themes whose scope the commitment is
+    in, as ids joined by commas (None: none); `themes_in` reads it."""
     reach = theme_reach()
-    filed = (
-        select(COMMITMENTS.c.agreement_id, reach.c.scope_id.label("theme_id"), *columns)
+    return (
+        select(func.aggregate_strings(sql_cast(reach.c.scope_id, String), ","))
         .select_from(
-            COMMITMENTS.join(
-                commitment_themes, commitment_themes.c.commitment_id == COMMITMENTS.c.id
-            ).join(reach, reach.c.theme_id == commitment_themes.c.theme_id)
+            commitment_themes.join(reach, reach.c.theme_id == commitment_themes.c.theme_id)
         )
-        .where(live, agreements(COMMITMENTS.c.agreement_id))
+        .where(commitment_themes.c.commitment_id == COMMITMENTS.c.id)
+        .scalar_subquery()
     )
-    every = select(
-        COMMITMENTS.c.agreement_id, literal(EVERY_THEME).label("theme_id"), *columns
-    ).where(live, agreements(COMMITMENTS.c.agreement_id))
-    # UNION: a commitment filed under two themes of one scope counts once in it.
-    scoped = union(every, filed).cte("scoped")
-    parent = aliased(scoped)
-    top = or_(
-        scoped.c.parent_id.is_(None),
-        ~exists().where(
-            parent.c.theme_id == scoped.c.theme_id,
-            parent.c.commitment_id == scoped.c.parent_id,
-        ),
-    )
-    known_weight, weighted = weighted_sums(scoped.c.current_progress, scoped.c.weight, top)
-    return select(
-        scoped.c.agreement_id,
-        scoped.c.theme_id,
-        scoped.c.current_status.label("status"),
-        func.count().label("commitments"),
-        known_weight.label("top_known_weight"),
-        weighted.label("top_weighted_progress"),
-    ).group_by(scoped.c.agreement_id, scoped.c.theme_id, scoped.c.current_status)
 
 
-def _upsert(connection: Connection, fresh: Any) -> Any:
-    """INSERT the fresh rows, updating those that exist and differ."""
+def themes_in(joined: str | None) -> frozenset[int]:
+    return frozenset(int(item) for item in joined.split(",")) if joined else frozenset()
+
+
+def keep_tallies(
+    connection: Connection,
+    agreement_id: int,
+    nodes: Iterable[ScopedNode],
+    *,
+    touched: Collection[tuple[int, ImplementationStatus]] | None = None,
+) -> None:
+    """Write an agreement's tallies as its live commitments (`nodes`, as the write left them)
+    give them. `touched`: the only rows that can have moved (a write that changed statuses
+    and progress, not the tree or the themes), written or removed; by default every row is
+    written where it moved, and the rows no commitment holds any more are removed.
+    Nothing is read back, so on PostgreSQL the caller may send this in a pipeline with the
+    write's other statements (in the write's transaction, under the agreement's lock)."""
+    fresh = tallies_of(nodes)
+    statements = _KEEP.get(connection.dialect.name)
+    if statements is None:
+        # Built once a dialect: building the statements costs more than running them.
+        statements = _KEEP[connection.dialect.name] = _statements(connection)
+    upsert, gone, one_gone = statements
+    keys = sorted(fresh) if touched is None else sorted(set(touched) & set(fresh))
+    rows = [
+        {
+            "agreement_id": agreement_id,
+            "theme_id": theme_id,
+            "status": status,
+            "commitments": fresh[theme_id, status][0],
+            "top_known_weight": fresh[theme_id, status][1],
+            "top_weighted_progress": fresh[theme_id, status][2],
+        }
+        for theme_id, status in keys
+    ]
+    if rows:
+        connection.execute(upsert, rows)
+    if touched is None:
+        connection.execute(gone, {"tallied_agreement_id": agreement_id, "kept": sorted(fresh)})
+        return
+    emptied = [
+        {"tallied_agreement_id": agreement_id, "theme_key": theme_id, "status_key": status}
+        for theme_id, status in sorted(set(touched) - set(fresh))
+    ]
+    if emptied:
+        connection.execute(one_gone, emptied)
+
+
+def touched_by(
+    node: ScopedNode, before: ImplementationStatus
+) -> set[tuple[int, ImplementationStatus]]:
+    """The rows a commitment's new status and progress can move (its theme scopes did not
+    change): its old status's and its new one's, in each scope it is in."""
+    return {
+        (theme_id, status)
+        for theme_id in node.themes | {EVERY_THEME}
+        for status in (before, node.status)
+    }
+
+
+_KEEP: dict[str, tuple[Any, Any, Any]] = {}
+
+
+def _statements(connection: Connection) -> tuple[Any, Any, Any]:
+    """The upsert of an agreement's rows (writing only those that moved), the removal of its
+    rows whose (theme key, status) is not among the `kept` ones, and the removal of one row."""
     dialect = postgresql if connection.dialect.name == "postgresql" else sqlite
-    statement = dialect.insert(TALLIES).from_select([*KEY, *VALUES], fresh)
+    statement = dialect.insert(TALLIES)
     new = statement.excluded
-    return statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=list(KEY),
         set_={name: new[name] for name in VALUES},
         where=or_(*(TALLIES.c[name].is_distinct_from(new[name]) for name in VALUES)),
     )
-
-
-def _statements(
-    connection: Connection, agreements: Callable[[Any], ColumnElement[bool]]
-) -> list[Any]:
-    """Bring the tallies of the selected agreements in line with their commitments: delete
-    the rows that no longer have commitments, then write the rest where they moved."""
-    fresh = _fresh_tallies(agreements).subquery("fresh")
+    of_agreement = TALLIES.c.agreement_id == bindparam("tallied_agreement_id")
     gone = TALLIES.delete().where(
-        agreements(TALLIES.c.agreement_id),
-        tuple_(*(TALLIES.c[name] for name in KEY)).not_in(select(*(fresh.c[name] for name in KEY))),
+        of_agreement,
+        tuple_(TALLIES.c.theme_id, TALLIES.c.status).not_in(bindparam("kept", expanding=True)),
     )
-    # The WHERE that adds nothing tells SQLite's parser that ON CONFLICT is not a join's ON.
-    return [gone, _upsert(connection, select(fresh).where(true()))]
+    one_gone = TALLIES.delete().where(
+        of_agreement,
+        TALLIES.c.theme_id == bindparam("theme_key"),
+        TALLIES.c.status == bindparam("status_key"),
+    )
+    return upsert, gone, one_gone
 
 
-def keep_tallies(connection: Connection, agreement_id: int) -> None:
-    """After a write to an agreement's commitments (in its transaction, under the agreement's
-    row lock, with the derived columns already written): its tallies, as they now stand.
-    Nothing is read back, so on PostgreSQL the caller may send this in a pipeline."""
-    statements = _KEEP.get(connection.dialect.name)
-    if statements is None:
-        # Built once a dialect: building the statements costs more than running them.
-        statements = _KEEP[connection.dialect.name] = _statements(
-            connection, lambda column: column == bindparam("tallied_agreement_id")
+def scoped_nodes(
+    connection: Connection, agreement_ids: Sequence[int]
+) -> dict[int, list[ScopedNode]]:
+    """The live commitments of these agreements as the tallies read them, by agreement."""
+    rows = connection.execute(
+        select(
+            COMMITMENTS.c.agreement_id,
+            COMMITMENTS.c.id,
+            COMMITMENTS.c.parent_id,
+            COMMITMENTS.c.weight,
+            COMMITMENTS.c.current_status,
+            COMMITMENTS.c.current_progress,
+            scope_themes().label("themes"),
+        ).where(COMMITMENTS.c.deleted_at.is_(None), COMMITMENTS.c.agreement_id.in_(agreement_ids))
+    )
+    found: dict[int, list[ScopedNode]] = {agreement_id: [] for agreement_id in agreement_ids}
+    for row in rows:
+        found[row.agreement_id].append(
+            ScopedNode(
+                row.id,
+                row.parent_id,
+                row.weight,
+                ImplementationStatus(row.current_status),
+                row.current_progress,
+                themes_in(row.themes),
+            )
         )
-    for statement in statements:
-        connection.execute(statement, {"tallied_agreement_id": agreement_id})
-
-
-_KEEP: dict[str, list[Any]] = {}
+    return found
 
 
 # Agreements a statement when rebuilding: each statement's work stays well within the
-# statement timeout, and a progress bar can follow.
+# statement timeout.
 AGREEMENTS_PER_REBUILD = 200
 
 
-def rebuild_tallies(
-    session: Session,
-    agreement_ids: Sequence[int] | None = None,
-    *,
-    on_progress: Callable[[int], None] | None = None,
-) -> int:
+def rebuild_tallies(session: Session, agreement_ids: Sequence[int] | None = None) -> int:
     """Rebuild the tallies of these agreements (of every agreement when None) from their
     commitments, in the session's transaction; the number of agreements rebuilt. Rows of
     agreements with no live commitment, deleted ones included, are removed."""
@@ -200,19 +274,9 @@ def rebuild_tallies(
             .order_by(Agreement.id)
             .with_for_update()
         ).all()
-        for statement in _statements(connection, _among(batch)):
-            connection.execute(statement)
-        if on_progress is not None:
-            on_progress(len(batch))
+        for agreement_id, nodes in scoped_nodes(connection, batch).items():
+            keep_tallies(connection, agreement_id, nodes)
     return len(agreement_ids)
-
-
-def _among(ids: list[int]) -> Callable[[Any], ColumnElement[bool]]:
-    def condition(column: Any) -> ColumnElement[bool]:
-        among: ColumnElement[bool] = column.in_(ids)
-        return among
-
-    return condition
 
 
 def agreements_under_theme(session: Session, theme_id: int) -> list[int]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Sequence
-from typing import Any
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -29,8 +29,14 @@ from service.progress.rules import (
     state_from_assessments,
     tree_depths,
 )
-from service.progress.tallies import keep_tallies
-from service.vocabularies import EntityType
+from service.progress.tallies import (
+    ScopedNode,
+    keep_tallies,
+    scope_themes,
+    themes_in,
+    touched_by,
+)
+from service.vocabularies import EntityType, ImplementationStatus
 
 AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
 ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
@@ -63,6 +69,7 @@ _TREE = (
     select(
         AGREEMENTS.c.progress.label("agreement_progress"),
         *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", *DERIVED)),
+        scope_themes().label("themes"),
     )
     .select_from(
         AGREEMENTS.outerjoin(
@@ -113,7 +120,9 @@ def refresh_progress(
 ) -> None:
     """Recompute the derived values of an agreement's commitments after a write, recording
     a ChangeEvent for each commitment (and the agreement) whose values moved.
-    `reassessed_ids` are the commitments with new assessments.
+    `reassessed_ids` are the commitments with new assessments, given by the writes that add
+    assessments and change nothing else (the tree, the weights and the themes stand as they
+    were; the tallies then move only where a status or a progress moved).
 
     Core statements on plain rows, not ORM objects: the reassessed commitments' assessments
     in one read, the tree and the agreement's progress in another, then the writes in one
@@ -142,6 +151,10 @@ def refresh_progress(
     depths = tree_depths(nodes)
     now = utcnow()
     updates: list[dict[str, Any]] = []
+    scoped: list[ScopedNode] = []
+    # After new assessments alone (the tree and its themes as they were), only the rows of
+    # the commitments whose status or progress moved can move.
+    touched: set[tuple[int, ImplementationStatus]] | None = set() if reassessed_ids else None
     for key in sorted(stored):
         old, state = stored[key], own.get(key)
         new = {
@@ -151,6 +164,19 @@ def refresh_progress(
             "current_progress": rolled[key],
             "depth": depths[key],
         }
+        node = ScopedNode(
+            key,
+            old["parent_id"],
+            old["weight"],
+            ImplementationStatus(cast(str, new["current_status"])),
+            rolled[key],
+            themes_in(old["themes"]),
+        )
+        scoped.append(node)
+        if touched is not None and (
+            old["current_status"] != node.status or old["current_progress"] != node.progress
+        ):
+            touched |= touched_by(node, ImplementationStatus(old["current_status"]))
         changes = {
             name: [json_value(old[name]), json_value(value)]
             for name, value in new.items()
@@ -189,7 +215,8 @@ def refresh_progress(
                 _SET_AGREEMENT_PROGRESS,
                 {"row_id": agreement_id, "progress": new_progress, "updated_at": now},
             )
-        keep_tallies(connection, agreement_id)
+        if touched is None or touched:
+            keep_tallies(connection, agreement_id, scoped, touched=touched)
 
 
 def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[str, Any]) -> None:
