@@ -88,7 +88,7 @@ def find(
 ) -> M:
     """The live record with this id, or NotFound. `for_update` locks its row until commit."""
     if not 1 <= record_id <= MAX_ID:
-        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+        raise not_found(entity, record_id)
     statement = live(model).where(model.id == record_id)  # type: ignore[attr-defined]
     if not for_update:
         # One record: its collections in the same statement, not one more query each.
@@ -98,8 +98,13 @@ def find(
         statement = statement.with_for_update()
     record = session.scalars(statement).unique().first()
     if record is None:
-        raise NotFound(f"No {entity_label(entity)} with id {record_id}.")
+        raise not_found(entity, record_id)
     return record  # type: ignore[no-any-return]
+
+
+def not_found(entity: EntityType, record_id: int) -> NotFound:
+    """The error for an id that names no live record of `entity`."""
+    return NotFound(f"No {entity_label(entity)} with id {record_id}.")
 
 
 def lock_parent(

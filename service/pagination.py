@@ -24,23 +24,36 @@ class Page(Generic[T]):
     next_key: Any
 
 
+def keyset_limited(
+    statement: Select[Any], key: InstrumentedAttribute[Any], page: PageRequest
+) -> Select[Any] | None:
+    """`statement` ordered by the unique `key`, after `page.after`, limited to one row more
+    than the page (which tells whether a next page exists); None when `page.after` cannot
+    be a key (the page is empty)."""
+    if page.after is not None:
+        if not isinstance(page.after, int):
+            return None
+        statement = statement.where(key > page.after)
+    return statement.order_by(key).limit(page.size + 1)
+
+
+def page_of_rows(rows: list[T], key: str, size: int) -> Page[T]:
+    """The page of a `keyset_limited` statement's results: at most `size` of them, and the
+    key (the attribute `key` of the last) to continue from when there are more."""
+    if len(rows) > size:
+        rows = rows[:size]
+        return Page(items=rows, next_key=getattr(rows[-1], key))
+    return Page(items=rows, next_key=None)
+
+
 def keyset_page(
     session: Session,
     statement: Select[Any],
     key: InstrumentedAttribute[Any],
     page: PageRequest,
-    *,
-    as_rows: bool = False,
 ) -> Page[Any]:
-    """One page of `statement` ordered by the unique `key`, after `page.after`: its records,
-    or (`as_rows`, for a statement of columns) its rows."""
-    if page.after is not None:
-        if not isinstance(page.after, int):
-            return Page(items=[], next_key=None)
-        statement = statement.where(key > page.after)
-    result = session.execute(statement.order_by(key).limit(page.size + 1))
-    rows = list(result if as_rows else result.scalars())
-    if len(rows) > page.size:
-        rows = rows[: page.size]
-        return Page(items=rows, next_key=getattr(rows[-1], key.key))
-    return Page(items=rows, next_key=None)
+    """One page of `statement`'s records, ordered by the unique `key`, after `page.after`."""
+    limited = keyset_limited(statement, key, page)
+    if limited is None:
+        return Page(items=[], next_key=None)
+    return page_of_rows(list(session.scalars(limited)), key.key, page.size)

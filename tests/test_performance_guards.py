@@ -123,9 +123,9 @@ def assessment_with_a_source(session: Session) -> None:
 # feed's head (service/readcache.py).
 STATEMENT_LIMITS = {
     "get one agreement": 3,  # the agreement with its themes
-    "get one commitment": 3,  # the commitment with its themes
-    "a page of 50 with a status filter": 4,  # the page, the page's themes
-    "an agreement's commitments": 5,  # the agreement, the page, the page's themes
+    "get one commitment": 3,  # the commitment with its themes, in one statement
+    "a page of 50 with a status filter": 3,  # the page with its themes, in one statement
+    "an agreement's commitments": 4,  # the agreement, the page with its themes
     "statistics for one agreement": 5,  # the agreement's id, its tallies, its overdue count
     "statistics for everything": 4,  # the tallies, the overdue count
     "progress over time": 7,

@@ -1,15 +1,15 @@
 from __future__ import annotations
 
-from collections import defaultdict
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Row, bindparam, func, literal, select
+from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from service import crud, search
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
+from service.commitments import rows
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput
@@ -97,46 +97,11 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
     return statement
 
 
-class ListedCommitment:
-    """A commitment as a list shows it: its columns, its due date and its live themes' slugs
-    as plain attributes, what `CommitmentSchema` dumps from a `Commitment`. A page is read as
-    rows rather than ORM objects: loading and instrumenting 50 objects and their themes was
-    most of a computed page's time (bench/notes.md). A test holds every listed commitment
-    equal to the same commitment read alone."""
-
-    as_of = None  # the stored status and progress are today's, as on Commitment
-
-    def __init__(self, row: Row[Any], theme_slugs: list[str]) -> None:
-        values = dict(row._mapping)
-        # The table's column is `due_date`; on the model, `due_date_value` and the composite.
-        values["due_date_value"] = values.pop("due_date")
-        values["due_date"] = PartialDate(values["due_date_value"], values["due_date_precision"])
-        self.__dict__.update(values, theme_slugs=theme_slugs)
-
-
-# Commitments' live themes, in the order Commitment.theme_slugs gives them.
-_THEME_SLUGS = (
-    select(commitment_themes.c.commitment_id, Theme.slug)
-    .join(Theme, Theme.id == commitment_themes.c.theme_id)
-    .where(
-        commitment_themes.c.commitment_id.in_(bindparam("commitment_ids", expanding=True)),
-        Theme.deleted_at.is_(None),
-    )
-    .order_by(Theme.slug)
-)
-
-
 def _page(
     session: Session, statement: Any, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Any]:
-    rows = _filtered(session, statement, filters).with_only_columns(*Commitment.__table__.c)
-    result = keyset_page(session, rows, Commitment.id, page, as_rows=True)
-    slugs: dict[int, list[str]] = defaultdict(list)
-    if result.items:
-        ids = [row.id for row in result.items]
-        for commitment_id, slug in session.execute(_THEME_SLUGS, {"commitment_ids": ids}):
-            slugs[commitment_id].append(slug)
-    items: list[Any] = [ListedCommitment(row, slugs[row.id]) for row in result.items]
+    result = rows.read_page(session, _filtered(session, statement, filters), page)
+    items: list[Any] = result.items
     if "as_of" in filters:
         items = commitments_as_of(session, items, filters["as_of"])
     return Page(items=items, next_key=result.next_key)
@@ -165,7 +130,9 @@ def list_commitment_children(
 
 
 def get_commitment(session: Session, *, commitment_id: int, as_of: date | None = None) -> Any:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    commitment = rows.read_commitment(session, commitment_id)
+    if commitment is None:
+        raise crud.not_found(COMMITMENT, commitment_id)
     if as_of is None:
         return commitment
     return commitments_as_of(session, [commitment], as_of)[0]

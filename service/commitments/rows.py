@@ -1,0 +1,128 @@
+"""Commitments read as rows: the reads that answer GET requests (one commitment, a page of
+them) select only the columns `CommitmentSchema` shows, with the live themes' slugs joined
+in the same statement, through SQLAlchemy Core, and hand the schema plain objects. Loading
+ORM records (the identity map, instrumented attributes, a second statement or a joined
+eager load for the themes) was most of a computed read's time (bench/notes.md).
+
+Only the reading differs: every value comes from the stored columns, as on a loaded
+`Commitment`, and the schema dumps both. A test holds each commitment read here equal to
+the same record loaded through the ORM and dumped by the schema (tests/commitments). Writes
+and everything else keep the ORM record.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy.orm import Session
+
+from service.commitments.models import Commitment
+from service.crud import MAX_ID
+from service.dates import PartialDate
+from service.pagination import Page, PageRequest, keyset_limited, page_of_rows
+from service.themes.models import Theme, commitment_themes
+
+COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
+THEMES: Table = Theme.__table__  # type: ignore[assignment]
+
+# What a commitment shows (CommitmentSchema): every column but the bookkeeping ones
+# (deleted_at, status_progress, depth, due_by).
+COLUMNS = tuple(
+    COMMITMENTS.c[name]
+    for name in (
+        "id",
+        "created_at",
+        "updated_at",
+        "agreement_id",
+        "parent_id",
+        "kind",
+        "ref",
+        "title",
+        "text",
+        "summary",
+        "due_date",
+        "due_date_precision",
+        "verifiable",
+        "weight",
+        "external_id",
+        "current_status",
+        "current_progress",
+        "current_assessment_id",
+    )
+)
+# Their attribute names on the model: the table's `due_date` is `due_date_value` there.
+_ATTRIBUTES = tuple("due_date_value" if c.key == "due_date" else c.key for c in COLUMNS)
+_ID, _DUE_DATE, _PRECISION = (
+    _ATTRIBUTES.index(name) for name in ("id", "due_date_value", "due_date_precision")
+)
+
+
+class CommitmentRow:
+    """A commitment as a read shows it: its columns under the model's attribute names, its
+    due date (the composite) and its live themes' slugs (`theme_slugs`), as plain
+    attributes: what `CommitmentSchema` dumps from a `Commitment`."""
+
+    as_of = None  # the stored status and progress are today's, as on Commitment
+
+    def __init__(self, row: Sequence[Any], theme_slugs: list[str]) -> None:
+        values = dict(zip(_ATTRIBUTES, row, strict=True))
+        values["due_date"] = PartialDate(row[_DUE_DATE], row[_PRECISION])
+        values["theme_slugs"] = theme_slugs
+        self.__dict__ = values
+
+
+# Commitments with one more column, the slug of each of their live themes: a commitment
+# comes once per theme, in slug order, and once with a null slug when it has none (a deleted
+# theme's slug is null too). Built once, as the statements below: building a statement costs
+# about as much as running it (service/crud.py). A read adds which commitments it wants.
+_WITH_THEMES = (
+    select(*COLUMNS, THEMES.c.slug)
+    .select_from(
+        COMMITMENTS.outerjoin(
+            commitment_themes, commitment_themes.c.commitment_id == COMMITMENTS.c.id
+        ).outerjoin(
+            THEMES, (THEMES.c.id == commitment_themes.c.theme_id) & THEMES.c.deleted_at.is_(None)
+        )
+    )
+    .order_by(COMMITMENTS.c.id, THEMES.c.slug)
+)
+_ONE = _WITH_THEMES.where(
+    COMMITMENTS.c.id == bindparam("commitment_id"), COMMITMENTS.c.deleted_at.is_(None)
+)
+
+
+def _commitments(rows: Sequence[Sequence[Any]]) -> list[CommitmentRow]:
+    """One CommitmentRow per commitment, from rows as `_WITH_THEMES` gives them (grouped by
+    commitment, a slug a row)."""
+    found: list[CommitmentRow] = []
+    last_id = None
+    slugs: list[str] = []
+    for row in rows:
+        if row[_ID] != last_id:
+            last_id, slugs = row[_ID], []
+            found.append(CommitmentRow(row[:-1], slugs))
+        if row[-1] is not None:
+            slugs.append(row[-1])
+    return found
+
+
+def read_commitment(session: Session, commitment_id: int) -> CommitmentRow | None:
+    """The live commitment with this id, or None: one statement."""
+    if not 1 <= commitment_id <= MAX_ID:
+        return None
+    rows = session.connection().execute(_ONE, {"commitment_id": commitment_id})
+    found = _commitments(rows.all())
+    return found[0] if found else None
+
+
+def read_page(session: Session, statement: Select[Any], page: PageRequest) -> Page[CommitmentRow]:
+    """One page of the commitments `statement` selects (live ones, filtered), in id order
+    after `page.after`: one statement, the page's ids chosen in a subquery."""
+    limited = keyset_limited(statement.with_only_columns(Commitment.id), Commitment.id, page)
+    if limited is None:
+        return Page(items=[], next_key=None)
+    query = _WITH_THEMES.where(COMMITMENTS.c.id.in_(limited))
+    rows = session.connection().execute(query).all()
+    return page_of_rows(_commitments(rows), "id", page.size)
