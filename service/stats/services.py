@@ -1,5 +1,7 @@
-"""Statistics for dashboards, computed in the database: status counts, weighted progress,
-overdue commitments, and progress month by month from the assessments.
+"""Statistics for dashboards: status counts, weighted progress, overdue commitments, and
+progress month by month. The summary sums the tallies that every write keeps
+(progress.tallies) and counts the overdue commitments by due date; the monthly series is
+computed from the assessments.
 
 A scope is a set of commitments: an agreement's, those of the agreements an organization (or
 a body under it) is party to, those filed under a theme (or a narrower one), or all, in any
