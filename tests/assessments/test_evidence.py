@@ -4,6 +4,7 @@ through the API, the bulk import and the seed alike (one rule, in assessments.se
 from __future__ import annotations
 
 import itertools
+from typing import Any
 
 import pytest
 from flask.testing import FlaskClient
@@ -127,11 +128,8 @@ def test_the_sql_rule_for_low_only_evidence_is_the_python_rule(session: Session)
         )
 
 
-def test_statistics_can_leave_out_what_rests_only_on_low_sources(
-    client: FlaskClient, session: Session
-) -> None:
-    agreement = make_agreement(session)
-    weak, strong = make_commitment(session, agreement), make_commitment(session, agreement)
+def weak_and_strong(session: Session, weak: Any, strong: Any) -> None:
+    """`weak` completed on a low source alone, `strong` initiated on a high one."""
     make_assessment(
         session,
         weak,
@@ -144,12 +142,25 @@ def test_statistics_can_leave_out_what_rests_only_on_low_sources(
         status=ImplementationStatus.INITIATED,
         source_ids=[make_source(session, reliability="high").id],
     )
-    every = client.get("/api/v1/stats/summary", query_string={"agreement": agreement.slug}).json
-    assert (every["total"], every["progress"], every["left_out"]) == (2, 62.5, 0)
+
+
+def summaries(client: FlaskClient, **scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
+    """The scope's summary, then the same leaving out what rests only on low sources."""
+    every = client.get("/api/v1/stats/summary", query_string=scope).json
     strict = client.get(
-        "/api/v1/stats/summary",
-        query_string={"agreement": agreement.slug, "exclude_low_reliability": "true"},
+        "/api/v1/stats/summary", query_string={**scope, "exclude_low_reliability": "true"}
     ).json
+    return every, strict
+
+
+def test_statistics_can_leave_out_what_rests_only_on_low_sources(
+    client: FlaskClient, session: Session
+) -> None:
+    agreement = make_agreement(session)
+    weak, strong = make_commitment(session, agreement), make_commitment(session, agreement)
+    weak_and_strong(session, weak, strong)
+    every, strict = summaries(client, agreement=agreement.slug)
+    assert (every["total"], every["progress"], every["left_out"]) == (2, 62.5, 0)
     assert (strict["total"], strict["progress"], strict["left_out"]) == (1, 25.0, 1)
     counts = {item["status"]: item["count"] for item in strict["by_status"]}
     assert counts["completed"] == 0 and counts["initiated"] == 1
@@ -163,24 +174,9 @@ def test_leaving_out_low_sources_works_within_a_theme(
     agreement = make_agreement(session)
     section = make_commitment(session, agreement, themes=[theme.slug])
     weak = make_commitment(session, agreement, parent_id=section.id, themes=[theme.slug])
-    make_assessment(
-        session,
-        weak,
-        status=ImplementationStatus.COMPLETED,
-        source_ids=[make_source(session, reliability="low").id],
-    )
-    make_assessment(
-        session,
-        section,
-        status=ImplementationStatus.INITIATED,
-        source_ids=[make_source(session, reliability="high").id],
-    )
-    every = client.get("/api/v1/stats/summary", query_string={"theme": theme.slug}).json
+    weak_and_strong(session, weak, section)
+    every, strict = summaries(client, theme=theme.slug)
     assert (every["total"], every["progress"], every["left_out"]) == (2, 100.0, 0)
-    strict = client.get(
-        "/api/v1/stats/summary",
-        query_string={"theme": theme.slug, "exclude_low_reliability": "true"},
-    ).json
     # The section stays, and with it the progress rolled up from its children: the caveat
     # of a roll-up, which leaving out counts and top commitments does not change.
     assert (strict["total"], strict["left_out"]) == (1, 1)
