@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -15,6 +15,7 @@ from sqlalchemy import (
     Enum,
     Index,
     MetaData,
+    Table,
     create_engine,
     event,
     text,
@@ -23,6 +24,7 @@ from sqlalchemy.engine import Dialect
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column, sessionmaker
 from sqlalchemy.pool import ConnectionPoolEntry
+from sqlalchemy.schema import CreateTable
 from sqlalchemy.types import TypeDecorator
 
 # Named constraints make Alembic migrations reversible and diffs stable on every backend.
@@ -100,6 +102,35 @@ def pipelined(connection: Connection) -> Iterator[None]:
             yield
     except psycopg.Error as error:
         raise DBAPIError.instance(None, None, error, psycopg.Error) from error
+
+
+def copy_rows(
+    connection: Connection, table: str, columns: Sequence[str], rows: Iterable[Sequence[Any]]
+) -> None:
+    """COPY `rows` (values in the order of `columns`) into `table`, on PostgreSQL, in the
+    connection's transaction: one statement, where an INSERT of many rows is a statement a
+    row on the wire (psycopg's executemany). A failure is SQLAlchemy's error, as any other
+    statement's would be (an outage then answers 503, not 500)."""
+    driver = connection.connection.driver_connection
+    statement = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    try:
+        with driver.cursor() as cursor, cursor.copy(statement) as copy:  # type: ignore[union-attr]
+            for row in rows:
+                copy.write_row(row)
+    except psycopg.Error as error:
+        raise DBAPIError.instance(None, None, error, psycopg.Error) from error
+
+
+def temporary_table(connection: Connection, table: Table) -> Table:
+    """`table`, declared TEMPORARY (ON COMMIT DROP on PostgreSQL), created empty in the
+    connection's transaction, or emptied when the transaction has it already (a second
+    import in a test's transaction)."""
+    made = connection.scalar(text("SELECT to_regclass(:name)"), {"name": f"pg_temp.{table.name}"})
+    if made is None:
+        connection.execute(CreateTable(table))
+    else:
+        connection.execute(text(f"TRUNCATE {table.name}"))
+    return table
 
 
 def _configure_sqlite(engine: Engine) -> None:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date, datetime
 from enum import Enum
+from itertools import islice
 from typing import Any, Protocol
 
-import psycopg
 from sqlalchemy import (
     BigInteger,
     Connection,
@@ -26,13 +26,12 @@ from sqlalchemy import (
     select,
     text,
 )
-from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.auth.permissions import readable_by
 from service.changes.models import LIVE_FENCE, ChangeEvent
 from service.dates import PartialDate
-from service.db import pipelined, utcnow
+from service.db import copy_rows, pipelined, utcnow
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import ChangeOperation, EntityType, Role
 
@@ -48,7 +47,6 @@ CHANGE_EVENTS: Table = ChangeEvent.__table__  # type: ignore[assignment]
 # go in a single round trip.
 BULK_CHANGES = 1_000
 _EVENT_COLUMNS = [column.name for column in CHANGE_EVENTS.c if column.name != "seq"]
-_COPY_CHANGES = f"COPY change_events (seq, {', '.join(_EVENT_COLUMNS)}) FROM STDIN"
 _COPY_CHUNK = 50_000
 # The transaction's id, and whether it holds the feed's lock already (a small write earlier
 # in the same transaction: a test's, or a caller's savepoints).
@@ -126,31 +124,78 @@ def record_change(
     )
 
 
+@dataclass
+class _SharedChanges:
+    """ChangeEvents of a bulk write whose `changes` are each one of a few `shared` dicts
+    with the integer fields `varying` set event by event (a new record's id, its parent's):
+    each event is (record id, index of its dict in `shared`, its values of `varying`).
+    Held so, a million events are a million small tuples, and each shared dict is encoded
+    once (`_encodings`)."""
+
+    entity: EntityType
+    op: ChangeOperation
+    shared: list[dict[str, Any]]
+    varying: tuple[str, ...]
+    events: list[tuple[int, int, tuple[int, ...]]]
+
+    def __len__(self) -> int:
+        return len(self.events)
+
+    def changes(self, index: int, values: tuple[int, ...]) -> dict[str, Any]:
+        return {**self.shared[index], **dict(zip(self.varying, values, strict=True))}
+
+
+def record_shared_changes(
+    session: Session,
+    entity: EntityType,
+    op: ChangeOperation,
+    *,
+    shared: list[dict[str, Any]],
+    varying: tuple[str, ...],
+    events: list[tuple[int, int, tuple[int, ...]]],
+) -> None:
+    """Queue a ChangeEvent for each of `events`, in order: (record id, index in `shared`,
+    values of `varying`). Its changes are that shared dict with the `varying` fields set to
+    those integers, the dict plain JSON already (json_value's answer). For the records of a
+    bulk write, which share all their fields but a few."""
+    session.info.setdefault(_PENDING, []).append(
+        _SharedChanges(entity, op, shared, varying, events)
+    )
+
+
+def _expanded(pending: list[Any]) -> Iterator[tuple[EntityType, int, ChangeOperation, Any]]:
+    """Each queued event as (entity, record id, op, changes)."""
+    for item in pending:
+        if isinstance(item, _SharedChanges):
+            for record_id, index, values in item.events:
+                yield item.entity, record_id, item.op, item.changes(index, values)
+        else:
+            yield item.entity, item.record.id, item.op, item.changes
+
+
 def write_pending_changes(session: Session) -> None:
     """Session `before_commit` hook: insert the queued ChangeEvents, in order."""
-    pending: list[_PendingChange] = session.info.pop(_PENDING, [])
+    pending: list[_PendingChange | _SharedChanges] = session.info.pop(_PENDING, [])
     if not pending:
         return
     session.flush()
-    now = utcnow()
-    rows = [
-        {
-            "occurred_at": now,
-            "actor": session.info.get("actor"),
-            "actor_key_id": session.info.get("actor_key_id"),
-            "entity": change.entity,
-            "entity_id": change.record.id,
-            "op": change.op,
-            "changes": change.changes,
-            "request_id": session.info.get("request_id"),
-            "service_request_id": session.info.get("service_request_id"),
-        }
-        for change in pending
-    ]
+    # What every event of one commit shares.
+    common = {
+        "occurred_at": utcnow(),
+        "actor": session.info.get("actor"),
+        "actor_key_id": session.info.get("actor_key_id"),
+        "request_id": session.info.get("request_id"),
+        "service_request_id": session.info.get("service_request_id"),
+    }
     connection = session.connection()
-    if connection.dialect.name == "postgresql" and len(rows) >= BULK_CHANGES:
-        _fence_then_copy(connection, rows)
+    count = sum(len(item) if isinstance(item, _SharedChanges) else 1 for item in pending)
+    if connection.dialect.name == "postgresql" and count >= BULK_CHANGES:
+        _fence_then_copy(connection, common, pending, count)
         return
+    rows = [
+        {**common, "entity": entity, "entity_id": record_id, "op": op, "changes": changes}
+        for entity, record_id, op, changes in _expanded(pending)
+    ]
     # The lock and the insert in one round trip: neither answer is read.
     with pipelined(connection):
         if connection.dialect.name == "postgresql":
@@ -160,7 +205,9 @@ def write_pending_changes(session: Session) -> None:
         connection.execute(insert(CHANGE_EVENTS).inline(), rows)
 
 
-def _fence_then_copy(connection: Connection, rows: list[dict[str, Any]]) -> None:
+def _fence_then_copy(
+    connection: Connection, common: dict[str, Any], pending: list[Any], count: int
+) -> None:
     """Write many change events while holding the feed's lock only for as long as a small
     write does: every other write in the service waits for that lock, and a bulk import's
     events take seconds to insert.
@@ -178,11 +225,11 @@ def _fence_then_copy(connection: Connection, rows: list[dict[str, Any]]) -> None
     it takes its block directly (the second connection would wait for it forever)."""
     xid, holds_lock = connection.execute(_XID_AND_LOCK, {"key": _CHANGE_FEED_LOCK}).one()
     if holds_lock:
-        last = connection.execute(_TAKE_SEQ_BLOCK, {"count": len(rows)}).scalar_one()
-        _copy_events(connection, rows, last - len(rows) + 1)
+        last = connection.execute(_TAKE_SEQ_BLOCK, {"count": count}).scalar_one()
+        _copy_events(connection, common, pending, last - count + 1)
         return
-    first = _reserve_block(connection.engine, xid, len(rows))
-    _copy_events(connection, rows, first)
+    first = _reserve_block(connection.engine, xid, count)
+    _copy_events(connection, common, pending, first)
     connection.execute(_LIFT_FENCE, {"first": first})
 
 
@@ -197,32 +244,98 @@ def _reserve_block(engine: Engine, xid: str, count: int) -> int:
     return first
 
 
-def _copy_events(connection: Connection, rows: list[dict[str, Any]], first: int) -> None:
-    """COPY `rows` into change_events, numbered in queue order from `first`."""
+def _copy_events(
+    connection: Connection, common: dict[str, Any], pending: list[Any], first: int
+) -> None:
+    """COPY the `pending` events into change_events, numbered in queue order from `first`,
+    each with the `common` values."""
     dialect = connection.dialect
+
+    def processor(name: str) -> Callable[[Any], Any]:
+        process = CHANGE_EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect)
+        return (lambda value: value) if process is None else process
+
     # The values as the INSERT of the small path would send them (the JSON encoding of
-    # `changes` above all), so the two paths store the same rows.
-    processors = [
-        (name, CHANGE_EVENTS.c[name].type.dialect_impl(dialect).bind_processor(dialect))
-        for name in _EVENT_COLUMNS
+    # `changes` above all), so the two paths store the same rows. What all the events share
+    # is processed once, and each entity and operation once.
+    template = [
+        processor(name)(common[name]) if name in common else None for name in _EVENT_COLUMNS
     ]
-    driver = connection.connection.driver_connection
-    try:
-        # One COPY per chunk: each is a statement of its own, within the statement timeout.
-        for start in range(0, len(rows), _COPY_CHUNK):
-            with driver.cursor() as cursor, cursor.copy(_COPY_CHANGES) as copy:  # type: ignore[union-attr]
-                for seq, row in enumerate(rows[start : start + _COPY_CHUNK], first + start):
-                    copy.write_row(
-                        [seq]
-                        + [
-                            row[name] if process is None else process(row[name])
-                            for name, process in processors
-                        ]
-                    )
-    except psycopg.Error as error:
-        # COPY goes around SQLAlchemy: its failure becomes SQLAlchemy's error, as any other
-        # statement's would (an outage is then a 503, not a 500).
-        raise DBAPIError.instance(None, None, error, psycopg.Error) from error
+    position = {name: index + 1 for index, name in enumerate(_EVENT_COLUMNS)}  # after seq
+    entity_at, entity_id_at, op_at, changes_at = (
+        position[name] for name in ("entity", "entity_id", "op", "changes")
+    )
+    entity_value = processor("entity")
+    op_value = processor("op")
+    encoded = processor("changes")
+    entities: dict[EntityType, Any] = {}
+    ops: dict[ChangeOperation, Any] = {}
+
+    def rows() -> Iterator[list[Any]]:
+        seq = first
+        for item in pending:
+            if item.entity not in entities:
+                entities[item.entity] = entity_value(item.entity)
+            if item.op not in ops:
+                ops[item.op] = op_value(item.op)
+            row = [seq, *template]
+            row[entity_at] = entities[item.entity]
+            row[op_at] = ops[item.op]
+            if not isinstance(item, _SharedChanges):
+                row[entity_id_at] = item.record.id
+                row[changes_at] = encoded(item.changes)
+                yield row
+                seq += 1
+                continue
+            encodings = [_encodings(encoded, shared, item.varying) for shared in item.shared]
+            for record_id, index, values in item.events:
+                pieces = encodings[index]
+                row = row.copy()
+                row[0] = seq
+                row[entity_id_at] = record_id
+                row[changes_at] = (
+                    encoded(item.changes(index, values))
+                    if pieces is None
+                    else pieces[0] + "".join(map(_joined, values, pieces[1:]))
+                )
+                yield row
+                seq += 1
+
+    queued = rows()
+    # One COPY per chunk: each is a statement of its own, within the statement timeout.
+    while chunk := list(islice(queued, _COPY_CHUNK)):
+        copy_rows(connection, "change_events", ["seq", *_EVENT_COLUMNS], chunk)
+
+
+def _joined(value: int, piece: str) -> str:
+    return str(value) + piece
+
+
+def _encodings(
+    encode: Callable[[Any], Any], shared: dict[str, Any], varying: tuple[str, ...]
+) -> list[str] | None:
+    """The encoding of `shared` with its `varying` integer fields cut out: the pieces before,
+    between and after them, so that an event's encoding is the pieces joined by its integers
+    (an integer encodes as its digits). Found by encoding `shared` with marks in those fields,
+    numbers found nowhere else in its encoding. None when the encoding is not text."""
+    plain = encode({**shared, **dict.fromkeys(varying, 0)})
+    if not isinstance(plain, str):
+        return None
+    marks: list[str] = []
+    candidate = 7_340_987_655_123_456_789
+    while len(marks) < len(varying):
+        candidate += 1
+        if str(candidate) not in plain:
+            marks.append(str(candidate))
+    text = encode({**shared, **dict(zip(varying, map(int, marks), strict=True))})
+    pieces = []
+    for mark in marks:
+        before, found, text = text.partition(mark)
+        if not found:
+            return None
+        pieces.append(before)
+    pieces.append(text)
+    return pieces
 
 
 def below_fences(statement: Select[Any], dialect: Dialect) -> Select[Any]:

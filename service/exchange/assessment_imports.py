@@ -3,30 +3,26 @@ benchmark's million rows) without a request per assessment.
 
 Every row is checked first, with the API's own schema and rules and a few queries for the
 whole file (never a query a row); if any row fails, nothing is written and every problem is
-reported with its row and column. Then the assessments are inserted in multi-row INSERTs,
-with their `create` ChangeEvents, and each commitment touched has its status and every
-roll-up above it recomputed once, in one transaction (a dry run rolls it back).
+reported with its row and column. Then, in one transaction (a dry run rolls it back), the
+assessments are written with their `create` ChangeEvents, and each commitment touched has
+its status and every roll-up above it recomputed once (exchange.assessment_writes).
 """
 
 from __future__ import annotations
 
-from collections import defaultdict
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from operator import itemgetter
 from typing import Any
 
 import marshmallow as ma
-from sqlalchemy import func, insert, select, text
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service import crud
-from service.agreements.models import Agreement
-from service.assessments.models import StatusAssessment, assessment_sources
 from service.assessments.schemas import AssessmentCreateSchema
 from service.assessments.services import rule_errors
-from service.changes.services import RecordRef, record_change
 from service.commitments.models import Commitment
 from service.errors import flatten_errors
+from service.exchange.assessment_writes import among, chunks, write_assessments
 from service.exchange.columns import LIST_SEPARATOR
 from service.exchange.imports import (
     Finish,
@@ -35,13 +31,12 @@ from service.exchange.imports import (
     Progress,
     RowError,
     in_one_transaction,
+    read_records,
     read_rows,
 )
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
-from service.progress import upkeep
 from service.sources.models import Source
-from service.vocabularies import ChangeOperation, EntityType
 
 ASSESSMENT_COLUMNS = [
     "commitment_id",
@@ -59,9 +54,11 @@ ASSESSMENT_COLUMNS = [
 ]
 # The columns a file must have; the others may be left out.
 REQUIRED_COLUMNS = {"status", "as_of", "assessor_kind"}
-# Rows inserted per statement: large enough to amortize the round trip, small enough to
-# keep each statement's parameters bounded.
-INSERT_BATCH = 5000
+# The columns of a row that the API's schema and rules check: every column but the
+# commitment's reference.
+CHECKED_COLUMNS = tuple(
+    name for name in ASSESSMENT_COLUMNS if name not in {"commitment_id", "commitment_external_id"}
+)
 
 
 def _row_input(cells: dict[str, str]) -> dict[str, Any]:
@@ -91,33 +88,44 @@ def _number(text: str) -> Any:
 
 
 class _Checker:
-    """Reads and checks the rows; then looks up, for the whole file at once, what they name."""
+    """Reads and checks the rows; then looks up, for the whole file at once, what they name.
 
-    def __init__(self, report: ImportReport) -> None:
+    A row's values are checked once for each different set of them: the schema and the
+    rules depend on the cells alone, and a history repeats them (the same statuses, dates
+    and sources for many commitments). Rows with the same cells share one checked dict."""
+
+    def __init__(self, report: ImportReport, header: list[str]) -> None:
         self.report = report
+        self.header = header
         self.schema = AssessmentCreateSchema()
         self.rows: list[tuple[int, dict[str, Any], tuple[str, Any]]] = []
+        self.checked: dict[tuple[str, ...], tuple[dict[str, Any] | None, list[tuple[str, str]]]]
+        self.checked = {}
+        # The cells the schema and the rules read, as one tuple (the file's REQUIRED_COLUMNS
+        # are more than one, so itemgetter gives a tuple).
+        self.checked_cells = itemgetter(*(header.index(n) for n in CHECKED_COLUMNS if n in header))
+        self.external_at = _position(header, "commitment_external_id")
+        self.id_at = _position(header, "commitment_id")
 
     def error(self, row: int, column: str, message: str) -> None:
         self.report.errors.append(RowError(row, column, message))
 
-    def check(self, number: int, cells: dict[str, str]) -> None:
-        before = len(self.report.errors)
-        try:
-            values = self.schema.load(_row_input(cells))
-        except ma.ValidationError as invalid:
-            for column, messages in flatten_errors(invalid.messages).items():
-                for message in messages:
-                    self.error(number, column.split(".")[0], message)
-            values = None
-        if values is not None:
-            for column, message in rule_errors(values).items():
-                self.error(number, column, message)
+    def check(self, number: int, cells: list[str]) -> None:
+        """Check a row (its cells in the header's order); keep it when it passes."""
+        cached = self.checked_cells(cells)
+        known = self.checked.get(cached)
+        if known is None:
+            known = self.checked[cached] = self._checked_values(cells)
+        values, problems = known
+        for column, message in problems:
+            self.error(number, column, message)
         key: tuple[str, Any] | None = None
-        if cells.get("commitment_external_id"):
-            key = ("external_id", cells["commitment_external_id"])
-        elif cells.get("commitment_id"):
-            commitment_id = crud.parse_id(cells["commitment_id"])
+        external = cells[self.external_at] if self.external_at is not None else ""
+        given = cells[self.id_at] if self.id_at is not None else ""
+        if external:
+            key = ("external_id", external)
+        elif given:
+            commitment_id = crud.parse_id(given)
             if commitment_id is not None:
                 key = ("id", commitment_id)
             else:
@@ -128,29 +136,61 @@ class _Checker:
                 "commitment_id",
                 "Name the commitment: commitment_id or commitment_external_id.",
             )
-        if len(self.report.errors) == before and values is not None and key is not None:
+        if not problems and values is not None and key is not None:
             self.rows.append((number, values, key))
 
-    def resolve(self, session: Session) -> list[tuple[int, dict[str, Any]]]:
-        """Each checked row with its commitment's id, after a query per kind of reference."""
+    def _checked_values(
+        self, cells: list[str]
+    ) -> tuple[dict[str, Any] | None, list[tuple[str, str]]]:
+        """The values of a row's cells as the API's schema loads them (None if it refuses
+        them), and what is wrong with them, by column."""
+        problems: list[tuple[str, str]] = []
+        try:
+            values = self.schema.load(_row_input(dict(zip(self.header, cells, strict=True))))
+        except ma.ValidationError as invalid:
+            for column, messages in flatten_errors(invalid.messages).items():
+                for message in messages:
+                    problems.append((column.split(".")[0], message))
+            return None, problems
+        problems += rule_errors(values).items()
+        return values, problems
+
+    def resolve(self, session: Session) -> list[tuple[dict[str, Any], int]]:
+        """Each checked row's values with its commitment's id, after a query per kind of
+        reference."""
         by_id = _existing(session, Commitment, {k[1] for _, _, k in self.rows if k[0] == "id"})
         external = {k[1] for _, _, k in self.rows if k[0] == "external_id"}
         by_external: dict[str | None, int] = {}
-        for chunk in _chunks(sorted(external)):
+        for chunk in chunks(sorted(external)):
             by_external.update(
                 session.execute(
                     select(Commitment.external_id, Commitment.id).where(
-                        Commitment.external_id.in_(chunk), Commitment.deleted_at.is_(None)
+                        among(session, Commitment.external_id, chunk),
+                        Commitment.deleted_at.is_(None),
                     )
                 ).all()  # a list: update() would take the result for a mapping
             )
+        distinct = {id(values): values for _, values, _ in self.rows}.values()
         organizations = _existing(
-            session, Organization, {v.get("assessor_organization_id") for _, v, _ in self.rows}
+            session, Organization, {v.get("assessor_organization_id") for v in distinct}
         )
-        meetings = _existing(session, Meeting, {v.get("meeting_id") for _, v, _ in self.rows})
-        sources = _existing(
-            session, Source, {s for _, v, _ in self.rows for s in v.get("source_ids", [])}
-        )
+        meetings = _existing(session, Meeting, {v.get("meeting_id") for v in distinct})
+        sources = _existing(session, Source, {s for v in distinct for s in v.get("source_ids", [])})
+        # What is wrong with each set of values, by column: the same for every row that has it.
+        wrong: dict[int, list[tuple[str, str]]] = {}
+        for values in distinct:
+            problems = wrong[id(values)] = []
+            for column, known in (
+                ("assessor_organization_id", organizations),
+                ("meeting_id", meetings),
+            ):
+                if values.get(column) is not None and values[column] not in known:
+                    problems.append((column, f"No record with id {values[column]}."))
+            for source_id in values.get("source_ids", []):
+                if source_id not in sources:
+                    problems.append(("source_ids", f"No source with id {source_id}."))
+            if values.get("supersedes_id") is not None:
+                problems.append(("supersedes_id", "Correct an assessment through the API."))
         resolved = []
         for number, values, (kind, ref) in self.rows:
             commitment_id = by_external.get(ref) if kind == "external_id" else ref
@@ -158,33 +198,25 @@ class _Checker:
                 column = "commitment_id" if kind == "id" else "commitment_external_id"
                 self.error(number, column, f"No commitment with {kind} {ref!r}.")
                 continue
-            for column, known in (
-                ("assessor_organization_id", organizations),
-                ("meeting_id", meetings),
-            ):
-                if values.get(column) is not None and values[column] not in known:
-                    self.error(number, column, f"No record with id {values[column]}.")
-            for source_id in values.get("source_ids", []):
-                if source_id not in sources:
-                    self.error(number, "source_ids", f"No source with id {source_id}.")
-            if values.get("supersedes_id") is not None:
-                self.error(number, "supersedes_id", "Correct an assessment through the API.")
-            resolved.append((number, {**values, "commitment_id": commitment_id}))
+            for column, message in wrong[id(values)]:
+                self.error(number, column, message)
+            resolved.append((values, commitment_id))
         return resolved
 
 
-def _chunks(items: list[Any], size: int = 5000) -> Iterable[list[Any]]:
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
+def _position(header: list[str], name: str) -> int | None:
+    return header.index(name) if name in header else None
 
 
 def _existing(session: Session, model: Any, ids: set[Any]) -> set[int]:
     """Which of these ids name a live record of `model`."""
     wanted = sorted(i for i in ids if isinstance(i, int))
     found: set[int] = set()
-    for chunk in _chunks(wanted):
+    for chunk in chunks(wanted):
         found.update(
-            session.scalars(crud.live(model).with_only_columns(model.id).where(model.id.in_(chunk)))
+            session.scalars(
+                crud.live(model).with_only_columns(model.id).where(among(session, model.id, chunk))
+            )
         )
     return found
 
@@ -232,9 +264,9 @@ def _import(
     session: Session, body: bytes, *, dry_run: bool, on_row: Progress | None
 ) -> ImportReport:
     report = ImportReport(dry_run=dry_run)
-    header, records = read_rows(body, report)
+    header, records = read_records(body, report)
     _check_header(header, report)
-    checker = _Checker(report)
+    checker = _Checker(report, header)
     for number, cells in records:
         report.rows += 1
         checker.check(number, cells)
@@ -243,89 +275,6 @@ def _import(
     rows = checker.resolve(session)
     if report.errors:
         raise ImportRefused(report)
-    _write(session, [values for _, values in rows], on_row)
+    write_assessments(session, rows, on_row)
     report.created = len(rows)
     return report
-
-
-def _write(session: Session, rows: list[dict[str, Any]], on_row: Progress | None) -> None:
-    touched = {row["commitment_id"] for row in rows}
-    # Lock the agreements first, in id order (as a single assessment's write does, one
-    # agreement at a time): a concurrent writer waits for the import, never deadlocks with it.
-    by_agreement: dict[int, set[int]] = defaultdict(set)
-    for chunk in _chunks(sorted(touched)):
-        for commitment_id, agreement_id in session.execute(
-            select(Commitment.id, Commitment.agreement_id).where(Commitment.id.in_(chunk))
-        ):
-            by_agreement[agreement_id].add(commitment_id)
-    agreement_ids = list(
-        session.scalars(
-            select(Agreement.id)
-            .where(Agreement.id.in_(sorted(by_agreement)))
-            .order_by(Agreement.id)
-            .with_for_update()
-        )
-    )
-    created_at = datetime.now(UTC)
-    for batch in _chunks(rows, INSERT_BATCH):
-        ids = _new_ids(session, len(batch))
-        records = [
-            {**_record(values, created_at), "id": new_id}
-            for new_id, values in zip(ids, batch, strict=True)
-        ]
-        session.execute(insert(StatusAssessment), records)
-        links = [
-            {"assessment_id": new_id, "source_id": source_id}
-            for new_id, values in zip(ids, batch, strict=True)
-            for source_id in values.get("source_ids", [])
-        ]
-        if links:
-            session.execute(insert(assessment_sources), links)
-        for new_id, values, record in zip(ids, batch, records, strict=True):
-            # The same `create` event as the API's: the record's fields and its sources.
-            fields = crud.row_snapshot(
-                StatusAssessment, {**record, "id": new_id, "as_of": values["as_of"]}
-            )
-            record_change(
-                session,
-                RecordRef(new_id),
-                EntityType.ASSESSMENT,
-                ChangeOperation.CREATE,
-                {**fields, "source_ids": values.get("source_ids", [])},
-            )
-        if on_row is not None:
-            on_row(len(batch))
-    for agreement_id in agreement_ids:
-        upkeep.refresh_progress(session, agreement_id, reassessed_ids=by_agreement[agreement_id])
-
-
-def _new_ids(session: Session, count: int) -> list[int]:
-    """Ids for `count` new assessments, taken before the INSERT: an INSERT ... RETURNING of
-    thousands of rows, in parameter order, costs SQLAlchemy more than the insert itself."""
-    if session.get_bind().dialect.name == "postgresql":
-        return list(
-            session.scalars(
-                text(
-                    "SELECT nextval(pg_get_serial_sequence('status_assessments', 'id')) "
-                    "FROM generate_series(1, :count)"
-                ),
-                {"count": count},
-            )
-        )
-    # SQLite: a write transaction holds the database's write lock, so no one else takes these.
-    last = session.scalar(select(func.max(StatusAssessment.id))) or 0
-    return list(range(last + 1, last + 1 + count))
-
-
-def _record(values: dict[str, Any], created_at: datetime) -> dict[str, Any]:
-    """The row to insert: the mapped attributes of a StatusAssessment."""
-    record = {
-        key: value
-        for key, value in values.items()
-        if key not in {"as_of", "source_ids", "supersedes_id"}
-    }
-    record["as_of_value"] = values["as_of"].value
-    record["as_of_precision"] = values["as_of"].precision
-    record["created_at"] = created_at
-    record.setdefault("assessed_at", created_at)
-    return record

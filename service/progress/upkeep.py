@@ -5,8 +5,8 @@ themselves are in progress.rules, the tallies in progress.tallies."""
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Collection, Sequence
-from typing import Any, cast
+from collections.abc import Collection, Mapping, Sequence
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
@@ -81,6 +81,9 @@ _TREE = (
         )
     )
     .where(AGREEMENTS.c.id == bindparam("agreement_id"))
+    # By id: the roll-up sums in the order it is given, and a float sum's last bit depends
+    # on it (the bulk path reads trees in the same order).
+    .order_by(COMMITMENTS.c.id)
 )
 _SET_EFFECTIVE_PROGRESS = update(ASSESSMENTS).where(ASSESSMENTS.c.id == bindparam("row_id"))
 _SET_DERIVED = update(COMMITMENTS).where(COMMITMENTS.c.id == bindparam("row_id"))
@@ -138,38 +141,22 @@ def refresh_progress(
     rows = connection.execute(_TREE, {"agreement_id": agreement_id}).all()
     if not rows:
         return  # no such agreement: the caller found it, so it cannot happen
-    stored = {row.id: row._mapping for row in rows if row.id is not None}
-    own_progress = {
-        key: own[key].progress if key in own else row["status_progress"]
-        for key, row in stored.items()
-    }
-    nodes = [
-        TreeNode(key, row["parent_id"], row["weight"], own_progress[key])
-        for key, row in stored.items()
-    ]
-    rolled = roll_up(nodes)
-    depths = tree_depths(nodes)
+    tree = refreshed_tree(rows, own)
+    record_refresh(session, agreement_id, tree)
     now = utcnow()
     updates: list[dict[str, Any]] = []
     scoped: list[ScopedNode] = []
     # After new assessments alone (the tree and its themes as they were), only the rows of
     # the commitments whose status or progress moved can move.
     touched: set[tuple[int, ImplementationStatus]] | None = set() if reassessed_ids else None
-    for key in sorted(stored):
-        old, state = stored[key], own.get(key)
-        new = {
-            "current_status": state.status if state else old["current_status"],
-            "status_progress": own_progress[key],
-            "current_assessment_id": state.assessment_id if state else old["current_assessment_id"],
-            "current_progress": rolled[key],
-            "depth": depths[key],
-        }
+    for commitment in tree.commitments:
+        old, new = commitment.stored, commitment.values
         node = ScopedNode(
-            key,
+            commitment.id,
             old["parent_id"],
             old["weight"],
             ImplementationStatus(cast(str, new["current_status"])),
-            rolled[key],
+            new["current_progress"],
             themes_in(old["themes"]),
         )
         scoped.append(node)
@@ -177,25 +164,11 @@ def refresh_progress(
             old["current_status"] != node.status or old["current_progress"] != node.progress
         ):
             touched |= touched_by(node, ImplementationStatus(old["current_status"]))
-        changes = {
-            name: [json_value(old[name]), json_value(value)]
-            for name, value in new.items()
-            if old[name] != value
-        }
-        if not changes:
-            continue
-        updates.append({"row_id": key, **new, "updated_at": now})
-        crud.record_update(session, RecordRef(key), EntityType.COMMITMENT, changes)
-        _bring_in_line(session, Commitment, key, {**new, "updated_at": now})
-    old_progress = rows[0].agreement_progress
-    new_progress = agreement_progress(nodes, rolled)
+        if commitment.changes:
+            updates.append({"row_id": commitment.id, **new, "updated_at": now})
+            _bring_in_line(session, Commitment, commitment.id, {**new, "updated_at": now})
+    old_progress, new_progress = tree.old_progress, tree.new_progress
     if old_progress != new_progress:
-        crud.record_update(
-            session,
-            RecordRef(agreement_id),
-            EntityType.AGREEMENT,
-            {"progress": [old_progress, new_progress]},
-        )
         _bring_in_line(
             session, Agreement, agreement_id, {"progress": new_progress, "updated_at": now}
         )
@@ -217,6 +190,75 @@ def refresh_progress(
             )
         if touched is None or touched:
             keep_tallies(connection, agreement_id, scoped, touched=touched)
+
+
+class RefreshedCommitment(NamedTuple):
+    """A commitment of a tree read (`stored`, the read's row) and its derived values as they
+    now are (`values`, by DERIVED), with what moved as a ChangeEvent lists it (`changes`,
+    empty when nothing did)."""
+
+    id: int
+    stored: Mapping[str, Any]
+    values: dict[str, Any]
+    changes: dict[str, list[Any]]
+
+
+class RefreshedTree(NamedTuple):
+    commitments: list[RefreshedCommitment]  # by id
+    old_progress: float | None
+    new_progress: float | None
+
+
+def refreshed_tree(rows: Sequence[Any], states: Mapping[int, CommitmentState]) -> RefreshedTree:
+    """An agreement's derived values from a read of its tree (rows with its progress, each
+    live commitment's id, parent_id, weight and DERIVED values; one row with no commitment
+    when it has none) once the commitments of `states` are in those states: the one
+    statement of what a write moves, for refresh_progress and the bulk path alike."""
+    stored = {row.id: row._mapping for row in rows if row.id is not None}
+    own_progress = {
+        key: states[key].progress if key in states else row["status_progress"]
+        for key, row in stored.items()
+    }
+    nodes = [
+        TreeNode(key, row["parent_id"], row["weight"], own_progress[key])
+        for key, row in stored.items()
+    ]
+    rolled = roll_up(nodes)
+    depths = tree_depths(nodes)
+    commitments = []
+    for key in sorted(stored):
+        old, state = stored[key], states.get(key)
+        new = {
+            "current_status": state.status if state else old["current_status"],
+            "status_progress": own_progress[key],
+            "current_assessment_id": state.assessment_id if state else old["current_assessment_id"],
+            "current_progress": rolled[key],
+            "depth": depths[key],
+        }
+        changes = {
+            name: [json_value(old[name]), json_value(value)]
+            for name, value in new.items()
+            if old[name] != value
+        }
+        commitments.append(RefreshedCommitment(key, old, new, changes))
+    return RefreshedTree(commitments, rows[0].agreement_progress, agreement_progress(nodes, rolled))
+
+
+def record_refresh(session: Session, agreement_id: int, tree: RefreshedTree) -> None:
+    """Queue the `update` ChangeEvents of a refresh: each commitment whose values moved, in
+    id order, then the agreement if its progress moved."""
+    for commitment in tree.commitments:
+        if commitment.changes:
+            crud.record_update(
+                session, RecordRef(commitment.id), EntityType.COMMITMENT, commitment.changes
+            )
+    if tree.old_progress != tree.new_progress:
+        crud.record_update(
+            session,
+            RecordRef(agreement_id),
+            EntityType.AGREEMENT,
+            {"progress": [tree.old_progress, tree.new_progress]},
+        )
 
 
 def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[str, Any]) -> None:

@@ -55,17 +55,22 @@ class Planned:
     assessments: list[dict[str, Any]]
 
 
+def stated_progress(status: Status) -> st.SearchStrategy[float | None]:
+    """A stated progress an assessment in `status` may have: one it needs, none it cannot
+    have, or either."""
+    if status in NEEDS_STATED_PROGRESS:
+        return st.sampled_from(STATED)
+    if status in HAS_NO_PROGRESS:
+        return st.none()
+    return st.sampled_from([None, None, *STATED])
+
+
 @st.composite
 def assessment_plans(draw: st.DrawFn) -> list[dict[str, Any]]:
     plans: list[dict[str, Any]] = []
     for index in range(draw(st.integers(0, 4))):
         status = draw(st.sampled_from(list(Status)))
-        if status in NEEDS_STATED_PROGRESS:
-            stated: float | None = draw(st.sampled_from(STATED))
-        elif status in HAS_NO_PROGRESS:
-            stated = None
-        else:
-            stated = draw(st.sampled_from([None, None, *STATED]))
+        stated = draw(stated_progress(status))
         # A correction names an earlier assessment of the same commitment that none corrects
         # yet; correcting a correction makes a chain.
         corrected = {plan["supersedes"] for plan in plans}
