@@ -253,7 +253,8 @@ def import_assessments(path: Path, dry_run: bool) -> None:
 )
 @with_appcontext
 def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
-    """Rebuild the statistics' kept tallies from the commitments (progress.tallies).
+    """Rebuild the statistics' kept tallies from the commitments (progress.tallies), and
+    their monthly rows from the commitments' histories (progress.months).
 
     Every write keeps them current; this is for a database restored or edited by hand, or a
     check: the rows written are those the writes would have kept. Committed a batch of
@@ -264,6 +265,7 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
     from service import crud
     from service.agreements.models import Agreement
     from service.errors import InvalidInput
+    from service.progress.months import SPANS, rebuild_months
     from service.progress.tallies import AGREEMENTS_PER_REBUILD, TALLIES, rebuild_tallies
     from service.vocabularies import EntityType
 
@@ -286,12 +288,14 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
             ids = sorted(
                 set(session.scalars(select(Agreement.id)))
                 | set(session.scalars(select(TALLIES.c.agreement_id).distinct()))
+                | set(session.scalars(select(SPANS.c.agreement_id)))
             )
         session.rollback()
         with click.progressbar(length=len(ids), label="agreements", file=sys.stderr) as bar:
             for start in range(0, len(ids), AGREEMENTS_PER_REBUILD):
                 batch = ids[start : start + AGREEMENTS_PER_REBUILD]
                 rebuild_tallies(session, batch)
+                rebuild_months(session, batch)
                 session.commit()
                 bar.update(len(batch))
     click.echo(f"rebuilt the statistics of {len(ids)} agreement{'' if len(ids) == 1 else 's'}")

@@ -3,6 +3,7 @@ and they run down and up again."""
 
 from __future__ import annotations
 
+import math
 import re
 import uuid
 from collections.abc import Callable, Iterator
@@ -165,3 +166,43 @@ def test_the_tallies_backfill_gives_what_the_writes_keep(tmp_path: Path) -> None
     kept, backfilled = kept_then_backfilled(url, {"tallies": query}, "0010")
     assert new_themes < {row.theme_id for row in kept["tallies"]}
     assert backfilled == kept
+
+
+def test_the_months_backfill_gives_what_the_writes_keep(tmp_path: Path) -> None:
+    """Migration 0012 fills the series' monthly rows of an existing database: on the seed
+    data, with a history, a correction and a theme tree to count, they must equal what the
+    writes keep (the weights to nine places: the writes keep them by adding changes)."""
+
+    def a_history_under_a_theme_tree(session: Any, leaf: Any) -> set[int]:
+        broad = make_theme(session)
+        narrow = make_theme(session, parent_id=broad.id)
+        update_commitment(
+            session, commitment_id=leaf.id, data={"themes": [narrow.slug]}, check=lambda _: None
+        )
+        early = make_assessment(
+            session, leaf, status=ImplementationStatus.INITIATED, as_of="2022-11-30"
+        )
+        make_assessment(session, leaf, status=ImplementationStatus.STALLED, as_of="2023-04")
+        make_assessment(
+            session,
+            leaf,
+            status=ImplementationStatus.NOT_STARTED,
+            as_of="2022-10",
+            supersedes_id=early.id,
+        )
+        return {broad.id, narrow.id}
+
+    url, new_themes = seeded_with_a_status(tmp_path, "months.db", then=a_history_under_a_theme_tree)
+    queries = {
+        "months": "SELECT * FROM progress_months ORDER BY agreement_id, theme_id, month",
+        "spans": "SELECT * FROM progress_month_spans ORDER BY agreement_id",
+    }
+    kept, backfilled = kept_then_backfilled(url, queries, "0011")
+    assert new_themes < {row.theme_id for row in kept["months"]}
+    assert backfilled["spans"] == kept["spans"]
+    assert [row[:3] for row in backfilled["months"]] == [row[:3] for row in kept["months"]]
+    for row, expected in zip(backfilled["months"], kept["months"], strict=True):
+        assert all(
+            math.isclose(value, other, rel_tol=1e-9, abs_tol=1e-9)
+            for value, other in zip(row[3:], expected[3:], strict=True)
+        ), (row, expected)

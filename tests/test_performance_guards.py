@@ -129,12 +129,14 @@ STATEMENT_LIMITS = {
     "statistics for one agreement": 5,  # the agreement's id, its tallies, its overdue count
     "statistics for everything": 4,  # the tallies, the overdue count
     "progress over time": 7,
-    # The key, the agreement locked, the sources cited, the insert, its sources, the
-    # commitment's assessments, the new one's effective progress, the tree, the commitments
-    # that moved, the statistics' tallies (two), the change events; on PostgreSQL also the
-    # change feed's lock (and the agreement, when its progress moves). The writes after the
-    # tree is read go in one round trip on PostgreSQL.
-    "create an assessment": 14,
+    # The key, the agreement locked, the sources cited, the insert, its sources, the tree
+    # (with the monthly rows' span), the assessments of the commitment's root subtree, the
+    # new one's effective progress, the commitments that moved, the statistics' tallies
+    # (two), the monthly rows (their change; when the span grows, the months it gains and
+    # the span: one to three), the change events; on PostgreSQL also the change feed's lock
+    # (and the agreement, when its progress moves). The writes after the tree is read go in
+    # one round trip on PostgreSQL, the monthly rows' with them.
+    "create an assessment": 16,
 }
 # Answered from the read cache: the key and the head.
 CACHED_READ_STATEMENTS = 2

@@ -146,6 +146,8 @@ def create_commitment_assessment(
         ChangeOperation.CREATE,
         {**crud.snapshot(assessment), "source_ids": source_ids},
     )
-    upkeep.refresh_progress(session, agreement_id, reassessed_ids=[commitment_id])
+    upkeep.refresh_progress(
+        session, agreement_id, reassessed_ids=[commitment_id], new_assessment_ids=[assessment.id]
+    )
     crud.commit(session)
     return assessment

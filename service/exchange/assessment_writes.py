@@ -174,8 +174,21 @@ def write_assessments(
         if on_row is not None:
             on_row(len(batch))
     _record_creations(session, rows, ids, created_at)
+    agreement_of = {
+        commitment_id: agreement_id
+        for agreement_id, commitment_ids in by_agreement.items()
+        for commitment_id in commitment_ids
+    }
+    new_ids: dict[int, list[int]] = defaultdict(list)
+    for new_id, (_values, commitment_id) in zip(ids, rows, strict=True):
+        new_ids[agreement_of[commitment_id]].append(new_id)
     for agreement_id in agreement_ids:
-        upkeep.refresh_progress(session, agreement_id, reassessed_ids=by_agreement[agreement_id])
+        upkeep.refresh_progress(
+            session,
+            agreement_id,
+            reassessed_ids=by_agreement[agreement_id],
+            new_assessment_ids=new_ids[agreement_id],
+        )
 
 
 def _copy(

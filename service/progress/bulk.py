@@ -11,7 +11,7 @@ the work that grows with the history in SQL and the rest in progress.rules.
 - `refresh_agreements`: each agreement's tree rolled up by progress.rules (its commitments'
   rows, not their history: a few hundred rows an agreement), the values that moved written
   in a few statements, the same `update` ChangeEvents as refresh_progress records, and the
-  statistics' tallies rebuilt.
+  statistics' tallies and monthly rows rebuilt.
 
 The roll-up stays in Python: it reads a row a commitment, and refresh_progress's own
 function then gives the same values to the last bit (a sum in SQL adds in another order).
@@ -60,7 +60,7 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.db import copy_rows, temporary_table, utcnow
-from service.progress import tallies, upkeep
+from service.progress import months, tallies, upkeep
 from service.progress.rules import (
     DEFAULT_PROGRESS,
     HAS_NO_PROGRESS,
@@ -318,6 +318,7 @@ def refresh_agreements(
         if agreements:
             connection.execute(_SET_AGREEMENT_PROGRESS, agreements)
     tallies.rebuild_tallies(session, sorted(agreement_ids))
+    months.rebuild_months(session, sorted(agreement_ids))
 
 
 def _by_agreement(rows: Sequence[Any]) -> Iterable[tuple[int, list[Any]]]:

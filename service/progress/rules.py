@@ -78,14 +78,29 @@ def state_from_assessments(
     facts: Iterable[AssessmentFact], as_of: date | None = None
 ) -> CommitmentState:
     """The status and progress the assessments give, now or on the date `as_of`."""
-    _corrected, standing = in_rule_order(facts, as_of)
-    if not standing:
-        return NOT_ASSESSED
+    return states_on(facts, [date.max if as_of is None else as_of])[0]
+
+
+def states_on(facts: Iterable[AssessmentFact], dates: Sequence[date]) -> list[CommitmentState]:
+    """The state on each of these dates, ascending: state_from_assessments on each, in one
+    walk through the standing assessments (those dated on or before a date come first in
+    rule order, so each date's are the previous date's and the next few). A date whose
+    state is the previous one's gets the same object."""
+    _corrected, standing = in_rule_order(facts)
+    found: list[CommitmentState] = []
+    state = NOT_ASSESSED
     progress: float | None = None
-    for fact in standing:
-        progress = progress_after(fact.status, fact.progress_pct, progress)
-    latest = standing[-1]
-    return CommitmentState(latest.status, progress, latest.id)
+    applied = 0
+    for when in dates:
+        if applied < len(standing) and standing[applied].as_of <= when:
+            while applied < len(standing) and standing[applied].as_of <= when:
+                fact = standing[applied]
+                progress = progress_after(fact.status, fact.progress_pct, progress)
+                applied += 1
+            latest = standing[applied - 1]
+            state = CommitmentState(latest.status, progress, latest.id)
+        found.append(state)
+    return found
 
 
 def effective_progress(facts: Iterable[AssessmentFact]) -> dict[int, float | None]:

@@ -1,6 +1,6 @@
 """The rules of progress.rules stated in SQL (SQLAlchemy Core), for reads that cannot load
 every assessment into Python: a status as of a date in a filter, overdue, the standing
-assessments and their order, and the weighted roll-up that the statistics run level by level.
+assessments and their order, and the weighted sums of a roll-up.
 Each is stated here once; tests/progress holds them equal to the Python form.
 """
 
@@ -54,7 +54,7 @@ def status_on(when: date) -> Any:
 def overdue_on(when: date, status: Any = Commitment.current_status) -> ColumnElement[bool]:
     """The commitment row is overdue on `when`: its due period ended before that day and
     `status`, its status on that day, is not terminal. Never null, so `~` gives the rest.
-    (The monthly statistics restate the date test by month index, held equal by tests/stats.)"""
+    (The monthly series applies the date test to due dates it reads, month by month.)"""
     return and_(
         Commitment.due_by.is_not(None),
         Commitment.due_by < when,
@@ -81,51 +81,3 @@ def weighted_sums(
         func.sum(case((known, weight), else_=0.0)),
         func.sum(case((known, weight * progress), else_=0.0)),
     )
-
-
-def roll_up_levels(
-    nodes: Any, max_depth: int, keys: tuple[str, ...], carried: tuple[str, ...]
-) -> list[Any]:
-    """rules.roll_up in SQL, one tree level a statement from the deepest: a node takes its
-    children's weighted mean when any child's is known, else its own progress.
-
-    `nodes` has columns commitment_id, parent_id, depth, weight, own_progress, the `keys` that
-    tell its trees apart (a month of a series: each key value is a tree of its own) and the
-    `carried` columns passed through. Returns one CTE a level, the deepest first, each with
-    the keys, commitment_id, parent_id, weight, the carried columns and `progress`."""
-    passed = [nodes.c[name] for name in (*keys, "commitment_id", "parent_id", "weight", *carried)]
-    level: Any = None
-    levels = []
-    for depth in range(max_depth, -1, -1):
-        own = select(*passed, nodes.c.own_progress.label("progress")).where(nodes.c.depth == depth)
-        if level is not None:
-            known_weight, weighted = weighted_sums(level.c.progress, level.c.weight)
-            children = (
-                select(
-                    *(level.c[name] for name in keys),
-                    level.c.parent_id,
-                    known_weight.label("known_weight"),
-                    weighted.label("weighted"),
-                )
-                .group_by(*(level.c[name] for name in keys), level.c.parent_id)
-                .subquery()
-            )
-            rolled = case(
-                (children.c.known_weight > 0, children.c.weighted / children.c.known_weight),
-                else_=nodes.c.own_progress,
-            )
-            own = (
-                select(*passed, rolled.label("progress"))
-                .select_from(nodes)
-                .outerjoin(
-                    children,
-                    and_(
-                        *(children.c[name] == nodes.c[name] for name in keys),
-                        children.c.parent_id == nodes.c.commitment_id,
-                    ),
-                )
-                .where(nodes.c.depth == depth)
-            )
-        level = own.cte(f"level_{depth}")
-        levels.append(level)
-    return levels

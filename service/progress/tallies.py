@@ -96,8 +96,9 @@ class ScopedNode:
     themes: frozenset[int]
 
 
-# By (theme key, status): commitments, and the known weight and weighted progress of the top ones.
-Tallies = dict[tuple[int, ImplementationStatus], tuple[int, float, float]]
+# By (theme key, status): commitments, the known weight and weighted progress of the top
+# ones, and how many top ones are known (progress.months keeps it; the tallies need not).
+Tallies = dict[tuple[int, ImplementationStatus], tuple[int, float, float, int]]
 
 
 def tallies_of(nodes: Iterable[ScopedNode]) -> Tallies:
@@ -111,12 +112,16 @@ def tallies_of(nodes: Iterable[ScopedNode]) -> Tallies:
         above = scopes.get(node.parent_id, frozenset()) if node.parent_id is not None else ()
         counted = weighs_in(node.progress, node.weight)
         for theme_id in scopes[node.id]:
-            tally = found.setdefault((theme_id, node.status), [0, 0.0, 0.0])
+            tally = found.setdefault((theme_id, node.status), [0, 0.0, 0.0, 0])
             tally[0] += 1
             if counted and theme_id not in above:
                 tally[1] += node.weight
                 tally[2] += node.weight * cast(float, node.progress)
-    return {key: (int(count), weight, weighted) for key, (count, weight, weighted) in found.items()}
+                tally[3] += 1
+    return {
+        key: (int(count), weight, weighted, int(known))
+        for key, (count, weight, weighted, known) in found.items()
+    }
 
 
 def scope_themes() -> Any:
@@ -140,17 +145,16 @@ def themes_in(joined: str | None) -> frozenset[int]:
 def keep_tallies(
     connection: Connection,
     agreement_id: int,
-    nodes: Iterable[ScopedNode],
+    fresh: Tallies,
     *,
     touched: Collection[tuple[int, ImplementationStatus]] | None = None,
 ) -> None:
-    """Write an agreement's tallies as its live commitments (`nodes`, as the write left them)
-    give them. `touched`: the only rows that can have moved (a write that changed statuses
+    """Write an agreement's tallies, `fresh` (tallies_of its live commitments as the write
+    left them). `touched`: the only rows that can have moved (a write that changed statuses
     and progress, not the tree or the themes), written or removed; by default every row is
     written where it moved, and the rows no commitment holds any more are removed.
     Nothing is read back, so on PostgreSQL the caller may send this in a pipeline with the
     write's other statements (in the write's transaction, under the agreement's lock)."""
-    fresh = tallies_of(nodes)
     statements = _KEEP.get(connection.dialect.name)
     if statements is None:
         # Built once a dialect: building the statements costs more than running them.
@@ -275,7 +279,7 @@ def rebuild_tallies(session: Session, agreement_ids: Sequence[int] | None = None
             .with_for_update()
         ).all()
         for agreement_id, nodes in scoped_nodes(connection, batch).items():
-            keep_tallies(connection, agreement_id, nodes)
+            keep_tallies(connection, agreement_id, tallies_of(nodes))
     return len(agreement_ids)
 
 

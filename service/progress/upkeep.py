@@ -19,6 +19,8 @@ from service.assessments.models import StatusAssessment
 from service.changes.services import RecordRef, json_value
 from service.commitments.models import Commitment
 from service.db import pipelined, utcnow
+from service.progress import months
+from service.progress.models import ProgressMonthSpan
 from service.progress.rules import (
     AssessmentFact,
     CommitmentState,
@@ -33,13 +35,14 @@ from service.progress.tallies import (
     ScopedNode,
     keep_tallies,
     scope_themes,
-    themes_in,
+    tallies_of,
     touched_by,
 )
 from service.vocabularies import EntityType, ImplementationStatus
 
 AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
 ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
+SPANS: Table = ProgressMonthSpan.__table__  # type: ignore[assignment]
 COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 
 
@@ -64,15 +67,18 @@ DERIVED = (
     "current_progress",
     "depth",
 )
-# An agreement's live tree and its progress (one row with no commitment when it has none).
+# An agreement's live tree, its progress and its monthly rows' span (one row with no
+# commitment when it has none).
 _TREE = (
     select(
         AGREEMENTS.c.progress.label("agreement_progress"),
-        *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", *DERIVED)),
+        SPANS.c.first_month,
+        SPANS.c.last_month,
+        *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", "due_by", *DERIVED)),
         scope_themes().label("themes"),
     )
     .select_from(
-        AGREEMENTS.outerjoin(
+        AGREEMENTS.outerjoin(SPANS, SPANS.c.agreement_id == AGREEMENTS.c.id).outerjoin(
             COMMITMENTS,
             and_(
                 COMMITMENTS.c.agreement_id == AGREEMENTS.c.id,
@@ -119,36 +125,62 @@ def assessment_facts(
 
 
 def refresh_progress(
-    session: Session, agreement_id: int, *, reassessed_ids: Collection[int] = ()
+    session: Session,
+    agreement_id: int,
+    *,
+    reassessed_ids: Collection[int] = (),
+    new_assessment_ids: Collection[int] = (),
 ) -> None:
     """Recompute the derived values of an agreement's commitments after a write, recording
     a ChangeEvent for each commitment (and the agreement) whose values moved.
-    `reassessed_ids` are the commitments with new assessments, given by the writes that add
-    assessments and change nothing else (the tree, the weights and the themes stand as they
-    were; the tallies then move only where a status or a progress moved).
+    `reassessed_ids` are the commitments with new assessments (`new_assessment_ids`), given
+    by the writes that add assessments and change nothing else (the tree, the weights and
+    the themes stand as they were; the tallies then move only where a status or a progress
+    moved, the monthly rows only by what those assessments changed).
 
-    Core statements on plain rows, not ORM objects: the reassessed commitments' assessments
-    in one read, the tree and the agreement's progress in another, then the writes in one
+    Core statements on plain rows, not ORM objects: the tree, the agreement's progress and
+    its monthly rows' span in one read, the reassessed commitments' assessments in another
+    (of the whole tree after any other write; of the reassessed commitments' root subtrees
+    too when a new assessment is dated before the span's last month), then the writes in one
     round trip: the assessments whose effective progress moved, every commitment whose
     values moved (on a new assessment, the commitment and the ancestors whose progress it
-    changed), the agreement. Objects the session has loaded are brought in line, so a
-    caller that returns one returns it as written. The caller holds the agreement's row
-    lock, so concurrent writes to one agreement apply one after the other.
+    changed), the agreement, the tallies and the monthly rows. Objects the session has
+    loaded are brought in line, so a caller that returns one returns it as written. The
+    caller holds the agreement's row lock, so concurrent writes to one agreement apply one
+    after the other.
     """
     session.flush()  # the caller's own changes (a new parent, a deletion) first
     connection = session.connection()
-    own, moved_effective = _reassess(session, connection, sorted(reassessed_ids))
     rows = connection.execute(_TREE, {"agreement_id": agreement_id}).all()
     if not rows:
         return  # no such agreement: the caller found it, so it cannot happen
+    nodes = months.monthly_nodes(row for row in rows if row.id is not None)
+    span = (rows[0].first_month, rows[0].last_month) if rows[0].first_month else None
+    # Only new assessments, and the caller said which: the months move by their change.
+    by_change = bool(reassessed_ids) and bool(new_assessment_ids)
+    read_ids = sorted(reassessed_ids) if by_change else [node.id for node in nodes]
+    stored_effective: dict[int, float | None] = {}
+    facts = assessment_facts(connection, read_ids, effective=stored_effective)
+    appended = months.appended_month(facts, new_assessment_ids, span) if by_change else None
+    if by_change and appended is None:
+        # Dated within the span: the months move by the change in the root subtrees,
+        # whose histories all count.
+        subtrees = months.root_subtrees(nodes, reassessed_ids)
+        rest = sorted(set(subtrees) - set(read_ids))
+        facts.update(assessment_facts(connection, rest, effective=stored_effective))
+        read_ids = subtrees
+    own, moved_effective = _reassess(session, facts, stored_effective, sorted(reassessed_ids))
     tree = refreshed_tree(rows, own)
     record_refresh(session, agreement_id, tree)
     now = utcnow()
     updates: list[dict[str, Any]] = []
     scoped: list[ScopedNode] = []
+    # The tree as it stood before the write (by_change: the same commitments).
+    stored: list[ScopedNode] = []
     # After new assessments alone (the tree and its themes as they were), only the rows of
     # the commitments whose status or progress moved can move.
     touched: set[tuple[int, ImplementationStatus]] | None = set() if reassessed_ids else None
+    themes_of = {node.id: node.themes for node in nodes}  # read once, in monthly_nodes
     for commitment in tree.commitments:
         old, new = commitment.stored, commitment.values
         node = ScopedNode(
@@ -157,9 +189,20 @@ def refresh_progress(
             old["weight"],
             ImplementationStatus(cast(str, new["current_status"])),
             new["current_progress"],
-            themes_in(old["themes"]),
+            themes_of[commitment.id],
         )
         scoped.append(node)
+        if by_change:
+            stored.append(
+                ScopedNode(
+                    node.id,
+                    node.parent_id,
+                    node.weight,
+                    ImplementationStatus(old["current_status"]),
+                    old["current_progress"],
+                    node.themes,
+                )
+            )
         if touched is not None and (
             old["current_status"] != node.status or old["current_progress"] != node.progress
         ):
@@ -188,8 +231,35 @@ def refresh_progress(
                 _SET_AGREEMENT_PROGRESS,
                 {"row_id": agreement_id, "progress": new_progress, "updated_at": now},
             )
+        wanted = touched is None or touched or appended is not None
+        fresh = tallies_of(scoped) if wanted else {}
         if touched is None or touched:
-            keep_tallies(connection, agreement_id, scoped, touched=touched)
+            keep_tallies(connection, agreement_id, fresh, touched=touched)
+        if appended is not None:
+            months.keep_appended(
+                connection,
+                agreement_id,
+                nodes,
+                stored,
+                scoped,
+                appended,
+                span,
+                fresh,
+                moved_themes={theme_id for theme_id, _status in touched or ()},
+            )
+        elif by_change:
+            months.keep_after_assessments(
+                connection,
+                agreement_id,
+                nodes,
+                stored,
+                read_ids,
+                facts,
+                set(new_assessment_ids),
+                span,
+            )
+        else:
+            months.keep_months(connection, agreement_id, nodes, facts)
 
 
 class RefreshedCommitment(NamedTuple):
@@ -271,13 +341,15 @@ def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[st
 
 
 def _reassess(
-    session: Session, connection: Connection, ids: Sequence[int]
+    session: Session,
+    facts: Mapping[int, list[AssessmentFact]],
+    stored: Mapping[int, float | None],
+    ids: Sequence[int],
 ) -> tuple[dict[int, CommitmentState], dict[int, float | None]]:
-    """These commitments' own status and progress from their assessments (one query), and
-    the effective progress (which the statistics read by date) of each assessment whose
-    stored one moved, for the caller to write."""
-    stored: dict[int, float | None] = {}
-    facts = assessment_facts(connection, ids, effective=stored)
+    """These commitments' own status and progress from their assessments (`facts`, with
+    each one's `stored` effective progress), and the effective progress (which the
+    statistics read by date) of each assessment whose stored one moved, for the caller to
+    write."""
     moved: dict[int, float | None] = {}
     states: dict[int, CommitmentState] = {}
     for commitment_id in ids:

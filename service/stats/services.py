@@ -1,57 +1,48 @@
 """Statistics for dashboards: status counts, weighted progress, overdue commitments, and
 progress month by month. The summary sums the tallies that every write keeps
-(progress.tallies) and counts the overdue commitments by due date; the monthly series is
-computed from the assessments.
+(progress.tallies) and counts the overdue commitments by due date; the monthly series sums
+the monthly rows that every write keeps (progress.months), and for the months outside an
+agreement's rows, its tallies and its commitments' due dates.
 
 A scope is a set of commitments: an agreement's, those of the agreements an organization (or
 a body under it) is party to, those filed under a theme (or a narrower one), or all, in any
 combination. A scope's progress is the weighted mean of the progress of its top commitments,
 those whose parent is not in the scope, each with its children rolled into it: for an
 agreement, exactly the agreement's own `progress`. The monthly series applies the same rule
-to the assessments as they stood at each month's end, rolling up one tree level at a time in
-SQL.
+to the assessments as they stood at each month's end.
 """
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Callable, Sequence
+from collections import Counter
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
 
-from sqlalchemy import (
-    ColumnElement,
-    Float,
-    Integer,
-    and_,
-    case,
-    cast,
-    exists,
-    extract,
-    func,
-    literal,
-    null,
-    select,
-    union_all,
-)
+from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service import crud
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
-from service.assessments.models import StatusAssessment, rests_only_on_low_sources
+from service.assessments.models import rests_only_on_low_sources
 from service.commitments.models import Commitment
 from service.dates import month_end
 from service.errors import InvalidInput
-from service.progress.sql import (
-    is_live_status,
-    is_standing,
-    overdue_on,
-    roll_up_levels,
-    rule_order,
-    weighted_sums,
+from service.progress.models import EVERY_THEME
+from service.progress.months import (
+    MONTHS,
+    OVERDUE,
+    SPANS,
+    TOP_KNOWN,
+    TOP_KNOWN_WEIGHT,
+    TOP_WEIGHTED_PROGRESS,
+    VALUE_NAMES,
+    month_range,
 )
+from service.progress.rules import TERMINAL_STATUSES
+from service.progress.sql import overdue_on, weighted_sums
 from service.progress.tallies import TALLIES, filed_under, tallied
 from service.themes.models import Theme
 from service.vocabularies import EntityType, ImplementationStatus
@@ -211,13 +202,6 @@ def _summary_of_reliable(
     return _summary_answer(scope, rows, int(overdue or 0), today, left_out=left_out)
 
 
-def month_range(first: date, last: date) -> list[date]:
-    """The first days of the months from `first`'s to `last`'s. Counted by month number,
-    never by stepping to the month after the last: December 9999 has none."""
-    start, end = first.year * 12 + first.month - 1, last.year * 12 + last.month - 1
-    return [date(number // 12, number % 12 + 1, 1) for number in range(start, end + 1)]
-
-
 def progress_over_time(
     session: Session, scope: Scope, *, first: date, last: date
 ) -> dict[str, Any]:
@@ -228,270 +212,130 @@ def progress_over_time(
     if len(months) > MAX_MONTHS:
         message = f"A series covers at most {MAX_MONTHS} months."
         raise InvalidInput(message, errors={"from": [message]})
-    points = _series(session, scope, months)
+    points = _series(session, resolve(session, scope), months)
     return {"scope": scope.describe(), "points": points}
 
 
-# The series for a scope of many agreements is computed a slice of agreements at a time: a
-# tree never crosses agreements, so the slices add up exactly, and each statement stays well
-# within the statement timeout (it works months x commitments rows).
-AGREEMENTS_PER_STATEMENT = 250
-
-
-def _series(session: Session, scope: Scope, months: list[date]) -> list[dict[str, Any]]:
-    in_scope = scope_condition(session, scope)
-    # The trees the scope's commitments live in: a child outside a theme still rolls into it.
-    # Read first, as a list: as a subquery the planner could not use the agreement index and
-    # scanned every commitment (tests/test_performance_guards.py).
-    agreements = sorted(session.scalars(select(Commitment.agreement_id).where(in_scope).distinct()))
-    max_depth = session.scalar(
-        select(func.max(Commitment.depth)).where(
-            Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements)
-        )
-    )
-    known_weight: dict[int, float] = defaultdict(float)
-    weighted: dict[int, float] = defaultdict(float)
-    counts_by_month: dict[int, Counter[str]] = defaultdict(Counter)
-    overdue: dict[int, int] = defaultdict(int)
-    if max_depth is not None:
-        postgresql = session.get_bind().dialect.name == "postgresql"
-        expand = _expand_by_series if postgresql else _expand_by_join(months)
-        day_after = _day_after_on_postgresql if postgresql else _day_after_on_sqlite
-        for start in range(0, len(agreements), AGREEMENTS_PER_STATEMENT):
-            statement = _series_of_agreements(
-                in_scope,
-                agreements[start : start + AGREEMENTS_PER_STATEMENT],
-                months,
-                max_depth,
-                whole_trees=scope.theme is None,
-                expand=expand,
-                day_after=day_after,
+def _series(session: Session, scope: ResolvedScope, months: list[date]) -> list[dict[str, Any]]:
+    """Three grouped reads, folded month by month: the kept rows of the months within each
+    agreement's span, summed by month; for the agreements whose span leaves some of the
+    months out, their tallies (as things stand now, after the span) by span; and those
+    agreements' commitments due before the last month's end, by span, due date and current
+    status (overdue in a month after the span when that status is live, in any month before
+    it: every commitment was not assessed then)."""
+    first, last = months[0], months[-1]
+    theme_key = EVERY_THEME if scope.theme_id is None else scope.theme_id
+    kept = {
+        row[0]: row[1:]
+        for row in session.execute(
+            select(MONTHS.c.month, *(func.sum(MONTHS.c[name]) for name in VALUE_NAMES))
+            .where(
+                MONTHS.c.theme_id == theme_key,
+                MONTHS.c.month.between(first, last),
+                *scope.on_agreements(MONTHS.c.agreement_id),
             )
-            for month, status, count, late, weight, weighted_sum in session.execute(statement):
-                if status is None:
-                    known_weight[month] += float(weight or 0)
-                    weighted[month] += float(weighted_sum or 0)
-                else:
-                    counts_by_month[month][status] += count
-                    overdue[month] += int(late or 0)
-    points = []
-    for index, month in enumerate(months):
-        progress = weighted[index] / known_weight[index] if known_weight.get(index) else None
-        by_status = _counts(list(counts_by_month.get(index, Counter()).items()))
-        points.append(
-            {
-                "month": month.isoformat()[:7],
-                "total": sum(item["count"] for item in by_status),
-                "by_status": by_status,
-                "progress": _rounded(progress),
-                "overdue": overdue.get(index, 0),
-                "as_of": month_end(month),
-            }
+            .group_by(MONTHS.c.month)
         )
-    return points
-
-
-def _month_index(value: Any, first: date) -> Any:
-    """Which month of the series a date falls in: 0 for the first, negative before it."""
-    year = cast(extract("year", value), Integer)
-    month = cast(extract("month", value), Integer)
-    return year * 12 + month - (first.year * 12 + first.month)
-
-
-def _clipped(index: Any, months: int) -> Any:
-    return case((index < 0, 0), (index > months, months), else_=index)
-
-
-Expand = Callable[[Any], tuple[Any, Any]]
-DayAfter = Callable[[Any], Any]
-
-
-def _day_after_on_postgresql(value: Any) -> Any:
-    return value + 1
-
-
-def _day_after_on_sqlite(value: Any) -> Any:
-    return func.date(value, "+1 day")
-
-
-def _expand_by_series(spans: Any) -> tuple[Any, Any]:
-    """PostgreSQL: each span's months from generate_series (a function in FROM sees the
-    tables before it), exactly the rows needed. Returns the FROM clause and the month."""
-    series = (
-        func.generate_series(spans.c.first_month, spans.c.end_month - 1)
-        .table_valued("month")
-        .render_derived(name="span_months")
+    }
+    # The span's ends that fall within the series (None: beyond it); an agreement whose span
+    # holds every month of the series is left out, one with no span (no assessment) is not.
+    starts_within = case((SPANS.c.first_month > first, SPANS.c.first_month))
+    ends_within = case((SPANS.c.last_month < last, SPANS.c.last_month))
+    leaves_out = or_(
+        SPANS.c.agreement_id.is_(None), SPANS.c.first_month > first, SPANS.c.last_month < last
     )
-    return spans.join(series, literal(True)), series.c.month
-
-
-def _expand_by_join(months: list[date]) -> Expand:
-    """SQLite (no generate_series): each span's months joined from a table of month numbers."""
-    numbers = union_all(
-        *(select(literal(index).label("month")) for index in range(len(months)))
-    ).cte("month_numbers")
-
-    def expand(spans: Any) -> tuple[Any, Any]:
-        joined = spans.join(
-            numbers,
-            and_(numbers.c.month >= spans.c.first_month, numbers.c.month < spans.c.end_month),
-        )
-        return joined, numbers.c.month
-
-    return expand
-
-
-def _series_of_agreements(
-    in_scope: ColumnElement[bool],
-    agreements: list[int],
-    months: list[date],
-    max_depth: int,
-    *,
-    whole_trees: bool,
-    expand: Expand,
-    day_after: DayAfter,
-) -> Any:
-    """One statement for the scope's part in these agreements: for each month (by its index),
-    a row with the top commitments' known weight and weighted progress (status null), and a
-    row per status with its count and how many of those are overdue at the month's end.
-
-    Each standing assessment holds from its month to the month before the next one's (LEAD
-    over the standing assessments in the order of progress.sql.rule_order); before
-    its first, a commitment is not assessed. So each commitment has exactly one state a
-    month, and these spans are expanded into exactly those rows: no join of every commitment
-    with every month (PostgreSQL chose a merge join for it that compared months x months rows
-    for each commitment).
-
-    `whole_trees`: the scope holds whole trees (no theme), so its top commitments are the
-    roots, and no search for parents outside the scope is needed.
-
-    Overdue is `progress.sql.overdue_on` on each month's last day, restated by month
-    index: that day is after the due period exactly when the day after the due period falls
-    in that month or an earlier one (`due_from`)."""
-    count = len(months)
-    first = months[0]
-    assessment = aliased(StatusAssessment)
-    live_trees = and_(Commitment.deleted_at.is_(None), Commitment.agreement_id.in_(agreements))
-    tree_columns = (
-        Commitment.parent_id,
-        Commitment.depth,
-        Commitment.weight,
-        case((in_scope, 1), else_=0).label("in_scope"),
-        _month_index(day_after(Commitment.due_by), first).label("due_from"),
-    )
-    standing = (
+    tallied = session.execute(
         select(
-            assessment.commitment_id,
-            *tree_columns,
-            assessment.status,
-            cast(assessment.effective_progress, Float).label("own_progress"),
-            _month_index(assessment.as_of_value, first).label("starts"),
-            _month_index(
-                func.lead(assessment.as_of_value).over(
-                    partition_by=assessment.commitment_id,
-                    order_by=rule_order(assessment),
-                ),
-                first,
-            ).label("ends"),
+            starts_within,
+            ends_within,
+            SPANS.c.agreement_id.is_not(None),
+            TALLIES.c.status,
+            func.sum(TALLIES.c.commitments),
+            func.sum(TALLIES.c.top_known_weight),
+            func.sum(TALLIES.c.top_weighted_progress),
         )
-        .join(Commitment, Commitment.id == assessment.commitment_id)
+        .select_from(TALLIES.outerjoin(SPANS, SPANS.c.agreement_id == TALLIES.c.agreement_id))
         .where(
-            live_trees,
-            assessment.as_of_value <= month_end(months[-1]),
-            is_standing(assessment),
+            TALLIES.c.theme_id == theme_key,
+            *scope.on_agreements(TALLIES.c.agreement_id),
+            leaves_out,
         )
-        .cte("standing")
-    )
-    assessed = select(
-        standing.c.commitment_id,
-        standing.c.parent_id,
-        standing.c.depth,
-        standing.c.weight,
-        standing.c.in_scope,
-        standing.c.due_from,
-        standing.c.status,
-        standing.c.own_progress,
-        _clipped(standing.c.starts, count).label("first_month"),
-        case((standing.c.ends.is_(None), count), else_=_clipped(standing.c.ends, count)).label(
-            "end_month"
-        ),
-    )
-    first_assessed = (
-        select(standing.c.commitment_id, func.min(standing.c.starts).label("starts"))
-        .group_by(standing.c.commitment_id)
-        .subquery("first_assessed")
-    )
-    before_any = (
+        .group_by(starts_within, ends_within, SPANS.c.agreement_id.is_not(None), TALLIES.c.status)
+    ).all()
+    due = session.execute(
         select(
-            Commitment.id.label("commitment_id"),
-            *tree_columns,
-            literal(ImplementationStatus.NOT_ASSESSED.value).label("status"),
-            cast(null(), Float).label("own_progress"),
-            literal(0).label("first_month"),
-            func.coalesce(_clipped(first_assessed.c.starts, count), count).label("end_month"),
+            starts_within,
+            ends_within,
+            SPANS.c.agreement_id.is_not(None),
+            Commitment.due_by,
+            Commitment.current_status,
+            func.count(),
         )
-        .outerjoin(first_assessed, first_assessed.c.commitment_id == Commitment.id)
-        .where(live_trees)
-    )
-    spans = union_all(assessed, before_any).subquery("spans")
-    joined, month = expand(spans)
-    nodes = (
-        select(
-            month.label("month"),
-            spans.c.commitment_id,
-            spans.c.parent_id,
-            spans.c.depth,
-            spans.c.weight,
-            spans.c.in_scope,
-            spans.c.due_from,
-            spans.c.status,
-            spans.c.own_progress,
+        .select_from(
+            Commitment.__table__.outerjoin(SPANS, SPANS.c.agreement_id == Commitment.agreement_id)
         )
-        .select_from(joined)
-        .cte("nodes")
-    )
-    # Roll up from the deepest level (progress.sql.roll_up_levels), each month a tree.
-    levels = roll_up_levels(nodes, max_depth, keys=("month",), carried=("in_scope",))
-    level = levels[-1]
-    if whole_trees:
-        every: Any = level  # the roots: level 0
-        top = and_(every.c.in_scope == 1, every.c.parent_id.is_(None))
-    else:
-        every = union_all(*(select(item) for item in levels)).subquery("every_level")
-        parents = aliased(every)
-        parent_in_scope = exists().where(
-            parents.c.month == every.c.month,
-            parents.c.commitment_id == every.c.parent_id,
-            parents.c.in_scope == 1,
+        .where(
+            scope_condition(session, scope),
+            Commitment.due_by < month_end(last),
+            leaves_out,
         )
-        top = and_(every.c.in_scope == 1, ~parent_in_scope)
-    known_weight, weighted = weighted_sums(every.c.progress, every.c.weight)
-    progress_rows = (
-        select(
-            every.c.month,
-            null().label("status"),
-            literal(0).label("count"),
-            literal(0).label("overdue"),
-            known_weight.label("known_weight"),
-            weighted.label("weighted"),
+        .group_by(
+            starts_within,
+            ends_within,
+            SPANS.c.agreement_id.is_not(None),
+            Commitment.due_by,
+            Commitment.current_status,
         )
-        .where(top)
-        .group_by(every.c.month)
-    )
-    late = and_(nodes.c.due_from <= nodes.c.month, is_live_status(nodes.c.status))
-    count_rows = (
-        select(
-            nodes.c.month,
-            nodes.c.status,
-            func.count().label("count"),
-            func.sum(case((late, 1), else_=0)).label("overdue"),
-            null().label("known_weight"),
-            null().label("weighted"),
-        )
-        .where(nodes.c.in_scope == 1)
-        .group_by(nodes.c.month, nodes.c.status)
-    )
-    return union_all(progress_rows, count_rows)
+    ).all()
+    return [_point(month, kept.get(month), tallied, due) for month in months]
+
+
+def _point(
+    month: date, kept: Sequence[Any] | None, tallied: Sequence[Any], due: Sequence[Any]
+) -> dict[str, Any]:
+    """A month's point from the reads of `_series`."""
+    counts: Counter[ImplementationStatus] = Counter()
+    overdue = known = 0
+    known_weight = weighted = 0.0
+    if kept is not None:
+        for status, count in zip(ImplementationStatus, kept, strict=False):
+            counts[status] += int(count or 0)
+        overdue = int(kept[OVERDUE] or 0)
+        known = int(kept[TOP_KNOWN] or 0)
+        known_weight = float(kept[TOP_KNOWN_WEIGHT] or 0)
+        weighted = float(kept[TOP_WEIGHTED_PROGRESS] or 0)
+    end = month_end(month)
+    for starts, ends, spanned, status, count, weight, weighted_sum in tallied:
+        if not spanned or (ends is not None and _day(ends) < month):
+            counts[ImplementationStatus(status)] += int(count)
+            known_weight += float(weight or 0)
+            weighted += float(weighted_sum or 0)
+            known += int(float(weight or 0) > 0)
+        elif starts is not None and _day(starts) > month:
+            counts[ImplementationStatus.NOT_ASSESSED] += int(count)
+    for starts, ends, spanned, due_by, status, count in due:
+        if _day(due_by) >= end:
+            continue
+        if not spanned or (ends is not None and _day(ends) < month):
+            if ImplementationStatus(status) not in TERMINAL_STATUSES:
+                overdue += count
+        elif starts is not None and _day(starts) > month:
+            overdue += count
+    progress = weighted / known_weight if known and known_weight else None
+    by_status = _counts(list(counts.items()))
+    return {
+        "month": month.isoformat()[:7],
+        "total": sum(item["count"] for item in by_status),
+        "by_status": by_status,
+        "progress": _rounded(progress),
+        "overdue": overdue,
+        "as_of": end,
+    }
+
+
+def _day(value: Any) -> date:
+    """A date as the database answers it (SQLite: text, from an expression)."""
+    return value if isinstance(value, date) else date.fromisoformat(str(value)[:10])
 
 
 def _month(text: str) -> date:

@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.pagination import Page, PageRequest, keyset_page
-from service.progress import tallies
+from service.progress import months, tallies
 from service.themes.models import Theme
 from service.vocabularies import EntityType
 
@@ -54,6 +54,7 @@ def update_theme(
     if affected:
         session.flush()
         tallies.rebuild_tallies(session, affected)
+        months.rebuild_months(session, affected)
     crud.commit(session)
     return theme
 
@@ -67,6 +68,7 @@ def delete_theme(session: Session, *, theme_ref: str, check: crud.Check) -> None
     if affected:
         session.flush()
         tallies.rebuild_tallies(session, affected)
+        months.rebuild_months(session, affected)
     crud.commit(session)
 
 
