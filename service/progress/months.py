@@ -36,10 +36,10 @@ from service.dates import month_end
 from service.progress.models import EVERY_THEME, ProgressMonth, ProgressMonthSpan
 from service.progress.rules import (
     NOT_ASSESSED,
-    TERMINAL_STATUSES,
     AssessmentFact,
     CommitmentState,
     TreeNode,
+    is_overdue,
     roll_up,
     states_on,
 )
@@ -63,7 +63,6 @@ STATUS_NAMES = tuple(status.value for status in ImplementationStatus)
 VALUE_NAMES = (*STATUS_NAMES, "overdue", "top_known", "top_known_weight", "top_weighted_progress")
 OVERDUE, TOP_KNOWN, TOP_KNOWN_WEIGHT, TOP_WEIGHTED_PROGRESS = range(len(STATUS_NAMES), 15)
 _STATUS_INDEX = {status: index for index, status in enumerate(ImplementationStatus)}
-_LIVE = frozenset(ImplementationStatus) - TERMINAL_STATUSES
 
 Values = tuple[float, ...]
 # By (theme key, month's first day).
@@ -181,11 +180,10 @@ def _wide(tallies: Tallies) -> dict[int, list[float]]:
 def _overdue(
     nodes: Sequence[MonthlyNode], statuses: Sequence[ImplementationStatus], end: date
 ) -> dict[int, int]:
-    """How many of the commitments are overdue on `end`, by theme key: due before that day
-    and in a live status (progress.sql.overdue_on)."""
+    """How many of the commitments are overdue on `end` (rules.is_overdue), by theme key."""
     found: dict[int, int] = {}
     for node, status in zip(nodes, statuses, strict=True):
-        if node.due_by is not None and node.due_by < end and status in _LIVE:
+        if is_overdue(node.due_by, status, end):
             for theme_id in (EVERY_THEME, *node.themes):
                 found[theme_id] = found.get(theme_id, 0) + 1
     return found

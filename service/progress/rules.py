@@ -34,6 +34,13 @@ TERMINAL_STATUSES = frozenset(
 NEEDS_STATED_PROGRESS = frozenset({Status.PARTIALLY_COMPLETED})
 
 
+def is_overdue(due_by: date | None, status: Status, on: date) -> bool:
+    """Overdue on the day `on`: its due period ended before that day (`due_by` is the
+    period's last day) and it stands in no terminal status. progress.sql.overdue_on states
+    it for the database."""
+    return due_by is not None and due_by < on and status not in TERMINAL_STATUSES
+
+
 @dataclass(frozen=True)
 class AssessmentFact:
     id: int

@@ -41,7 +41,7 @@ from service.progress.months import (
     VALUE_NAMES,
     month_range,
 )
-from service.progress.rules import TERMINAL_STATUSES
+from service.progress.rules import is_overdue
 from service.progress.sql import overdue_on, weighted_sums
 from service.progress.tallies import TALLIES, filed_under, tallied
 from service.themes.models import Theme
@@ -314,12 +314,13 @@ def _point(
         elif starts is not None and _day(starts) > month:
             counts[ImplementationStatus.NOT_ASSESSED] += int(count)
     for starts, ends, spanned, due_by, status, count in due:
-        if _day(due_by) >= end:
-            continue
         if not spanned or (ends is not None and _day(ends) < month):
-            if ImplementationStatus(status) not in TERMINAL_STATUSES:
-                overdue += count
+            standing = ImplementationStatus(status)  # as now
         elif starts is not None and _day(starts) > month:
+            standing = ImplementationStatus.NOT_ASSESSED  # as before any assessment
+        else:
+            continue  # a kept row counted it
+        if is_overdue(_day(due_by), standing, end):
             overdue += count
     progress = weighted / known_weight if known and known_weight else None
     by_status = _counts(list(counts.items()))

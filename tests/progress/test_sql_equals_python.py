@@ -17,7 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
-from service.dates import month_end
+from service.dates import PartialDate, month_end
 from service.progress.rules import (
     HAS_NO_PROGRESS,
     NEEDS_STATED_PROGRESS,
@@ -25,11 +25,13 @@ from service.progress.rules import (
     CommitmentState,
     TreeNode,
     agreement_progress,
+    is_overdue,
     roll_up,
     state_from_assessments,
     weighted_mean,
 )
-from service.progress.sql import status_on
+from service.progress.sql import overdue_on, status_on
+from service.progress.upkeep import assessment_facts
 from service.stats.services import Scope, month_range, progress_over_time, summary
 from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment, make_source, make_theme
@@ -231,3 +233,45 @@ def test_the_sql_answers_as_the_python_rules(
             assert_close(point["progress"], progress, (scope, when))
             counts = {item["status"]: item["count"] for item in point["by_status"] if item["count"]}
             assert counts == Counter(states[c.id].status for c in in_scope), (scope, when)
+
+
+def test_overdue_in_sql_is_the_rule_in_python(session: Session) -> None:
+    """progress.sql.overdue_on (the `overdue` filter) and rules.is_overdue (the monthly
+    rows, the series) answer alike, for every kind of due date and every status, on the
+    days around the due periods' ends."""
+    agreement = make_agreement(session)
+    source = make_source(session)
+    commitments = []
+    for due in [None, "2023", "2023-06", "2023-06-15"]:
+        for status in Status:
+            commitment = make_commitment(
+                session, agreement, due_date=None if due is None else PartialDate.parse(due)
+            )
+            values: dict[str, Any] = {"status": status, "as_of": "2023-03-01"}
+            if status in NEEDS_STATED_PROGRESS:
+                values["progress_pct"] = 50.0
+            if status is not Status.NOT_ASSESSED:
+                values["source_ids"] = [source.id]
+            make_assessment(session, commitment, **values)
+            commitments.append(commitment)
+    facts = assessment_facts(session, [c.id for c in commitments])
+    found = {}
+    for when in [date(2023, 2, 1), *(date(2023, 6, day) for day in (15, 16)), date(2024, 1, 1)]:
+        in_sql = set(
+            session.scalars(
+                select(Commitment.id).where(
+                    Commitment.id.in_([c.id for c in commitments]),
+                    overdue_on(when, status_on(when)),
+                )
+            )
+        )
+        in_python = {
+            c.id
+            for c in commitments
+            if is_overdue(c.due_by, state_from_assessments(facts[c.id], when).status, when)
+        }
+        assert in_sql == in_python, when
+        found[when] = len(in_python)
+    # Neither answer is empty or everything: the dates and statuses tell them apart.
+    assert found[date(2023, 2, 1)] == 0
+    assert 0 < found[date(2023, 6, 16)] < found[date(2024, 1, 1)] < len(commitments)
