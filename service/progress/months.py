@@ -61,7 +61,9 @@ COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 STATUS_NAMES = tuple(status.value for status in ImplementationStatus)
 # A scope's values at a month's end, in this order: the columns of ProgressMonth after its key.
 VALUE_NAMES = (*STATUS_NAMES, "overdue", "top_known", "top_known_weight", "top_weighted_progress")
-OVERDUE, TOP_KNOWN, TOP_KNOWN_WEIGHT, TOP_WEIGHTED_PROGRESS = range(len(STATUS_NAMES), 15)
+OVERDUE, TOP_KNOWN, TOP_KNOWN_WEIGHT, TOP_WEIGHTED_PROGRESS = range(
+    len(STATUS_NAMES), len(VALUE_NAMES)
+)
 _STATUS_INDEX = {status: index for index, status in enumerate(ImplementationStatus)}
 
 Values = tuple[float, ...]
