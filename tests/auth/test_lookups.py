@@ -7,6 +7,7 @@ from __future__ import annotations
 import threading
 from dataclasses import replace
 from datetime import timedelta
+from typing import Any
 
 import pytest
 from sqlalchemy import update
@@ -131,3 +132,48 @@ def test_a_lookup_lets_the_other_greenlets_of_a_gevent_worker_run(
     assert run.returncode == 0, run.stderr
     # A tick every 0.05 s through a 0.5 s lookup: about 10, none when it blocked the hub.
     assert int(run.stdout.split()[-1]) >= 5, run.stdout
+
+
+def test_a_quick_answer_is_waited_for_without_yielding_and_a_slow_one_through_psycopgs_wait(
+    database_url: str, engine: object, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A lookup answered within the brief moment asks psycopg's wait (under gevent, a trip
+    through the hub) for nothing; one that takes longer is handed to it midway, and answers."""
+    from psycopg import waiting
+
+    from service import lookups as module
+
+    asked: list[object] = []
+    psycopgs_wait = waiting.wait
+
+    def counted(gen: Any) -> Any:
+        try:
+            wanted = next(gen)
+            while True:
+                asked.append(wanted)
+                wanted = gen.send((yield wanted))
+        except StopIteration as done:
+            return done.value
+
+    def counted_wait(gen: Any, fileno: int, **options: Any) -> Any:
+        return psycopgs_wait(counted(gen), fileno, **options)
+
+    monkeypatch.setattr(waiting, "wait", counted_wait)
+    app = make_app(database_url)
+    lookups = module.Lookups(
+        app.extensions["database"],
+        {b"quick": "SELECT 41 + 1", b"slow": "SELECT pg_sleep(0.05), 7"},
+    )
+    try:
+        lookups.run(b"quick")  # connects and prepares: not what is timed
+        asked.clear()
+        for _ in range(20):
+            quick = lookups.run(b"quick")
+            assert quick is not None and quick.get_value(0, 0) == b"42"
+        assert asked == []
+        slow = lookups.run(b"slow")
+        assert slow is not None and slow.get_value(0, 1) == b"7"
+        assert asked
+    finally:
+        lookups._drop_own_connection()
+        app.extensions["database"].engine.dispose()
