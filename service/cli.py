@@ -253,8 +253,9 @@ def import_assessments(path: Path, dry_run: bool) -> None:
 )
 @with_appcontext
 def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
-    """Rebuild the statistics' kept tallies from the commitments (progress.tallies), and
-    their monthly rows from the commitments' histories (progress.months).
+    """Rebuild the statistics' kept tallies and open commitments by due date from the
+    commitments (progress.tallies, progress.dues), and their monthly rows from the
+    commitments' histories (progress.months).
 
     Every write keeps them current; this is for a database restored or edited by hand, or a
     check: the rows written are those the writes would have kept. Committed a batch of
@@ -265,8 +266,10 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
     from service import crud
     from service.agreements.models import Agreement
     from service.errors import InvalidInput
-    from service.progress.months import SPANS, rebuild_months
-    from service.progress.tallies import AGREEMENTS_PER_REBUILD, TALLIES, rebuild_tallies
+    from service.progress.dues import rebuild_due_totals
+    from service.progress.months import SPANS
+    from service.progress.tallies import AGREEMENTS_PER_REBUILD, TALLIES
+    from service.progress.upkeep import rebuild_kept
     from service.vocabularies import EntityType
 
     database = current_app.extensions["database"]
@@ -294,10 +297,12 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
         with click.progressbar(length=len(ids), label="agreements", file=sys.stderr) as bar:
             for start in range(0, len(ids), AGREEMENTS_PER_REBUILD):
                 batch = ids[start : start + AGREEMENTS_PER_REBUILD]
-                rebuild_tallies(session, batch)
-                rebuild_months(session, batch)
+                rebuild_kept(session, batch)
                 session.commit()
                 bar.update(len(batch))
+        if not agreement_refs:
+            rebuild_due_totals(session)
+            session.commit()
     click.echo(f"rebuilt the statistics of {len(ids)} agreement{'' if len(ids) == 1 else 's'}")
 
 

@@ -20,6 +20,7 @@ from service import create_app
 from service.commitments.models import Commitment
 from service.commitments.services import update_commitment
 from service.config import Settings
+from service.dates import PartialDate
 from service.db import make_engine
 from service.migrations import downgrade, upgrade
 from service.migrations.env_filters import include_object
@@ -206,3 +207,34 @@ def test_the_months_backfill_gives_what_the_writes_keep(tmp_path: Path) -> None:
             math.isclose(value, other, rel_tol=1e-9, abs_tol=1e-9)
             for value, other in zip(row[3:], expected[3:], strict=True)
         ), (row, expected)
+
+
+def test_the_dues_backfill_gives_what_the_writes_keep(tmp_path: Path) -> None:
+    """Migration 0013 fills the open commitments by due date of an existing database: on the
+    seed data (which has no due date), with three given one and one of those closed, they
+    must equal what the writes keep (where a write left a row at 0, the backfill has none)."""
+
+    def due_dates_and_one_closed(session: Any, leaf: Any) -> None:
+        others = session.scalars(
+            select(Commitment).where(Commitment.id != leaf.id).order_by(Commitment.id).limit(2)
+        ).all()
+        for commitment, due in zip((leaf, *others), ("2024-03", "2031-07", "2031-07"), strict=True):
+            update_commitment(
+                session,
+                commitment_id=commitment.id,
+                data={"due_date": PartialDate.parse(due)},
+                check=lambda _: None,
+            )
+        make_assessment(session, others[0], status=ImplementationStatus.COMPLETED, as_of="2026-01")
+
+    url, _ = seeded_with_a_status(tmp_path, "dues.db", then=due_dates_and_one_closed)
+    queries = {
+        "dues": "SELECT * FROM progress_dues WHERE commitments <> 0 ORDER BY agreement_id, due_by",
+        "totals": "SELECT * FROM progress_due_totals WHERE commitments <> 0 ORDER BY due_by",
+    }
+    kept, backfilled = kept_then_backfilled(url, queries, "0012")
+    assert [(str(row.due_by), row.commitments) for row in kept["totals"]] == [
+        ("2024-03-31", 1),
+        ("2031-07-31", 1),
+    ]
+    assert backfilled == kept

@@ -19,8 +19,7 @@ from service.errors import Conflict, InvalidInput
 from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
 from service.people.models import Person
-from service.progress.months import rebuild_months
-from service.progress.tallies import rebuild_tallies
+from service.progress.upkeep import rebuild_kept
 from service.themes.models import Theme, agreement_themes
 from service.themes.services import themes_for_slugs
 from service.vocabularies import EntityType, ParticipantRole
@@ -162,8 +161,7 @@ def delete_agreement(session: Session, *, agreement_ref: str, check: crud.Check)
     crud.soft_delete(session, agreement, AGREEMENT)
     session.flush()
     # None of its commitments is left: its rows go.
-    rebuild_tallies(session, [agreement.id])
-    rebuild_months(session, [agreement.id])
+    rebuild_kept(session, [agreement.id])
     crud.commit(session)
 
 

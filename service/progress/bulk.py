@@ -60,7 +60,7 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.db import copy_rows, temporary_table, utcnow
-from service.progress import months, tallies, upkeep
+from service.progress import upkeep
 from service.progress.rules import (
     DEFAULT_PROGRESS,
     HAS_NO_PROGRESS,
@@ -317,8 +317,7 @@ def refresh_agreements(
         _write_moved(connection, moved)
         if agreements:
             connection.execute(_SET_AGREEMENT_PROGRESS, agreements)
-    tallies.rebuild_tallies(session, sorted(agreement_ids))
-    months.rebuild_months(session, sorted(agreement_ids))
+    upkeep.rebuild_kept(session, sorted(agreement_ids))
 
 
 def _by_agreement(rows: Sequence[Any]) -> Iterable[tuple[int, list[Any]]]:

@@ -87,3 +87,27 @@ class ProgressMonthSpan(Base):
     )
     first_month: Mapped[date] = mapped_column(Date)
     last_month: Mapped[date] = mapped_column(Date)
+
+
+class ProgressDue(Base):
+    """How many of an agreement's live commitments with this due date stand in a status that
+    is not terminal (progress.dues): each is overdue on every day after it while it stays so.
+    A row may hold 0 (what was open there no longer is)."""
+
+    __tablename__ = "progress_dues"
+
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), primary_key=True
+    )
+    due_by: Mapped[date] = mapped_column(Date, primary_key=True)
+    commitments: Mapped[int] = mapped_column(Integer)
+
+
+class ProgressDueTotal(Base):
+    """ProgressDue summed over every agreement: the overdue count of everything on a day is
+    the sum of the rows before it."""
+
+    __tablename__ = "progress_due_totals"
+
+    due_by: Mapped[date] = mapped_column(Date, primary_key=True)
+    commitments: Mapped[int] = mapped_column(Integer)

@@ -38,7 +38,13 @@ def is_overdue(due_by: date | None, status: Status, on: date) -> bool:
     """Overdue on the day `on`: its due period ended before that day (`due_by` is the
     period's last day) and it stands in no terminal status. progress.sql.overdue_on states
     it for the database."""
-    return due_by is not None and due_by < on and status not in TERMINAL_STATUSES
+    return due_by is not None and due_by < on and is_live_status(status)
+
+
+def is_live_status(status: Status) -> bool:
+    """A status a commitment can still move on from: not terminal. progress.sql states it
+    for the database."""
+    return status not in TERMINAL_STATUSES
 
 
 @dataclass(frozen=True)

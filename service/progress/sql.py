@@ -63,7 +63,7 @@ def overdue_on(when: date, status: Any = Commitment.current_status) -> ColumnEle
 
 
 def is_live_status(status: Any) -> ColumnElement[bool]:
-    """`status` is one a commitment can still move on from: not terminal."""
+    """`status` is one a commitment can still move on from: not terminal (rules.is_live_status)."""
     live: ColumnElement[bool] = status.not_in(TERMINAL_VALUES)
     return live
 

@@ -19,7 +19,7 @@ from service.assessments.models import StatusAssessment
 from service.changes.services import RecordRef, json_value
 from service.commitments.models import Commitment
 from service.db import pipelined, utcnow
-from service.progress import months
+from service.progress import dues, months
 from service.progress.models import ProgressMonthSpan
 from service.progress.rules import (
     AssessmentFact,
@@ -34,6 +34,7 @@ from service.progress.rules import (
 from service.progress.tallies import (
     ScopedNode,
     keep_tallies,
+    rebuild_tallies,
     scope_themes,
     tallies_of,
     touched_by,
@@ -210,6 +211,7 @@ def refresh_progress(
         if commitment.changes:
             updates.append({"row_id": commitment.id, **new, "updated_at": now})
             _bring_in_line(session, Commitment, commitment.id, {**new, "updated_at": now})
+    moved_dues = _moved_dues(connection, agreement_id, tree, by_status=touched is not None)
     old_progress, new_progress = tree.old_progress, tree.new_progress
     if old_progress != new_progress:
         _bring_in_line(
@@ -260,6 +262,42 @@ def refresh_progress(
             )
         else:
             months.keep_months(connection, agreement_id, nodes, facts)
+        dues.keep_dues(connection, agreement_id, moved_dues)
+
+
+def _moved_dues(
+    connection: Connection, agreement_id: int, tree: RefreshedTree, *, by_status: bool
+) -> dict[Any, int]:
+    """What the write moved in the agreement's open commitments by due date (progress.dues):
+    `by_status`, only the commitments whose status moved can have (the tree and the due
+    dates stand as they were); else its kept rows are read and compared."""
+    if by_status:
+        return dues.moved_by_status(
+            (
+                commitment.stored["due_by"],
+                ImplementationStatus(commitment.stored["current_status"]),
+                ImplementationStatus(commitment.values["current_status"]),
+            )
+            for commitment in tree.commitments
+            if commitment.stored["current_status"] != commitment.values["current_status"]
+        )
+    now = dues.open_dues(
+        (
+            commitment.stored["due_by"],
+            ImplementationStatus(commitment.values["current_status"]),
+        )
+        for commitment in tree.commitments
+    )
+    return dues.difference(now, dues.kept_dues(connection, [agreement_id])[agreement_id])
+
+
+def rebuild_kept(session: Session, agreement_ids: Sequence[int]) -> None:
+    """Rebuild everything the statistics keep for these agreements from their commitments
+    and histories, in the session's transaction: the tallies (which take the agreements'
+    row locks), the monthly rows and the open commitments by due date."""
+    rebuild_tallies(session, agreement_ids)
+    months.rebuild_months(session, agreement_ids)
+    dues.rebuild_dues(session, agreement_ids)
 
 
 class RefreshedCommitment(NamedTuple):

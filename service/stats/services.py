@@ -1,6 +1,7 @@
 """Statistics for dashboards: status counts, weighted progress, overdue commitments, and
 progress month by month. The summary sums the tallies that every write keeps
-(progress.tallies) and counts the overdue commitments by due date; the monthly series sums
+(progress.tallies) and the open commitments it keeps by due date (progress.dues; a theme's
+scope counts its commitments); the monthly series sums
 the monthly rows that every write keeps (progress.months), and for the months outside an
 agreement's rows, its tallies and its commitments' due dates.
 
@@ -30,6 +31,7 @@ from service.assessments.models import rests_only_on_low_sources
 from service.commitments.models import Commitment
 from service.dates import month_end
 from service.errors import InvalidInput
+from service.progress.dues import DUES, overdue_kept
 from service.progress.models import EVERY_THEME
 from service.progress.months import (
     MONTHS,
@@ -127,8 +129,9 @@ def summary(
     exclude_low_reliability: bool = False,
 ) -> dict[str, Any]:
     """Counts by status, weighted progress and overdue commitments, now: the counts and the
-    progress summed from the scope's kept tallies (progress.tallies), the overdue ones
-    counted from the commitments by due date (it depends on the day). Leaving out what
+    progress summed from the scope's kept tallies (progress.tallies), the overdue ones from
+    its kept open commitments by due date (progress.dues; it depends on the day), or for a
+    theme's scope, counted from its commitments. Leaving out what
     rests only on low sources is a choice of the reader's: that one counts the commitments."""
     today = today or date.today()
     resolved = resolve(session, scope)
@@ -139,11 +142,17 @@ def summary(
         resolved.theme_id,
     )
     rows = session.execute(tallies).all()
-    overdue = session.scalar(
-        select(func.count())
-        .select_from(Commitment)
-        .where(scope_condition(session, resolved), overdue_on(today))
-    )
+    if resolved.theme_id is None:
+        # Whole agreements: their kept open commitments by due date (every agreement's:
+        # the totals).
+        agreements = resolved.on_agreements(DUES.c.agreement_id)
+        overdue = session.scalar(overdue_kept(today, agreements or None))
+    else:
+        overdue = session.scalar(
+            select(func.count())
+            .select_from(Commitment)
+            .where(scope_condition(session, resolved), overdue_on(today))
+        )
     return _summary_answer(scope, rows, int(overdue or 0), today, left_out=0)
 
 

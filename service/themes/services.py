@@ -6,7 +6,7 @@ from sqlalchemy.orm import Session
 
 from service import crud
 from service.pagination import Page, PageRequest, keyset_page
-from service.progress import months, tallies
+from service.progress import tallies, upkeep
 from service.themes.models import Theme
 from service.vocabularies import EntityType
 
@@ -53,8 +53,7 @@ def update_theme(
     crud.record_update(session, theme, THEME, crud.assign(theme, data))
     if affected:
         session.flush()
-        tallies.rebuild_tallies(session, affected)
-        months.rebuild_months(session, affected)
+        upkeep.rebuild_kept(session, affected)
     crud.commit(session)
     return theme
 
@@ -67,8 +66,7 @@ def delete_theme(session: Session, *, theme_ref: str, check: crud.Check) -> None
     crud.soft_delete(session, theme, THEME)
     if affected:
         session.flush()
-        tallies.rebuild_tallies(session, affected)
-        months.rebuild_months(session, affected)
+        upkeep.rebuild_kept(session, affected)
     crud.commit(session)
 
 

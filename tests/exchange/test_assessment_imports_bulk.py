@@ -22,7 +22,7 @@ from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
 from service.exchange import assessment_imports, assessment_writes
-from service.progress.models import ProgressTally
+from service.progress.models import ProgressDue, ProgressTally
 from service.vocabularies import EntityType
 from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_source
@@ -163,6 +163,11 @@ def outcome(
             .order_by(ProgressTally.agreement_id, ProgressTally.theme_id, ProgressTally.status)
         )
     ]
+    dues = connection.execute(
+        select(ProgressDue.agreement_id, ProgressDue.due_by, ProgressDue.commitments)
+        .where(ProgressDue.agreement_id.in_(agreement_ids), ProgressDue.commitments != 0)
+        .order_by(ProgressDue.agreement_id, ProgressDue.due_by)
+    ).all()
     return {
         "assessments": assessments,
         "sources": sources,
@@ -170,6 +175,7 @@ def outcome(
         "agreements": agreements,
         "events": events,
         "tallies": tallies,
+        "dues": dues,
     }
 
 

@@ -114,7 +114,13 @@ def write(session: Session, planned: list[Planned]) -> tuple[Any, list[Any], dic
         extra = {} if plan.weight is None else {"weight": plan.weight}
         parent = commitments[plan.parent].id if plan.parent is not None else None
         commitment = make_commitment(
-            session, agreement, parent_id=parent, themes=[make_theme(session).slug], **extra
+            session,
+            agreement,
+            parent_id=parent,
+            themes=[make_theme(session).slug],
+            # Due before some assessments and after others.
+            due_date=PartialDate.parse(("2023-05", "2025")[len(commitments) % 2]),
+            **extra,
         )
         commitments.append(commitment)
         written: list[Any] = []

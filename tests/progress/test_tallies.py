@@ -2,7 +2,8 @@
 would find them, and answering the summary as the commitments themselves do.
 
 Random sequences of writes through the services, each kind that moves a tally: commitments
-created under random parents and themes, assessed, re-weighted, re-filed, moved, deleted;
+created under random parents, themes and due dates, assessed, re-weighted, re-filed, moved,
+given another due date, deleted;
 themes moved in the taxonomy and deleted; agreements deleted. After them, the kept rows must
 be the rows a rebuild writes, and each scope's summary (an agreement, a theme, both, all) the
 one counted from the live commitments in Python, scope membership walked down the taxonomy.
@@ -23,6 +24,7 @@ from sqlalchemy.orm import Session
 from service.agreements import services as agreements
 from service.commitments import services as commitments
 from service.commitments.models import Commitment
+from service.dates import PartialDate
 from service.progress.models import ProgressTally
 from service.progress.rules import weighted_mean
 from service.progress.tallies import rebuild_tallies
@@ -59,8 +61,11 @@ OPERATIONS = st.sampled_from(
         "move_theme",
         "delete_theme",
         "delete_agreement",
+        "redate",
     ]
 )
+# Due dates a commitment may be given (None: none), before and after the days the tests ask.
+DUE_DATES = [None, "2023-05", "2023-12-31", "2025"]
 
 
 class World:
@@ -111,6 +116,7 @@ class World:
                 parent_id=draw(st.sampled_from(parents)),
                 weight=draw(st.sampled_from([0.0, 1.0, 2.0, 3.5])),
                 themes=self._theme_slugs(draw),
+                due_date=self._due_date(draw),
             )
         elif operation == "assess":
             status = draw(st.sampled_from(list(Status)))
@@ -122,6 +128,8 @@ class World:
             make_assessment(self.session, draw(st.sampled_from(live)), **values)
         elif operation == "reweigh":
             self._update(draw(st.sampled_from(live)), {"weight": draw(st.sampled_from([0.0, 4.0]))})
+        elif operation == "redate":
+            self._update(draw(st.sampled_from(live)), {"due_date": self._due_date(draw)})
         elif operation == "refile":
             self._update(draw(st.sampled_from(live)), {"themes": self._theme_slugs(draw)})
         elif operation == "move":
@@ -154,6 +162,11 @@ class World:
         elif operation == "delete_agreement" and len(agreements_left) > 1:
             doomed = draw(st.sampled_from(agreements_left))
             agreements.delete_agreement(self.session, agreement_ref=doomed.slug, check=no_check)
+
+    @staticmethod
+    def _due_date(draw: Any) -> PartialDate | None:
+        due = draw(st.sampled_from(DUE_DATES))
+        return None if due is None else PartialDate.parse(due)
 
     def _theme_slugs(self, draw: Any) -> list[str]:
         return [
