@@ -20,12 +20,26 @@ and the series equal to one computed from the history in Python.
 
 from __future__ import annotations
 
+from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import Connection, Table, bindparam, delete, or_, select, update
+import orjson
+from sqlalchemy import (
+    JSON,
+    Connection,
+    Table,
+    bindparam,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
@@ -152,13 +166,34 @@ def standing_months(
     if not months:
         return {}
     wide = _wide(tallies_of(standing) if tallied is None else tallied)
-    statuses = [node.status for node in standing]
+    first_days = _first_overdue_days(nodes, [node.status for node in standing])
     snapshot: Snapshot = {}
     for month in months:
-        overdue = _overdue(nodes, statuses, month_end(month))
+        end = month_end(month)
         for theme_id, values in wide.items():
-            snapshot[theme_id, month] = _with_overdue(values, overdue.get(theme_id, 0))
+            overdue = bisect_right(first_days.get(theme_id, ()), end)
+            snapshot[theme_id, month] = _with_overdue(values, overdue)
     return snapshot
+
+
+def _first_overdue_days(
+    nodes: Sequence[MonthlyNode], statuses: Sequence[ImplementationStatus]
+) -> dict[int, list[date]]:
+    """The day each commitment, standing in its status, becomes overdue (rules.is_overdue on
+    the day after its due date; overdue then, it stays so every later day while the status
+    stands), ascending, by theme key: a month's overdue count is how many are on or before
+    its last day. A gap of months then costs a bisection a month, not a pass over the tree."""
+    found: dict[int, list[date]] = {}
+    for node, status in zip(nodes, statuses, strict=True):
+        if node.due_by is None or node.due_by == date.max:
+            continue
+        day = node.due_by + timedelta(days=1)
+        if is_overdue(node.due_by, status, day):
+            for theme_id in (EVERY_THEME, *node.themes):
+                found.setdefault(theme_id, []).append(day)
+    for days in found.values():
+        days.sort()
+    return found
 
 
 def _tallied(nodes: Iterable[ScopedNode]) -> dict[int, list[float]]:
@@ -238,7 +273,7 @@ def keep_months(
         connection.execute(statements.span_gone, {"kept_agreement_id": agreement_id})
         return
     snapshot = months_of(nodes, facts, month_range(*span))
-    connection.execute(statements.upsert, _rows(agreement_id, snapshot))
+    _write_rows(connection, agreement_id, snapshot, replace=True)
     connection.execute(
         statements.outside,
         {
@@ -298,7 +333,7 @@ def keep_appended(
         if not snapshot:
             return
     statements = _statements(connection)
-    connection.execute(statements.upsert, _rows(agreement_id, snapshot))
+    _write_rows(connection, agreement_id, snapshot, replace=True)
     widened = (span[0] if span is not None else month, month)
     if span != widened:
         connection.execute(
@@ -388,7 +423,7 @@ def keep_after_assessments(
     if moved:
         connection.execute(statements.increment, moved)
     if whole:
-        connection.execute(statements.insert, _rows(agreement_id, whole))
+        _write_rows(connection, agreement_id, whole, replace=False)
     if span != (first, last):
         connection.execute(
             statements.span_upsert,
@@ -408,22 +443,44 @@ def _minus(now: Values, then: Values) -> Values:
     return tuple(value - other for value, other in zip(now, then, strict=True))
 
 
-def _rows(agreement_id: int, snapshot: Snapshot) -> list[dict[str, Any]]:
-    return [
+ROW_NAMES = ("agreement_id", "theme_id", "month", *VALUE_NAMES)
+
+
+def _write_rows(
+    connection: Connection, agreement_id: int, snapshot: Snapshot, *, replace: bool
+) -> None:
+    """Write an agreement's rows of `snapshot`: `replace`, over rows that hold other values
+    (else none may be there). On PostgreSQL in one statement, the rows sent as one JSON
+    document: a gap of months or a rebuild writes hundreds of rows, and sent one execution a
+    row, their parameters cost more than the database's work (bench/notes.md)."""
+    if not snapshot:
+        return
+    statements = _statements(connection)
+    rows = [
         {
             "agreement_id": agreement_id,
             "theme_id": theme_id,
             "month": month,
-            **dict(zip(VALUE_NAMES, values, strict=True)),
+            **dict(zip(VALUE_NAMES, snapshot[theme_id, month], strict=True)),
         }
-        for (theme_id, month), values in sorted(snapshot.items())
+        for theme_id, month in sorted(snapshot)
     ]
+    if statements.from_json is not None:
+        connection.execute(
+            statements.from_json if replace else statements.from_json_insert,
+            {"rows": orjson.dumps(rows).decode()},
+        )
+        return
+    connection.execute(statements.upsert if replace else statements.insert, rows)
 
 
 @dataclass(frozen=True)
 class _Statements:
     upsert: Any
     insert: Any
+    # PostgreSQL's: the upsert and the insert of rows given as one JSON array of objects.
+    from_json: Any
+    from_json_insert: Any
     increment: Any
     outside: Any
     all_gone: Any
@@ -439,14 +496,29 @@ def _statements(connection: Connection) -> _Statements:
     name = connection.dialect.name
     if name not in _BUILT:
         dialect = postgresql if name == "postgresql" else sqlite
-        statement = dialect.insert(MONTHS)
-        upsert = statement.on_conflict_do_update(
-            index_elements=["agreement_id", "theme_id", "month"],
-            set_={name: statement.excluded[name] for name in VALUE_NAMES},
-            where=or_(
-                *(MONTHS.c[name].is_distinct_from(statement.excluded[name]) for name in VALUE_NAMES)
-            ),
-        )
+
+        def upserting(statement: Any) -> Any:
+            return statement.on_conflict_do_update(
+                index_elements=["agreement_id", "theme_id", "month"],
+                set_={name: statement.excluded[name] for name in VALUE_NAMES},
+                where=or_(
+                    *(
+                        MONTHS.c[name].is_distinct_from(statement.excluded[name])
+                        for name in VALUE_NAMES
+                    )
+                ),
+            )
+
+        upsert = upserting(dialect.insert(MONTHS))
+        from_json = from_json_insert = None
+        if name == "postgresql":
+            given = func.json_populate_recordset(
+                literal_column(f"NULL::{MONTHS.name}"), cast(bindparam("rows"), JSON)
+            ).table_valued(*ROW_NAMES)
+            from_json_insert = postgresql.insert(MONTHS).from_select(
+                ROW_NAMES, select(*(given.c[column] for column in ROW_NAMES))
+            )
+            from_json = upserting(from_json_insert)
         of_agreement = MONTHS.c.agreement_id == bindparam("kept_agreement_id")
         increment = (
             update(MONTHS)
@@ -469,6 +541,8 @@ def _statements(connection: Connection) -> _Statements:
         _BUILT[name] = _Statements(
             upsert=upsert,
             insert=MONTHS.insert(),
+            from_json=from_json,
+            from_json_insert=from_json_insert,
             increment=increment,
             outside=outside,
             all_gone=delete(MONTHS).where(of_agreement),
