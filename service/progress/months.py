@@ -24,7 +24,7 @@ from bisect import bisect_right
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
+from typing import Any, NamedTuple
 
 import orjson
 from sqlalchemy import (
@@ -86,8 +86,7 @@ Snapshot = dict[tuple[int, date], Values]
 Span = tuple[date, date]
 
 
-@dataclass(frozen=True)
-class MonthlyNode:
+class MonthlyNode(NamedTuple):
     """A live commitment as the snapshots read it: its place in the tree, its weight, the
     theme scopes it is in (EVERY_THEME aside) and the last day of its due period."""
 

@@ -10,9 +10,8 @@ takes its default progress, keeps the last known one, or has none.
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
 from datetime import date, datetime
-from typing import cast
+from typing import NamedTuple, cast
 
 from service.vocabularies import ImplementationStatus as Status
 
@@ -47,8 +46,7 @@ def is_live_status(status: Status) -> bool:
     return status not in TERMINAL_STATUSES
 
 
-@dataclass(frozen=True)
-class AssessmentFact:
+class AssessmentFact(NamedTuple):
     id: int
     status: Status
     progress_pct: float | None
@@ -57,8 +55,7 @@ class AssessmentFact:
     supersedes_id: int | None
 
 
-@dataclass(frozen=True)
-class CommitmentState:
+class CommitmentState(NamedTuple):
     status: Status
     progress: float | None
     assessment_id: int | None
@@ -138,8 +135,7 @@ def progress_after(status: Status, stated: float | None, last_known: float | Non
     return last_known
 
 
-@dataclass(frozen=True)
-class TreeNode:
+class TreeNode(NamedTuple):
     id: int
     parent_id: int | None
     weight: float

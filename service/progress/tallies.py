@@ -15,9 +15,8 @@ and the summary equal to one counted from the commitments.
 from __future__ import annotations
 
 from collections.abc import Collection, Iterable, Sequence
-from dataclasses import dataclass
-from functools import cache
-from typing import Any, cast
+from functools import cache, lru_cache
+from typing import Any, NamedTuple, cast
 
 from sqlalchemy import (
     ColumnElement,
@@ -83,8 +82,7 @@ def filed_under(theme_id: int) -> Any:
     )
 
 
-@dataclass(frozen=True)
-class ScopedNode:
+class ScopedNode(NamedTuple):
     """A live commitment as the tallies read it: its place in the tree, its kept status and
     progress, and the themes whose scope it is in (EVERY_THEME aside)."""
 
@@ -138,6 +136,7 @@ def scope_themes() -> Any:
     )
 
 
+@lru_cache(maxsize=1024)  # a tree's commitments share a few combinations of themes
 def themes_in(joined: str | None) -> frozenset[int]:
     return frozenset(int(item) for item in joined.split(",")) if joined else frozenset()
 
