@@ -11,8 +11,8 @@ Both are kept by adding what moved, in due date order (the totals are shared by 
 agreement's writers: taking their rows in one order, no two writers deadlock over them).
 A write that only adds assessments moves them by the commitments whose status crossed into
 or out of a terminal one (`moved_by_status`); any other write, by the difference between the
-agreement's commitments and its kept rows (`difference`), as does a rebuild. tests/progress holds the kept rows
-equal to those counted from the commitments after random writes.
+agreement's commitments and its kept rows (`difference`), as does a rebuild. tests/progress
+holds the kept rows equal to those counted from the commitments after random writes.
 """
 
 from __future__ import annotations
@@ -144,7 +144,7 @@ def rebuild_due_totals(session: Session) -> None:
     has moved its agreement's rows but not yet the totals adds its change after this."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text("LOCK TABLE progress_due_totals IN EXCLUSIVE MODE"))
+        connection.execute(text(f"LOCK TABLE {TOTALS.name} IN EXCLUSIVE MODE"))
     connection.execute(TOTALS.delete())
     connection.execute(
         TOTALS.insert().from_select(
