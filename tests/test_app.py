@@ -140,6 +140,36 @@ def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     assert response.headers["Retry-After"]
 
 
+@pytest.mark.postgres_only
+def test_readyz_says_ready_past_a_pooled_connection_a_restart_broke(
+    database_url: str, engine: object
+) -> None:
+    """After a database restart, the first use of each connection pooled before it fails. A
+    worker that served nothing since must not answer its readiness probe 503 for that: the
+    check asks again on a new connection."""
+    from sqlalchemy import text
+
+    from tests.conftest import make_app
+
+    app = make_app(database_url)
+    pooled = app.extensions["database"].engine
+    with pooled.connect() as connection:
+        backend = connection.execute(text("SELECT pg_backend_pid()")).scalar_one()
+    # Back in the pool; its server side goes, as in a restart.
+    with pooled.connect() as other:
+        assert other.execute(text("SELECT pg_backend_pid()")).scalar_one() == backend
+    outside = make_app(database_url).extensions["database"].engine
+    with outside.connect() as killer:
+        killer.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": backend})
+    outside.dispose()
+    try:
+        response = app.test_client().get("/readyz")
+        assert response.status_code == 200, response.get_json()
+        assert response.json == {"status": "ready"}
+    finally:
+        pooled.dispose()
+
+
 def test_no_app_code_creates_tables(session: Session) -> None:
     # The schema comes from the migrations (run once by the fixtures), never create_all.
     import pathlib

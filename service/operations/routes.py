@@ -5,7 +5,7 @@ from __future__ import annotations
 from flask import Blueprint, current_app, jsonify
 from flask.typing import ResponseReturnValue
 from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
 from service.errors import problem_response
 
@@ -20,11 +20,21 @@ def healthz() -> ResponseReturnValue:
 
 @blp.get("/readyz")
 def readyz() -> ResponseReturnValue:
-    """The database answers: the instance can take traffic."""
-    try:
-        with current_app.extensions["database"].engine.connect() as connection:
-            connection.execute(text("SELECT 1"))
-    except SQLAlchemyError:
-        current_app.logger.warning("readiness check: database unreachable")
-        return problem_response(503, "The database is not reachable.", headers={"Retry-After": "5"})
-    return jsonify(status="ready")
+    """The database answers: the instance can take traffic. A pooled connection that a
+    database restart broke fails once, and SQLAlchemy then discards the pool's connections
+    from before the failure: the check asks again on a new one before it says no, or a
+    worker that served nothing since the database came back would answer 503."""
+    engine = current_app.extensions["database"].engine
+    for attempt in range(2):
+        try:
+            with engine.connect() as connection:
+                connection.execute(text("SELECT 1"))
+            return jsonify(status="ready")
+        except DBAPIError as error:
+            if error.connection_invalidated and attempt == 0:
+                continue
+            break
+        except SQLAlchemyError:
+            break
+    current_app.logger.warning("readiness check: database unreachable")
+    return problem_response(503, "The database is not reachable.", headers={"Retry-After": "5"})
