@@ -1,7 +1,9 @@
 """Milliseconds per create of an assessment, in process on the benchmark's database: the
 first on each agreement (its monthly rows filled up to the create's month) and later ones in
-a month already kept. Wall time and the process's CPU time (which the database's work and
-the machine's other load leave out), so that two checkouts can be compared in one sitting:
+a month already kept, each on a commitment not yet advanced (so its status moves, as in
+`make bench`, where most creates assess a commitment no create has assessed before). Wall
+time and the process's CPU time (which the database's work and the machine's other load
+leave out), so that two checkouts can be compared in one sitting:
 
     PYTHONPATH=/path/to/checkout .venv/bin/python bench/creates.py
 
@@ -56,13 +58,27 @@ def main() -> None:
     rollback_at_the_end = outer.begin()
     database.session_factory.configure(bind=outer, join_transaction_mode="create_savepoint")
     with database.session_factory() as session:
-        # One commitment below the top of each agreement, agreements by id.
-        commitment_ids = session.scalars(
-            text(
-                "SELECT DISTINCT ON (agreement_id) id FROM commitments"
-                " WHERE deleted_at IS NULL AND parent_id IS NOT NULL ORDER BY agreement_id, id"
-            )
+        # The commitments below the top of the agreements taken (agreements by id), none
+        # advanced yet: each create moves a status, as most of `make bench`'s creates do.
+        agreement_ids = session.scalars(
+            text("SELECT id FROM agreements WHERE deleted_at IS NULL ORDER BY id")
         ).all()[args.offset : args.offset + args.agreements]
+        below_top: dict[int, list[int]] = {agreement_id: [] for agreement_id in agreement_ids}
+        for agreement_id, commitment_id in session.execute(
+            text(
+                "SELECT agreement_id, id FROM commitments WHERE deleted_at IS NULL"
+                " AND parent_id IS NOT NULL AND current_status <> 'advanced'"
+                " AND agreement_id = ANY(:agreements) ORDER BY agreement_id, id"
+            ),
+            {"agreements": list(agreement_ids)},
+        ):
+            below_top[agreement_id].append(commitment_id)
+    for agreement_id, commitment_ids in below_top.items():
+        if len(commitment_ids) <= args.repeats:
+            parser.error(
+                f"agreement {agreement_id} has {len(commitment_ids)} commitments to assess:"
+                " ask for fewer --repeats"
+            )
 
     def create(commitment_id: int) -> tuple[float, float]:
         with app.app_context(), database.session_factory() as session:
@@ -80,8 +96,12 @@ def main() -> None:
             session.commit()
             return time.perf_counter() - wall, time.process_time() - cpu
 
-    first = [create(commitment_id) for commitment_id in commitment_ids]
-    later = [create(commitment_id) for _ in range(args.repeats) for commitment_id in commitment_ids]
+    first = [create(commitment_ids[0]) for commitment_ids in below_top.values()]
+    later = [
+        create(commitment_ids[turn])
+        for turn in range(1, args.repeats + 1)
+        for commitment_ids in below_top.values()
+    ]
     rollback_at_the_end.rollback()
     outer.close()
     for label, times in (("first on an agreement", first), ("in a kept month", later)):
