@@ -58,10 +58,11 @@ run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT)
 	trap 'kill $$worker 2>/dev/null; wait $$worker; rm -rf $$metrics' EXIT; trap 'exit 130' INT TERM; \
 	PORT=$(PORT) $(BIN)/gunicorn --config service/gunicorn.conf.py service.wsgi:app
 
-lint: install-dev  ## ruff (lint and format) and mypy over service/ and bench/
+lint: install-dev  ## ruff (lint and format), mypy over service/ and bench/, and the imports' direction
 	$(BIN)/ruff check service tests bench
 	$(BIN)/ruff format --check service tests bench
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 
 test-sqlite: install-dev system-tools var  ## The suite on SQLite
 	TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(PYTEST_ARGS)

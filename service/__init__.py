@@ -34,9 +34,9 @@ def create_app(settings: Settings | None = None) -> Flask:
     from service.changes.services import HeadWatcher, install_change_recording, read_head
     from service.cli import register_commands
     from service.db import Database
-    from service.errors import register_error_handlers
     from service.jobs.services import JobSettings, count_jobs
     from service.lookups import Lookups
+    from service.problems import register_error_handlers
     from service.ratelimit import make_limiter
     from service.readcache import (
         HeadReader,
@@ -182,7 +182,7 @@ class NoCookieSessions(SecureCookieSessionInterface):
 def guard_request(settings: Settings) -> Response | None:
     """Who is calling, whether they are within their budget, and whether they may."""
     from service.auth.http import authenticate_request, authorize_request
-    from service.errors import problem_response
+    from service.problems import problem_response
 
     refusal = authenticate_request()
     caller = g.get("caller")
@@ -203,7 +203,7 @@ def check_body() -> Response | None:
     """A write's body must be there, be of a type the operation takes (JSON, unless it says
     otherwise), and, when JSON, parse without exhausting the stack and hold no number too
     long for Python to read."""
-    from service.errors import problem_response
+    from service.problems import problem_response
 
     # Only for a route that takes this method: any other gets its 404 or 405 first.
     if request.method not in ("POST", "PATCH", "PUT") or request.routing_exception is not None:

@@ -263,7 +263,7 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
     """
     from sqlalchemy import select
 
-    from service import crud
+    from service import records
     from service.agreements.models import Agreement
     from service.errors import InvalidInput
     from service.progress.dues import rebuild_due_totals
@@ -278,7 +278,7 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
             try:
                 ids = sorted(
                     {
-                        crud.referenced_ref(
+                        records.referenced_ref(
                             session, Agreement, EntityType.AGREEMENT, ref, "--agreement"
                         )
                         for ref in agreement_refs

@@ -75,10 +75,3 @@ def month_end(day: date) -> date:
     """The last day of `day`'s month, computed within it: December 9999 ends on the last
     day Python can represent, with no step into a year 10000."""
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
-
-
-def partial_date(value: date | None, precision: DatePrecision | str | None) -> PartialDate:
-    """Rebuild a PartialDate from its two stored columns."""
-    if value is None:
-        return PartialDate.unknown()
-    return PartialDate(value, DatePrecision(precision or DatePrecision.DAY))

@@ -65,7 +65,7 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
-class Record:
+class RecordColumns:
     """Columns every addressable record has: an id, its timestamps and a soft-delete mark."""
 
     id: Mapped[int] = mapped_column(primary_key=True)

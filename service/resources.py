@@ -15,17 +15,11 @@ from typing import Any
 import marshmallow as ma
 from flask import Response
 
-from service.api import (
-    Blueprint,
-    get_session,
-    if_match_check,
-    page_of,
-    page_request,
-    page_response,
-)
+from service.api import Blueprint, get_session, if_match_check, page_request, page_response
 from service.auth.http import require
 from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
 from service.readcache import cached
+from service.schemas import page_of
 from service.vocabularies import Role
 
 API_PREFIX = "/api/v1"

@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from service.agreements import participants as agreement_participants
 from service.agreements import services as agreements
 from service.assessments import services as assessments
 from service.commitments import services as commitments
@@ -115,7 +116,7 @@ def make_participant(session: Session, agreement: Any, **overrides: Any) -> Any:
     data = dict(overrides)
     data.setdefault("organization_id", make_organization(session).id)
     data.setdefault("role", ParticipantRole.PARTY)
-    return agreements.create_agreement_participant(
+    return agreement_participants.create_agreement_participant(
         session, agreement_ref=str(agreement.id), data=data
     )
 

@@ -17,9 +17,9 @@ from flask import Flask
 
 from service import fastdump
 from service.agreements.schemas import AgreementSchema
-from service.api import OutputSchema, PartialDateField, page_of
 from service.commitments.schemas import CommitmentSchema
 from service.dates import PartialDate
+from service.schemas import OutputSchema, PartialDateField, page_of
 
 
 class Colour(enum.Enum):

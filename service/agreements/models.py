@@ -6,7 +6,7 @@ from sqlalchemy import JSON, Column, Float, ForeignKey, Index, String, Table, Te
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.dates import PartialDate
-from service.db import Base, Record, live_unique_index, vocabulary
+from service.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.people.models import Person
 from service.themes.models import Theme, agreement_themes
 from service.vocabularies import (
@@ -27,7 +27,7 @@ AGREEMENT_SEARCH_DOCUMENT = (
 )
 
 
-class Agreement(Record, Base):
+class Agreement(RecordColumns, Base):
     """One instrument: a treaty, memorandum, letter of intent, joint statement..."""
 
     __tablename__ = "agreements"
@@ -79,7 +79,7 @@ agreement_event_signers = Table(
 )
 
 
-class AgreementEvent(Record, Base):
+class AgreementEvent(RecordColumns, Base):
     """A lifecycle act on an agreement: signed, ratified, entered into force..."""
 
     __tablename__ = "agreement_events"
@@ -104,7 +104,7 @@ class AgreementEvent(Record, Base):
         return [person.id for person in self.signers]
 
 
-class AgreementParticipant(Record, Base):
+class AgreementParticipant(RecordColumns, Base):
     """An organization's role in an agreement (party, signatory, implementer...)."""
 
     __tablename__ = "agreement_participants"
@@ -114,7 +114,7 @@ class AgreementParticipant(Record, Base):
     role: Mapped[ParticipantRole] = mapped_column(vocabulary(ParticipantRole, "role"))
 
 
-class AgreementRelation(Record, Base):
+class AgreementRelation(RecordColumns, Base):
     """How two instruments relate: this agreement <kind> the other (amends, implements...)."""
 
     __tablename__ = "agreement_relations"

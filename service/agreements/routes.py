@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from service.agreements import participants as participant_services
+from service.agreements import relations as relation_services
 from service.agreements import services
 from service.agreements.schemas import (
     AgreementCreateSchema,
@@ -125,13 +127,13 @@ participants = ResourceRoutes(
 PARTICIPANT = AGREEMENT + "/participants/<int:participant_id>"
 participants.list(
     AGREEMENT + "/participants",
-    services.list_agreement_participants,
+    participant_services.list_agreement_participants,
     "List the organizations taking part in an agreement.",
     nested=True,
 )
 participants.create(
     AGREEMENT + "/participants",
-    services.create_agreement_participant,
+    participant_services.create_agreement_participant,
     "Add an organization to an agreement in a role.",
     location=lambda participant: (
         f"/agreements/{participant.agreement_id}/participants/{participant.id}"
@@ -139,13 +141,15 @@ participants.create(
     nested=True,
 )
 participants.get(
-    PARTICIPANT, services.get_agreement_participant, "Get one of an agreement's participants."
+    PARTICIPANT,
+    participant_services.get_agreement_participant,
+    "Get one of an agreement's participants.",
 )
 participants.update(
-    PARTICIPANT, services.update_agreement_participant, "Change a participant's role."
+    PARTICIPANT, participant_services.update_agreement_participant, "Change a participant's role."
 )
 participants.delete(
-    PARTICIPANT, services.delete_agreement_participant, "Remove a participant (soft)."
+    PARTICIPANT, participant_services.delete_agreement_participant, "Remove a participant (soft)."
 )
 
 relations = ResourceRoutes(
@@ -161,17 +165,19 @@ relations = ResourceRoutes(
 RELATION = AGREEMENT + "/relations/<int:relation_id>"
 relations.list(
     AGREEMENT + "/relations",
-    services.list_agreement_relations,
+    relation_services.list_agreement_relations,
     "List how an agreement relates to others.",
     nested=True,
 )
 relations.create(
     AGREEMENT + "/relations",
-    services.create_agreement_relation,
+    relation_services.create_agreement_relation,
     "Relate an agreement to another.",
     location=lambda relation: f"/agreements/{relation.agreement_id}/relations/{relation.id}",
     nested=True,
 )
-relations.get(RELATION, services.get_agreement_relation, "Get one of an agreement's relations.")
-relations.update(RELATION, services.update_agreement_relation, "Change a relation.")
-relations.delete(RELATION, services.delete_agreement_relation, "Delete a relation (soft).")
+relations.get(
+    RELATION, relation_services.get_agreement_relation, "Get one of an agreement's relations."
+)
+relations.update(RELATION, relation_services.update_agreement_relation, "Change a relation.")
+relations.delete(RELATION, relation_services.delete_agreement_relation, "Delete a relation (soft).")

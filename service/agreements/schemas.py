@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     Id,
     InputSchema,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Slug,
     Text,
 )
@@ -62,7 +62,7 @@ class AgreementUpdateSchema(PartialSchema, AgreementCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class AgreementSchema(RecordSchema):
+class AgreementSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
     short_title = ma.fields.String(required=True, allow_none=True)
@@ -133,7 +133,7 @@ class AgreementEventUpdateSchema(PartialSchema, AgreementEventCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class AgreementEventSchema(RecordSchema):
+class AgreementEventSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     type = EnumField(AgreementEventType, required=True)
     date = PartialDateField(required=True, allow_none=True)
@@ -157,7 +157,7 @@ class AgreementParticipantUpdateSchema(PartialSchema, AgreementParticipantCreate
     """The fields to change; those left out keep their values."""
 
 
-class AgreementParticipantSchema(RecordSchema):
+class AgreementParticipantSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     organization_id = ma.fields.Integer(required=True)
     role = EnumField(ParticipantRole, required=True)
@@ -181,7 +181,7 @@ class AgreementRelationUpdateSchema(PartialSchema, AgreementRelationCreateSchema
     """The fields to change; those left out keep their values."""
 
 
-class AgreementRelationSchema(RecordSchema):
+class AgreementRelationSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     related_agreement_id = ma.fields.Integer(required=True)
     kind = EnumField(RelationKind, required=True)

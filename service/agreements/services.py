@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from service import crud, search
+from service import records, search, writes
 from service.agreements.lifecycle import derive_lifecycle_status
 from service.agreements.models import (
     AGREEMENT_SEARCH_DOCUMENT,
@@ -15,7 +15,6 @@ from service.agreements.models import (
     AgreementRelation,
 )
 from service.dates import PartialDate
-from service.errors import Conflict, InvalidInput
 from service.organizations.models import Organization
 from service.pagination import Page, PageRequest, keyset_page
 from service.people.models import Person
@@ -37,12 +36,12 @@ PARTY_ROLES = (ParticipantRole.PARTY, ParticipantRole.SIGNATORY)
 def list_agreements(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Agreement]:
-    statement = crud.live(Agreement)
+    statement = records.live(Agreement)
     for field in ("doc_type", "binding", "text_availability", "lifecycle_status"):
         if field in filters:
             statement = statement.where(getattr(Agreement, field) == filters[field])
     if "theme" in filters:
-        theme_ids = crud.subtree_ids(session, Theme, EntityType.THEME, filters["theme"], "theme")
+        theme_ids = records.subtree_ids(session, Theme, EntityType.THEME, filters["theme"], "theme")
         statement = statement.where(
             Agreement.id.in_(
                 select(agreement_themes.c.agreement_id).where(
@@ -74,7 +73,7 @@ def list_agreements(
 def agreements_with_party(session: Session, organization_ref: str, field: str) -> Any:
     """A subquery of the agreements that the organization (named by the query parameter
     `field`), or a body under it, is party to."""
-    organization_ids = crud.subtree_ids(
+    organization_ids = records.subtree_ids(
         session, Organization, EntityType.ORGANIZATION, organization_ref, field
     )
     return select(AgreementParticipant.agreement_id).where(
@@ -85,36 +84,36 @@ def agreements_with_party(session: Session, organization_ref: str, field: str) -
 
 
 def get_agreement(session: Session, *, agreement_ref: str) -> Agreement:
-    return crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    return records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
 
 
 def create_agreement(session: Session, *, data: dict[str, Any]) -> Agreement:
     values = dict(data)
-    crud.ensure_unique(session, Agreement, AGREEMENT, "slug", values["slug"])
-    crud.ensure_unique(session, Agreement, AGREEMENT, "external_id", values.get("external_id"))
+    records.ensure_unique(session, Agreement, AGREEMENT, "slug", values["slug"])
+    records.ensure_unique(session, Agreement, AGREEMENT, "external_id", values.get("external_id"))
     themes = themes_for_slugs(session, values.pop("themes", []))
-    agreement = crud.add(
+    agreement = writes.add(
         session,
         Agreement(**values, themes=themes),
         AGREEMENT,
         extra={"themes": [theme.slug for theme in themes]},
     )
-    crud.commit(session)
+    writes.commit(session)
     return agreement
 
 
 def update_agreement(
-    session: Session, *, agreement_ref: str, data: dict[str, Any], check: crud.Check
+    session: Session, *, agreement_ref: str, data: dict[str, Any], check: writes.Check
 ) -> Agreement:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
     check(agreement)
     values = dict(data)
     if "slug" in values:
-        crud.ensure_unique(
+        records.ensure_unique(
             session, Agreement, AGREEMENT, "slug", values["slug"], exclude_id=agreement.id
         )
     if values.get("external_id") is not None:
-        crud.ensure_unique(
+        records.ensure_unique(
             session,
             Agreement,
             AGREEMENT,
@@ -126,21 +125,21 @@ def update_agreement(
     if "themes" in values:
         themes = themes_for_slugs(session, values.pop("themes"))
         changes.update(
-            crud.list_change("themes", agreement.theme_slugs, [theme.slug for theme in themes])
+            writes.list_change("themes", agreement.theme_slugs, [theme.slug for theme in themes])
         )
         agreement.themes = themes
-    changes.update(crud.assign(agreement, values))
-    crud.record_update(session, agreement, AGREEMENT, changes)
-    crud.commit(session)
+    changes.update(writes.assign(agreement, values))
+    writes.record_update(session, agreement, AGREEMENT, changes)
+    writes.commit(session)
     return agreement
 
 
-def delete_agreement(session: Session, *, agreement_ref: str, check: crud.Check) -> None:
+def delete_agreement(session: Session, *, agreement_ref: str, check: writes.Check) -> None:
     """Soft-delete the agreement with what belongs to it: commitments, events, participants
     and relations, each recorded in the change feed."""
     from service.commitments.models import Commitment
 
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
     check(agreement)
     owned: list[tuple[Any, EntityType, Any]] = [
         (Commitment, EntityType.COMMITMENT, Commitment.agreement_id == agreement.id),
@@ -156,18 +155,19 @@ def delete_agreement(session: Session, *, agreement_ref: str, check: crud.Check)
         ),
     ]
     for model, entity, belongs in owned:
-        for record in session.scalars(crud.live(model).where(belongs).order_by(model.id)):
-            crud.soft_delete(session, record, entity)
-    crud.soft_delete(session, agreement, AGREEMENT)
+        for record in session.scalars(records.live(model).where(belongs).order_by(model.id)):
+            writes.soft_delete(session, record, entity)
+    writes.soft_delete(session, agreement, AGREEMENT)
     session.flush()
     # None of its commitments is left: its rows go.
     rebuild_kept(session, [agreement.id])
-    crud.commit(session)
+    writes.commit(session)
 
 
-def _agreement_for_write(session: Session, agreement_ref: str) -> Agreement:
-    # Writes to what an agreement owns lock the agreement row: derived values stay consistent.
-    return crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
+def agreement_for_write(session: Session, agreement_ref: str) -> Agreement:
+    """The agreement, its row locked: writes to what an agreement owns (its events,
+    participants, relations) take it, so that what is derived from them stays consistent."""
+    return records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
 
 
 # --- lifecycle events ------------------------------------------------------------------------
@@ -175,27 +175,29 @@ def _agreement_for_write(session: Session, agreement_ref: str) -> Agreement:
 
 def refresh_lifecycle_status(session: Session, agreement: Agreement) -> None:
     events = session.scalars(
-        crud.live(AgreementEvent).where(AgreementEvent.agreement_id == agreement.id)
+        records.live(AgreementEvent).where(AgreementEvent.agreement_id == agreement.id)
     ).all()
     status = derive_lifecycle_status((event.type, event.date) for event in events)
-    crud.record_update(
-        session, agreement, AGREEMENT, crud.assign(agreement, {"lifecycle_status": status})
+    writes.record_update(
+        session, agreement, AGREEMENT, writes.assign(agreement, {"lifecycle_status": status})
     )
 
 
 def list_agreement_events(
     session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
 ) -> Page[AgreementEvent]:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
-    statement = crud.live(AgreementEvent).where(AgreementEvent.agreement_id == agreement.id)
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    statement = records.live(AgreementEvent).where(AgreementEvent.agreement_id == agreement.id)
     if "type" in filters:
         statement = statement.where(AgreementEvent.type == filters["type"])
     return keyset_page(session, statement, AgreementEvent.id, page)
 
 
 def get_agreement_event(session: Session, *, agreement_ref: str, event_id: int) -> AgreementEvent:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
-    return crud.find_child(session, AgreementEvent, EVENT, "agreement_id", agreement.id, event_id)
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    return records.find_child(
+        session, AgreementEvent, EVENT, "agreement_id", agreement.id, event_id
+    )
 
 
 def _event_values(
@@ -205,7 +207,7 @@ def _event_values(
     if "date" in values and values["date"] is None:
         values["date"] = PartialDate.unknown()
     if values.get("organization_id") is not None:
-        crud.referenced(
+        records.referenced(
             session,
             Organization,
             EntityType.ORGANIZATION,
@@ -214,7 +216,7 @@ def _event_values(
         )
     signers = None
     if "signer_ids" in values:
-        signers = crud.referenced_all(
+        signers = records.referenced_all(
             session, Person, EntityType.PERSON, values.pop("signer_ids"), "signer_ids"
         )
     return values, signers
@@ -223,20 +225,25 @@ def _event_values(
 def create_agreement_event(
     session: Session, *, agreement_ref: str, data: dict[str, Any]
 ) -> AgreementEvent:
-    agreement = _agreement_for_write(session, agreement_ref)
+    agreement = agreement_for_write(session, agreement_ref)
     values, signers = _event_values(session, data)
     event = AgreementEvent(agreement_id=agreement.id, **values, signers=signers or [])
-    crud.add(session, event, EVENT, extra={"signer_ids": event.signer_ids})
+    writes.add(session, event, EVENT, extra={"signer_ids": event.signer_ids})
     refresh_lifecycle_status(session, agreement)
-    crud.commit(session)
+    writes.commit(session)
     return event
 
 
 def update_agreement_event(
-    session: Session, *, agreement_ref: str, event_id: int, data: dict[str, Any], check: crud.Check
+    session: Session,
+    *,
+    agreement_ref: str,
+    event_id: int,
+    data: dict[str, Any],
+    check: writes.Check,
 ) -> AgreementEvent:
-    agreement = _agreement_for_write(session, agreement_ref)
-    event = crud.find_child(
+    agreement = agreement_for_write(session, agreement_ref)
+    event = records.find_child(
         session, AgreementEvent, EVENT, "agreement_id", agreement.id, event_id, for_update=True
     )
     check(event)
@@ -244,222 +251,24 @@ def update_agreement_event(
     changes: dict[str, Any] = {}
     if signers is not None:
         changes.update(
-            crud.list_change("signer_ids", event.signer_ids, [person.id for person in signers])
+            writes.list_change("signer_ids", event.signer_ids, [person.id for person in signers])
         )
         event.signers = signers
-    changes.update(crud.assign(event, values))
-    crud.record_update(session, event, EVENT, changes)
+    changes.update(writes.assign(event, values))
+    writes.record_update(session, event, EVENT, changes)
     refresh_lifecycle_status(session, agreement)
-    crud.commit(session)
+    writes.commit(session)
     return event
 
 
 def delete_agreement_event(
-    session: Session, *, agreement_ref: str, event_id: int, check: crud.Check
+    session: Session, *, agreement_ref: str, event_id: int, check: writes.Check
 ) -> None:
-    agreement = _agreement_for_write(session, agreement_ref)
-    event = crud.find_child(
+    agreement = agreement_for_write(session, agreement_ref)
+    event = records.find_child(
         session, AgreementEvent, EVENT, "agreement_id", agreement.id, event_id, for_update=True
     )
     check(event)
-    crud.soft_delete(session, event, EVENT)
+    writes.soft_delete(session, event, EVENT)
     refresh_lifecycle_status(session, agreement)
-    crud.commit(session)
-
-
-# --- participants ----------------------------------------------------------------------------
-
-
-def list_agreement_participants(
-    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
-) -> Page[AgreementParticipant]:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
-    statement = crud.live(AgreementParticipant).where(
-        AgreementParticipant.agreement_id == agreement.id
-    )
-    if "role" in filters:
-        statement = statement.where(AgreementParticipant.role == filters["role"])
-    return keyset_page(session, statement, AgreementParticipant.id, page)
-
-
-def get_agreement_participant(
-    session: Session, *, agreement_ref: str, participant_id: int
-) -> AgreementParticipant:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
-    return crud.find_child(
-        session, AgreementParticipant, PARTICIPANT, "agreement_id", agreement.id, participant_id
-    )
-
-
-def _ensure_new_participant(
-    session: Session,
-    agreement_id: int,
-    organization_id: int,
-    role: Any,
-    exclude_id: int | None = None,
-) -> None:
-    statement = crud.live(AgreementParticipant).where(
-        AgreementParticipant.agreement_id == agreement_id,
-        AgreementParticipant.organization_id == organization_id,
-        AgreementParticipant.role == role,
-    )
-    if exclude_id is not None:
-        statement = statement.where(AgreementParticipant.id != exclude_id)
-    if session.scalars(statement.limit(1)).first() is not None:
-        message = "This organization already has this role in the agreement."
-        raise Conflict(message, errors={"role": [message]})
-
-
-def create_agreement_participant(
-    session: Session, *, agreement_ref: str, data: dict[str, Any]
-) -> AgreementParticipant:
-    agreement = _agreement_for_write(session, agreement_ref)
-    crud.referenced(
-        session, Organization, EntityType.ORGANIZATION, data["organization_id"], "organization_id"
-    )
-    _ensure_new_participant(session, agreement.id, data["organization_id"], data["role"])
-    participant = crud.add(
-        session, AgreementParticipant(agreement_id=agreement.id, **data), PARTICIPANT
-    )
-    crud.commit(session)
-    return participant
-
-
-def update_agreement_participant(
-    session: Session,
-    *,
-    agreement_ref: str,
-    participant_id: int,
-    data: dict[str, Any],
-    check: crud.Check,
-) -> AgreementParticipant:
-    agreement = _agreement_for_write(session, agreement_ref)
-    participant = crud.find_child(
-        session,
-        AgreementParticipant,
-        PARTICIPANT,
-        "agreement_id",
-        agreement.id,
-        participant_id,
-        for_update=True,
-    )
-    check(participant)
-    if "organization_id" in data:
-        crud.referenced(
-            session,
-            Organization,
-            EntityType.ORGANIZATION,
-            data["organization_id"],
-            "organization_id",
-        )
-    _ensure_new_participant(
-        session,
-        agreement.id,
-        data.get("organization_id", participant.organization_id),
-        data.get("role", participant.role),
-        exclude_id=participant.id,
-    )
-    crud.record_update(session, participant, PARTICIPANT, crud.assign(participant, data))
-    crud.commit(session)
-    return participant
-
-
-def delete_agreement_participant(
-    session: Session, *, agreement_ref: str, participant_id: int, check: crud.Check
-) -> None:
-    agreement = _agreement_for_write(session, agreement_ref)
-    participant = crud.find_child(
-        session,
-        AgreementParticipant,
-        PARTICIPANT,
-        "agreement_id",
-        agreement.id,
-        participant_id,
-        for_update=True,
-    )
-    check(participant)
-    crud.soft_delete(session, participant, PARTICIPANT)
-    crud.commit(session)
-
-
-# --- relations -------------------------------------------------------------------------------
-
-
-def list_agreement_relations(
-    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
-) -> Page[AgreementRelation]:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
-    statement = crud.live(AgreementRelation).where(AgreementRelation.agreement_id == agreement.id)
-    if "kind" in filters:
-        statement = statement.where(AgreementRelation.kind == filters["kind"])
-    return keyset_page(session, statement, AgreementRelation.id, page)
-
-
-def get_agreement_relation(
-    session: Session, *, agreement_ref: str, relation_id: int
-) -> AgreementRelation:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
-    return crud.find_child(
-        session, AgreementRelation, RELATION, "agreement_id", agreement.id, relation_id
-    )
-
-
-def _check_related(session: Session, agreement: Agreement, related_id: int) -> None:
-    if related_id == agreement.id:
-        message = "An agreement cannot be related to itself."
-        raise InvalidInput(message, errors={"related_agreement_id": [message]})
-    crud.referenced(session, Agreement, AGREEMENT, related_id, "related_agreement_id")
-
-
-def create_agreement_relation(
-    session: Session, *, agreement_ref: str, data: dict[str, Any]
-) -> AgreementRelation:
-    agreement = _agreement_for_write(session, agreement_ref)
-    _check_related(session, agreement, data["related_agreement_id"])
-    relation = crud.add(session, AgreementRelation(agreement_id=agreement.id, **data), RELATION)
-    crud.commit(session)
-    return relation
-
-
-def update_agreement_relation(
-    session: Session,
-    *,
-    agreement_ref: str,
-    relation_id: int,
-    data: dict[str, Any],
-    check: crud.Check,
-) -> AgreementRelation:
-    agreement = _agreement_for_write(session, agreement_ref)
-    relation = crud.find_child(
-        session,
-        AgreementRelation,
-        RELATION,
-        "agreement_id",
-        agreement.id,
-        relation_id,
-        for_update=True,
-    )
-    check(relation)
-    if "related_agreement_id" in data:
-        _check_related(session, agreement, data["related_agreement_id"])
-    crud.record_update(session, relation, RELATION, crud.assign(relation, data))
-    crud.commit(session)
-    return relation
-
-
-def delete_agreement_relation(
-    session: Session, *, agreement_ref: str, relation_id: int, check: crud.Check
-) -> None:
-    agreement = _agreement_for_write(session, agreement_ref)
-    relation = crud.find_child(
-        session,
-        AgreementRelation,
-        RELATION,
-        "agreement_id",
-        agreement.id,
-        relation_id,
-        for_update=True,
-    )
-    check(relation)
-    crud.soft_delete(session, relation, RELATION)
-    crud.commit(session)
+    writes.commit(session)

@@ -103,7 +103,7 @@ class StatusAssessment(Base):
     @classmethod
     def live_condition(cls) -> ColumnElement[bool]:
         """An assessment is never deleted itself: it is there while its commitment is, and
-        gone with it (crud.live applies this wherever assessments are read)."""
+        gone with it (records.live applies this wherever assessments are read)."""
         return exists().where(Commitment.id == cls.commitment_id, Commitment.deleted_at.is_(None))
 
     @property

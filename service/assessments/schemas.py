@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     Id,
     InputSchema,

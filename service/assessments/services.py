@@ -7,7 +7,7 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from service import crud
+from service import records, writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.services import record_change
@@ -31,8 +31,10 @@ COMMITMENT = EntityType.COMMITMENT
 def list_commitment_assessments(
     session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
 ) -> Page[StatusAssessment]:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
-    statement = crud.live(StatusAssessment).where(StatusAssessment.commitment_id == commitment.id)
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
+    statement = records.live(StatusAssessment).where(
+        StatusAssessment.commitment_id == commitment.id
+    )
     if "status" in filters:
         statement = statement.where(StatusAssessment.status == filters["status"])
     if "as_of" in filters:
@@ -44,7 +46,7 @@ def list_commitment_assessments(
 
 
 def get_assessment(session: Session, *, assessment_id: int) -> StatusAssessment:
-    return crud.find(session, StatusAssessment, ASSESSMENT, assessment_id)
+    return records.find(session, StatusAssessment, ASSESSMENT, assessment_id)
 
 
 def rule_errors(data: dict[str, Any]) -> dict[str, str]:
@@ -80,7 +82,7 @@ def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> Non
         }
         raise InvalidInput(detail.get(field, message), errors={field: [message]})
     if data.get("assessor_organization_id") is not None:
-        crud.referenced(
+        records.referenced(
             session,
             Organization,
             EntityType.ORGANIZATION,
@@ -88,9 +90,9 @@ def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> Non
             "assessor_organization_id",
         )
     if data.get("meeting_id") is not None:
-        crud.referenced(session, Meeting, EntityType.MEETING, data["meeting_id"], "meeting_id")
+        records.referenced(session, Meeting, EntityType.MEETING, data["meeting_id"], "meeting_id")
     if data.get("supersedes_id") is not None:
-        corrected = crud.referenced(
+        corrected = records.referenced(
             session, StatusAssessment, ASSESSMENT, data["supersedes_id"], "supersedes_id"
         )
         if corrected.commitment_id != commitment_id:
@@ -114,12 +116,12 @@ def create_commitment_assessment(
     """
     # Lock the agreement: concurrent assessments of its commitments apply one at a time.
     # What the refresh reads is read after the lock, as the previous writer left it.
-    agreement_id = crud.lock_parent(
+    agreement_id = records.lock_parent(
         session, Commitment, COMMITMENT, commitment_id, Commitment.agreement_id, Agreement
     )
     values = dict(data)
     _validate(session, commitment_id, values)
-    sources = crud.referenced_all(
+    sources = records.referenced_all(
         session, Source, EntityType.SOURCE, values.pop("source_ids", []), "source_ids"
     )
     now = utcnow()
@@ -128,7 +130,7 @@ def create_commitment_assessment(
     assessment = StatusAssessment(
         commitment_id=commitment_id, created_at=now, effective_progress=None, **values
     )
-    crud.insert_row(session, assessment)
+    writes.insert_row(session, assessment)
     if sources:
         session.execute(
             insert(assessment_sources),
@@ -144,10 +146,10 @@ def create_commitment_assessment(
         assessment,
         ASSESSMENT,
         ChangeOperation.CREATE,
-        {**crud.snapshot(assessment), "source_ids": source_ids},
+        {**writes.snapshot(assessment), "source_ids": source_ids},
     )
     upkeep.refresh_progress(
         session, agreement_id, reassessed_ids=[commitment_id], new_assessment_ids=[assessment.id]
     )
-    crud.commit(session)
+    writes.commit(session)
     return assessment

@@ -12,7 +12,7 @@ from flask_smorest import abort
 from service.auth import services
 from service.auth.permissions import allows
 from service.auth.services import Caller
-from service.errors import problem_response
+from service.problems import problem_response
 from service.vocabularies import Role
 
 REALM = 'Bearer realm="policy-tracker"'

@@ -2,7 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import EnumField, InputSchema, OutputSchema, PageQuerySchema, PartialSchema, Text
+from service.schemas import (
+    EnumField,
+    InputSchema,
+    OutputSchema,
+    PageQuerySchema,
+    PartialSchema,
+    Text,
+)
 from service.vocabularies import Role
 
 

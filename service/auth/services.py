@@ -7,19 +7,21 @@ import hmac
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.auth.models import ApiKey
 from service.auth.permissions import allows
 from service.db import read_in_autocommit, utcnow
 from service.errors import Conflict
-from service.lookups import Lookups
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import EntityType, Role
+
+if TYPE_CHECKING:  # the worker's own connection is the HTTP layer's; services are given it
+    from service.lookups import Lookups
 
 API_KEY = EntityType.API_KEY
 KEY_PREFIX = "pt"
@@ -67,8 +69,8 @@ def create_api_key(session: Session, *, data: dict[str, Any]) -> NewKey:
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     record = ApiKey(name=data["name"], role=data["role"], prefix=prefix, key_hash=_hash(key))
-    crud.add(session, record, API_KEY)
-    crud.commit(session)
+    writes.add(session, record, API_KEY)
+    writes.commit(session)
     return NewKey(record=record, key=key)
 
 
@@ -153,7 +155,7 @@ def list_api_keys(session: Session, *, page: PageRequest, filters: dict[str, Any
 
 
 def get_api_key(session: Session, *, api_key_id: int) -> ApiKey:
-    return crud.find(session, ApiKey, API_KEY, api_key_id)
+    return records.find(session, ApiKey, API_KEY, api_key_id)
 
 
 def _not_the_callers_own(record: ApiKey, caller_key_id: int | None, action: str) -> None:
@@ -163,22 +165,24 @@ def _not_the_callers_own(record: ApiKey, caller_key_id: int | None, action: str)
 
 
 def update_api_key(
-    session: Session, *, api_key_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, api_key_id: int, data: dict[str, Any], check: writes.Check
 ) -> ApiKey:
-    record = crud.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
+    record = records.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
     check(record)
     if "role" in data and data["role"] != record.role:
         _not_the_callers_own(record, session.info.get("actor_key_id"), "change its own role")
-    crud.record_update(session, record, API_KEY, crud.assign(record, data))
-    crud.commit(session)
+    writes.record_update(session, record, API_KEY, writes.assign(record, data))
+    writes.commit(session)
     return record
 
 
-def revoke_api_key(session: Session, *, api_key_id: int, check: crud.Check) -> None:
+def revoke_api_key(session: Session, *, api_key_id: int, check: writes.Check) -> None:
     """Revoke a key: it stops working at once, and stays listed with its revocation date."""
-    record = crud.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
+    record = records.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
     check(record)
     _not_the_callers_own(record, session.info.get("actor_key_id"), "revoke itself")
     if record.revoked_at is None:
-        crud.record_update(session, record, API_KEY, crud.assign(record, {"revoked_at": utcnow()}))
-        crud.commit(session)
+        writes.record_update(
+            session, record, API_KEY, writes.assign(record, {"revoked_at": utcnow()})
+        )
+        writes.commit(session)

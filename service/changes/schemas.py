@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import EnumField, OutputSchema, PageQuerySchema, Text
+from service.schemas import EnumField, OutputSchema, PageQuerySchema, Text
 from service.vocabularies import ChangeOperation, EntityType
 
 

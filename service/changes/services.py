@@ -82,7 +82,7 @@ _FEED_CAP = func.coalesce(
 
 
 @dataclass(frozen=True)
-class RecordRef:
+class RecordId:
     """A record written without an ORM object (a bulk insert): its id is all a ChangeEvent needs."""
 
     id: int

@@ -6,7 +6,7 @@ from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.dates import PartialDate
-from service.db import Base, Record, live_unique_index, vocabulary
+from service.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.themes.models import Theme, commitment_themes
 from service.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
 
@@ -17,7 +17,7 @@ COMMITMENT_SEARCH_DOCUMENT = (
 )
 
 
-class Commitment(Record, Base):
+class Commitment(RecordColumns, Base):
     """A provision, commitment or action: one node of an agreement's commitment tree."""
 
     __tablename__ = "commitments"
@@ -88,7 +88,7 @@ class Commitment(Record, Base):
         return None
 
 
-class CommitmentActor(Record, Base):
+class CommitmentActor(RecordColumns, Base):
     """An organization's part in a commitment: responsible, implementing or beneficiary."""
 
     __tablename__ = "commitment_actors"

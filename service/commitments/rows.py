@@ -19,8 +19,8 @@ from sqlalchemy import Select, Table, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
-from service.crud import MAX_ID
 from service.dates import PartialDate
+from service.identifiers import MAX_ID
 from service.pagination import Page, PageRequest, keyset_limited, page_of_rows
 from service.themes.models import Theme, commitment_themes
 
@@ -76,7 +76,7 @@ class CommitmentRow:
 # Commitments with one more column, the slug of each of their live themes: a commitment
 # comes once per theme, in slug order, and once with a null slug when it has none (a deleted
 # theme's slug is null too). Built once, as the statements below: building a statement costs
-# about as much as running it (service/crud.py). A read adds which commitments it wants.
+# about as much as running it (service/records.py). A read adds which commitments it wants.
 _WITH_THEMES = (
     select(*COLUMNS, THEMES.c.slug)
     .select_from(

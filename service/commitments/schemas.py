@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     Id,
     InputSchema,
@@ -11,7 +11,7 @@ from service.api import (
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Text,
 )
 from service.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
@@ -61,7 +61,7 @@ class CommitmentUpdateSchema(PartialSchema, CommitmentCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class CommitmentSchema(RecordSchema):
+class CommitmentSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     parent_id = ma.fields.Integer(required=True, allow_none=True)
     kind = EnumField(CommitmentKind, required=True)
@@ -169,7 +169,7 @@ class CommitmentActorUpdateSchema(PartialSchema, CommitmentActorCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class CommitmentActorSchema(RecordSchema):
+class CommitmentActorSchema(RecordColumnsSchema):
     commitment_id = ma.fields.Integer(required=True)
     organization_id = ma.fields.Integer(required=True)
     role = EnumField(ActorRole, required=True)

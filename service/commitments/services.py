@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from service import crud, search
+from service import records, search, writes
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.commitments import rows
@@ -35,7 +35,7 @@ MAX_TREE_DEPTH = 12
 def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
     if "agreement" in filters:
         statement = statement.where(
-            crud.refers_to(
+            records.refers_to(
                 Commitment.agreement_id,
                 session,
                 Agreement,
@@ -54,7 +54,7 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
         top = Commitment.parent_id.is_(None)
         statement = statement.where(top if filters["top_level"] else ~top)
     if "theme" in filters:
-        theme_ids = crud.subtree_ids(session, Theme, EntityType.THEME, filters["theme"], "theme")
+        theme_ids = records.subtree_ids(session, Theme, EntityType.THEME, filters["theme"], "theme")
         statement = statement.where(
             Commitment.id.in_(
                 select(commitment_themes.c.commitment_id).where(
@@ -67,7 +67,7 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
             Commitment.agreement_id.in_(agreements_with_party(session, filters["party"], "party"))
         )
     if "actor" in filters:
-        organization_ids = crud.subtree_ids(
+        organization_ids = records.subtree_ids(
             session, Organization, EntityType.ORGANIZATION, filters["actor"], "actor"
         )
         statement = statement.where(
@@ -108,31 +108,34 @@ def _page(
 
 
 def list_commitments(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Any]:
-    return _page(session, crud.live(Commitment), page, filters)
+    return _page(session, records.live(Commitment), page, filters)
 
 
 def list_agreement_commitments(
     session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Any]:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
     return _page(
-        session, crud.live(Commitment).where(Commitment.agreement_id == agreement.id), page, filters
+        session,
+        records.live(Commitment).where(Commitment.agreement_id == agreement.id),
+        page,
+        filters,
     )
 
 
 def list_commitment_children(
     session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Any]:
-    parent = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    parent = records.find(session, Commitment, COMMITMENT, commitment_id)
     return _page(
-        session, crud.live(Commitment).where(Commitment.parent_id == parent.id), page, filters
+        session, records.live(Commitment).where(Commitment.parent_id == parent.id), page, filters
     )
 
 
 def get_commitment(session: Session, *, commitment_id: int, as_of: date | None = None) -> Any:
     commitment = rows.read_commitment(session, commitment_id)
     if commitment is None:
-        raise crud.not_found(COMMITMENT, commitment_id)
+        raise records.not_found(COMMITMENT, commitment_id)
     if as_of is None:
         return commitment
     return commitments_as_of(session, [commitment], as_of)[0]
@@ -143,17 +146,17 @@ def get_commitment(session: Session, *, commitment_id: int, as_of: date | None =
 
 def _lock_agreement(session: Session, agreement_id: int) -> Agreement:
     # Every write to a commitment tree locks its agreement's row: roll-ups stay consistent.
-    return crud.find(session, Agreement, AGREEMENT, agreement_id, for_update=True)
+    return records.find(session, Agreement, AGREEMENT, agreement_id, for_update=True)
 
 
 def _check_parent(
     session: Session, commitment_id: int | None, agreement_id: int, parent_id: int
 ) -> None:
-    parent = crud.referenced(session, Commitment, COMMITMENT, parent_id, "parent_id")
+    parent = records.referenced(session, Commitment, COMMITMENT, parent_id, "parent_id")
     if parent.agreement_id != agreement_id:
         message = "The parent must be a commitment of the same agreement."
         raise InvalidInput(message, errors={"parent_id": [message]})
-    crud.ensure_no_cycle(session, Commitment, COMMITMENT, commitment_id, parent_id)
+    records.ensure_no_cycle(session, Commitment, COMMITMENT, commitment_id, parent_id)
     ensure_within_depth(session, commitment_id, parent_id)
 
 
@@ -202,33 +205,33 @@ def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:
 def create_agreement_commitment(
     session: Session, *, agreement_ref: str, data: dict[str, Any]
 ) -> Commitment:
-    agreement = crud.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
     values = _commitment_values(data)
-    crud.ensure_unique(session, Commitment, COMMITMENT, "external_id", values.get("external_id"))
+    records.ensure_unique(session, Commitment, COMMITMENT, "external_id", values.get("external_id"))
     if values.get("parent_id") is not None:
         _check_parent(session, None, agreement.id, values["parent_id"])
     themes = themes_for_slugs(session, values.pop("themes", []))
-    commitment = crud.add(
+    commitment = writes.add(
         session,
         Commitment(agreement_id=agreement.id, themes=themes, **values),
         COMMITMENT,
         extra={"themes": [theme.slug for theme in themes]},
     )
     upkeep.refresh_progress(session, agreement.id)
-    crud.commit(session)
+    writes.commit(session)
     return commitment
 
 
 def update_commitment(
-    session: Session, *, commitment_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, commitment_id: int, data: dict[str, Any], check: writes.Check
 ) -> Commitment:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     agreement = _lock_agreement(session, commitment.agreement_id)
     session.refresh(commitment)  # read it again under the lock
     check(commitment)
     values = _commitment_values(data)
     if values.get("external_id") is not None:
-        crud.ensure_unique(
+        records.ensure_unique(
             session,
             Commitment,
             COMMITMENT,
@@ -242,33 +245,33 @@ def update_commitment(
     if "themes" in values:
         themes = themes_for_slugs(session, values.pop("themes"))
         changes.update(
-            crud.list_change("themes", commitment.theme_slugs, [theme.slug for theme in themes])
+            writes.list_change("themes", commitment.theme_slugs, [theme.slug for theme in themes])
         )
         commitment.themes = themes
-    changes.update(crud.assign(commitment, values))
-    crud.record_update(session, commitment, COMMITMENT, changes)
+    changes.update(writes.assign(commitment, values))
+    writes.record_update(session, commitment, COMMITMENT, changes)
     upkeep.refresh_progress(session, agreement.id)
-    crud.commit(session)
+    writes.commit(session)
     return commitment
 
 
-def delete_commitment(session: Session, *, commitment_id: int, check: crud.Check) -> None:
+def delete_commitment(session: Session, *, commitment_id: int, check: writes.Check) -> None:
     """Soft-delete the commitment and everything under it."""
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     agreement = _lock_agreement(session, commitment.agreement_id)
     session.refresh(commitment)
     check(commitment)
     doomed, frontier = [commitment], [commitment.id]
     while frontier:
         children = list(
-            session.scalars(crud.live(Commitment).where(Commitment.parent_id.in_(frontier)))
+            session.scalars(records.live(Commitment).where(Commitment.parent_id.in_(frontier)))
         )
         doomed.extend(children)
         frontier = [child.id for child in children]
     for record in reversed(doomed):
-        crud.soft_delete(session, record, COMMITMENT)
+        writes.soft_delete(session, record, COMMITMENT)
     upkeep.refresh_progress(session, agreement.id)
-    crud.commit(session)
+    writes.commit(session)
 
 
 # --- actors ----------------------------------------------------------------------------------
@@ -277,16 +280,16 @@ def delete_commitment(session: Session, *, commitment_id: int, check: crud.Check
 def list_commitment_actors(
     session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
 ) -> Page[CommitmentActor]:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
-    statement = crud.live(CommitmentActor).where(CommitmentActor.commitment_id == commitment.id)
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
+    statement = records.live(CommitmentActor).where(CommitmentActor.commitment_id == commitment.id)
     if "role" in filters:
         statement = statement.where(CommitmentActor.role == filters["role"])
     return keyset_page(session, statement, CommitmentActor.id, page)
 
 
 def get_commitment_actor(session: Session, *, commitment_id: int, actor_id: int) -> CommitmentActor:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id)
-    return crud.find_child(
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
+    return records.find_child(
         session, CommitmentActor, ACTOR, "commitment_id", commitment.id, actor_id
     )
 
@@ -298,7 +301,7 @@ def _ensure_new_actor(
     role: Any,
     exclude_id: int | None = None,
 ) -> None:
-    statement = crud.live(CommitmentActor).where(
+    statement = records.live(CommitmentActor).where(
         CommitmentActor.commitment_id == commitment_id,
         CommitmentActor.organization_id == organization_id,
         CommitmentActor.role == role,
@@ -313,26 +316,31 @@ def _ensure_new_actor(
 def create_commitment_actor(
     session: Session, *, commitment_id: int, data: dict[str, Any]
 ) -> CommitmentActor:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
-    crud.referenced(
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    records.referenced(
         session, Organization, EntityType.ORGANIZATION, data["organization_id"], "organization_id"
     )
     _ensure_new_actor(session, commitment.id, data["organization_id"], data["role"])
-    actor = crud.add(session, CommitmentActor(commitment_id=commitment.id, **data), ACTOR)
-    crud.commit(session)
+    actor = writes.add(session, CommitmentActor(commitment_id=commitment.id, **data), ACTOR)
+    writes.commit(session)
     return actor
 
 
 def update_commitment_actor(
-    session: Session, *, commitment_id: int, actor_id: int, data: dict[str, Any], check: crud.Check
+    session: Session,
+    *,
+    commitment_id: int,
+    actor_id: int,
+    data: dict[str, Any],
+    check: writes.Check,
 ) -> CommitmentActor:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
-    actor = crud.find_child(
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    actor = records.find_child(
         session, CommitmentActor, ACTOR, "commitment_id", commitment.id, actor_id, for_update=True
     )
     check(actor)
     if "organization_id" in data:
-        crud.referenced(
+        records.referenced(
             session,
             Organization,
             EntityType.ORGANIZATION,
@@ -346,18 +354,18 @@ def update_commitment_actor(
         data.get("role", actor.role),
         exclude_id=actor.id,
     )
-    crud.record_update(session, actor, ACTOR, crud.assign(actor, data))
-    crud.commit(session)
+    writes.record_update(session, actor, ACTOR, writes.assign(actor, data))
+    writes.commit(session)
     return actor
 
 
 def delete_commitment_actor(
-    session: Session, *, commitment_id: int, actor_id: int, check: crud.Check
+    session: Session, *, commitment_id: int, actor_id: int, check: writes.Check
 ) -> None:
-    commitment = crud.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
-    actor = crud.find_child(
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    actor = records.find_child(
         session, CommitmentActor, ACTOR, "commitment_id", commitment.id, actor_id, for_update=True
     )
     check(actor)
-    crud.soft_delete(session, actor, ACTOR)
-    crud.commit(session)
+    writes.soft_delete(session, actor, ACTOR)
+    writes.commit(session)

@@ -17,7 +17,7 @@ import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records
 from service.assessments.schemas import AssessmentCreateSchema
 from service.assessments.services import rule_errors
 from service.commitments.models import Commitment
@@ -34,6 +34,7 @@ from service.exchange.imports import (
     read_records,
     read_rows,
 )
+from service.identifiers import parse_id
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
 from service.sources.models import Source
@@ -125,7 +126,7 @@ class _Checker:
         if external:
             key = ("external_id", external)
         elif given:
-            commitment_id = crud.parse_id(given)
+            commitment_id = parse_id(given)
             if commitment_id is not None:
                 key = ("id", commitment_id)
             else:
@@ -215,7 +216,9 @@ def _existing(session: Session, model: Any, ids: set[Any]) -> set[int]:
     for chunk in chunks(wanted):
         found.update(
             session.scalars(
-                crud.live(model).with_only_columns(model.id).where(among(session, model.id, chunk))
+                records.live(model)
+                .with_only_columns(model.id)
+                .where(among(session, model.id, chunk))
             )
         )
     return found

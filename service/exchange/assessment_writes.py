@@ -35,7 +35,7 @@ from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.services import json_value, record_shared_changes
@@ -308,7 +308,7 @@ def _record_creations(
             record = {**_record(values, created_at), "as_of": values["as_of"]}
             shared.append(
                 {
-                    **crud.row_snapshot(StatusAssessment, record),
+                    **writes.row_snapshot(StatusAssessment, record),
                     "source_ids": json_value(values.get("source_ids", [])),
                 }
             )

@@ -24,7 +24,7 @@ import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
@@ -32,6 +32,7 @@ from service.commitments.services import ensure_within_depth
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput, flatten_errors
 from service.exchange.columns import COMMITMENT_COLUMNS, LIST_SEPARATOR, TEXT_MARK, restored
+from service.identifiers import parse_id
 from service.progress import upkeep
 from service.themes.models import Theme
 from service.vocabularies import EntityType
@@ -218,7 +219,7 @@ class _Importer:
                 select(Agreement.slug, Agreement.id).where(Agreement.deleted_at.is_(None))
             ).all()
         )
-        self.themes = {theme.slug: theme for theme in session.scalars(crud.live(Theme))}
+        self.themes = {theme.slug: theme for theme in session.scalars(records.live(Theme))}
         self.file_external_ids: set[str] = set()
 
     def error(self, row: int, column: str, message: str) -> None:
@@ -249,14 +250,14 @@ class _Importer:
             self.file_external_ids.add(values["external_id"])
             key = ("external_id", values["external_id"])
         elif cells["id"]:
-            key = ("id", crud.parse_id(cells["id"]))
+            key = ("id", parse_id(cells["id"]))
             if key[1] is None:
                 self.error(number, "id", "Must be a record id, or empty to create.")
         parent: tuple[str, Any] | None = None
         if cells["parent_external_id"]:
             parent = ("external_id", cells["parent_external_id"])
         elif cells["parent_id"]:
-            parent = ("id", crud.parse_id(cells["parent_id"]))
+            parent = ("id", parse_id(cells["parent_id"]))
             if parent[1] is None:
                 self.error(number, "parent_id", "Must be a record id.")
         if len(self.report.errors) > before or agreement_id is None:
@@ -265,7 +266,7 @@ class _Importer:
 
     def find(self, key: tuple[str, Any]) -> Commitment | None:
         column = Commitment.external_id if key[0] == "external_id" else Commitment.id
-        return self.session.scalars(crud.live(Commitment).where(column == key[1])).first()
+        return self.session.scalars(records.live(Commitment).where(column == key[1])).first()
 
     def apply(self, row: _Row) -> tuple[Commitment, str]:
         existing = self.find(row.key) if row.key else None
@@ -296,20 +297,20 @@ class _Importer:
         values["parent_id"] = parent_id
         if existing is None:
             commitment = Commitment(agreement_id=row.agreement_id, themes=row.themes, **values)
-            crud.add(
+            writes.add(
                 self.session,
                 commitment,
                 EntityType.COMMITMENT,
                 extra={"themes": [theme.slug for theme in row.themes]},
             )
             return commitment, "created"
-        changes = crud.list_change(
+        changes = writes.list_change(
             "themes", existing.theme_slugs, [theme.slug for theme in row.themes]
         )
         if changes:
             existing.themes = row.themes
-        changes.update(crud.assign(existing, values))
-        crud.record_update(self.session, existing, EntityType.COMMITMENT, changes)
+        changes.update(writes.assign(existing, values))
+        writes.record_update(self.session, existing, EntityType.COMMITMENT, changes)
         visible = {name for name in changes if name not in {"due_by"}}
         return existing, "updated" if visible else "unchanged"
 
@@ -317,7 +318,7 @@ class _Importer:
         """The rules of the API's own parent checks: no loop, no tree deeper than allowed."""
         try:
             if commitment_id is not None:
-                crud.ensure_no_cycle(
+                records.ensure_no_cycle(
                     self.session, Commitment, EntityType.COMMITMENT, commitment_id, parent_id
                 )
             ensure_within_depth(self.session, commitment_id, parent_id)
@@ -395,7 +396,7 @@ def in_one_transaction(
             if finish is not None:
                 finish(report)
             if not dry_run or finish is not None:
-                crud.commit(session)
+                writes.commit(session)
     except BaseException:
         session.rollback()
         raise

@@ -3,8 +3,8 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.agreements.schemas import AgreementQuerySchema
-from service.api import OutputSchema, RowErrorSchema
 from service.commitments.schemas import AllCommitmentsQuerySchema
+from service.schemas import OutputSchema, RowErrorSchema
 
 
 class CommitmentExportQuerySchema(AllCommitmentsQuerySchema):

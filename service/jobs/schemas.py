@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import EnumField, OutputSchema, PageQuerySchema
 from service.exchange.schemas import ImportReportSchema
+from service.schemas import EnumField, OutputSchema, PageQuerySchema
 from service.vocabularies import JobKind, JobState
 
 

@@ -19,12 +19,13 @@ from prometheus_client import Counter
 from sqlalchemy import and_, func, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from service import crud
+from service import writes
 from service.auth.permissions import OTHERS_JOBS_ROLE, allows
 from service.db import begin_write, utcnow
 from service.errors import NotFound
 from service.exchange import assessment_imports, imports
 from service.exchange.imports import ImportRefused, ImportReport
+from service.identifiers import MAX_ID
 from service.jobs.models import Job
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import JobKind, JobState, Role
@@ -85,7 +86,7 @@ def submit_job(session: Session, *, kind: JobKind, body: bytes, dry_run: bool) -
         service_request_id=session.info.get("service_request_id"),
     )
     session.add(job)
-    crud.commit(session)
+    writes.commit(session)
     return job
 
 
@@ -101,7 +102,7 @@ def get_job(session: Session, *, job_id: int, key_id: int | None, role: Role | N
     """The job, if the caller may see it; NotFound as well when it may not (never a 403,
     which would say that the job exists)."""
     job: Job | None = None
-    if 1 <= job_id <= crud.MAX_ID:
+    if 1 <= job_id <= MAX_ID:
         job = session.scalars(_visible(select(Job).where(Job.id == job_id), key_id, role)).first()
     if job is None:
         raise NotFound(f"No job with id {job_id}.")

@@ -6,7 +6,7 @@ from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.dates import PartialDate
-from service.db import Base, Record, live_unique_index, vocabulary
+from service.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.organizations.models import Organization
 from service.vocabularies import (
     DatePrecision,
@@ -23,7 +23,7 @@ meeting_series_organizations = Table(
 )
 
 
-class MeetingSeries(Record, Base):
+class MeetingSeries(RecordColumns, Base):
     """A standing dialogue (the India–France Strategic Space Dialogue) and who holds it."""
 
     __tablename__ = "meeting_series"
@@ -65,7 +65,7 @@ class MeetingAgendaItem(Base):
     )
 
 
-class Meeting(Record, Base):
+class Meeting(RecordColumns, Base):
     """One sitting of a series (Popolo Event)."""
 
     __tablename__ = "meetings"
@@ -111,7 +111,7 @@ class Meeting(Record, Base):
         return [row.commitment_id for row in self.agenda_rows]
 
 
-class MeetingParticipant(Record, Base):
+class MeetingParticipant(RecordColumns, Base):
     """A person or organization at a meeting, and in what role (co-chair, delegate...)."""
 
     __tablename__ = "meeting_participants"

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     Id,
     InputSchema,
@@ -11,7 +11,7 @@ from service.api import (
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Slug,
     Text,
 )
@@ -38,7 +38,7 @@ class MeetingSeriesUpdateSchema(PartialSchema, MeetingSeriesCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class MeetingSeriesSchema(RecordSchema):
+class MeetingSeriesSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True, allow_none=True)
@@ -88,7 +88,7 @@ class MeetingUpdateSchema(PartialSchema, MeetingCreateSchema):
     """The fields to change; those left out keep their values. Lists are replaced whole."""
 
 
-class MeetingSchema(RecordSchema):
+class MeetingSchema(RecordColumnsSchema):
     series_id = ma.fields.Integer(required=True, allow_none=True)
     sequence = ma.fields.Integer(required=True, allow_none=True)
     title = ma.fields.String(required=True)
@@ -129,7 +129,7 @@ class MeetingParticipantUpdateSchema(PartialSchema, MeetingParticipantCreateSche
     """The fields to change; those left out keep their values."""
 
 
-class MeetingParticipantSchema(RecordSchema):
+class MeetingParticipantSchema(RecordColumnsSchema):
     meeting_id = ma.fields.Integer(required=True)
     person_id = ma.fields.Integer(required=True, allow_none=True)
     organization_id = ma.fields.Integer(required=True, allow_none=True)

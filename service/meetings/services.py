@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.dates import PartialDate
@@ -33,20 +33,20 @@ PARTICIPANT = EntityType.MEETING_PARTICIPANT
 def list_meeting_series(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[MeetingSeries]:
-    statement = crud.live(MeetingSeries)
+    statement = records.live(MeetingSeries)
     if "q" in filters:
         statement = statement.where(MeetingSeries.name.icontains(filters["q"], autoescape=True))
     return keyset_page(session, statement, MeetingSeries.id, page)
 
 
 def get_meeting_series(session: Session, *, series_ref: str) -> MeetingSeries:
-    return crud.find_by_ref(session, MeetingSeries, SERIES, series_ref)
+    return records.find_by_ref(session, MeetingSeries, SERIES, series_ref)
 
 
 def create_meeting_series(session: Session, *, data: dict[str, Any]) -> MeetingSeries:
     values = dict(data)
-    crud.ensure_unique(session, MeetingSeries, SERIES, "slug", values["slug"])
-    organizations = crud.referenced_all(
+    records.ensure_unique(session, MeetingSeries, SERIES, "slug", values["slug"])
+    organizations = records.referenced_all(
         session,
         Organization,
         EntityType.ORGANIZATION,
@@ -54,24 +54,24 @@ def create_meeting_series(session: Session, *, data: dict[str, Any]) -> MeetingS
         "organization_ids",
     )
     series = MeetingSeries(**values, organizations=organizations)
-    crud.add(session, series, SERIES, extra={"organization_ids": series.organization_ids})
-    crud.commit(session)
+    writes.add(session, series, SERIES, extra={"organization_ids": series.organization_ids})
+    writes.commit(session)
     return series
 
 
 def update_meeting_series(
-    session: Session, *, series_ref: str, data: dict[str, Any], check: crud.Check
+    session: Session, *, series_ref: str, data: dict[str, Any], check: writes.Check
 ) -> MeetingSeries:
-    series = crud.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
+    series = records.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
     check(series)
     values = dict(data)
     if "slug" in values:
-        crud.ensure_unique(
+        records.ensure_unique(
             session, MeetingSeries, SERIES, "slug", values["slug"], exclude_id=series.id
         )
     changes: dict[str, Any] = {}
     if "organization_ids" in values:
-        organizations = crud.referenced_all(
+        organizations = records.referenced_all(
             session,
             Organization,
             EntityType.ORGANIZATION,
@@ -79,39 +79,39 @@ def update_meeting_series(
             "organization_ids",
         )
         changes.update(
-            crud.list_change(
+            writes.list_change(
                 "organization_ids",
                 series.organization_ids,
                 [organization.id for organization in organizations],
             )
         )
         series.organizations = organizations
-    changes.update(crud.assign(series, values))
-    crud.record_update(session, series, SERIES, changes)
-    crud.commit(session)
+    changes.update(writes.assign(series, values))
+    writes.record_update(session, series, SERIES, changes)
+    writes.commit(session)
     return series
 
 
-def delete_meeting_series(session: Session, *, series_ref: str, check: crud.Check) -> None:
-    series = crud.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
+def delete_meeting_series(session: Session, *, series_ref: str, check: writes.Check) -> None:
+    series = records.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
     check(series)
     if (
-        session.scalar(crud.live(Meeting).where(Meeting.series_id == series.id).limit(1))
+        session.scalar(records.live(Meeting).where(Meeting.series_id == series.id).limit(1))
         is not None
     ):
         raise Conflict("This series has meetings; delete or move them first.")
-    crud.soft_delete(session, series, SERIES)
-    crud.commit(session)
+    writes.soft_delete(session, series, SERIES)
+    writes.commit(session)
 
 
 # --- meetings --------------------------------------------------------------------------------
 
 
 def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Meeting]:
-    statement = crud.live(Meeting)
+    statement = records.live(Meeting)
     if "series" in filters:
         statement = statement.where(
-            crud.refers_to(
+            records.refers_to(
                 Meeting.series_id, session, MeetingSeries, SERIES, filters["series"], "series"
             )
         )
@@ -121,7 +121,7 @@ def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any
         statement = statement.where(
             Meeting.id.in_(
                 select(MeetingAgreement.meeting_id).where(
-                    crud.refers_to(
+                    records.refers_to(
                         MeetingAgreement.agreement_id,
                         session,
                         Agreement,
@@ -140,7 +140,7 @@ def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any
 
 
 def get_meeting(session: Session, *, meeting_id: int) -> Meeting:
-    return crud.find(session, Meeting, MEETING, meeting_id)
+    return records.find(session, Meeting, MEETING, meeting_id)
 
 
 def _meeting_values(
@@ -151,7 +151,7 @@ def _meeting_values(
         if field in values and values[field] is None:
             values[field] = PartialDate.unknown()
     if values.get("series_id") is not None:
-        crud.referenced(session, MeetingSeries, SERIES, values["series_id"], "series_id")
+        records.referenced(session, MeetingSeries, SERIES, values["series_id"], "series_id")
     start = values.get("start_date", current.start_date if current else PartialDate.unknown())
     end = values.get("end_date", current.end_date if current else PartialDate.unknown())
     if start.is_known and end.is_known and end.value < start.value:
@@ -162,7 +162,7 @@ def _meeting_values(
     series_id = values.get("series_id", current.series_id if current else None)
     sequence = values.get("sequence", current.sequence if current else None)
     if series_id is not None and sequence is not None:
-        duplicate = crud.live(Meeting).where(
+        duplicate = records.live(Meeting).where(
             Meeting.series_id == series_id, Meeting.sequence == sequence
         )
         if current is not None:
@@ -180,7 +180,7 @@ def _links(
     links = agenda = None
     if "agreements" in values:
         wanted = values.pop("agreements")
-        crud.referenced_all(
+        records.referenced_all(
             session,
             Agreement,
             EntityType.AGREEMENT,
@@ -194,7 +194,7 @@ def _links(
         ]
     if "agenda_commitment_ids" in values:
         commitment_ids = values.pop("agenda_commitment_ids")
-        crud.referenced_all(
+        records.referenced_all(
             session, Commitment, EntityType.COMMITMENT, commitment_ids, "agenda_commitment_ids"
         )
         agenda = [
@@ -208,7 +208,7 @@ def create_meeting(session: Session, *, data: dict[str, Any]) -> Meeting:
     values = _meeting_values(session, data, None)
     links, agenda = _links(session, values)
     meeting = Meeting(**values, agreement_links=links or [], agenda_rows=agenda or [])
-    crud.add(
+    writes.add(
         session,
         meeting,
         MEETING,
@@ -217,25 +217,25 @@ def create_meeting(session: Session, *, data: dict[str, Any]) -> Meeting:
             "agenda_commitment_ids": meeting.agenda_commitment_ids,
         },
     )
-    crud.commit(session)
+    writes.commit(session)
     return meeting
 
 
 def update_meeting(
-    session: Session, *, meeting_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, meeting_id: int, data: dict[str, Any], check: writes.Check
 ) -> Meeting:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
     check(meeting)
     values = _meeting_values(session, data, meeting)
     links, agenda = _links(session, values)
     changes: dict[str, Any] = {}
     if links is not None:
         new = [{"agreement_id": link.agreement_id, "link": link.link} for link in links]
-        changes.update(crud.list_change("agreements", meeting.agreements, new))
+        changes.update(writes.list_change("agreements", meeting.agreements, new))
         if changes.get("agreements"):
             meeting.agreement_links = links
     if agenda is not None:
-        agenda_change = crud.list_change(
+        agenda_change = writes.list_change(
             "agenda_commitment_ids",
             meeting.agenda_commitment_ids,
             [item.commitment_id for item in agenda],
@@ -243,21 +243,21 @@ def update_meeting(
         if agenda_change:
             changes.update(agenda_change)
             meeting.agenda_rows = agenda
-    changes.update(crud.assign(meeting, values))
-    crud.record_update(session, meeting, MEETING, changes)
-    crud.commit(session)
+    changes.update(writes.assign(meeting, values))
+    writes.record_update(session, meeting, MEETING, changes)
+    writes.commit(session)
     return meeting
 
 
-def delete_meeting(session: Session, *, meeting_id: int, check: crud.Check) -> None:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+def delete_meeting(session: Session, *, meeting_id: int, check: writes.Check) -> None:
+    meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
     check(meeting)
     for participant in session.scalars(
-        crud.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
+        records.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
     ):
-        crud.soft_delete(session, participant, PARTICIPANT)
-    crud.soft_delete(session, meeting, MEETING)
-    crud.commit(session)
+        writes.soft_delete(session, participant, PARTICIPANT)
+    writes.soft_delete(session, meeting, MEETING)
+    writes.commit(session)
 
 
 # --- participants ----------------------------------------------------------------------------
@@ -266,8 +266,8 @@ def delete_meeting(session: Session, *, meeting_id: int, check: crud.Check) -> N
 def list_meeting_participants(
     session: Session, *, meeting_id: int, page: PageRequest, filters: dict[str, Any]
 ) -> Page[MeetingParticipant]:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id)
-    statement = crud.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
+    meeting = records.find(session, Meeting, MEETING, meeting_id)
+    statement = records.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
     if "role" in filters:
         statement = statement.where(MeetingParticipant.role == filters["role"])
     return keyset_page(session, statement, MeetingParticipant.id, page)
@@ -276,8 +276,8 @@ def list_meeting_participants(
 def get_meeting_participant(
     session: Session, *, meeting_id: int, participant_id: int
 ) -> MeetingParticipant:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id)
-    return crud.find_child(
+    meeting = records.find(session, Meeting, MEETING, meeting_id)
+    return records.find_child(
         session, MeetingParticipant, PARTICIPANT, "meeting_id", meeting.id, participant_id
     )
 
@@ -286,9 +286,9 @@ def _check_participant(
     session: Session, values: dict[str, Any], current: MeetingParticipant | None
 ) -> None:
     if values.get("person_id") is not None:
-        crud.referenced(session, Person, EntityType.PERSON, values["person_id"], "person_id")
+        records.referenced(session, Person, EntityType.PERSON, values["person_id"], "person_id")
     if values.get("organization_id") is not None:
-        crud.referenced(
+        records.referenced(
             session,
             Organization,
             EntityType.ORGANIZATION,
@@ -305,10 +305,12 @@ def _check_participant(
 def create_meeting_participant(
     session: Session, *, meeting_id: int, data: dict[str, Any]
 ) -> MeetingParticipant:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
     _check_participant(session, data, None)
-    participant = crud.add(session, MeetingParticipant(meeting_id=meeting.id, **data), PARTICIPANT)
-    crud.commit(session)
+    participant = writes.add(
+        session, MeetingParticipant(meeting_id=meeting.id, **data), PARTICIPANT
+    )
+    writes.commit(session)
     return participant
 
 
@@ -318,10 +320,10 @@ def update_meeting_participant(
     meeting_id: int,
     participant_id: int,
     data: dict[str, Any],
-    check: crud.Check,
+    check: writes.Check,
 ) -> MeetingParticipant:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
-    participant = crud.find_child(
+    meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    participant = records.find_child(
         session,
         MeetingParticipant,
         PARTICIPANT,
@@ -332,16 +334,16 @@ def update_meeting_participant(
     )
     check(participant)
     _check_participant(session, data, participant)
-    crud.record_update(session, participant, PARTICIPANT, crud.assign(participant, data))
-    crud.commit(session)
+    writes.record_update(session, participant, PARTICIPANT, writes.assign(participant, data))
+    writes.commit(session)
     return participant
 
 
 def delete_meeting_participant(
-    session: Session, *, meeting_id: int, participant_id: int, check: crud.Check
+    session: Session, *, meeting_id: int, participant_id: int, check: writes.Check
 ) -> None:
-    meeting = crud.find(session, Meeting, MEETING, meeting_id, for_update=True)
-    participant = crud.find_child(
+    meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
+    participant = records.find_child(
         session,
         MeetingParticipant,
         PARTICIPANT,
@@ -351,5 +353,5 @@ def delete_meeting_participant(
         for_update=True,
     )
     check(participant)
-    crud.soft_delete(session, participant, PARTICIPANT)
-    crud.commit(session)
+    writes.soft_delete(session, participant, PARTICIPANT)
+    writes.commit(session)

@@ -3,11 +3,11 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, Record, live_unique_index, vocabulary
+from service.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.vocabularies import OrganizationClassification
 
 
-class Organization(Record, Base):
+class Organization(RecordColumns, Base):
     """A state, ministry, agency, international body or company (Popolo Organization)."""
 
     __tablename__ = "organizations"
@@ -24,7 +24,7 @@ class Organization(Record, Base):
     parent_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
 
 
-class Post(Record, Base):
+class Post(RecordColumns, Base):
     """A position that outlives its holder ("Foreign Secretary" of the MEA)."""
 
     __tablename__ = "posts"

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     FullMatch,
     Id,
     InputSchema,
     PageQuerySchema,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Slug,
     Text,
 )
@@ -35,7 +35,7 @@ class OrganizationUpdateSchema(PartialSchema, OrganizationCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class OrganizationSchema(RecordSchema):
+class OrganizationSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     short_name = ma.fields.String(required=True, allow_none=True)
@@ -66,7 +66,7 @@ class PostUpdateSchema(PartialSchema, PostCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class PostSchema(RecordSchema):
+class PostSchema(RecordColumnsSchema):
     organization_id = ma.fields.Integer(required=True)
     label = ma.fields.String(required=True)
 

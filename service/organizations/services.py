@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.organizations.models import Organization, Post
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import EntityType
@@ -17,14 +17,14 @@ POST = EntityType.POST
 def list_organizations(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Organization]:
-    statement = crud.live(Organization)
+    statement = records.live(Organization)
     if "classification" in filters:
         statement = statement.where(Organization.classification == filters["classification"])
     if "country_code" in filters:
         statement = statement.where(Organization.country_code == filters["country_code"])
     if "parent" in filters:
         statement = statement.where(
-            crud.refers_to(
+            records.refers_to(
                 Organization.parent_id,
                 session,
                 Organization,
@@ -44,54 +44,54 @@ def list_organizations(
 
 
 def get_organization(session: Session, *, organization_ref: str) -> Organization:
-    return crud.find_by_ref(session, Organization, ORGANIZATION, organization_ref)
+    return records.find_by_ref(session, Organization, ORGANIZATION, organization_ref)
 
 
 def create_organization(session: Session, *, data: dict[str, Any]) -> Organization:
-    crud.ensure_unique(session, Organization, ORGANIZATION, "slug", data["slug"])
+    records.ensure_unique(session, Organization, ORGANIZATION, "slug", data["slug"])
     if data.get("parent_id") is not None:
-        crud.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
-    organization = crud.add(session, Organization(**data), ORGANIZATION)
-    crud.commit(session)
+        records.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
+    organization = writes.add(session, Organization(**data), ORGANIZATION)
+    writes.commit(session)
     return organization
 
 
 def update_organization(
-    session: Session, *, organization_ref: str, data: dict[str, Any], check: crud.Check
+    session: Session, *, organization_ref: str, data: dict[str, Any], check: writes.Check
 ) -> Organization:
-    organization = crud.find_by_ref(
+    organization = records.find_by_ref(
         session, Organization, ORGANIZATION, organization_ref, for_update=True
     )
     check(organization)
     if "slug" in data:
-        crud.ensure_unique(
+        records.ensure_unique(
             session, Organization, ORGANIZATION, "slug", data["slug"], exclude_id=organization.id
         )
     if data.get("parent_id") is not None:
-        crud.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
-        crud.ensure_no_cycle(
+        records.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
+        records.ensure_no_cycle(
             session, Organization, ORGANIZATION, organization.id, data["parent_id"]
         )
-    crud.record_update(session, organization, ORGANIZATION, crud.assign(organization, data))
-    crud.commit(session)
+    writes.record_update(session, organization, ORGANIZATION, writes.assign(organization, data))
+    writes.commit(session)
     return organization
 
 
-def delete_organization(session: Session, *, organization_ref: str, check: crud.Check) -> None:
-    organization = crud.find_by_ref(
+def delete_organization(session: Session, *, organization_ref: str, check: writes.Check) -> None:
+    organization = records.find_by_ref(
         session, Organization, ORGANIZATION, organization_ref, for_update=True
     )
     check(organization)
-    crud.refuse_if_children(session, Organization, ORGANIZATION, organization.id)
-    crud.soft_delete(session, organization, ORGANIZATION)
-    crud.commit(session)
+    records.refuse_if_children(session, Organization, ORGANIZATION, organization.id)
+    writes.soft_delete(session, organization, ORGANIZATION)
+    writes.commit(session)
 
 
 def list_posts(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Post]:
-    statement = crud.live(Post)
+    statement = records.live(Post)
     if "organization" in filters:
         statement = statement.where(
-            crud.refers_to(
+            records.refers_to(
                 Post.organization_id,
                 session,
                 Organization,
@@ -104,30 +104,34 @@ def list_posts(session: Session, *, page: PageRequest, filters: dict[str, Any]) 
 
 
 def get_post(session: Session, *, post_id: int) -> Post:
-    return crud.find(session, Post, POST, post_id)
+    return records.find(session, Post, POST, post_id)
 
 
 def create_post(session: Session, *, data: dict[str, Any]) -> Post:
-    crud.referenced(session, Organization, ORGANIZATION, data["organization_id"], "organization_id")
-    post = crud.add(session, Post(**data), POST)
-    crud.commit(session)
+    records.referenced(
+        session, Organization, ORGANIZATION, data["organization_id"], "organization_id"
+    )
+    post = writes.add(session, Post(**data), POST)
+    writes.commit(session)
     return post
 
 
-def update_post(session: Session, *, post_id: int, data: dict[str, Any], check: crud.Check) -> Post:
-    post = crud.find(session, Post, POST, post_id, for_update=True)
+def update_post(
+    session: Session, *, post_id: int, data: dict[str, Any], check: writes.Check
+) -> Post:
+    post = records.find(session, Post, POST, post_id, for_update=True)
     check(post)
     if "organization_id" in data:
-        crud.referenced(
+        records.referenced(
             session, Organization, ORGANIZATION, data["organization_id"], "organization_id"
         )
-    crud.record_update(session, post, POST, crud.assign(post, data))
-    crud.commit(session)
+    writes.record_update(session, post, POST, writes.assign(post, data))
+    writes.commit(session)
     return post
 
 
-def delete_post(session: Session, *, post_id: int, check: crud.Check) -> None:
-    post = crud.find(session, Post, POST, post_id, for_update=True)
+def delete_post(session: Session, *, post_id: int, check: writes.Check) -> None:
+    post = records.find(session, Post, POST, post_id, for_update=True)
     check(post)
-    crud.soft_delete(session, post, POST)
-    crud.commit(session)
+    writes.soft_delete(session, post, POST)
+    writes.commit(session)

@@ -6,11 +6,11 @@ from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, composite, mapped_column
 
 from service.dates import PartialDate
-from service.db import Base, Record, live_unique_index, vocabulary
+from service.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.vocabularies import DatePrecision
 
 
-class Person(Record, Base):
+class Person(RecordColumns, Base):
     """An official or other named actor (Popolo Person)."""
 
     __tablename__ = "people"
@@ -21,7 +21,7 @@ class Person(Record, Base):
     sort_name: Mapped[str | None] = mapped_column(String(200))
 
 
-class Membership(Record, Base):
+class Membership(RecordColumns, Base):
     """Who held a post, or belonged to an organization, and when."""
 
     __tablename__ = "memberships"

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     Id,
     InputSchema,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Slug,
     Text,
 )
@@ -30,7 +30,7 @@ class PersonUpdateSchema(PartialSchema, PersonCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class PersonSchema(RecordSchema):
+class PersonSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     sort_name = ma.fields.String(required=True, allow_none=True)
@@ -55,7 +55,7 @@ class MembershipUpdateSchema(PartialSchema, MembershipCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class MembershipSchema(RecordSchema):
+class MembershipSchema(RecordColumnsSchema):
     person_id = ma.fields.Integer(required=True)
     post_id = ma.fields.Integer(required=True, allow_none=True)
     organization_id = ma.fields.Integer(required=True, allow_none=True)

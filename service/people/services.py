@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.dates import PartialDate
 from service.errors import InvalidInput
 from service.organizations.models import Organization, Post
@@ -17,55 +17,55 @@ MEMBERSHIP = EntityType.MEMBERSHIP
 
 
 def list_people(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Person]:
-    statement = crud.live(Person)
+    statement = records.live(Person)
     if "q" in filters:
         statement = statement.where(Person.name.icontains(filters["q"], autoescape=True))
     return keyset_page(session, statement, Person.id, page)
 
 
 def get_person(session: Session, *, person_ref: str) -> Person:
-    return crud.find_by_ref(session, Person, PERSON, person_ref)
+    return records.find_by_ref(session, Person, PERSON, person_ref)
 
 
 def create_person(session: Session, *, data: dict[str, Any]) -> Person:
-    crud.ensure_unique(session, Person, PERSON, "slug", data["slug"])
-    person = crud.add(session, Person(**data), PERSON)
-    crud.commit(session)
+    records.ensure_unique(session, Person, PERSON, "slug", data["slug"])
+    person = writes.add(session, Person(**data), PERSON)
+    writes.commit(session)
     return person
 
 
 def update_person(
-    session: Session, *, person_ref: str, data: dict[str, Any], check: crud.Check
+    session: Session, *, person_ref: str, data: dict[str, Any], check: writes.Check
 ) -> Person:
-    person = crud.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
+    person = records.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
     check(person)
     if "slug" in data:
-        crud.ensure_unique(session, Person, PERSON, "slug", data["slug"], exclude_id=person.id)
-    crud.record_update(session, person, PERSON, crud.assign(person, data))
-    crud.commit(session)
+        records.ensure_unique(session, Person, PERSON, "slug", data["slug"], exclude_id=person.id)
+    writes.record_update(session, person, PERSON, writes.assign(person, data))
+    writes.commit(session)
     return person
 
 
-def delete_person(session: Session, *, person_ref: str, check: crud.Check) -> None:
-    person = crud.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
+def delete_person(session: Session, *, person_ref: str, check: writes.Check) -> None:
+    person = records.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
     check(person)
-    crud.soft_delete(session, person, PERSON)
-    crud.commit(session)
+    writes.soft_delete(session, person, PERSON)
+    writes.commit(session)
 
 
 def list_memberships(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Membership]:
-    statement = crud.live(Membership)
+    statement = records.live(Membership)
     if "person" in filters:
         statement = statement.where(
-            crud.refers_to(
+            records.refers_to(
                 Membership.person_id, session, Person, PERSON, filters["person"], "person"
             )
         )
     if "organization" in filters:
         statement = statement.where(
-            crud.refers_to(
+            records.refers_to(
                 Membership.organization_id,
                 session,
                 Organization,
@@ -75,13 +75,13 @@ def list_memberships(
             )
         )
     if "post" in filters:
-        post = crud.referenced(session, Post, EntityType.POST, filters["post"], "post")
+        post = records.referenced(session, Post, EntityType.POST, filters["post"], "post")
         statement = statement.where(Membership.post_id == post.id)
     return keyset_page(session, statement, Membership.id, page)
 
 
 def get_membership(session: Session, *, membership_id: int) -> Membership:
-    return crud.find(session, Membership, MEMBERSHIP, membership_id)
+    return records.find(session, Membership, MEMBERSHIP, membership_id)
 
 
 def _membership_values(
@@ -92,11 +92,11 @@ def _membership_values(
         if field in values and values[field] is None:
             values[field] = PartialDate.unknown()
     if "person_id" in values:
-        crud.referenced(session, Person, PERSON, values["person_id"], "person_id")
+        records.referenced(session, Person, PERSON, values["person_id"], "person_id")
     if values.get("post_id") is not None:
-        crud.referenced(session, Post, EntityType.POST, values["post_id"], "post_id")
+        records.referenced(session, Post, EntityType.POST, values["post_id"], "post_id")
     if values.get("organization_id") is not None:
-        crud.referenced(
+        records.referenced(
             session,
             Organization,
             EntityType.ORGANIZATION,
@@ -121,26 +121,26 @@ def _membership_values(
 
 
 def create_membership(session: Session, *, data: dict[str, Any]) -> Membership:
-    membership = crud.add(
+    membership = writes.add(
         session, Membership(**_membership_values(session, data, None)), MEMBERSHIP
     )
-    crud.commit(session)
+    writes.commit(session)
     return membership
 
 
 def update_membership(
-    session: Session, *, membership_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, membership_id: int, data: dict[str, Any], check: writes.Check
 ) -> Membership:
-    membership = crud.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
+    membership = records.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
     check(membership)
     values = _membership_values(session, data, membership)
-    crud.record_update(session, membership, MEMBERSHIP, crud.assign(membership, values))
-    crud.commit(session)
+    writes.record_update(session, membership, MEMBERSHIP, writes.assign(membership, values))
+    writes.commit(session)
     return membership
 
 
-def delete_membership(session: Session, *, membership_id: int, check: crud.Check) -> None:
-    membership = crud.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
+def delete_membership(session: Session, *, membership_id: int, check: writes.Check) -> None:
+    membership = records.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
     check(membership)
-    crud.soft_delete(session, membership, MEMBERSHIP)
-    crud.commit(session)
+    writes.soft_delete(session, membership, MEMBERSHIP)
+    writes.commit(session)

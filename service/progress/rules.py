@@ -21,8 +21,6 @@ DEFAULT_PROGRESS: dict[Status, float] = {
     Status.ADVANCED: 60.0,
     Status.COMPLETED: 100.0,
 }
-# Progress stalls where it was.
-KEEPS_LAST_KNOWN_PROGRESS = frozenset({Status.STALLED, Status.SUSPENDED, Status.NOT_FULFILLED})
 # No progress can be stated: nothing is known, or the commitment no longer stands.
 HAS_NO_PROGRESS = frozenset({Status.NOT_ASSESSED, Status.SUPERSEDED, Status.CANCELLED})
 # A commitment in one of these will not move on: it cannot be overdue.
@@ -132,6 +130,8 @@ def progress_after(status: Status, stated: float | None, last_known: float | Non
         return stated
     if status in DEFAULT_PROGRESS:
         return DEFAULT_PROGRESS[status]
+    # Stalled, suspended, not fulfilled, or partly completed with no figure: progress stays
+    # where the last assessment left it.
     return last_known
 
 

@@ -51,7 +51,7 @@ VALUES = ("commitments", "top_known_weight", "top_weighted_progress")
 @cache  # one object: a statement that names it twice holds it once (one name, one CTE)
 def theme_reach() -> Any:
     """Each live theme with itself and every live theme above it, as (theme_id, scope_id):
-    a commitment filed under `theme_id` is in the scope of `scope_id`. crud.subtree_ids read
+    a commitment filed under `theme_id` is in the scope of `scope_id`. records.subtree_ids read
     the other way (it walks down through live themes; this walks up through them). UNION,
     not UNION ALL: a cycle, which the writes refuse, ends the walk instead of looping."""
     start = (

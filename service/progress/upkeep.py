@@ -13,10 +13,10 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from service import crud
+from service import writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
-from service.changes.services import RecordRef, json_value
+from service.changes.services import RecordId, json_value
 from service.commitments.models import Commitment
 from service.db import pipelined, utcnow
 from service.progress import dues, months
@@ -357,13 +357,13 @@ def record_refresh(session: Session, agreement_id: int, tree: RefreshedTree) -> 
     id order, then the agreement if its progress moved."""
     for commitment in tree.commitments:
         if commitment.changes:
-            crud.record_update(
-                session, RecordRef(commitment.id), EntityType.COMMITMENT, commitment.changes
+            writes.record_update(
+                session, RecordId(commitment.id), EntityType.COMMITMENT, commitment.changes
             )
     if tree.old_progress != tree.new_progress:
-        crud.record_update(
+        writes.record_update(
             session,
-            RecordRef(agreement_id),
+            RecordId(agreement_id),
             EntityType.AGREEMENT,
             {"progress": [tree.old_progress, tree.new_progress]},
         )

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from service.agreements import participants as agreement_participants
+from service.agreements import relations as agreement_relations
 from service.agreements import services as agreements
 from service.agreements.models import (
     Agreement,
@@ -90,7 +92,7 @@ class AgreementSections(SeedReferences):
                     AgreementParticipant.role == desired["role"],
                 ),
                 desired,
-                lambda data: agreements.create_agreement_participant(
+                lambda data: agreement_participants.create_agreement_participant(
                     self.session, agreement_ref=str(agreement.id), data=data
                 ),
                 # Its organization and role are its key: nothing else to change.
@@ -153,10 +155,10 @@ class AgreementSections(SeedReferences):
                     AgreementRelation.kind == desired["kind"],
                 ),
                 desired,
-                lambda data: agreements.create_agreement_relation(
+                lambda data: agreement_relations.create_agreement_relation(
                     self.session, agreement_ref=str(agreement.id), data=data
                 ),
-                lambda record, data: agreements.update_agreement_relation(
+                lambda record, data: agreement_relations.update_agreement_relation(
                     self.session,
                     agreement_ref=str(agreement.id),
                     relation_id=record.id,

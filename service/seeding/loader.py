@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import writes
 from service.organizations import services as organizations
 from service.organizations.models import Organization, Post
 from service.organizations.schemas import OrganizationCreateSchema, PostCreateSchema
@@ -66,7 +66,7 @@ class SeedLoader(AgreementSections):
 
         self.remove_what_the_files_dropped(MODEL_BY_ENTITY.__getitem__)
         # The ledger's rows go with the last step's writes.
-        crud.commit(self.session)
+        writes.commit(self.session)
         return self.report
 
     def themes(self, items: list[dict[str, Any]], parent_id: int | None = None) -> None:

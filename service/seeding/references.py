@@ -9,7 +9,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records
 from service.agreements.models import Agreement
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
@@ -59,9 +59,9 @@ class SeedReferences(SeedSync):
         record = self.ledger.record(key, model)
         if record is not None and record.deleted_at is None:
             return int(record.id)
-        record_id = crud.id_for_ref(self.session, model, slug)
+        record_id = records.id_for_ref(self.session, model, slug)
         if record_id is None:
-            raise SeedError(f"{where}: no {crud.entity_label(entity)} {slug!r}")
+            raise SeedError(f"{where}: no {records.entity_label(entity)} {slug!r}")
         return record_id
 
     def _organization(self, slug: str, where: str) -> int:

@@ -10,6 +10,8 @@ import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements import participants as agreement_participants
+from service.agreements import relations as agreement_relations
 from service.agreements import services as agreements
 from service.changes.services import json_value
 from service.commitments import services as commitments
@@ -86,13 +88,15 @@ _REMOVERS: dict[EntityType, Callable[[Session, Any], None]] = {
     EntityType.AGREEMENT: lambda s, r: agreements.delete_agreement(
         s, agreement_ref=str(r.id), check=no_check
     ),
-    EntityType.AGREEMENT_PARTICIPANT: lambda s, r: agreements.delete_agreement_participant(
-        s, agreement_ref=str(r.agreement_id), participant_id=r.id, check=no_check
+    EntityType.AGREEMENT_PARTICIPANT: lambda s, r: (
+        agreement_participants.delete_agreement_participant(
+            s, agreement_ref=str(r.agreement_id), participant_id=r.id, check=no_check
+        )
     ),
     EntityType.AGREEMENT_EVENT: lambda s, r: agreements.delete_agreement_event(
         s, agreement_ref=str(r.agreement_id), event_id=r.id, check=no_check
     ),
-    EntityType.AGREEMENT_RELATION: lambda s, r: agreements.delete_agreement_relation(
+    EntityType.AGREEMENT_RELATION: lambda s, r: agreement_relations.delete_agreement_relation(
         s, agreement_ref=str(r.agreement_id), relation_id=r.id, check=no_check
     ),
     EntityType.COMMITMENT: lambda s, r: commitments.delete_commitment(

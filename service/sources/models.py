@@ -7,11 +7,11 @@ from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, composite, mapped_column
 
 from service.dates import PartialDate
-from service.db import Base, Record, live_unique_index, vocabulary
+from service.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 
 
-class Source(Record, Base):
+class Source(RecordColumns, Base):
     """Where a fact comes from: an official statement, a press report, an agreement text."""
 
     __tablename__ = "sources"
@@ -51,7 +51,7 @@ def best_reliability(sources: Iterable[Source]) -> Reliability | None:
     return next((level for level in _RELIABILITY_ORDER if level in known), None)
 
 
-class Citation(Record, Base):
+class Citation(RecordColumns, Base):
     """A source's support for one record (and optionally one field), with what it claims.
 
     Sources may disagree: the record holds the accepted value, `claimed_value` what this

@@ -2,14 +2,14 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     Id,
     InputSchema,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Text,
 )
 from service.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
@@ -44,7 +44,7 @@ class SourceUpdateSchema(PartialSchema, SourceCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class SourceSchema(RecordSchema):
+class SourceSchema(RecordColumnsSchema):
     url = ma.fields.String(required=True)
     archived_url = ma.fields.String(required=True, allow_none=True)
     title = ma.fields.String(required=True)
@@ -98,7 +98,7 @@ class CitationUpdateSchema(PartialSchema, CitationCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class CitationSchema(RecordSchema):
+class CitationSchema(RecordColumnsSchema):
     source_id = ma.fields.Integer(required=True)
     entity_type = EnumField(EntityType, required=True)
     entity_id = ma.fields.Integer(required=True)

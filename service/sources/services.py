@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.dates import PartialDate
 from service.errors import InvalidInput
 from service.pagination import Page, PageRequest, keyset_page
@@ -17,7 +17,7 @@ CITATION = EntityType.CITATION
 
 
 def list_sources(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Source]:
-    statement = crud.live(Source)
+    statement = records.live(Source)
     if "kind" in filters:
         statement = statement.where(Source.kind == filters["kind"])
     if "publisher" in filters:
@@ -35,7 +35,7 @@ def list_sources(session: Session, *, page: PageRequest, filters: dict[str, Any]
 
 
 def get_source(session: Session, *, source_id: int) -> Source:
-    return crud.find(session, Source, SOURCE, source_id)
+    return records.find(session, Source, SOURCE, source_id)
 
 
 def _source_values(data: dict[str, Any]) -> dict[str, Any]:
@@ -46,38 +46,38 @@ def _source_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_source(session: Session, *, data: dict[str, Any]) -> Source:
-    crud.ensure_unique(session, Source, SOURCE, "url", data["url"])
-    source = crud.add(session, Source(**_source_values(data)), SOURCE)
-    crud.commit(session)
+    records.ensure_unique(session, Source, SOURCE, "url", data["url"])
+    source = writes.add(session, Source(**_source_values(data)), SOURCE)
+    writes.commit(session)
     return source
 
 
 def update_source(
-    session: Session, *, source_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, source_id: int, data: dict[str, Any], check: writes.Check
 ) -> Source:
-    source = crud.find(session, Source, SOURCE, source_id, for_update=True)
+    source = records.find(session, Source, SOURCE, source_id, for_update=True)
     check(source)
     if "url" in data:
-        crud.ensure_unique(session, Source, SOURCE, "url", data["url"], exclude_id=source.id)
-    crud.record_update(session, source, SOURCE, crud.assign(source, _source_values(data)))
-    crud.commit(session)
+        records.ensure_unique(session, Source, SOURCE, "url", data["url"], exclude_id=source.id)
+    writes.record_update(session, source, SOURCE, writes.assign(source, _source_values(data)))
+    writes.commit(session)
     return source
 
 
-def delete_source(session: Session, *, source_id: int, check: crud.Check) -> None:
-    source = crud.find(session, Source, SOURCE, source_id, for_update=True)
+def delete_source(session: Session, *, source_id: int, check: writes.Check) -> None:
+    source = records.find(session, Source, SOURCE, source_id, for_update=True)
     check(source)
-    crud.soft_delete(session, source, SOURCE)
-    crud.commit(session)
+    writes.soft_delete(session, source, SOURCE)
+    writes.commit(session)
 
 
 def list_citations(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[Citation]:
-    statement = crud.live(Citation)
+    statement = records.live(Citation)
     if "source" in filters:
         # A source that does not exist is the client's error, not an empty list.
-        source = crud.referenced(session, Source, SOURCE, filters["source"], "source")
+        source = records.referenced(session, Source, SOURCE, filters["source"], "source")
         statement = statement.where(Citation.source_id == source.id)
     if "entity_type" in filters:
         statement = statement.where(Citation.entity_type == filters["entity_type"])
@@ -87,14 +87,14 @@ def list_citations(
 
 
 def get_citation(session: Session, *, citation_id: int) -> Citation:
-    return crud.find(session, Citation, CITATION, citation_id)
+    return records.find(session, Citation, CITATION, citation_id)
 
 
 def _check_citation(session: Session, values: dict[str, Any], current: Citation | None) -> None:
     from service.models import MODEL_BY_ENTITY
 
     if "source_id" in values:
-        crud.referenced(session, Source, SOURCE, values["source_id"], "source_id")
+        records.referenced(session, Source, SOURCE, values["source_id"], "source_id")
     entity_type = values.get("entity_type", current.entity_type if current else None)
     entity_id = values.get("entity_id", current.entity_id if current else None)
     if entity_type is None or entity_id is None:
@@ -104,10 +104,10 @@ def _check_citation(session: Session, values: dict[str, Any], current: Citation 
     if entity_type in (EntityType.API_KEY, EntityType.WEBHOOK):
         message = "Citations support data, not the service's own settings."
         raise InvalidInput(message, errors={"entity_type": [message]})
-    crud.referenced(session, MODEL_BY_ENTITY[entity_type], entity_type, entity_id, "entity_id")
+    records.referenced(session, MODEL_BY_ENTITY[entity_type], entity_type, entity_id, "entity_id")
     field = values.get("field", current.field if current else None)
     if field is not None and not _is_field_of(MODEL_BY_ENTITY[entity_type], field):
-        message = f"The {crud.entity_label(entity_type)} record has no field {field!r}."
+        message = f"The {records.entity_label(entity_type)} record has no field {field!r}."
         raise InvalidInput(message, errors={"field": [message]})
 
 
@@ -120,24 +120,24 @@ def _is_field_of(model: Any, field: str) -> bool:
 
 def create_citation(session: Session, *, data: dict[str, Any]) -> Citation:
     _check_citation(session, data, None)
-    citation = crud.add(session, Citation(**data), CITATION)
-    crud.commit(session)
+    citation = writes.add(session, Citation(**data), CITATION)
+    writes.commit(session)
     return citation
 
 
 def update_citation(
-    session: Session, *, citation_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, citation_id: int, data: dict[str, Any], check: writes.Check
 ) -> Citation:
-    citation = crud.find(session, Citation, CITATION, citation_id, for_update=True)
+    citation = records.find(session, Citation, CITATION, citation_id, for_update=True)
     check(citation)
     _check_citation(session, data, citation)
-    crud.record_update(session, citation, CITATION, crud.assign(citation, data))
-    crud.commit(session)
+    writes.record_update(session, citation, CITATION, writes.assign(citation, data))
+    writes.commit(session)
     return citation
 
 
-def delete_citation(session: Session, *, citation_id: int, check: crud.Check) -> None:
-    citation = crud.find(session, Citation, CITATION, citation_id, for_update=True)
+def delete_citation(session: Session, *, citation_id: int, check: writes.Check) -> None:
+    citation = records.find(session, Citation, CITATION, citation_id, for_update=True)
     check(citation)
-    crud.soft_delete(session, citation, CITATION)
-    crud.commit(session)
+    writes.soft_delete(session, citation, CITATION)
+    writes.commit(session)

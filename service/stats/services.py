@@ -24,7 +24,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from service import crud
+from service import records
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.assessments.models import rests_only_on_low_sources
@@ -84,7 +84,7 @@ def resolve(session: Session, scope: Scope) -> ResolvedScope:
     agreement_id = (
         None
         if scope.agreement is None
-        else crud.referenced_ref(
+        else records.referenced_ref(
             session, Agreement, EntityType.AGREEMENT, scope.agreement, "agreement"
         )
     )
@@ -96,7 +96,7 @@ def resolve(session: Session, scope: Scope) -> ResolvedScope:
     theme_id = (
         None
         if scope.theme is None
-        else crud.referenced_ref(session, Theme, EntityType.THEME, scope.theme, "theme")
+        else records.referenced_ref(session, Theme, EntityType.THEME, scope.theme, "theme")
     )
     return ResolvedScope(agreement_id, parties, theme_id)
 

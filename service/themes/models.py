@@ -3,10 +3,10 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, Record, live_unique_index
+from service.db import Base, RecordColumns, live_unique_index
 
 
-class Theme(Record, Base):
+class Theme(RecordColumns, Base):
     """A node of the hierarchical taxonomy ("space security" under "defence")."""
 
     __tablename__ = "themes"

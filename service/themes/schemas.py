@@ -2,7 +2,15 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import Id, InputSchema, PageQuerySchema, PartialSchema, RecordSchema, Slug, Text
+from service.schemas import (
+    Id,
+    InputSchema,
+    PageQuerySchema,
+    PartialSchema,
+    RecordColumnsSchema,
+    Slug,
+    Text,
+)
 
 
 class ThemeCreateSchema(InputSchema):
@@ -16,7 +24,7 @@ class ThemeUpdateSchema(PartialSchema, ThemeCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class ThemeSchema(RecordSchema):
+class ThemeSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True, allow_none=True)

@@ -4,7 +4,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.pagination import Page, PageRequest, keyset_page
 from service.progress import tallies, upkeep
 from service.themes.models import Theme
@@ -14,10 +14,10 @@ THEME = EntityType.THEME
 
 
 def list_themes(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Theme]:
-    statement = crud.live(Theme)
+    statement = records.live(Theme)
     if "parent" in filters:
         statement = statement.where(
-            crud.refers_to(Theme.parent_id, session, Theme, THEME, filters["parent"], "parent")
+            records.refers_to(Theme.parent_id, session, Theme, THEME, filters["parent"], "parent")
         )
     if "q" in filters:
         statement = statement.where(Theme.name.icontains(filters["q"], autoescape=True))
@@ -25,49 +25,49 @@ def list_themes(session: Session, *, page: PageRequest, filters: dict[str, Any])
 
 
 def get_theme(session: Session, *, theme_ref: str) -> Theme:
-    return crud.find_by_ref(session, Theme, THEME, theme_ref)
+    return records.find_by_ref(session, Theme, THEME, theme_ref)
 
 
 def create_theme(session: Session, *, data: dict[str, Any]) -> Theme:
-    crud.ensure_unique(session, Theme, THEME, "slug", data["slug"])
+    records.ensure_unique(session, Theme, THEME, "slug", data["slug"])
     if data.get("parent_id") is not None:
-        crud.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
-    theme = crud.add(session, Theme(**data), THEME)
-    crud.commit(session)
+        records.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
+    theme = writes.add(session, Theme(**data), THEME)
+    writes.commit(session)
     return theme
 
 
 def update_theme(
-    session: Session, *, theme_ref: str, data: dict[str, Any], check: crud.Check
+    session: Session, *, theme_ref: str, data: dict[str, Any], check: writes.Check
 ) -> Theme:
-    theme = crud.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
+    theme = records.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
     check(theme)
     if "slug" in data:
-        crud.ensure_unique(session, Theme, THEME, "slug", data["slug"], exclude_id=theme.id)
+        records.ensure_unique(session, Theme, THEME, "slug", data["slug"], exclude_id=theme.id)
     if data.get("parent_id") is not None:
-        crud.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
-        crud.ensure_no_cycle(session, Theme, THEME, theme.id, data["parent_id"])
+        records.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
+        records.ensure_no_cycle(session, Theme, THEME, theme.id, data["parent_id"])
     moving = "parent_id" in data and data["parent_id"] != theme.parent_id
     # What is filed under it moves with it: out of its old parents' scopes, into the new ones'.
     affected = tallies.agreements_under_theme(session, theme.id) if moving else []
-    crud.record_update(session, theme, THEME, crud.assign(theme, data))
+    writes.record_update(session, theme, THEME, writes.assign(theme, data))
     if affected:
         session.flush()
         upkeep.rebuild_kept(session, affected)
-    crud.commit(session)
+    writes.commit(session)
     return theme
 
 
-def delete_theme(session: Session, *, theme_ref: str, check: crud.Check) -> None:
-    theme = crud.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
+def delete_theme(session: Session, *, theme_ref: str, check: writes.Check) -> None:
+    theme = records.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
     check(theme)
-    crud.refuse_if_children(session, Theme, THEME, theme.id)
+    records.refuse_if_children(session, Theme, THEME, theme.id)
     affected = tallies.agreements_under_theme(session, theme.id)
-    crud.soft_delete(session, theme, THEME)
+    writes.soft_delete(session, theme, THEME)
     if affected:
         session.flush()
         upkeep.rebuild_kept(session, affected)
-    crud.commit(session)
+    writes.commit(session)
 
 
 def themes_for_slugs(session: Session, slugs: list[str], field: str = "themes") -> list[Theme]:
@@ -79,7 +79,7 @@ def themes_for_slugs(session: Session, slugs: list[str], field: str = "themes") 
         return []
     found = {
         theme.slug: theme
-        for theme in session.scalars(crud.live(Theme).where(Theme.slug.in_(wanted)))
+        for theme in session.scalars(records.live(Theme).where(Theme.slug.in_(wanted)))
     }
     missing = [slug for slug in wanted if slug not in found]
     if missing:

@@ -14,12 +14,12 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, Record, utcnow, vocabulary
+from service.db import Base, RecordColumns, utcnow, vocabulary
 from service.vocabularies import DeliveryStatus
 from service.webhooks.events import WebhookEventType
 
 
-class WebhookSubscription(Record, Base):
+class WebhookSubscription(RecordColumns, Base):
     """A URL that wants to hear of some kinds of change, signed with a shared secret."""
 
     __tablename__ = "webhook_subscriptions"

@@ -5,7 +5,7 @@ from typing import Any
 from flask import current_app
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import writes
 from service.api import Blueprint
 from service.auth.permissions import read_role
 from service.resources import ResourceRoutes
@@ -45,7 +45,7 @@ def create_webhook(session: Session, *, data: dict[str, Any]) -> WebhookSubscrip
 
 
 def update_webhook(
-    session: Session, *, webhook_id: int, data: dict[str, Any], check: crud.Check
+    session: Session, *, webhook_id: int, data: dict[str, Any], check: writes.Check
 ) -> WebhookSubscription:
     return services.update_webhook(
         session, webhook_id=webhook_id, data=data, check=check, settings=_settings()

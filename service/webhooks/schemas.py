@@ -2,13 +2,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.api import (
+from service.schemas import (
     EnumField,
     InputSchema,
     OutputSchema,
     PageQuerySchema,
     PartialSchema,
-    RecordSchema,
+    RecordColumnsSchema,
     Text,
 )
 from service.vocabularies import DeliveryStatus
@@ -43,7 +43,7 @@ class WebhookUpdateSchema(PartialSchema, WebhookCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
-class WebhookSchema(RecordSchema):
+class WebhookSchema(RecordColumnsSchema):
     url = ma.fields.String(required=True)
     event_types = ma.fields.List(EnumField(WebhookEventType), attribute="events", required=True)
     active = ma.fields.Boolean(required=True)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import crud
+from service import records, writes
 from service.changes.models import ChangeEvent
 from service.changes.services import below_fences, json_value
 from service.db import begin_write, utcnow
@@ -61,14 +61,14 @@ def _validate(session: Session, values: dict[str, Any], settings: DeliverySettin
 def list_webhooks(
     session: Session, *, page: PageRequest, filters: dict[str, Any]
 ) -> Page[WebhookSubscription]:
-    statement = crud.live(WebhookSubscription)
+    statement = records.live(WebhookSubscription)
     if "active" in filters:
         statement = statement.where(WebhookSubscription.active.is_(filters["active"]))
     return keyset_page(session, statement, WebhookSubscription.id, page)
 
 
 def get_webhook(session: Session, *, webhook_id: int) -> WebhookSubscription:
-    return crud.find(session, WebhookSubscription, WEBHOOK, webhook_id)
+    return records.find(session, WebhookSubscription, WEBHOOK, webhook_id)
 
 
 def create_webhook(
@@ -84,8 +84,8 @@ def create_webhook(
             select(func.coalesce(func.max(ChangeEvent.seq), 0)), session.get_bind().dialect
         )
     )
-    subscription = crud.add(session, WebhookSubscription(**values), WEBHOOK)
-    crud.commit(session)
+    subscription = writes.add(session, WebhookSubscription(**values), WEBHOOK)
+    writes.commit(session)
     return subscription
 
 
@@ -94,31 +94,31 @@ def update_webhook(
     *,
     webhook_id: int,
     data: dict[str, Any],
-    check: crud.Check,
+    check: writes.Check,
     settings: DeliverySettings,
 ) -> WebhookSubscription:
-    subscription = crud.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
+    subscription = records.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
     check(subscription)
     values = dict(data)
     if "event_types" in values:
         values["event_types"] = sorted(set(values["event_types"]))
     _validate(session, values, settings)
-    crud.record_update(session, subscription, WEBHOOK, crud.assign(subscription, values))
-    crud.commit(session)
+    writes.record_update(session, subscription, WEBHOOK, writes.assign(subscription, values))
+    writes.commit(session)
     return subscription
 
 
-def delete_webhook(session: Session, *, webhook_id: int, check: crud.Check) -> None:
-    subscription = crud.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
+def delete_webhook(session: Session, *, webhook_id: int, check: writes.Check) -> None:
+    subscription = records.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
     check(subscription)
-    crud.soft_delete(session, subscription, WEBHOOK)
-    crud.commit(session)
+    writes.soft_delete(session, subscription, WEBHOOK)
+    writes.commit(session)
 
 
 def list_webhook_deliveries(
     session: Session, *, webhook_id: int, page: PageRequest, filters: dict[str, Any]
 ) -> Page[WebhookDelivery]:
-    subscription = crud.find(session, WebhookSubscription, WEBHOOK, webhook_id)
+    subscription = records.find(session, WebhookSubscription, WEBHOOK, webhook_id)
     statement = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)
     if "status" in filters:
         statement = statement.where(WebhookDelivery.status == filters["status"])
@@ -134,7 +134,7 @@ def fan_out(session: Session, *, batch: int = 500) -> int:
     made = 0
     begin_write(session)
     subscriptions = session.scalars(
-        crud.live(WebhookSubscription)
+        records.live(WebhookSubscription)
         .where(WebhookSubscription.active.is_(True))
         .order_by(WebhookSubscription.id)
         .with_for_update(skip_locked=True)

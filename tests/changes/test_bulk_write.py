@@ -14,7 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.changes import services as changes
 from service.changes.models import ChangeEvent
-from service.changes.services import BULK_CHANGES, RecordRef, record_change
+from service.changes.services import BULK_CHANGES, RecordId, record_change
 from service.dates import PartialDate
 from service.vocabularies import ChangeOperation, EntityType, ImplementationStatus
 from tests.conftest import StatementLog
@@ -42,7 +42,7 @@ def _write(session: Session, count: int) -> list[tuple[Any, ...]]:
     )
     for entity_id in range(1, count + 1):
         record_change(
-            session, RecordRef(entity_id), EntityType.ASSESSMENT, ChangeOperation.CREATE, CHANGES
+            session, RecordId(entity_id), EntityType.ASSESSMENT, ChangeOperation.CREATE, CHANGES
         )
     session.commit()
     return list(
@@ -141,7 +141,7 @@ def test_a_small_write_keeps_the_single_insert(session: Session, sql: StatementL
 def test_a_failed_copy_is_sqlalchemys_error(session: Session) -> None:
     for entity_id in [*range(1, BULK_CHANGES), None]:
         record_change(
-            session, RecordRef(entity_id), EntityType.ASSESSMENT, ChangeOperation.CREATE, {}
+            session, RecordId(entity_id), EntityType.ASSESSMENT, ChangeOperation.CREATE, {}
         )
     with pytest.raises(IntegrityError):
         session.commit()

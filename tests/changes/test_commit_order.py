@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from service.changes.models import ChangeEvent
 from service.changes.services import (
     BULK_CHANGES,
-    RecordRef,
+    RecordId,
     record_change,
     write_pending_changes,
 )
@@ -32,14 +32,12 @@ def test_a_writer_that_commits_later_gets_a_later_seq(
     marker = {"probe": ["commit-order", "test"]}
     try:
         for _ in range(events):
-            record_change(first, RecordRef(1), EntityType.AGREEMENT, ChangeOperation.UPDATE, marker)
+            record_change(first, RecordId(1), EntityType.AGREEMENT, ChangeOperation.UPDATE, marker)
         write_pending_changes(first)  # its events are in, its seq taken; not committed yet
         committed = threading.Event()
 
         def commit_second() -> None:
-            record_change(
-                second, RecordRef(2), EntityType.AGREEMENT, ChangeOperation.UPDATE, marker
-            )
+            record_change(second, RecordId(2), EntityType.AGREEMENT, ChangeOperation.UPDATE, marker)
             second.commit()
             committed.set()
 

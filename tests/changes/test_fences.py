@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.changes.models import ChangeEvent, ChangeFeedFence
 from service.changes.services import (
     BULK_CHANGES,
-    RecordRef,
+    RecordId,
     list_changes,
     read_head,
     record_change,
@@ -83,7 +83,7 @@ def feed(database_url: str, engine: Engine) -> Iterator[Feed]:
 def _queue(session: Session, count: int, entity_id: int = 1) -> None:
     for _ in range(count):
         record_change(
-            session, RecordRef(entity_id), EntityType.AGREEMENT, ChangeOperation.UPDATE, PROBE
+            session, RecordId(entity_id), EntityType.AGREEMENT, ChangeOperation.UPDATE, PROBE
         )
 
 

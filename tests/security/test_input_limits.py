@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from service.commitments.services import MAX_TREE_DEPTH
-from service.errors import MAX_REPORTED_ERRORS
+from service.problems import MAX_REPORTED_ERRORS
 from tests.builders import (
     make_agreement,
     make_assessment,
@@ -106,14 +106,14 @@ def _series_of_the_last_year_allowed(client: FlaskClient, session: Session) -> T
 
 
 def _one_point_at_the_edge(response: TestResponse) -> None:
-    [point] = response.json["points"]  # type: ignore[index]
+    [point] = response.json["points"]
     assert (point["month"], point["as_of"], point["total"]) == ("9998-12", "9998-12-31", 1)
 
 
 def _names(*fields: str) -> Callable[[TestResponse], None]:
     def check(response: TestResponse) -> None:
         assert response.mimetype == "application/problem+json"
-        assert sorted(response.json["errors"]) == sorted(fields)  # type: ignore[index]
+        assert sorted(response.json["errors"]) == sorted(fields)
 
     return check
 
@@ -248,7 +248,7 @@ def test_a_body_of_many_bad_items_gets_a_short_answer(
     response = client.post("/api/v1/agreements", json=sent)
     assert response.status_code == 422
     assert len(response.get_data()) < 20_000
-    problem = response.json
+    problem = response.get_json()
     messages = sum(len(field_messages) for field_messages in problem["errors"].values())
     assert messages <= MAX_REPORTED_ERRORS
     if listed is not None:

@@ -1,66 +1,27 @@
-"""The steps every resource's services share: find a live record, add one, change one,
-soft-delete one, each recorded as a ChangeEvent. Services compose these and commit once."""
+"""Finding records for the services: a live record by id, slug or reference, the parent a
+write locks, the records an input refers to; and the refusals (404, 422, 409) a service
+raises when one is not there, not unique, or would make a cycle."""
 
 from __future__ import annotations
 
 import functools
-import re
-from collections.abc import Callable, Iterable, Iterator
-from contextlib import contextmanager
+from collections.abc import Iterable
 from typing import Any, TypeVar
 
 from sqlalchemy import (
     ColumnElement,
-    Insert,
     Select,
-    Table,
     bindparam,
-    insert,
     inspect,
     select,
 )
-from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session, joinedload, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session, joinedload
 
-from service.changes.services import json_value, record_change
-from service.db import utcnow
 from service.errors import Conflict, InvalidInput, NotFound
-from service.vocabularies import ChangeOperation, EntityType
+from service.identifiers import MAX_ID, is_id, is_slug, parse_id
+from service.vocabularies import EntityType
 
 M = TypeVar("M")
-Check = Callable[[Any], None]
-
-MAX_ID = 2**31 - 1
-MAX_SLUG_LENGTH = 100
-
-# Lower-case words joined by hyphens, one word at least holding a letter: never all digits,
-# so a slug is never mistaken for an id. (No look-ahead: SDK generators and fuzzers read it.)
-# Always matched whole (fullmatch): with `match`, "$" also accepts a trailing newline.
-SLUG_PATTERN = r"^(?:[a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
-_SLUG = re.compile(SLUG_PATTERN)
-
-
-def is_slug(text: str) -> bool:
-    """Whether the text is a slug: what a record may be given, and all a ref is looked up by."""
-    return len(text) <= MAX_SLUG_LENGTH and _SLUG.fullmatch(text) is not None
-
-
-def is_id(ref: str) -> bool:
-    """Whether a path or filter value is an id rather than a slug ("¹" is a digit to
-    Python, but not an id)."""
-    return ref.isascii() and ref.isdigit()
-
-
-def parse_id(text: str) -> int | None:
-    """The record id that the text states, or None when it states none: ASCII digits of a
-    number within the id column's range. Converted only when short enough to be one, so a
-    number of thousands of digits never reaches int() (which refuses over 4,300)."""
-    digits = text.lstrip("0")
-    if not is_id(text) or len(digits) > len(str(MAX_ID)):
-        return None
-    value = int(digits or "0")
-    return value if 1 <= value <= MAX_ID else None
 
 
 def entity_label(entity: EntityType) -> str:
@@ -138,32 +99,6 @@ def _lock_parent_statement(model: Any, parent_column: Any, parent_model: Any) ->
         .where(parent_model.id == parent_id)
         .with_for_update()
     )
-
-
-@functools.cache
-def _insert_returning_row(table: Table) -> Insert:
-    return insert(table).returning(*table.c)
-
-
-def insert_row(session: Session, record: Any) -> None:
-    """Insert a new record with one Core INSERT, outside the unit of work, for a write whose
-    unit of work would cost more than the write itself. The record then joins the session
-    as what was written: every column as the database returned it, nothing left to flush."""
-    mapper = inspect(type(record))
-    table = mapper.local_table
-    state = inspect(record).dict
-    values = {
-        attribute.columns[0].key: state[attribute.key]
-        for attribute in mapper.column_attrs
-        if attribute.key in state
-    }
-    with conflicts_as_409(session):
-        inserted = session.connection().execute(_insert_returning_row(table), values)
-    row = inserted.one()._mapping
-    for attribute in mapper.column_attrs:
-        set_committed_value(record, attribute.key, row[attribute.columns[0]])
-    make_transient_to_detached(record)
-    session.add(record)
 
 
 def _joined_collections(model: type[Any]) -> list[Any]:
@@ -246,126 +181,6 @@ def ensure_unique(
     if session.scalars(statement.limit(1)).first() is not None:
         message = f"Another {entity_label(entity)} already has {field} {value!r}."
         raise Conflict(message, errors={field: [message]})
-
-
-# Timestamps, internal bookkeeping, and secrets (an API key's hash) stay out of the feed.
-_NOT_IN_FEED = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "status_progress",
-        "key_hash",
-        "depth",
-        "due_by",
-        "effective_progress",
-    }
-)
-
-
-# A secret's change is in the feed, its value never is.
-_SECRET = frozenset({"secret"})
-HIDDEN = "(hidden)"
-
-
-def snapshot(record: Any) -> dict[str, Any]:
-    """The record's fields as the API names them (a partial date as "2024-03"), for a
-    `create` ChangeEvent. Timestamps and internal bookkeeping are left out."""
-    return _snapshot(type(record), lambda key: getattr(record, key))
-
-
-def row_snapshot(model: type[Any], row: dict[str, Any]) -> dict[str, Any]:
-    """The same for a row written without an ORM object (a bulk insert): `row` maps the
-    model's attributes (composites by their own name) to values; a missing one is None."""
-    return _snapshot(model, lambda key: row.get(key))
-
-
-def _snapshot(model: type[Any], value_of: Callable[[str], Any]) -> dict[str, Any]:
-    mapper = inspect(model)
-    values: dict[str, Any] = {}
-    in_composites: set[str] = set()
-    for composite in mapper.composites:
-        values[composite.key] = json_value(value_of(composite.key))
-        in_composites.update(prop.key for prop in composite.props)
-    for attribute in mapper.column_attrs:
-        if attribute.key in _NOT_IN_FEED or attribute.key in in_composites:
-            continue
-        value = value_of(attribute.key)
-        values[attribute.key] = HIDDEN if attribute.key in _SECRET else json_value(value)
-    return values
-
-
-def add(
-    session: Session, record: M, entity: EntityType, *, extra: dict[str, Any] | None = None
-) -> M:
-    """Insert a record and queue its `create` ChangeEvent."""
-    session.add(record)
-    flush(session)
-    record_change(
-        session, record, entity, ChangeOperation.CREATE, {**snapshot(record), **(extra or {})}
-    )
-    return record
-
-
-def assign(record: Any, values: dict[str, Any]) -> dict[str, Any]:
-    """Set the given fields; return what really changed, as {field: [old, new]}."""
-    changes: dict[str, Any] = {}
-    for field, new in values.items():
-        old = getattr(record, field)
-        if json_value(old) != json_value(new):
-            changes[field] = [json_value(old), json_value(new)]
-            setattr(record, field, new)
-    return changes
-
-
-def list_change(field: str, old: list[Any], new: list[Any]) -> dict[str, Any]:
-    """The change of a list-valued field (themes, signers), if it changed."""
-    if json_value(old) == json_value(new):
-        return {}
-    return {field: [json_value(old), json_value(new)]}
-
-
-def record_update(
-    session: Session, record: Any, entity: EntityType, changes: dict[str, Any]
-) -> None:
-    """Queue one `update` ChangeEvent for a PATCH; a PATCH that changed nothing records nothing.
-    Internal bookkeeping (a depth, a cached date) is left out of the feed."""
-    changes = {
-        field: [HIDDEN, HIDDEN] if field in _SECRET else change
-        for field, change in changes.items()
-        if field not in _NOT_IN_FEED
-    }
-    if changes:
-        flush(session)
-        record_change(session, record, entity, ChangeOperation.UPDATE, changes)
-
-
-def soft_delete(session: Session, record: Any, entity: EntityType) -> None:
-    """Mark a record deleted; it disappears from reads, and the change feed says so."""
-    record.deleted_at = utcnow()
-    flush(session)
-    record_change(session, record, entity, ChangeOperation.DELETE, {})
-
-
-@contextmanager
-def conflicts_as_409(session: Session) -> Iterator[None]:
-    """Turn a uniqueness race the checks could not see into a 409, rolling the write back."""
-    try:
-        yield
-    except IntegrityError as error:
-        session.rollback()
-        raise Conflict("The change conflicts with another record (a duplicate?).") from error
-
-
-def flush(session: Session) -> None:
-    with conflicts_as_409(session):
-        session.flush()
-
-
-def commit(session: Session) -> None:
-    """Commit the one transaction of a write (its ChangeEvents are written first)."""
-    with conflicts_as_409(session):
-        session.commit()
 
 
 def ensure_no_cycle(

@@ -1,0 +1,131 @@
+"""The organizations that take part in an agreement, and in what role (party, signatory,
+observer...)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service import records, writes
+from service.agreements.models import Agreement, AgreementParticipant
+from service.agreements.services import agreement_for_write
+from service.errors import Conflict
+from service.organizations.models import Organization
+from service.pagination import Page, PageRequest, keyset_page
+from service.vocabularies import EntityType
+
+AGREEMENT = EntityType.AGREEMENT
+PARTICIPANT = EntityType.AGREEMENT_PARTICIPANT
+
+
+def list_agreement_participants(
+    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
+) -> Page[AgreementParticipant]:
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    statement = records.live(AgreementParticipant).where(
+        AgreementParticipant.agreement_id == agreement.id
+    )
+    if "role" in filters:
+        statement = statement.where(AgreementParticipant.role == filters["role"])
+    return keyset_page(session, statement, AgreementParticipant.id, page)
+
+
+def get_agreement_participant(
+    session: Session, *, agreement_ref: str, participant_id: int
+) -> AgreementParticipant:
+    agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
+    return records.find_child(
+        session, AgreementParticipant, PARTICIPANT, "agreement_id", agreement.id, participant_id
+    )
+
+
+def _ensure_new_participant(
+    session: Session,
+    agreement_id: int,
+    organization_id: int,
+    role: Any,
+    exclude_id: int | None = None,
+) -> None:
+    statement = records.live(AgreementParticipant).where(
+        AgreementParticipant.agreement_id == agreement_id,
+        AgreementParticipant.organization_id == organization_id,
+        AgreementParticipant.role == role,
+    )
+    if exclude_id is not None:
+        statement = statement.where(AgreementParticipant.id != exclude_id)
+    if session.scalars(statement.limit(1)).first() is not None:
+        message = "This organization already has this role in the agreement."
+        raise Conflict(message, errors={"role": [message]})
+
+
+def create_agreement_participant(
+    session: Session, *, agreement_ref: str, data: dict[str, Any]
+) -> AgreementParticipant:
+    agreement = agreement_for_write(session, agreement_ref)
+    records.referenced(
+        session, Organization, EntityType.ORGANIZATION, data["organization_id"], "organization_id"
+    )
+    _ensure_new_participant(session, agreement.id, data["organization_id"], data["role"])
+    participant = writes.add(
+        session, AgreementParticipant(agreement_id=agreement.id, **data), PARTICIPANT
+    )
+    writes.commit(session)
+    return participant
+
+
+def update_agreement_participant(
+    session: Session,
+    *,
+    agreement_ref: str,
+    participant_id: int,
+    data: dict[str, Any],
+    check: writes.Check,
+) -> AgreementParticipant:
+    agreement = agreement_for_write(session, agreement_ref)
+    participant = records.find_child(
+        session,
+        AgreementParticipant,
+        PARTICIPANT,
+        "agreement_id",
+        agreement.id,
+        participant_id,
+        for_update=True,
+    )
+    check(participant)
+    if "organization_id" in data:
+        records.referenced(
+            session,
+            Organization,
+            EntityType.ORGANIZATION,
+            data["organization_id"],
+            "organization_id",
+        )
+    _ensure_new_participant(
+        session,
+        agreement.id,
+        data.get("organization_id", participant.organization_id),
+        data.get("role", participant.role),
+        exclude_id=participant.id,
+    )
+    writes.record_update(session, participant, PARTICIPANT, writes.assign(participant, data))
+    writes.commit(session)
+    return participant
+
+
+def delete_agreement_participant(
+    session: Session, *, agreement_ref: str, participant_id: int, check: writes.Check
+) -> None:
+    agreement = agreement_for_write(session, agreement_ref)
+    participant = records.find_child(
+        session,
+        AgreementParticipant,
+        PARTICIPANT,
+        "agreement_id",
+        agreement.id,
+        participant_id,
+        for_update=True,
+    )
+    check(participant)
+    writes.soft_delete(session, participant, PARTICIPANT)
+    writes.commit(session)

@@ -1,0 +1,1 @@
+"""Bulk exchange: CSV imports and exports of commitments and assessments."""
