@@ -25,7 +25,10 @@ from service.changes.models import ChangeEvent
 from service.config import Settings
 from service.db import Database, make_engine
 from service.migrations import upgrade
+from service.seeding.ledger import SEED_ACTOR
+from service.seeding.loader import load_seeds
 from service.vocabularies import EntityType, Role
+from tests.helpers import SEEDS
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
@@ -233,3 +236,12 @@ def sql(connection: Connection) -> Iterator[StatementLog]:
     event.listen(connection, "before_cursor_execute", log)
     yield log
     event.remove(connection, "before_cursor_execute", log)
+
+
+@pytest.fixture
+def seeded(session: Session) -> Session:
+    """The session, with the seed files loaded (as `flask seed` loads them)."""
+    session.info["actor"] = SEED_ACTOR
+    report = load_seeds(session, SEEDS)
+    assert report.changed
+    return session

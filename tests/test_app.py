@@ -14,18 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
 from service.changes.models import ChangeEvent
-
-PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "request_id"}
-
-
-def assert_problem(response, status: int) -> dict:  # type: ignore[no-untyped-def]
-    assert response.status_code == status
-    assert response.mimetype == "application/problem+json"
-    body = response.get_json(force=True)
-    assert set(body) >= PROBLEM_FIELDS
-    assert body["status"] == status
-    assert "Traceback" not in response.get_data(as_text=True)
-    return body
+from tests.helpers import assert_problem
 
 
 def test_unknown_route_is_a_404_problem(client: FlaskClient) -> None:

@@ -201,7 +201,7 @@ HEADERS = {
 cell_text = st.text(
     alphabet=st.one_of(
         st.sampled_from(["=", "+", "-", "@", "\t", "\r", "\n", "'", '"', ",", ";"]),
-        st.characters(exclude_categories=("Cs",), exclude_characters="\x00"),
+        st.characters(exclude_categories=["Cs"], exclude_characters="\x00"),
     ),
     min_size=1,
     max_size=30,

@@ -33,6 +33,7 @@ def test_responses_are_the_standard_librarys_documents(app: Flask) -> None:
 
 
 def test_text_orjson_refuses_goes_out_escaped(app: Flask) -> None:
+    assert isinstance(app.json, OrjsonProvider)
     with app.app_context():
         body = app.json.response({"detail": "bad \ud800 value"}).get_data()
     assert json.loads(body) == {"detail": "bad \ud800 value"}

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import math
 import re
-import uuid
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -14,7 +13,6 @@ import pytest
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 from sqlalchemy import Engine, inspect, select, text
-from sqlalchemy.engine import make_url
 
 from service import create_app
 from service.commitments.models import Commitment
@@ -26,6 +24,7 @@ from service.migrations import downgrade, upgrade
 from service.migrations.env_filters import include_object
 from service.models import Base
 from service.vocabularies import ImplementationStatus
+from tests import helpers
 from tests.builders import make_assessment, make_theme
 
 
@@ -50,16 +49,8 @@ def test_the_full_text_indexes_exist_on_postgresql(engine: Engine) -> None:
 @pytest.fixture
 def scratch_database(database_url: str) -> Iterator[str]:
     """An empty PostgreSQL database of its own, dropped afterwards."""
-    name = f"pt_migrations_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
+    with helpers.scratch_database(database_url, "pt_migrations") as url:
+        yield url
 
 
 @pytest.mark.postgres_only
@@ -87,7 +78,7 @@ def test_every_vocabulary_check_in_the_database_allows_exactly_the_enum(engine: 
     from sqlalchemy import Enum
 
     with engine.connect() as connection:
-        checks = dict(
+        checks: dict[str, str] = dict(
             connection.execute(
                 text(
                     "SELECT conname, pg_get_constraintdef(oid) FROM pg_constraint WHERE contype = 'c'"

@@ -19,7 +19,8 @@ METHODS = {"get", "post", "patch", "put", "delete"}
 
 @pytest.fixture(scope="module")
 def spec(app: Flask) -> dict[str, Any]:
-    return json.loads(spec_document(app))
+    document: dict[str, Any] = json.loads(spec_document(app))
+    return document
 
 
 def operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:

@@ -27,7 +27,7 @@ STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
 def add_agreement(session: Session, commitments: int, assessments: int = 1) -> Agreement:
     """An agreement with `commitments` commitments under ten sections, each with a history of
     `assessments` assessments."""
-    agreement = make_agreement(session)
+    agreement: Agreement = make_agreement(session)
     sections = list(
         session.scalars(
             insert(Commitment).returning(Commitment.id),

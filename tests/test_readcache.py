@@ -22,7 +22,8 @@ from tests.conftest import DASHBOARD, StatementLog, make_app
 
 
 def reads(result: str) -> float:
-    return READS.labels(result)._value.get()  # type: ignore[attr-defined,no-any-return]
+    value: float = READS.labels(result)._value.get()
+    return value
 
 
 def test_a_repeated_read_is_a_hit_with_the_same_body_and_etag(

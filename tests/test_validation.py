@@ -18,12 +18,7 @@ from tests.builders import (
     make_source,
     make_theme,
 )
-
-
-def errors_of(response: Any, status: int) -> dict[str, list[str]]:
-    assert response.status_code == status, response.json
-    assert response.mimetype == "application/problem+json"
-    return response.json.get("errors", {})  # type: ignore[no-any-return]
+from tests.helpers import problem_errors
 
 
 @pytest.mark.parametrize(
@@ -46,7 +41,7 @@ def test_dates_keep_their_precision(
     "value", ["2024-13", "2024-02-30", "24-03-04", "2024/03/04", "March 2024", "0000", 2024]
 )
 def test_impossible_dates_are_refused_by_field(client: FlaskClient, value: object) -> None:
-    assert "start_date" in errors_of(
+    assert "start_date" in problem_errors(
         client.post("/api/v1/meetings", json={"title": "x", "start_date": value}), 422
     )
 
@@ -55,7 +50,7 @@ def test_an_end_before_the_start_is_refused(client: FlaskClient) -> None:
     response = client.post(
         "/api/v1/meetings", json={"title": "x", "start_date": "2024-03-04", "end_date": "2024-03"}
     )
-    assert "end_date" in errors_of(response, 422)
+    assert "end_date" in problem_errors(response, 422)
 
 
 def test_a_series_cannot_have_two_meetings_with_one_number(
@@ -66,7 +61,7 @@ def test_a_series_cannot_have_two_meetings_with_one_number(
     response = client.post(
         "/api/v1/meetings", json={"title": "x", "series_id": series.id, "sequence": 2}
     )
-    assert "sequence" in errors_of(response, 409)
+    assert "sequence" in problem_errors(response, 409)
 
 
 def test_meeting_links_name_real_agreements_and_commitments(
@@ -88,12 +83,12 @@ def test_meeting_links_name_real_agreements_and_commitments(
         "/api/v1/meetings",
         json={"title": "x", "agreements": [{"agreement_id": 999999, "link": "reviewed"}]},
     )
-    assert "agreements" in errors_of(bad, 422)
+    assert "agreements" in problem_errors(bad, 422)
     bad_link = client.post(
         "/api/v1/meetings",
         json={"title": "x", "agreements": [{"agreement_id": agreement.id, "link": "admired"}]},
     )
-    assert "agreements.0.link" in errors_of(bad_link, 422)
+    assert "agreements.0.link" in problem_errors(bad_link, 422)
     replaced = client.patch(
         f"/api/v1/meetings/{response.json['id']}", json={"agenda_commitment_ids": []}
     )
@@ -104,39 +99,39 @@ def test_a_membership_is_of_a_post_or_an_organization(
     client: FlaskClient, session: Session
 ) -> None:
     person = make_person(session)
-    assert "post_id" in errors_of(
+    assert "post_id" in problem_errors(
         client.post("/api/v1/memberships", json={"person_id": person.id}), 422
     )
     response = client.post(
         "/api/v1/memberships", json={"person_id": person.id, "organization_id": 999999}
     )
-    assert "organization_id" in errors_of(response, 422)
+    assert "organization_id" in problem_errors(response, 422)
 
 
 def test_a_citation_names_a_real_record_and_field(client: FlaskClient, session: Session) -> None:
     source, agreement = make_source(session), make_agreement(session)
     base = {"source_id": source.id, "entity_type": "agreement", "entity_id": agreement.id}
     assert client.post("/api/v1/citations", json={**base, "field": "aliases"}).status_code == 201
-    assert "field" in errors_of(
+    assert "field" in problem_errors(
         client.post("/api/v1/citations", json={**base, "field": "colour"}), 422
     )
-    assert "field" in errors_of(
+    assert "field" in problem_errors(
         client.post("/api/v1/citations", json={**base, "field": "metadata"}), 422
     )
-    assert "entity_id" in errors_of(
+    assert "entity_id" in problem_errors(
         client.post("/api/v1/citations", json={**base, "entity_id": 999999}), 422
     )
-    assert "entity_id" in errors_of(
+    assert "entity_id" in problem_errors(
         client.post("/api/v1/citations", json={**base, "entity_type": "person"}), 422
     )
 
 
 def test_sources_are_unique_by_url_and_need_http(client: FlaskClient, session: Session) -> None:
     source = make_source(session)
-    assert "url" in errors_of(
+    assert "url" in problem_errors(
         client.post("/api/v1/sources", json={"url": source.url, "title": "x"}), 409
     )
-    assert "url" in errors_of(
+    assert "url" in problem_errors(
         client.post("/api/v1/sources", json={"url": "javascript:alert(1)", "title": "x"}), 422
     )
 
@@ -152,7 +147,7 @@ def test_unknown_theme_slugs_are_named(client: FlaskClient, session: Session) ->
             "themes": ["real-theme", "imaginary"],
         },
     )
-    assert errors_of(response, 422) == {"themes": ["No theme with slug 'imaginary'."]}
+    assert problem_errors(response, 422) == {"themes": ["No theme with slug 'imaginary'."]}
 
 
 @pytest.mark.parametrize("resource", ["themes", "organizations"])
@@ -163,7 +158,7 @@ def test_a_parent_loop_is_a_409(client: FlaskClient, resource: str) -> None:
         f"/api/v1/{resource}", json={"slug": "child", "name": "C", "parent_id": top["id"], **extra}
     ).json
     response = client.patch(f"/api/v1/{resource}/{top['id']}", json={"parent_id": child["id"]})
-    assert "parent_id" in errors_of(response, 409)
+    assert "parent_id" in problem_errors(response, 409)
     assert (
         client.patch(f"/api/v1/{resource}/{top['id']}", json={"parent_id": top["id"]}).status_code
         == 409
@@ -173,7 +168,7 @@ def test_a_parent_loop_is_a_409(client: FlaskClient, resource: str) -> None:
 
 def test_slugs_are_never_all_digits(client: FlaskClient) -> None:
     # An all-digit slug would be read as an id in /themes/{ref}.
-    assert "slug" in errors_of(
+    assert "slug" in problem_errors(
         client.post("/api/v1/themes", json={"slug": "2024", "name": "x"}), 422
     )
 
@@ -235,7 +230,7 @@ def test_assessment_input_rules(
     commitment = make_commitment(session)
     if "source_ids" not in body:
         body = {**body, "source_ids": [make_source(session).id]}
-    assert field in errors_of(
+    assert field in problem_errors(
         client.post(f"/api/v1/commitments/{commitment.id}/assessments", json=body), 422
     )
 
@@ -245,7 +240,7 @@ def test_a_signing_names_real_people(client: FlaskClient, session: Session) -> N
     response = client.post(
         f"/api/v1/agreements/{agreement.id}/events", json={"type": "signed", "signer_ids": [999999]}
     )
-    assert "signer_ids" in errors_of(response, 422)
+    assert "signer_ids" in problem_errors(response, 422)
 
 
 def test_an_agreement_cannot_relate_to_itself(client: FlaskClient, session: Session) -> None:
@@ -254,7 +249,7 @@ def test_an_agreement_cannot_relate_to_itself(client: FlaskClient, session: Sess
         f"/api/v1/agreements/{agreement.id}/relations",
         json={"related_agreement_id": agreement.id, "kind": "amends"},
     )
-    assert "related_agreement_id" in errors_of(response, 422)
+    assert "related_agreement_id" in problem_errors(response, 422)
 
 
 @pytest.mark.parametrize("value", ["\x00", "x" * 501])
@@ -262,7 +257,7 @@ def test_strings_are_bounded_and_nul_free(client: FlaskClient, value: str) -> No
     response = client.post(
         "/api/v1/agreements", json={"slug": "loi", "title": value, "doc_type": "mou"}
     )
-    assert "title" in errors_of(response, 422)
+    assert "title" in problem_errors(response, 422)
 
 
 def test_a_nested_record_is_found_only_under_its_parent(
@@ -299,7 +294,7 @@ def test_a_filter_naming_no_record_is_a_422_naming_the_parameter(
 ) -> None:
     """An empty list would be a wrong answer that looks right (a typo in a slug)."""
     response = client.get(url, query_string={param: "nope"})
-    assert errors_of(response, 422) == {param: [message]}
+    assert problem_errors(response, 422) == {param: [message]}
     assert response.json["detail"] == message
 
 
@@ -314,14 +309,14 @@ def test_a_filter_naming_no_record_by_id_or_a_deleted_one_is_a_422(
         ("theme", gone.slug, f"No theme with slug {gone.slug!r}."),
     ]:
         response = client.get("/api/v1/commitments", query_string={param: value})
-        assert errors_of(response, 422) == {param: [message]}
-    assert errors_of(client.get("/api/v1/memberships", query_string={"post": "999999"}), 422) == {
-        "post": ["No post with id 999999."]
-    }
-    assert errors_of(client.get("/api/v1/citations", query_string={"source": "999999"}), 422) == {
-        "source": ["No source with id 999999."]
-    }
-    assert "parent" in errors_of(
+        assert problem_errors(response, 422) == {param: [message]}
+    assert problem_errors(
+        client.get("/api/v1/memberships", query_string={"post": "999999"}), 422
+    ) == {"post": ["No post with id 999999."]}
+    assert problem_errors(
+        client.get("/api/v1/citations", query_string={"source": "999999"}), 422
+    ) == {"source": ["No source with id 999999."]}
+    assert "parent" in problem_errors(
         client.get("/api/v1/organizations", query_string={"parent": ""}), 400
     )
 
@@ -351,7 +346,7 @@ def test_a_partial_update_still_needs_whole_list_items(
     response = client.patch(
         f"/api/v1/meetings/{meeting.id}", json={"agreements": [{"agreement_id": agreement.id}]}
     )
-    assert "agreements.0.link" in errors_of(response, 422)
+    assert "agreements.0.link" in problem_errors(response, 422)
 
 
 @pytest.mark.parametrize(
@@ -373,7 +368,7 @@ def test_json_types_are_taken_literally(
     response = client.post(
         f"/api/v1/agreements/{agreement.id}/commitments", json={"title": "x", field: value}
     )
-    assert field in errors_of(response, 422)
+    assert field in problem_errors(response, 422)
 
 
 def test_a_deleted_meeting_frees_its_number_in_the_series(

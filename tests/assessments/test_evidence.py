@@ -31,12 +31,13 @@ def test_a_status_without_a_source_is_a_422_naming_source_ids(
     client: FlaskClient, session: Session, status: str
 ) -> None:
     commitment = make_commitment(session)
-    body = {"status": status, "as_of": "2024-03", "assessor_kind": "independent"}
+    body: dict[str, Any] = {"status": status, "as_of": "2024-03", "assessor_kind": "independent"}
     if status == "partially_completed":
         body["progress_pct"] = 40
     before = session.scalar(select(func.count()).select_from(StatusAssessment))
 
-    for sources in ({}, {"source_ids": []}):
+    no_sources: list[dict[str, list[int]]] = [{}, {"source_ids": []}]
+    for sources in no_sources:
         answer = client.post(
             f"/api/v1/commitments/{commitment.id}/assessments", json={**body, **sources}
         )
@@ -111,7 +112,7 @@ def test_the_sql_rule_for_low_only_evidence_is_the_python_rule(session: Session)
     combination of up to three sources' reliabilities gives the same answer both ways."""
     commitment = make_commitment(session)
     levels = [level.value for level in Reliability]
-    combinations = [[]] + [
+    combinations: list[list[str]] = [[]] + [
         list(combo) for size in (1, 2, 3) for combo in itertools.product(levels, repeat=size)
     ]
     for reliabilities in combinations:
@@ -146,10 +147,10 @@ def weak_and_strong(session: Session, weak: Any, strong: Any) -> None:
 
 def summaries(client: FlaskClient, **scope: str) -> tuple[dict[str, Any], dict[str, Any]]:
     """The scope's summary, then the same leaving out what rests only on low sources."""
-    every = client.get("/api/v1/stats/summary", query_string=scope).json
+    every = client.get("/api/v1/stats/summary", query_string=scope).get_json()
     strict = client.get(
         "/api/v1/stats/summary", query_string={**scope, "exclude_low_reliability": "true"}
-    ).json
+    ).get_json()
     return every, strict
 
 

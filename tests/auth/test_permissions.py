@@ -41,7 +41,7 @@ def url_of(path: str) -> str:
 
 
 def call(client: FlaskClient, method: str, path: str) -> Any:
-    kwargs = {"json": {}} if method in {"POST", "PATCH"} else {}
+    kwargs: dict[str, Any] = {"json": {}} if method in {"POST", "PATCH"} else {}
     response = client.open(url_of(path), method=method, **kwargs)
     response.get_data()  # an export streams: read it through, as a server would
     return response

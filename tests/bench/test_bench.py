@@ -3,7 +3,6 @@ generator, which at a small scale runs here through the same service paths as `m
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 from dataclasses import replace
 from pathlib import Path
@@ -19,6 +18,7 @@ from bench.generate import generate
 from bench.report import render
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
+from tests import helpers
 
 WRK_OUTPUT = """Running 8s test @ http://127.0.0.1:40001/api/v1/commitments/1
   2 threads and 16 connections
@@ -177,15 +177,9 @@ def test_a_history_walks_the_status_scale_and_states_progress_where_it_must() ->
 
 @pytest.fixture
 def scratch_database(database_url: str) -> Iterator[str]:
-    """A database of the generator's own, dropped afterwards."""
-    url = make_url(database_url).set(database=f"bench_{uuid.uuid4().hex[:12]}")
-    yield url.render_as_string(hide_password=False)
-    admin = create_engine(
-        make_url(database_url).set(database="postgres"), isolation_level="AUTOCOMMIT"
-    )
-    with admin.connect() as connection:
-        connection.execute(text(f'DROP DATABASE IF EXISTS "{url.database}" WITH (FORCE)'))
-    admin.dispose()
+    """A database of the generator's own (it creates it), dropped afterwards."""
+    with helpers.scratch_database(database_url, "bench", create=False) as url:
+        yield url
 
 
 @pytest.mark.postgres_only

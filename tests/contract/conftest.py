@@ -8,21 +8,18 @@ import socket
 import subprocess
 import sys
 import time
-import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import text
-from sqlalchemy.engine import make_url
 
 from service import create_app
 from service.config import Settings
-from service.db import make_engine
 from service.migrations import upgrade
 from service.vocabularies import Role
+from tests.helpers import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]
 LIVE_SECRET_KEY = "contract-test-secret-key-0123456789"
@@ -62,21 +59,6 @@ def provisioned_database(
     with scratch_database(database_url, "pt_live") as url:
         _migrate_and_seed(url)
         yield url
-
-
-@contextmanager
-def scratch_database(database_url: str, prefix: str) -> Iterator[str]:
-    """An empty PostgreSQL database on the test database's server, dropped afterwards."""
-    name = f"{prefix}_{uuid.uuid4().hex[:8]}"
-    admin = make_engine(database_url).execution_options(isolation_level="AUTOCOMMIT")
-    with admin.connect() as connection:
-        connection.execute(text(f'CREATE DATABASE "{name}"'))
-    try:
-        yield make_url(database_url).set(database=name).render_as_string(hide_password=False)
-    finally:
-        with admin.connect() as connection:
-            connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-        admin.dispose()
 
 
 @pytest.fixture(scope="session")

@@ -24,7 +24,7 @@ def _issued_by_the_service(token: object) -> bool:
 
 @schemathesis.hook
 def before_call(
-    context: schemathesis.HookContext, case: schemathesis.Case, kwargs: dict[str, Any]
+    context: schemathesis.HookContext, case: schemathesis.Case[Any], kwargs: dict[str, Any]
 ) -> None:
     # A page token is signed by the service: a generated one can only be refused (400), which
     # says nothing about the rest of the request. Tokens the service issued, which reach the

@@ -13,12 +13,8 @@ from sqlalchemy.engine import make_url
 from service import create_app
 from service.config import Settings
 from service.vocabularies import Role
-from tests.contract.conftest import (
-    LIVE_SECRET_KEY,
-    make_keys,
-    provisioned_database,
-    scratch_database,
-)
+from tests.contract.conftest import LIVE_SECRET_KEY, make_keys, provisioned_database
+from tests.helpers import scratch_database
 
 pytestmark = pytest.mark.postgres_only
 

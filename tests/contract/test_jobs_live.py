@@ -212,11 +212,11 @@ def test_a_job_survives_its_worker_being_killed_and_applies_once(
                 assert latencies and max(latencies) < 1.0, sorted(latencies)[-5:]
                 # Between this worker's claim and the job's end (finished_at is stamped in the
                 # job's own transaction, before it commits).
-                started = datetime.fromisoformat(done["started_at"])
+                claimed = datetime.fromisoformat(done["started_at"])
                 finished = datetime.fromisoformat(done["finished_at"])
                 arrived = [delivery.arrived for delivery in receiver.received]
-                assert [at for at in arrived if started < at < finished], (
-                    started,
+                assert [at for at in arrived if claimed < at < finished], (
+                    claimed,
                     finished,
                     arrived,
                 )

@@ -176,7 +176,8 @@ def test_a_whole_story_through_the_generated_client(
 
     # Page through a list to its end.
     list_commitments = op(sdk, "commitments", "list_agreement_commitments")
-    seen, token = [], None
+    seen: list[int] = []
+    token: str | None = None
     while True:
         page = list_commitments.sync(
             ref, client=client, page_size=2, page_token=token if token else sdk.types.UNSET

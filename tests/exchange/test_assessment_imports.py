@@ -18,13 +18,11 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
-from service.seeding.loader import load_seeds
 from service.sources.models import Source
 from service.vocabularies import EntityType, Role
 from tests.conftest import client_with_key
 from tests.jobs.running import imported, submit
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 IMPORT = "/api/v1/imports/assessments"
 HEADER = [
     "commitment_id",
@@ -37,12 +35,6 @@ HEADER = [
     "rationale",
     "source_ids",
 ]
-
-
-@pytest.fixture
-def seeded(session: Session) -> Session:
-    load_seeds(session, SEEDS)
-    return session
 
 
 def csv_of(rows: list[dict[str, Any]]) -> str:

@@ -18,19 +18,12 @@ from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
 from service.exchange import export
 from service.exchange.columns import COMMITMENT_COLUMNS
-from service.seeding.loader import load_seeds
 from service.vocabularies import Role
 from tests.conftest import client_with_key, make_app
+from tests.helpers import SEEDS
 from tests.jobs.running import imported, submit
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 IMPORT = "/api/v1/imports/commitments"
-
-
-@pytest.fixture
-def seeded(session: Session) -> Session:
-    load_seeds(session, SEEDS)
-    return session
 
 
 def changes(session: Session) -> int:
@@ -171,7 +164,7 @@ def test_the_export_is_streamed_a_page_at_a_time(
     monkeypatch.setattr(export, "BATCH", 3)
     response = client.get("/api/v1/exports/commitments.jsonl")
     assert response.is_streamed
-    chunks = list(response.response)  # type: ignore[arg-type]
+    chunks: list[bytes | str] = list(response.response)
     assert len(chunks) == 3  # 7 commitments, 3 a page
     text = b"".join(
         chunk if isinstance(chunk, bytes) else chunk.encode() for chunk in chunks

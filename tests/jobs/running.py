@@ -45,10 +45,10 @@ def imported(
     **params: str,
 ) -> dict[str, Any]:
     """Submit the file, run the job, and return the job as GET shows it at the end."""
-    response = submit(client, kind, body, content_type=content_type, **params)
+    response = submit(client, kind, body, content_type=content_type, headers=None, **params)
     assert response.status_code == 202, response.json
     run_jobs(client.application)
     job = client.get(response.headers["Location"])
     assert job.status_code == 200, job.json
     assert job.json["state"] in {"succeeded", "failed"}, job.json
-    return dict(job.json)
+    return dict(job.get_json())

@@ -20,7 +20,7 @@ from typing import Any
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import select
+from sqlalchemy import Table, select
 from sqlalchemy.orm import Session
 
 from service.assessments.models import StatusAssessment
@@ -47,6 +47,10 @@ from tests.progress.test_tallies import OPERATIONS, World
 AS_OF = ["2019-03-31", "2020-11", "2021", "2022-02-01", "2022-02-28", "2023-07", "2024-12-15"]
 DUE = [None, None, "2019-06", "2020-12-31", "2021-03", "2022", "2023-08-15"]
 FIRST_MONTHS = [date(2018, 11, 1), date(2020, 10, 1), date(2021, 12, 1), date(2024, 11, 1)]
+
+# SQLAlchemy types a mapped class's `__table__` as a FromClause; here it is a Table.
+MONTHS: Table = ProgressMonth.__table__  # type: ignore[assignment]
+SPANS: Table = ProgressMonthSpan.__table__  # type: ignore[assignment]
 
 
 class DatedWorld(World):
@@ -91,7 +95,7 @@ class DatedWorld(World):
                     )
                 )
             )
-            if standing and draw(st.booleans()):
+            if len(standing) > 0 and draw(st.booleans()):
                 values["supersedes_id"] = draw(st.sampled_from(standing))
             make_assessment(self.session, commitment, **values)
         else:
@@ -103,13 +107,11 @@ def kept_rows(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, 
     by adding changes, a rebuild sums them afresh)."""
     session.expire_all()
     rows = session.execute(
-        select(ProgressMonth.__table__).order_by(
+        select(MONTHS).order_by(
             ProgressMonth.agreement_id, ProgressMonth.theme_id, ProgressMonth.month
         )
     ).all()
-    spans = session.execute(
-        select(ProgressMonthSpan.__table__).order_by(ProgressMonthSpan.agreement_id)
-    ).all()
+    spans = session.execute(select(SPANS).order_by(ProgressMonthSpan.agreement_id)).all()
     return [tuple(row) for row in rows], [tuple(row) for row in spans]
 
 
@@ -222,8 +224,8 @@ def test_the_rebuild_command_rebuilds_the_months(app: Flask, session: Session) -
     make_assessment(session, commitment, status=Status.COMPLETED, as_of="2023-01")
     kept = kept_rows(session)
     assert len(kept[1]) == 1 and len(kept[0]) == 9 * 4  # 9 months, 4 scopes
-    session.execute(ProgressMonth.__table__.update().values(completed=99))
-    session.execute(ProgressMonthSpan.__table__.delete())
+    session.execute(MONTHS.update().values(completed=99))
+    session.execute(SPANS.delete())
     session.commit()
     result = app.test_cli_runner().invoke(args=["rebuild-statistics"])
     assert result.exit_code == 0, result.output

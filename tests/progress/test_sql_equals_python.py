@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
 from service.dates import PartialDate, month_end
+from service.progress.months import month_range
 from service.progress.rules import (
     HAS_NO_PROGRESS,
     NEEDS_STATED_PROGRESS,
@@ -32,7 +33,7 @@ from service.progress.rules import (
 )
 from service.progress.sql import overdue_on, status_on
 from service.progress.upkeep import assessment_facts
-from service.stats.services import Scope, month_range, progress_over_time, summary
+from service.stats.services import Scope, progress_over_time, summary
 from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment, make_source, make_theme
 
@@ -211,7 +212,7 @@ def test_the_sql_answers_as_the_python_rules(
     # A status as of a date, in SQL (the `status` and `overdue` filters with `as_of`).
     ids = [commitment.id for commitment in commitments]
     for when in [*asked, today]:
-        found = dict(
+        found: dict[int, str] = dict(
             session.execute(
                 select(Commitment.id, status_on(when)).where(Commitment.id.in_(ids))
             ).all()

@@ -18,7 +18,7 @@ from typing import Any
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
-from sqlalchemy import Connection, select
+from sqlalchemy import Connection, Table, select
 from sqlalchemy.orm import Session
 
 from service.agreements import services as agreements
@@ -41,6 +41,9 @@ from tests.builders import (
     make_source,
     make_theme,
 )
+
+# SQLAlchemy types a mapped class's `__table__` as a FromClause; here it is a Table.
+TALLIES: Table = ProgressTally.__table__  # type: ignore[assignment]
 
 
 def no_check(_record: Any) -> None:
@@ -291,9 +294,9 @@ def test_a_rebuild_repairs_tallies_that_went_wrong(session: Session) -> None:
     make_assessment(session, commitment, status=Status.ADVANCED)
     kept = kept_rows(session)
     assert kept  # the write kept them
-    session.execute(ProgressTally.__table__.update().values(commitments=99))
+    session.execute(TALLIES.update().values(commitments=99))
     session.execute(
-        ProgressTally.__table__.insert().values(
+        TALLIES.insert().values(
             agreement_id=agreement.id,
             theme_id=0,
             status=Status.CANCELLED,
@@ -314,7 +317,7 @@ def test_the_rebuild_command_writes_what_the_writes_keep(
     commitment = make_commitment(session, agreement, themes=[make_theme(session).slug])
     make_assessment(session, commitment, status=Status.COMPLETED)
     kept = kept_rows(session)
-    session.execute(ProgressTally.__table__.delete())
+    session.execute(TALLIES.delete())
     session.commit()
 
     result = app.test_cli_runner().invoke(args=["rebuild-statistics"])

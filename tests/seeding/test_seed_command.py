@@ -23,9 +23,8 @@ from service.migrations import upgrade
 from service.seeding.models import SeedRecord
 from service.vocabularies import Role
 from tests.conftest import TEST_SECRET_KEY, client_with_key
-from tests.contract.conftest import scratch_database
+from tests.helpers import SEEDS, scratch_database
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LOI = "india-france-loi-defence-space-cooperation"
 DRAFT = "india-france-draft-mou-space-surveillance-information"
 

@@ -18,18 +18,10 @@ from service.seeding.loader import SeedLoader, load_seeds
 from service.seeding.models import SeedRecord
 from service.sources.models import Citation
 from service.vocabularies import AssessorKind, EntityType
+from tests.helpers import SEEDS
 
-SEEDS = Path(__file__).resolve().parents[2] / "seeds"
 LOI = "india-france-loi-defence-space-cooperation"
 DRAFT = "india-france-draft-mou-space-surveillance-information"
-
-
-@pytest.fixture
-def seeded(session: Session) -> Session:
-    session.info["actor"] = "seed"
-    report = load_seeds(session, SEEDS)
-    assert report.changed
-    return session
 
 
 def test_a_second_load_changes_nothing_and_writes_no_change_event(seeded: Session) -> None:

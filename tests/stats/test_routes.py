@@ -54,7 +54,7 @@ def test_each_point_carries_the_summarys_figures_as_of_its_months_end(
     make_commitment(session, agreement, due_date=PartialDate.parse("2024-04-30"))
     make_commitment(session, agreement, due_date=PartialDate.parse("2025"))
     scope = {"agreement": agreement.slug}
-    summary = client.get("/api/v1/stats/summary", query_string=scope).json
+    summary = client.get("/api/v1/stats/summary", query_string=scope).get_json()
     series = client.get(
         "/api/v1/stats/progress", query_string={**scope, "from": "2024-02", "to": "2024-07"}
     ).json

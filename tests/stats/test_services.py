@@ -11,8 +11,10 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
+from service.agreements.models import Agreement
+from service.commitments.models import Commitment
 from service.dates import PartialDate
-from service.progress.months import rebuild_months
+from service.progress.months import month_range, rebuild_months
 from service.progress.rules import (
     TERMINAL_STATUSES,
     TreeNode,
@@ -21,7 +23,7 @@ from service.progress.rules import (
     weighted_mean,
 )
 from service.progress.upkeep import assessment_facts
-from service.stats.services import Scope, month_range, progress_over_time, summary
+from service.stats.services import Scope, progress_over_time, summary
 from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment, make_theme
 
@@ -41,16 +43,16 @@ DUE_DATES = ["2024-02", "2025", "2024-06-15", "2023-12-31", "2024-04-30", "2024-
 
 def random_agreement(
     session: Session, rng: random.Random, theme_slug: str
-) -> tuple[object, list[object]]:
+) -> tuple[Agreement, list[Commitment]]:
     agreement = make_agreement(session)
-    commitments: list[object] = []
+    commitments: list[Commitment] = []
     for _ in range(rng.randint(3, 9)):
         parent = rng.choice([None, *commitments]) if commitments else None
         commitments.append(
             make_commitment(
                 session,
                 agreement,
-                parent_id=parent.id if parent else None,  # type: ignore[attr-defined]
+                parent_id=parent.id if parent else None,
                 weight=rng.choice([1.0, 1.0, 2.0, 0.5, 0.0]),
                 themes=[theme_slug] if rng.random() < 0.4 else [],
                 due_date=PartialDate.parse(rng.choice(DUE_DATES)) if rng.random() < 0.6 else None,
@@ -76,22 +78,22 @@ def random_agreement(
 
 
 def expected_point(
-    session: Session, commitments: list[object], in_scope: set[int], when: date
+    session: Session, commitments: list[Commitment], in_scope: set[int], when: date
 ) -> tuple[float | None, Counter[Status], int]:
     """Progress, counts by status and the number overdue on `when`, by the Python rules."""
-    facts = assessment_facts(session, [c.id for c in commitments])  # type: ignore[attr-defined]
-    states = {c.id: state_from_assessments(facts.get(c.id, []), when) for c in commitments}  # type: ignore[attr-defined]
-    nodes = [TreeNode(c.id, c.parent_id, c.weight, states[c.id].progress) for c in commitments]  # type: ignore[attr-defined]
+    facts = assessment_facts(session, [c.id for c in commitments])
+    states = {c.id: state_from_assessments(facts.get(c.id, []), when) for c in commitments}
+    nodes = [TreeNode(c.id, c.parent_id, c.weight, states[c.id].progress) for c in commitments]
     rolled = roll_up(nodes)
-    parents = {c.id: c.parent_id for c in commitments}  # type: ignore[attr-defined]
+    parents = {c.id: c.parent_id for c in commitments}
     top = [node for node in nodes if node.id in in_scope and parents[node.id] not in in_scope]
     progress = weighted_mean((rolled[node.id], node.weight) for node in top)
-    due_by = {c.id: c.due_by for c in commitments}  # type: ignore[attr-defined]
+    due_by = {c.id: c.due_by for c in commitments}
     overdue = sum(
         1
         for c_id in in_scope
-        if due_by[c_id] is not None
-        and due_by[c_id] < when
+        if (due := due_by[c_id]) is not None
+        and due < when
         and states[c_id].status not in TERMINAL_STATUSES
     )
     return progress, Counter(states[c_id].status for c_id in in_scope), overdue
@@ -108,11 +110,11 @@ def test_the_sql_series_follows_the_python_rules_month_by_month(
     theme = make_theme(session)
     built = [random_agreement(session, rng, theme.slug) for _ in range(2)]
     if rebuilt:
-        rebuild_months(session, [agreement.id for agreement, _ in built])  # type: ignore[attr-defined]
+        rebuild_months(session, [agreement.id for agreement, _ in built])
     everything = [c for _agreement, commitments in built for c in commitments]
     scopes = {
-        Scope(agreement=str(built[0][0].id)): {c.id for c in built[0][1]},  # type: ignore[attr-defined]
-        Scope(theme=theme.slug): {c.id for c in everything if theme.slug in c.theme_slugs},  # type: ignore[attr-defined]
+        Scope(agreement=str(built[0][0].id)): {c.id for c in built[0][1]},
+        Scope(theme=theme.slug): {c.id for c in everything if theme.slug in c.theme_slugs},
     }
     for scope, in_scope in scopes.items():
         series = progress_over_time(session, scope, first=date(2023, 12, 1), last=date(2024, 12, 1))
@@ -144,13 +146,13 @@ def test_the_summary_follows_the_current_values(session: Session) -> None:
     theme = make_theme(session)
     agreement, commitments = random_agreement(session, rng, theme.slug)
     session.refresh(agreement)
-    result = summary(session, Scope(agreement=str(agreement.id)), today=date(2024, 7, 1))  # type: ignore[attr-defined]
+    result = summary(session, Scope(agreement=str(agreement.id)), today=date(2024, 7, 1))
     assert result["progress"] == (
         None if agreement.progress is None else round(agreement.progress, 2)
-    )  # type: ignore[attr-defined]
+    )
     for commitment in commitments:
         session.refresh(commitment)
-    counts = Counter(c.current_status for c in commitments)  # type: ignore[attr-defined]
+    counts = Counter(c.current_status for c in commitments)
     assert {item["status"]: item["count"] for item in result["by_status"] if item["count"]} == dict(
         counts
     )
@@ -158,10 +160,10 @@ def test_the_summary_follows_the_current_values(session: Session) -> None:
         c
         for c in commitments
         if c.due_by
-        and c.due_by < date(2024, 7, 1)  # type: ignore[attr-defined]
+        and c.due_by < date(2024, 7, 1)
         and c.current_status
         not in (Status.COMPLETED, Status.NOT_FULFILLED, Status.SUPERSEDED, Status.CANCELLED)
-    ]  # type: ignore[attr-defined]
+    ]
     assert result["overdue"] == len(overdue)
     assert result["total"] == len(commitments)
 

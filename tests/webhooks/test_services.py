@@ -16,8 +16,8 @@ from service.db import utcnow
 from service.vocabularies import ChangeOperation, DeliveryStatus, EntityType
 from service.webhooks import services
 from service.webhooks.events import WebhookEventType, events_of
-from service.webhooks.models import WebhookDelivery
-from service.webhooks.targets import Target
+from service.webhooks.models import WebhookDelivery, WebhookSubscription
+from service.webhooks.targets import Outcome, Target
 from tests.builders import make_assessment, make_commitment, make_theme
 
 LOCAL = services.DeliverySettings(
@@ -35,13 +35,13 @@ class Receiver:
 
     def __call__(
         self, target: Target, body: bytes, headers: dict[str, str], timeout: float
-    ) -> services.Outcome:
+    ) -> Outcome:
         self.calls.append((target, body, headers))
         status = self.statuses.pop(0) if self.statuses else 200
-        return services.Outcome(status, None if status < 300 else f"HTTP {status}")
+        return Outcome(status, None if status < 300 else f"HTTP {status}")
 
 
-def subscribe(session: Session, *events: str) -> object:
+def subscribe(session: Session, *events: str) -> WebhookSubscription:
     return services.create_webhook(
         session,
         data={"url": "http://127.0.0.1:9/hook", "secret": SECRET, "event_types": list(events)},
@@ -85,7 +85,7 @@ def test_events_are_fanned_out_signed_and_delivered(session: Session) -> None:
         assert document["change"]["entity"] in {"assessment", "commitment"}
     statuses = session.scalars(
         select(WebhookDelivery.status).where(WebhookDelivery.subscription_id == subscription.id)
-    ).all()  # type: ignore[attr-defined]
+    ).all()
     assert set(statuses) == {DeliveryStatus.DELIVERED}
 
 
@@ -162,16 +162,16 @@ def test_private_and_odd_targets_are_refused(client: FlaskClient, url: str) -> N
 
 def test_webhooks_through_the_api(client: FlaskClient, session: Session) -> None:
     created = subscribe(session, "theme.created")
-    shown = client.get(f"/api/v1/webhooks/{created.id}").json  # type: ignore[attr-defined]
+    shown = client.get(f"/api/v1/webhooks/{created.id}").json
     assert "secret" not in shown and shown["event_types"] == ["theme.created"]
     make_theme(session)
     services.fan_out(session)
     services.deliver_due(session, LOCAL, send=Receiver(500))
-    deliveries = client.get(f"/api/v1/webhooks/{created.id}/deliveries").json["items"]  # type: ignore[attr-defined]
+    deliveries = client.get(f"/api/v1/webhooks/{created.id}/deliveries").json["items"]
     assert [
         (d["event_type"], d["status"], d["attempts"], d["last_status_code"]) for d in deliveries
     ] == [("theme.created", "pending", 1, 500)]
-    paused = client.patch(f"/api/v1/webhooks/{created.id}", json={"active": False})  # type: ignore[attr-defined]
+    paused = client.patch(f"/api/v1/webhooks/{created.id}", json={"active": False})
     assert paused.json["active"] is False
     bad = client.post(
         "/api/v1/webhooks",
@@ -184,7 +184,7 @@ def test_a_subscription_secret_never_reaches_the_change_feed(
     client: FlaskClient, session: Session
 ) -> None:
     created = subscribe(session, "theme.created")
-    client.patch(f"/api/v1/webhooks/{created.id}", json={"secret": "another-secret-of-length"})  # type: ignore[attr-defined]
+    client.patch(f"/api/v1/webhooks/{created.id}", json={"secret": "another-secret-of-length"})
     feed = client.get("/api/v1/changes", query_string={"entity": "webhook"})
     assert len(feed.json["items"]) == 2
     assert SECRET not in feed.get_data(as_text=True)

@@ -1,0 +1,49 @@
+"""The development tools' own configuration: pre-commit runs what `make lint` runs, with the
+project's own tools only (nothing is fetched)."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import yaml
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def lint_commands() -> list[str]:
+    """The commands of the Makefile's `lint` recipe, without the $(BIN)/ prefix."""
+    makefile = (ROOT / "Makefile").read_text()
+    recipe = re.search(r"^lint:.*\n((?:\t.*\n)+)", makefile, re.MULTILINE)
+    assert recipe is not None
+    return [line.strip().removeprefix("$(BIN)/") for line in recipe.group(1).splitlines()]
+
+
+def hook_entries() -> list[str]:
+    config = yaml.safe_load((ROOT / ".pre-commit-config.yaml").read_text())
+    assert [repo["repo"] for repo in config["repos"]] == ["local"]
+    return [hook["entry"] for repo in config["repos"] for hook in repo["hooks"]]
+
+
+def test_the_pre_commit_configuration_is_valid() -> None:
+    result = subprocess.run(
+        [str(BIN / "pre-commit"), "validate-config", ".pre-commit-config.yaml"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_pre_commit_runs_every_check_of_make_lint_with_the_project_s_tools() -> None:
+    hooks = [entry.removeprefix(".venv/bin/") for entry in hook_entries()]
+    for hook in hooks:
+        assert (BIN / hook.split()[0]).exists(), hook
+    for command in lint_commands():
+        # The check itself, without the folders it is given (a hook is given the files).
+        check = " ".join(word for word in command.split() if not (ROOT / word).is_dir())
+        assert any(hook.startswith(check) for hook in hooks), f"no hook runs `{command}`"
