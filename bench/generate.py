@@ -23,7 +23,7 @@ from service.assessments.models import StatusAssessment
 from service.auth.services import create_api_key
 from service.commitments.models import Commitment
 from service.config import Settings
-from service.jobs.services import run_pending
+from service.jobs.running import run_pending
 from service.migrations import upgrade
 from service.seeding.loader import load_seeds
 from service.vocabularies import Role

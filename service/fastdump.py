@@ -3,12 +3,13 @@ the time.
 
 marshmallow stays the contract: the schemas declare every response, the spec is generated
 from them, and they load every input. But dumping a page of 50 records through
-marshmallow's general machinery (a method call chain per field per record) cost about a
-third of the request (docs/benchmarks.md). So each response schema is compiled once into a
-plain list of (key, attribute, converter) steps, with converters that are marshmallow's own
-per-type rules written out: `int(value)`, `float(value)`, `str(value)`, `enum.value`, or the
-field's own `_serialize` for the rest. A schema this cannot compile exactly (dump hooks,
-computed fields, defaults on dump, a custom accessor) keeps marshmallow's dump.
+marshmallow's general machinery (a method call chain per field per record) was a large share
+of the request (bench/notes.md, the row of `1c54871`). So each response schema is compiled
+once into a plain list of (key, attribute, converter) steps, with converters that are
+marshmallow's own per-type rules written out: `int(value)`, `float(value)`, `str(value)`,
+`enum.value`, or the field's own `_serialize` for the rest. A schema this cannot compile
+exactly (dump hooks, computed fields, defaults on dump, a custom accessor) keeps
+marshmallow's dump.
 
 While the tests run, `VERIFY` is on: every dump is done both ways and must be equal, so the
 whole suite proves that the fast path emits exactly what the schema documents.

@@ -4,9 +4,10 @@ come with requests: the change feed's head (service/readcache.py) and an API key
 `pq` layer), in autocommit: one round trip, and no ORM session, no pool checkout, no
 cursor, no transaction (bench/notes.md has what that saved). The answer is waited for
 briefly without yielding (`answered_briefly`): a lookup is answered in well under that moment,
-and a trip through gevent's hub for each one cost the cache hit a quarter of its speed. Past
-the moment, the wait goes on through psycopg's own, which under gevent lets the worker's
-other greenlets run: a slow database holds up the lookup, not the worker.
+and a trip through gevent's hub for each one cost the cache hit much of its speed
+(bench/notes.md). Past the moment, the wait goes on through psycopg's own, which under
+gevent lets the worker's other greenlets run: a slow database holds up the lookup, not the
+worker.
 
 The connection is opened on first use in each process (gunicorn forks the preloaded app)
 and shared by the process's threads or greenlets, one lookup at a time behind a lock: one

@@ -194,8 +194,8 @@ def change_feed_head(session: Session) -> Head:
 
 class HeadReader:
     """Reads the head on the worker's own connection (service/lookups.py): a hit then costs
-    one round trip and no ORM session. Reading it through the request's session instead, a
-    hit took 0.70 ms in process against 0.44 ms. Where that connection does not serve (not
+    one round trip and no ORM session, which a hit through the request's session costs
+    (bench/notes.md, the row of `08543e4`). Where that connection does not serve (not
     PostgreSQL, the tests' transaction) or has failed, through the request's session."""
 
     def __init__(self, lookups: Lookups) -> None:

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from service.changes.services import json_value, record_change
+from service.changes.recording import json_value, record_change
 from service.db import utcnow
 from service.errors import Conflict
 from service.vocabularies import ChangeOperation, EntityType

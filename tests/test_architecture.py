@@ -44,6 +44,7 @@ def lint_imports_on_a_copy(
         ("agreements/services.py", "from flask import request", "Services never see HTTP"),
         ("progress/rules.py", "import service.readcache", "Services never see HTTP"),
         ("sources/schemas.py", "from service import api", "Schemas import no services"),
+        ("writes.py", "from service.app import create_app", "Only the entry points import"),
     ],
 )
 def test_an_upward_import_breaks_the_lint(

@@ -10,7 +10,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from service import records, writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
-from service.changes.services import record_change
+from service.changes.recording import record_change
 from service.commitments.models import Commitment
 from service.db import utcnow
 from service.errors import Conflict, InvalidInput

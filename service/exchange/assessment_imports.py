@@ -24,7 +24,7 @@ from service.commitments.models import Commitment
 from service.errors import flatten_errors
 from service.exchange.assessment_writes import among, chunks, write_assessments
 from service.exchange.columns import LIST_SEPARATOR
-from service.exchange.imports import (
+from service.exchange.csv_files import (
     Finish,
     ImportRefused,
     ImportReport,

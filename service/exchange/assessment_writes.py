@@ -38,10 +38,10 @@ from sqlalchemy.orm import Session
 from service import writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
-from service.changes.services import json_value, record_shared_changes
+from service.changes.recording import json_value, record_shared_changes
 from service.commitments.models import Commitment
 from service.db import copy_rows, temporary_table
-from service.exchange.imports import Progress
+from service.exchange.csv_files import Progress
 from service.progress import bulk, upkeep
 from service.progress.rules import CommitmentState
 from service.vocabularies import ChangeOperation, EntityType

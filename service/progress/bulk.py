@@ -61,6 +61,7 @@ from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.db import copy_rows, temporary_table, utcnow
 from service.progress import upkeep
+from service.progress.refresh import record_refresh, refreshed_tree
 from service.progress.rules import (
     DEFAULT_PROGRESS,
     HAS_NO_PROGRESS,
@@ -340,8 +341,8 @@ def _refresh_tree(
 ) -> tuple[list[dict[str, Any]], dict[str, Any] | None]:
     """refresh_progress's work on one tree read: the commitments that moved (their new
     values) and the agreement's new progress if it moved, their ChangeEvents queued."""
-    tree = upkeep.refreshed_tree(rows, states)
-    upkeep.record_refresh(session, agreement_id, tree)
+    tree = refreshed_tree(rows, states)
+    record_refresh(session, agreement_id, tree)
     moved = [
         {"id": commitment.id, **commitment.values, "updated_at": now}
         for commitment in tree.commitments

@@ -6,30 +6,25 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
-from typing import Any, NamedTuple, cast
+from typing import Any, cast
 
 from sqlalchemy import Connection, Table, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from service import writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
-from service.changes.services import RecordId, json_value
 from service.commitments.models import Commitment
 from service.db import pipelined, utcnow
-from service.progress import dues, months
+from service.progress import dues, month_rows, months
 from service.progress.models import ProgressMonthSpan
+from service.progress.refresh import RefreshedTree, record_refresh, refreshed_tree
 from service.progress.rules import (
     AssessmentFact,
     CommitmentState,
-    TreeNode,
-    agreement_progress,
     effective_progress,
-    roll_up,
     state_from_assessments,
-    tree_depths,
 )
 from service.progress.tallies import (
     ScopedNode,
@@ -39,7 +34,7 @@ from service.progress.tallies import (
     tallies_of,
     touched_by,
 )
-from service.vocabularies import EntityType, ImplementationStatus
+from service.vocabularies import ImplementationStatus
 
 AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
 ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
@@ -162,7 +157,7 @@ def refresh_progress(
     read_ids = sorted(reassessed_ids) if by_change else [node.id for node in nodes]
     stored_effective: dict[int, float | None] = {}
     facts = assessment_facts(connection, read_ids, effective=stored_effective)
-    appended = months.appended_month(facts, new_assessment_ids, span) if by_change else None
+    appended = month_rows.appended_month(facts, new_assessment_ids, span) if by_change else None
     if by_change and appended is None:
         # Dated within the span: the months move by the change in the root subtrees,
         # whose histories all count.
@@ -238,7 +233,7 @@ def refresh_progress(
         if touched is None or touched:
             keep_tallies(connection, agreement_id, fresh, touched=touched)
         if appended is not None:
-            months.keep_appended(
+            month_rows.keep_appended(
                 connection,
                 agreement_id,
                 nodes,
@@ -250,7 +245,7 @@ def refresh_progress(
                 moved_themes={theme_id for theme_id, _status in touched or ()},
             )
         elif by_change:
-            months.keep_after_assessments(
+            month_rows.keep_after_assessments(
                 connection,
                 agreement_id,
                 nodes,
@@ -261,7 +256,7 @@ def refresh_progress(
                 span,
             )
         else:
-            months.keep_months(connection, agreement_id, nodes, facts)
+            month_rows.keep_months(connection, agreement_id, nodes, facts)
         dues.keep_dues(connection, agreement_id, moved_dues)
 
 
@@ -296,77 +291,8 @@ def rebuild_kept(session: Session, agreement_ids: Sequence[int]) -> None:
     and histories, in the session's transaction: the tallies (which take the agreements'
     row locks), the monthly rows and the open commitments by due date."""
     rebuild_tallies(session, agreement_ids)
-    months.rebuild_months(session, agreement_ids)
+    month_rows.rebuild_months(session, agreement_ids)
     dues.rebuild_dues(session, agreement_ids)
-
-
-class RefreshedCommitment(NamedTuple):
-    """A commitment of a tree read (`stored`, the read's row) and its derived values as they
-    now are (`values`, by DERIVED), with what moved as a ChangeEvent lists it (`changes`,
-    empty when nothing did)."""
-
-    id: int
-    stored: Mapping[str, Any]
-    values: dict[str, Any]
-    changes: dict[str, list[Any]]
-
-
-class RefreshedTree(NamedTuple):
-    commitments: list[RefreshedCommitment]  # by id
-    old_progress: float | None
-    new_progress: float | None
-
-
-def refreshed_tree(rows: Sequence[Any], states: Mapping[int, CommitmentState]) -> RefreshedTree:
-    """An agreement's derived values from a read of its tree (rows with its progress, each
-    live commitment's id, parent_id, weight and DERIVED values; one row with no commitment
-    when it has none) once the commitments of `states` are in those states: the one
-    statement of what a write moves, for refresh_progress and the bulk path alike."""
-    stored = {row.id: row._mapping for row in rows if row.id is not None}
-    own_progress = {
-        key: states[key].progress if key in states else row["status_progress"]
-        for key, row in stored.items()
-    }
-    nodes = [
-        TreeNode(key, row["parent_id"], row["weight"], own_progress[key])
-        for key, row in stored.items()
-    ]
-    rolled = roll_up(nodes)
-    depths = tree_depths(nodes)
-    commitments = []
-    for key in sorted(stored):
-        old, state = stored[key], states.get(key)
-        new = {
-            "current_status": state.status if state else old["current_status"],
-            "status_progress": own_progress[key],
-            "current_assessment_id": state.assessment_id if state else old["current_assessment_id"],
-            "current_progress": rolled[key],
-            "depth": depths[key],
-        }
-        changes = {
-            name: [json_value(old[name]), json_value(value)]
-            for name, value in new.items()
-            if old[name] != value
-        }
-        commitments.append(RefreshedCommitment(key, old, new, changes))
-    return RefreshedTree(commitments, rows[0].agreement_progress, agreement_progress(nodes, rolled))
-
-
-def record_refresh(session: Session, agreement_id: int, tree: RefreshedTree) -> None:
-    """Queue the `update` ChangeEvents of a refresh: each commitment whose values moved, in
-    id order, then the agreement if its progress moved."""
-    for commitment in tree.commitments:
-        if commitment.changes:
-            writes.record_update(
-                session, RecordId(commitment.id), EntityType.COMMITMENT, commitment.changes
-            )
-    if tree.old_progress != tree.new_progress:
-        writes.record_update(
-            session,
-            RecordId(agreement_id),
-            EntityType.AGREEMENT,
-            {"progress": [tree.old_progress, tree.new_progress]},
-        )
 
 
 def _bring_in_line(session: Session, model: type[Any], key: int, values: dict[str, Any]) -> None:

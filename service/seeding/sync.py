@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from service.agreements import participants as agreement_participants
 from service.agreements import relations as agreement_relations
 from service.agreements import services as agreements
-from service.changes.services import json_value
+from service.changes.recording import json_value
 from service.commitments import services as commitments
 from service.errors import DomainError
 from service.meetings import services as meetings

@@ -22,7 +22,8 @@ from sqlalchemy.orm import Session
 
 from service import records, writes
 from service.changes.models import ChangeEvent
-from service.changes.services import below_fences, json_value
+from service.changes.recording import json_value
+from service.changes.services import below_fences
 from service.db import begin_write, utcnow
 from service.errors import InvalidInput
 from service.pagination import Page, PageRequest, keyset_page

@@ -12,9 +12,9 @@ from sqlalchemy import Text, cast, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.changes import services as changes
+from service.changes import recording as changes
 from service.changes.models import ChangeEvent
-from service.changes.services import BULK_CHANGES, RecordId, record_change
+from service.changes.recording import BULK_CHANGES, RecordId, record_change
 from service.dates import PartialDate
 from service.vocabularies import ChangeOperation, EntityType, ImplementationStatus
 from tests.conftest import StatementLog

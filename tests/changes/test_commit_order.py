@@ -10,12 +10,7 @@ import pytest
 from sqlalchemy import delete, select
 
 from service.changes.models import ChangeEvent
-from service.changes.services import (
-    BULK_CHANGES,
-    RecordId,
-    record_change,
-    write_pending_changes,
-)
+from service.changes.recording import BULK_CHANGES, RecordId, record_change, write_pending_changes
 from service.vocabularies import ChangeOperation, EntityType
 from tests.conftest import make_app
 

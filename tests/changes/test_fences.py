@@ -17,14 +17,8 @@ from sqlalchemy import Engine, delete, func, select, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes.models import ChangeEvent, ChangeFeedFence
-from service.changes.services import (
-    BULK_CHANGES,
-    RecordId,
-    list_changes,
-    read_head,
-    record_change,
-    write_pending_changes,
-)
+from service.changes.recording import BULK_CHANGES, RecordId, record_change, write_pending_changes
+from service.changes.services import list_changes, read_head
 from service.pagination import PageRequest
 from service.vocabularies import ChangeOperation, EntityType
 from service.webhooks.models import WebhookDelivery, WebhookSubscription

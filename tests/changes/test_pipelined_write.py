@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
-from service.changes.services import CHANGE_EVENTS
+from service.changes.recording import CHANGE_EVENTS
 from service.db import pipelined, utcnow
 from service.vocabularies import ChangeOperation, EntityType
 

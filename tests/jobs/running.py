@@ -8,7 +8,7 @@ from typing import Any
 from flask import Flask
 from flask.testing import FlaskClient
 
-from service.jobs.services import run_pending
+from service.jobs.running import run_pending
 
 
 def run_jobs(app: Flask) -> int:

@@ -19,9 +19,11 @@ from service.auth.services import create_api_key
 from service.changes.models import ChangeEvent
 from service.config import Settings, SettingsError
 from service.db import utcnow
+from service.jobs import running as job_running
 from service.jobs import services as jobs
 from service.jobs.models import Job
-from service.jobs.services import JobSettings, claim_next, run_claimed, run_pending
+from service.jobs.running import claim_next, run_claimed, run_pending
+from service.jobs.services import JobSettings
 from service.vocabularies import EntityType, JobKind, JobState, Role
 from tests import builders as build
 from tests.conftest import client_with_key
@@ -314,7 +316,7 @@ def test_an_unexpected_failure_fails_the_job_and_is_logged_with_its_id(
         jobs.RUNNERS, JobKind.IMPORT_ASSESSMENTS, jobs._Runner(runner.check, broken)
     )
     failed_before = jobs_counted("import_assessments", "failed")
-    with caplog.at_level(logging.ERROR, logger="service.jobs.services"):
+    with caplog.at_level(logging.ERROR, logger="service.jobs.running"):
         assert run_jobs(client.application) == 1
     job = client.get(f"/api/v1/jobs/{job_id}").json
     assert job["state"] == "failed" and "unexpectedly" in job["error"]
@@ -337,7 +339,7 @@ def test_the_heartbeat_writes_progress_and_extends_the_lease(
     assert claim is not None
     first_lease = job_row(session, job_id).lease_expires_at
     assert first_lease is not None
-    heartbeat = jobs.Heartbeat(factory, claim, settings, rows_total=10)
+    heartbeat = job_running.Heartbeat(factory, claim, settings, rows_total=10)
     heartbeat(10)  # every row checked: half the work
     job = job_row(session, job_id)
     assert job.rows_done == 5 and job.lease_expires_at is not None
@@ -347,7 +349,7 @@ def test_the_heartbeat_writes_progress_and_extends_the_lease(
     # Once another worker has the job, the heartbeat stops the import.
     job_row(session, job_id).claimed_by = "someone else"
     session.commit()
-    with pytest.raises(jobs.LeaseLost):
+    with pytest.raises(job_running.LeaseLost):
         heartbeat(1)
 
 
@@ -375,13 +377,13 @@ def test_the_lease_is_kept_through_steps_that_report_no_progress() -> None:
 
     from sqlalchemy.orm import sessionmaker
 
-    class CountedBeats(jobs.Heartbeat):
+    class CountedBeats(job_running.Heartbeat):
         beats = 0
 
         def beat(self, **values: Any) -> None:
             CountedBeats.beats += 1
 
-    claim = jobs.Claim(job_id=1, kind=JobKind.IMPORT_ASSESSMENTS, attempt=1, worker="w")
+    claim = job_running.Claim(job_id=1, kind=JobKind.IMPORT_ASSESSMENTS, attempt=1, worker="w")
     heartbeat = CountedBeats(sessionmaker(), claim, JobSettings(lease_seconds=0.3), rows_total=1)
     with heartbeat.keeping_the_lease():
         clock.sleep(0.55)  # a step with no progress: about five lease-thirds

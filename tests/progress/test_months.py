@@ -27,7 +27,8 @@ from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.dates import PartialDate, month_end
 from service.progress.models import ProgressMonth, ProgressMonthSpan
-from service.progress.months import VALUE_NAMES, month_range, rebuild_months
+from service.progress.month_rows import rebuild_months
+from service.progress.months import VALUE_NAMES, month_range
 from service.progress.rules import (
     HAS_NO_PROGRESS,
     TERMINAL_STATUSES,

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.dates import PartialDate
-from service.progress.months import month_range, rebuild_months
+from service.progress.month_rows import rebuild_months
+from service.progress.months import month_range
 from service.progress.rules import (
     TERMINAL_STATUSES,
     TreeNode,
