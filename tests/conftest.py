@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -36,6 +37,18 @@ TEST_SECRET_KEY = "test-secret-key-not-for-production"
 DASHBOARD = "https://dashboard.example.org"
 # Every response the suite produces is dumped both ways and compared (service/fastdump.py).
 fastdump.VERIFY = True
+
+
+TESTS = Path(__file__).resolve().parent
+# The folders whose tests start real processes (gunicorn, nginx, Chromium, Java).
+LIVE_FOLDERS = frozenset({"contract", "deployment"})
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark the tests of LIVE_FOLDERS `live`: `-m "not live"` is the quick run."""
+    for item in items:
+        if item.path.relative_to(TESTS).parts[0] in LIVE_FOLDERS:
+            item.add_marker(pytest.mark.live)
 
 
 def _normalized(url: str) -> str:

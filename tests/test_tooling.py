@@ -47,3 +47,25 @@ def test_pre_commit_runs_every_check_of_make_lint_with_the_project_s_tools() -> 
         # The check itself, without the folders it is given (a hook is given the files).
         check = " ".join(word for word in command.split() if not (ROOT / word).is_dir())
         assert any(hook.startswith(check) for hook in hooks), f"no hook runs `{command}`"
+
+
+def collected(*args: str) -> int:
+    """How many tests pytest would run with these arguments (none: 0)."""
+    result = subprocess.run(
+        [sys.executable, "-m", "pytest", "--collect-only", "-q", "-p", "no:cacheprovider", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+    # 5: nothing collected, which is an answer here; anything else is a failure to collect.
+    assert result.returncode in (0, 5), result.stdout + result.stderr
+    found = re.search(r"(\d+)(?:/\d+)? tests? collected", result.stdout)
+    return int(found.group(1)) if found else 0
+
+
+def test_the_tests_that_start_processes_are_marked_live() -> None:
+    live_folders = ["tests/contract", "tests/deployment"]
+    assert collected("-m", "live", *live_folders) > 0
+    assert collected("-m", "not live", *live_folders) == 0
+    assert collected("-m", "live", "tests/progress") == 0

@@ -204,7 +204,7 @@ def import_assessments(path: Path, dry_run: bool) -> None:
 def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
     """Rebuild the statistics' kept tallies and open commitments by due date from the
     commitments (progress.tallies, progress.dues), and their monthly rows from the
-    commitments' histories (progress.months).
+    commitments' histories (progress.month_rows).
 
     Every write keeps them current; this is for a database restored or edited by hand, or a
     check: the rows written are those the writes would have kept. Committed a batch of

@@ -1,6 +1,6 @@
 """What the progress engine keeps besides the commitments' own derived columns: the tallies
 the statistics read instead of the commitments, and the monthly snapshots the series reads
-instead of the history (progress.tallies and progress.months keep them)."""
+instead of the history (progress.tallies and progress.month_rows keep them)."""
 
 from __future__ import annotations
 

@@ -95,7 +95,7 @@ class ScopedNode(NamedTuple):
 
 
 # By (theme key, status): commitments, the known weight and weighted progress of the top
-# ones, and how many top ones are known (progress.months keeps it; the tallies need not).
+# ones, and how many top ones are known (the monthly rows keep it; the tallies need not).
 Tallies = dict[tuple[int, ImplementationStatus], tuple[int, float, float, int]]
 
 

@@ -2,7 +2,7 @@
 progress month by month. The summary sums the tallies that every write keeps
 (progress.tallies) and the open commitments it keeps by due date (progress.dues; a theme's
 scope counts its commitments); the monthly series sums
-the monthly rows that every write keeps (progress.months), and for the months outside an
+the monthly rows that every write keeps (progress.month_rows), and for the months outside an
 agreement's rows, its tallies and its commitments' due dates.
 
 A scope is a set of commitments: an agreement's, those of the agreements an organization (or
