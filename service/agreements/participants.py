@@ -82,16 +82,7 @@ def update_agreement_participant(
     data: dict[str, Any],
     check: writes.Check,
 ) -> AgreementParticipant:
-    agreement = agreement_for_write(session, agreement_ref)
-    participant = records.find_child(
-        session,
-        AgreementParticipant,
-        PARTICIPANT,
-        "agreement_id",
-        agreement.id,
-        participant_id,
-        for_update=True,
-    )
+    agreement, participant = _participant_for_write(session, agreement_ref, participant_id)
     check(participant)
     if "organization_id" in data:
         records.referenced(
@@ -116,6 +107,16 @@ def update_agreement_participant(
 def delete_agreement_participant(
     session: Session, *, agreement_ref: str, participant_id: int, check: writes.Check
 ) -> None:
+    _agreement, participant = _participant_for_write(session, agreement_ref, participant_id)
+    check(participant)
+    writes.soft_delete(session, participant, PARTICIPANT)
+    writes.commit(session)
+
+
+def _participant_for_write(
+    session: Session, agreement_ref: str, participant_id: int
+) -> tuple[Agreement, AgreementParticipant]:
+    """The agreement, its row locked (agreement_for_write), and its participant, locked too."""
     agreement = agreement_for_write(session, agreement_ref)
     participant = records.find_child(
         session,
@@ -126,6 +127,4 @@ def delete_agreement_participant(
         participant_id,
         for_update=True,
     )
-    check(participant)
-    writes.soft_delete(session, participant, PARTICIPANT)
-    writes.commit(session)
+    return agreement, participant

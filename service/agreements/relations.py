@@ -63,16 +63,7 @@ def update_agreement_relation(
     data: dict[str, Any],
     check: writes.Check,
 ) -> AgreementRelation:
-    agreement = agreement_for_write(session, agreement_ref)
-    relation = records.find_child(
-        session,
-        AgreementRelation,
-        RELATION,
-        "agreement_id",
-        agreement.id,
-        relation_id,
-        for_update=True,
-    )
+    agreement, relation = _relation_for_write(session, agreement_ref, relation_id)
     check(relation)
     if "related_agreement_id" in data:
         _check_related(session, agreement, data["related_agreement_id"])
@@ -84,6 +75,16 @@ def update_agreement_relation(
 def delete_agreement_relation(
     session: Session, *, agreement_ref: str, relation_id: int, check: writes.Check
 ) -> None:
+    _agreement, relation = _relation_for_write(session, agreement_ref, relation_id)
+    check(relation)
+    writes.soft_delete(session, relation, RELATION)
+    writes.commit(session)
+
+
+def _relation_for_write(
+    session: Session, agreement_ref: str, relation_id: int
+) -> tuple[Agreement, AgreementRelation]:
+    """The agreement, its row locked (agreement_for_write), and its relation, locked too."""
     agreement = agreement_for_write(session, agreement_ref)
     relation = records.find_child(
         session,
@@ -94,6 +95,4 @@ def delete_agreement_relation(
         relation_id,
         for_update=True,
     )
-    check(relation)
-    writes.soft_delete(session, relation, RELATION)
-    writes.commit(session)
+    return agreement, relation
