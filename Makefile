@@ -70,11 +70,13 @@ lint: install-dev  ## ruff (lint and format), mypy over service/, bench/ and tes
 # PYTEST_ARGS measures nothing.
 COVERAGE := $(if $(PYTEST_ARGS),,--cov=service --cov-report=)
 
-test-sqlite: install-dev system-tools var  ## The suite on SQLite
-	TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(COVERAGE) $(PYTEST_ARGS)
+# The SQLite run is of the plain service (SPEEDUPS=off: service/speedups left out), the
+# PostgreSQL run of the service with its speed-ups, as production runs it.
+test-sqlite: install-dev system-tools var  ## The suite on SQLite, speed-ups off
+	SPEEDUPS=off TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(COVERAGE) $(PYTEST_ARGS)
 
-test-postgres: install-dev system-tools var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server)
-	TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
+test-postgres: install-dev system-tools var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server), speed-ups on
+	SPEEDUPS=on TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres  ## Lint, then the whole suite on SQLite and on PostgreSQL
 

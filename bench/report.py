@@ -126,7 +126,7 @@ def render(summary: dict[str, Any], info: dict[str, str]) -> str:
         "  scenario posts to a random commitment each time (`bench/run.py`).",
         "- Reads are anonymous (public reads are on by default); the create uses an editor key.",
         "- Every read is measured twice. As is: a client repeating a read between writes, answered",
-        "  from the read cache (`service/readcache.py`) after one check of the change feed's head;",
+        "  from the read cache (`service/speedups/readcache.py`) after one check of the change feed's head;",
         "  one request for each worker primes it first, since the create of the round before",
         "  retired every answer. And *computed*, sent with `Cache-Control: no-cache`: what the",
         "  first read after a write costs.",

@@ -170,6 +170,31 @@ def apply_etag(response: Response) -> Response:
     return response
 
 
+# --- what a speed-up may rely on (service/speedups) ------------------------------------------
+
+
+def cacheable(view: Callable[..., Any]) -> Callable[..., Any]:
+    """Mark a view whose 200 answer depends on nothing but the URL, today's date, the data,
+    and whether a key and which Origin were sent: such an answer may be kept and given again
+    while the data has not changed (service/speedups/readcache.py)."""
+    view.cacheable = True  # type: ignore[attr-defined]
+    return view
+
+
+def is_cacheable(view: Callable[..., Any] | None) -> bool:
+    return bool(getattr(view, "cacheable", False))
+
+
+def mark_answer_finished() -> None:
+    """The answer was given finished (from the read cache), its ETag and safety headers
+    already on: the after-request hook leaves it as it is."""
+    g.answer_is_finished = True
+
+
+def answer_is_finished() -> bool:
+    return bool(g.get("answer_is_finished"))
+
+
 # --- the Api object ---------------------------------------------------------------------------
 
 

@@ -15,12 +15,11 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import observability, readcache
+from service import observability, speedups
 from service.agreements import routes as agreements_routes
-from service.api import apply_etag, make_api, remove_session
+from service.api import answer_is_finished, apply_etag, make_api, remove_session
 from service.assessments import routes as assessments_routes
 from service.auth import routes as auth_routes
-from service.auth import services as auth_services
 from service.auth.http import authenticate_request, authorize_request
 from service.browser import add_safety_headers, preflight
 from service.changes import routes as changes_routes
@@ -36,21 +35,12 @@ from service.docs.routes import blp as docs_blp
 from service.exchange import routes as exchange_routes
 from service.jobs import routes as jobs_routes
 from service.jobs.services import JobSettings, count_jobs
-from service.jsonprovider import OrjsonProvider
-from service.lookups import Lookups
 from service.meetings import routes as meetings_routes
 from service.operations.routes import blp as operations_blp
 from service.organizations import routes as organizations_routes
 from service.people import routes as people_routes
 from service.problems import problem_response, register_error_handlers
 from service.ratelimit import make_limiter
-from service.readcache import (
-    HeadReader,
-    ReadCache,
-    answer_from_cache,
-    answered_from_cache,
-    keep_answer,
-)
 from service.sources import routes as sources_routes
 from service.stats import routes as stats_routes
 from service.themes import routes as themes_routes
@@ -99,7 +89,6 @@ def create_app(settings: Settings | None = None) -> Flask:
         OPENAPI_JSON_PATH="openapi.json",
     )
     app.extensions["settings"] = settings
-    app.json = OrjsonProvider(app)
     app.session_interface = NoCookieSessions()
 
     database = Database(settings.database_url, statement_timeout_ms=settings.statement_timeout_ms)
@@ -107,11 +96,6 @@ def create_app(settings: Settings | None = None) -> Flask:
     app.extensions["database"] = database
 
     app.extensions["rate_limiter"] = make_limiter(settings.redis_url)
-    app.extensions["read_cache"] = ReadCache(settings.read_cache_mb * 1024 * 1024)
-    # The worker's own connection for the lookups of every request (service/lookups.py).
-    lookups = Lookups(database, {**readcache.LOOKUPS, **auth_services.LOOKUPS})
-    app.extensions["lookups"] = lookups
-    app.extensions["head_reader"] = HeadReader(lookups)
     app.extensions["long_polls"] = LongPollGate(settings.long_polls_per_process)
     app.extensions["change_feed_head"] = HeadWatcher(lambda: read_head(database.engine))
     app.extensions["webhook_settings"] = DeliverySettings(
@@ -171,18 +155,26 @@ def create_app(settings: Settings | None = None) -> Flask:
         g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else g.service_request_id
         if not request.path.startswith("/api/"):
             return None
-        return preflight() or guard_request(settings) or check_body() or answer_from_cache()
+        return preflight() or guard_request(settings) or check_body()
 
+    # After-request hooks run in the reverse order of their registration: this one last.
     @app.after_request
-    def finish_request(response):  # type: ignore[no-untyped-def]
-        # An answer from the read cache has its ETag and safety headers already; unless it
-        # is a conditional request, which may become a 304 of its own.
-        if not answered_from_cache() or "If-None-Match" in request.headers:
-            response = add_safety_headers(apply_etag(response))
-            keep_answer(response)
+    def finish_request(response: Response) -> Response:
         # add, not set: nothing else sets it, and set would look through every header.
         response.headers.add(REQUEST_ID_HEADER, g.get("request_id", ""))
         return observability.record_request(response)
+
+    # Between the checks above and the finishing below: the read cache answers only a
+    # caller let through, and keeps an answer once it is finished.
+    speedups.install(app, settings, database)
+
+    @app.after_request
+    def finish_answer(response: Response) -> Response:
+        # An answer given finished (from the read cache) has its ETag and safety headers
+        # already; unless it is a conditional request, which may become a 304 of its own.
+        if not answer_is_finished() or "If-None-Match" in request.headers:
+            response = add_safety_headers(apply_etag(response))
+        return response
 
     app.teardown_appcontext(remove_session)
     register_error_handlers(app)

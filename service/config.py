@@ -122,7 +122,11 @@ class Settings:
     # before it is failed rather than tried again.
     job_lease_seconds: int = 60
     job_max_attempts: int = 3
-    # Each worker's budget for answers to public reads (service/readcache.py); 0 turns it off.
+    # The speed-ups of service/speedups (the read cache, the lookups' own connection, the
+    # compiled dumps, orjson); off, the service runs plain, with the same answers.
+    speedups: bool = True
+    # Each worker's budget for answers to public reads (service/speedups/readcache.py); 0
+    # turns the read cache off.
     read_cache_mb: int = 16
     # Long polls (`/changes?wait=`) one process holds at once; past it, a 503 with Retry-After.
     # Room for about all of a host's polls in one process: gunicorn's workers do not share
@@ -173,6 +177,7 @@ class Settings:
             redis_url=env.get("REDIS_URL") or None,
             trusted_proxy_hops=_int_setting(env, "TRUSTED_PROXY_HOPS", 0, 0),
             public_base_url=_public_base_url(env.get("PUBLIC_BASE_URL", "")),
+            speedups=_bool_setting(env, "SPEEDUPS", True),
             read_cache_mb=_int_setting(env, "READ_CACHE_MB", cls.read_cache_mb, 0),
             long_polls_per_process=_int_setting(
                 env, "LONG_POLLS_PER_PROCESS", cls.long_polls_per_process, 1

@@ -20,6 +20,7 @@ if worker_class == "gevent":
 
 import shutil  # noqa: E402
 import tempfile  # noqa: E402
+from collections.abc import Callable  # noqa: E402
 
 # Each worker keeps its metrics in files here, and /metrics sums them (service/observability.py).
 # Set before the app (and prometheus_client) is loaded; a fresh, empty directory per start.
@@ -90,7 +91,9 @@ def child_exit(server, worker):  # type: ignore[no-untyped-def]
     # A worker that is gone must stop counting in the live gauges; its counters stay summed.
     from prometheus_client import multiprocess
 
-    multiprocess.mark_process_dead(worker.pid)
+    # prometheus-client 0.26 leaves this one untyped.
+    mark_process_dead: Callable[[int], None] = multiprocess.mark_process_dead
+    mark_process_dead(worker.pid)
 
 
 def on_exit(server):  # type: ignore[no-untyped-def]

@@ -15,10 +15,16 @@ from typing import Any
 import marshmallow as ma
 from flask import Response
 
-from service.api import Blueprint, get_session, if_match_check, page_request, page_response
+from service.api import (
+    Blueprint,
+    cacheable,
+    get_session,
+    if_match_check,
+    page_request,
+    page_response,
+)
 from service.auth.http import require
 from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
-from service.readcache import cached
 from service.schemas import page_of
 from service.vocabularies import Role
 
@@ -141,7 +147,7 @@ class ResourceRoutes:
     ) -> None:
         """`identity` says how a record's own path parameters are filled from its body
         ({"agreement_ref": "agreement_id", "event_id": "id"}): the spec's links use it.
-        `cache_reads`: public reads are served from the read cache (service/readcache.py)
+        `cache_reads`: public reads are `cacheable` (a read cache may keep their answers)
         unless their answer can change without a change event (the feed's own long poll) or
         depends on the caller's role (the feed again): the cache keys on neither."""
         self.blp = blp
@@ -192,7 +198,7 @@ class ResourceRoutes:
     ) -> None:
         role = self.read_role if method == "GET" else self.write_role
         if method == "GET" and self.cache_reads:
-            view = cached(view)
+            view = cacheable(view)
         register_operation(self.blp, rule, method, operation_id, doc, view, role)
 
     def _refuse_unknown_query(

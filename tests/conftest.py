@@ -19,7 +19,7 @@ from sqlalchemy import Connection, Engine, delete, event, text
 from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
-from service import create_app, fastdump
+from service import create_app
 from service.auth.models import ApiKey
 from service.auth.services import NewKey, create_api_key
 from service.changes.models import ChangeEvent
@@ -28,6 +28,7 @@ from service.db import Database, make_engine
 from service.migrations import upgrade
 from service.seeding.ledger import SEED_ACTOR
 from service.seeding.loader import load_seeds
+from service.speedups import fastdump
 from service.vocabularies import EntityType, Role
 from tests.helpers import SEEDS
 
@@ -35,7 +36,13 @@ DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"
 TEST_SECRET_KEY = "test-secret-key-not-for-production"
 # The one origin `cors_app` lets browsers call from.
 DASHBOARD = "https://dashboard.example.org"
-# Every response the suite produces is dumped both ways and compared (service/fastdump.py).
+# Whether the apps the suite builds have the speed-ups (service/speedups): SPEEDUPS=off runs
+# the whole suite against the plain service (make test does, on SQLite). The speed-ups' own
+# tests (tests/speedups, and the guards that count their statements) have them either way.
+SPEEDUPS = Settings.from_env(
+    {"SPEEDUPS": os.environ.get("SPEEDUPS", ""), "SECRET_KEY": TEST_SECRET_KEY}
+).speedups
+# Every response dumped by the compiled path is dumped by marshmallow too, and compared.
 fastdump.VERIFY = True
 
 
@@ -98,7 +105,7 @@ def engine(database_url: str) -> Iterator[Engine]:
     engine.dispose()
 
 
-def make_app(database_url: str) -> Flask:
+def make_app(database_url: str, *, speedups: bool = SPEEDUPS) -> Flask:
     """The app the tests use, with its own engine and pool. No rate limits here:
     tests/test_ratelimit.py builds apps of its own to test them."""
     return create_app(
@@ -108,6 +115,7 @@ def make_app(database_url: str) -> Flask:
             testing=True,
             rate_limit_per_minute=0,
             anonymous_rate_limit_per_minute=0,
+            speedups=speedups,
         )
     )
 
@@ -117,11 +125,19 @@ def app(database_url: str, engine: Engine) -> Flask:
     return make_app(database_url)
 
 
+@pytest.fixture(scope="session")
+def app_with_speedups(database_url: str, engine: Engine) -> Flask:
+    """The app with its speed-ups whatever SPEEDUPS says: a module whose tests are about
+    them overrides `app` with it."""
+    return make_app(database_url, speedups=True)
+
+
 @pytest.fixture
 def connection(engine: Engine, app: Flask) -> Iterator[Connection]:
     """One connection per test, in a transaction that is rolled back afterwards. The read
     cache starts empty: the rollback takes back changes whose `seq` a later test reuses."""
-    app.extensions["read_cache"].clear()
+    if "read_cache" in app.extensions:
+        app.extensions["read_cache"].clear()
     with engine.connect() as connection:
         transaction = connection.begin()
         app.extensions["database"].session_factory.configure(
@@ -142,6 +158,7 @@ def app_on_connection(database_url: str, connection: Connection, **settings: Any
                 "testing": True,
                 "rate_limit_per_minute": 0,
                 "anonymous_rate_limit_per_minute": 0,
+                "speedups": SPEEDUPS,
                 **settings,
             }
         )

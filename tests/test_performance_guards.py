@@ -9,6 +9,7 @@ from typing import Any
 
 import marshmallow as ma
 import pytest
+from flask import Flask
 from flask.testing import FlaskClient
 from sqlalchemy import Connection, insert, select, text
 from sqlalchemy.event import listen
@@ -22,6 +23,12 @@ from tests.builders import make_agreement, make_source
 from tests.conftest import StatementLog, client_with_key, committed_key, make_app
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
+
+
+@pytest.fixture(scope="session")
+def app(app_with_speedups: Flask) -> Flask:
+    """The guards count the statements of the service as it runs, speed-ups on."""
+    return app_with_speedups
 
 
 def add_agreement(session: Session, commitments: int, assessments: int = 1) -> Agreement:
@@ -120,7 +127,7 @@ def assessment_with_a_source(session: Session) -> None:
 
 # The most statements each may send when it is computed (not answered from the read cache);
 # the count must not grow with the data either. Every read starts with the key and the change
-# feed's head (service/readcache.py).
+# feed's head (service/speedups/readcache.py).
 STATEMENT_LIMITS = {
     "get one agreement": 3,  # the agreement with its themes
     "get one commitment": 3,  # the commitment with its themes, in one statement
@@ -285,7 +292,7 @@ def test_a_read_on_its_own_connection_sends_no_transaction(
     """As gunicorn runs it (a session on the pool, not on a test's transaction): a GET's
     statements run in autocommit, no BEGIN or ROLLBACK, and the connection goes back to the
     pool in its usual isolation level, so the next write is one transaction again."""
-    app = make_app(database_url)
+    app = make_app(database_url, speedups=True)
     database = app.extensions["database"]
     # For each statement: whether the driver sent it outside a transaction.
     autocommit: list[bool] = []
@@ -312,8 +319,8 @@ def test_a_keyed_request_looks_its_key_up_outside_a_transaction(
     request left a pooled connection to parse and plan every statement again. As gunicorn
     runs it: a keyed read sends every statement through the pool in autocommit, the key's
     first use recorded (last_used_at) included; the lookup itself runs on the worker's own
-    connection (service/lookups.py), never in a transaction."""
-    app = make_app(database_url)
+    connection (service/speedups/lookups.py), never in a transaction."""
+    app = make_app(database_url, speedups=True)
     database = app.extensions["database"]
     autocommit: list[bool] = []
     with committed_key(database, "autocommit probe", Role.READER) as made:

@@ -42,7 +42,9 @@ def authenticate_request() -> Response | None:
     database = current_app.extensions["database"]
     with database.session_factory() as session:
         caller = services.authenticate(
-            session, key.strip(), lookups=current_app.extensions["lookups"]
+            session,
+            key.strip(),
+            read_stored_key=current_app.extensions.get(services.STORED_KEY_READER),
         )
     if caller is None:
         return unauthorized("The API key is unknown or revoked.", invalid_token=True)

@@ -60,7 +60,7 @@ def _page(session: Session, after: int) -> list[ChangeEvent]:
 
 @pytest.fixture
 def feed(database_url: str, engine: Engine) -> Iterator[Feed]:
-    app = make_app(database_url)
+    app = make_app(database_url, speedups=True)
     database = app.extensions["database"]
     with database.session_factory() as session:
         start = session.scalar(select(func.coalesce(func.max(ChangeEvent.seq), 0)))

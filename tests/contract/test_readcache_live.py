@@ -10,7 +10,7 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
-from service.lookups import CONNECTION_NAME
+from service.speedups.lookups import CONNECTION_NAME
 from service.vocabularies import Role
 from tests.contract.conftest import a_source_id
 
@@ -65,7 +65,7 @@ def test_reads_and_keys_go_on_when_the_lookup_connections_are_cut(
     live_server: str, live_database_url: str, live_keys: dict[Role, str]
 ) -> None:
     """Each worker reads the head and API keys over a connection of its own
-    (service/lookups.py); a database restart cuts it. The next keyed write and the next
+    (service/speedups/lookups.py); a database restart cuts it. The next keyed write and the next
     reads must still answer, and answer what is current."""
     headers = {"Authorization": f"Bearer {live_keys[Role.EDITOR]}"}
     with httpx.Client(base_url=f"{live_server}/api/v1", headers=headers, timeout=30) as client:

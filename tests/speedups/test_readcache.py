@@ -1,4 +1,4 @@
-"""The read cache (service/readcache.py): a repeated public read is answered without being
+"""The read cache (service/speedups/readcache.py): a repeated public read is answered without being
 computed again, and never with data older than the last committed write."""
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from service.config import Settings, SettingsError
-from service.readcache import READS, Entry, ReadCache, footprint
+from service.speedups.readcache import READS, Entry, ReadCache, footprint
 from service.vocabularies import Role
 from tests.builders import make_agreement, make_commitment, make_source
 from tests.conftest import DASHBOARD, StatementLog, make_app
@@ -161,7 +161,7 @@ def test_a_new_day_is_a_new_key(
         def today(cls) -> Tomorrow:
             return cls(2099, 1, 1)
 
-    monkeypatch.setattr("service.readcache.date", Tomorrow)
+    monkeypatch.setattr("service.speedups.readcache.date", Tomorrow)
     monkeypatch.setattr("service.stats.services.date", Tomorrow)
     assert client.get("/api/v1/stats/summary").json["as_of"] == "2099-01-01"
 
@@ -237,7 +237,7 @@ def test_read_cache_mb_zero_turns_it_off(database_url: str, engine: Engine) -> N
     assert Settings.from_env({"READ_CACHE_MB": "0", "SECRET_KEY": "k" * 32}).read_cache_mb == 0
     with pytest.raises(SettingsError, match="READ_CACHE_MB"):
         Settings.from_env({"READ_CACHE_MB": "-1", "SECRET_KEY": "k" * 32})
-    app: Flask = make_app(database_url)
+    app: Flask = make_app(database_url, speedups=True)
     app.extensions["read_cache"] = ReadCache(0)
     with app.test_client() as client:
         client.get("/api/v1/stats/summary")

@@ -1,4 +1,4 @@
-"""API keys read on the worker's own connection (service/lookups.py) are read as a session
+"""API keys read on the worker's own connection (service/speedups/lookups.py) are read as a session
 reads them. As gunicorn runs it: an app on its own engine, committing for real (the key is
 removed at the end)."""
 
@@ -15,7 +15,7 @@ from sqlalchemy import update
 from service.auth import services
 from service.auth.models import ApiKey
 from service.db import utcnow
-from service.readcache import HEAD_STATEMENT
+from service.speedups.readcache import HEAD_STATEMENT
 from service.vocabularies import Role
 from tests.conftest import committed_key, make_app
 
@@ -25,8 +25,9 @@ pytestmark = pytest.mark.postgres_only
 def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
     database_url: str, engine: object
 ) -> None:
-    app = make_app(database_url)
+    app = make_app(database_url, speedups=True)
     database, lookups = app.extensions["database"], app.extensions["lookups"]
+    reader = app.extensions[services.STORED_KEY_READER]
     with committed_key(database, "lookup probe", Role.EDITOR) as made:
         prefix = services._split(made.key)
         assert prefix is not None and lookups.applies
@@ -37,8 +38,8 @@ def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
                 )
                 session.commit()
             with database.session_factory() as session:
-                by_session = services._stored_key(session, prefix, None)
-                by_lookup = services._stored_key(session, prefix, lookups)
+                by_session = services.stored_key(session, prefix)
+                by_lookup = services.stored_key(session, prefix, reader)
             assert by_session is not None and by_lookup is not None
             # The time comes as seconds since the epoch: a float, within a microsecond.
             if last_used is None:
@@ -50,12 +51,12 @@ def test_a_key_reads_the_same_on_the_workers_connection_as_through_a_session(
             assert replace(by_lookup, last_used_at=None) == replace(by_session, last_used_at=None)
             assert by_lookup.active is True
         with database.session_factory() as session:
-            assert services._stored_key(session, "00000000", lookups) is None
+            assert services.stored_key(session, "00000000", reader) is None
             services.revoke_api_key(session, api_key_id=made.record.id, check=lambda _r: None)
         with database.session_factory() as session:
-            revoked = services._stored_key(session, prefix, lookups)
+            revoked = services.stored_key(session, prefix, reader)
             assert revoked is not None and revoked.active is False
-            assert services.authenticate(session, made.key, lookups=lookups) is None
+            assert services.authenticate(session, made.key, read_stored_key=reader) is None
 
 
 def test_the_threads_of_a_worker_share_its_one_lookups_connection(
@@ -63,13 +64,13 @@ def test_the_threads_of_a_worker_share_its_one_lookups_connection(
 ) -> None:
     """Under a threaded or async worker, one connection a thread would be hundreds: the
     process keeps one, and its lookups take turns on it."""
-    app = make_app(database_url)
+    app = make_app(database_url, speedups=True)
     lookups = app.extensions["lookups"]
     backends: list[int] = []
 
     def look_up() -> None:
         for _ in range(5):
-            assert lookups.run(HEAD_STATEMENT) is not None
+            assert lookups.rows(HEAD_STATEMENT) is not None
         backends.append(lookups._held[1].info.backend_pid)
 
     threads = [threading.Thread(target=look_up) for _ in range(8)]
@@ -92,7 +93,7 @@ import time
 import gevent
 
 from service.db import Database
-from service.lookups import Lookups
+from service.speedups.lookups import Lookups
 
 lookups = Lookups(Database(sys.argv[1]), {b"slow": "SELECT pg_sleep(0.5)"})
 ticks = []
@@ -107,7 +108,7 @@ def tick():
 gevent.spawn(tick)
 gevent.sleep(0.1)
 before = len(ticks)
-assert lookups.run(b"slow") is not None
+assert lookups.rows(b"slow") is not None
 print(len(ticks) - before)
 """
 
@@ -141,7 +142,7 @@ def test_a_quick_answer_is_waited_for_without_yielding_and_a_slow_one_through_ps
     through the hub) for nothing; one that takes longer is handed to it midway, and answers."""
     from psycopg import waiting
 
-    from service import lookups as module
+    from service.speedups import lookups as module
 
     asked: list[object] = []
     psycopgs_wait = waiting.wait
@@ -159,20 +160,20 @@ def test_a_quick_answer_is_waited_for_without_yielding_and_a_slow_one_through_ps
         return psycopgs_wait(counted(gen), fileno, **options)
 
     monkeypatch.setattr(waiting, "wait", counted_wait)
-    app = make_app(database_url)
+    app = make_app(database_url, speedups=True)
     lookups = module.Lookups(
         app.extensions["database"],
         {b"quick": "SELECT 41 + 1", b"slow": "SELECT pg_sleep(0.05), 7"},
     )
     try:
-        lookups.run(b"quick")  # connects and prepares: not what is timed
+        lookups.rows(b"quick")  # connects and prepares: not what is timed
         asked.clear()
         for _ in range(20):
-            quick = lookups.run(b"quick")
-            assert quick is not None and quick.get_value(0, 0) == b"42"
+            quick = lookups.rows(b"quick")
+            assert quick == [("42",)]
         assert asked == []
-        slow = lookups.run(b"slow")
-        assert slow is not None and slow.get_value(0, 1) == b"7"
+        slow = lookups.rows(b"slow")
+        assert slow is not None and slow[0][1] == "7"
         assert asked
     finally:
         lookups._drop_own_connection()

@@ -1,6 +1,5 @@
 """One connection each worker holds of its own, beside its pool, for the one-row lookups that
-come with requests: the change feed's head (service/readcache.py) and an API key
-(service/auth). Each is a statement prepared once and run through libpq directly (psycopg's
+come with requests: the change feed's head (the read cache) and an API key (api_keys.py). Each is a statement prepared once and run through libpq directly (psycopg's
 `pq` layer), in autocommit: one round trip, and no ORM session, no pool checkout, no
 cursor, no transaction (bench/notes.md has what that saved). The answer is waited for
 briefly without yielding (`answered_briefly`): a lookup is answered in well under that moment,
@@ -61,9 +60,12 @@ class Lookups:
         bind = self.database.session_factory.kw.get("bind")
         return self.database.is_postgresql and isinstance(bind, Engine)
 
-    def run(self, name: bytes, params: Sequence[bytes | None] = ()) -> pq.abc.PGresult | None:
-        """The rows of the statement `name` (as text), or None when the caller must read
-        through a session instead."""
+    def rows(
+        self, name: bytes, params: Sequence[str | None] = ()
+    ) -> list[tuple[str | None, ...]] | None:
+        """The rows of the statement `name`, each value as PostgreSQL writes it in text
+        (a boolean is "t" or "f"), or None when the caller must read through a session
+        instead."""
         if not self.applies:
             return None
         with self._lock:
@@ -71,12 +73,14 @@ class Lookups:
                 pgconn = self._own_connection().pgconn
                 # Sent, then waited for (answered_briefly); libpq's exec_prepared would block the
                 # whole worker process for as long as the database takes to answer.
-                pgconn.send_query_prepared(name, list(params))
+                pgconn.send_query_prepared(
+                    name, [None if param is None else param.encode() for param in params]
+                )
                 socket = pgconn.socket
                 [*_, result] = waiting.wait(
                     answered_briefly(generators.execute(pgconn), socket), socket
                 )
-                return _check(result, pq.ExecStatus.TUPLES_OK)
+                return _text_rows(_check(result, pq.ExecStatus.TUPLES_OK))
             except (psycopg.Error, SQLAlchemyError, OSError):
                 self._drop_own_connection()
                 return None
@@ -152,6 +156,16 @@ def _unpatched_poll() -> Callable[[], Any]:
         original: Callable[[], Any] = monkey.get_original("select", "poll")
         return original
     return select.poll
+
+
+def _text_rows(result: pq.abc.PGresult) -> list[tuple[str | None, ...]]:
+    return [
+        tuple(
+            None if value is None else value.decode()
+            for value in (result.get_value(row, column) for column in range(result.nfields))
+        )
+        for row in range(result.ntuples)
+    ]
 
 
 def _check(result: pq.abc.PGresult, expected: pq.ExecStatus) -> pq.abc.PGresult:

@@ -8,7 +8,7 @@ from decimal import Decimal
 
 from flask import Flask
 
-from service.jsonprovider import OrjsonProvider
+from service.speedups.jsonprovider import OrjsonProvider
 
 
 def test_responses_are_the_standard_librarys_documents(app: Flask) -> None:

@@ -37,19 +37,17 @@ from __future__ import annotations
 import sys
 import threading
 from collections import OrderedDict
-from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from flask import Response, current_app, g, request
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
-from service.api import get_session
+from service.api import answer_is_finished, get_session, is_cacheable, mark_answer_finished
 from service.browser import allowed_origin
 from service.changes.models import LIVE_FENCE
-from service.lookups import Lookups
+from service.speedups.lookups import Lookups
 
 READS = Counter(
     "policy_tracker_read_cache_total",
@@ -202,11 +200,11 @@ class HeadReader:
         self.lookups = lookups
 
     def read(self) -> Head:
-        result = self.lookups.run(HEAD_STATEMENT)
-        if result is None:
+        rows = self.lookups.rows(HEAD_STATEMENT)
+        if rows is None:
             return change_feed_head(get_session())
-        seq = result.get_value(0, 0)
-        return Head(None if seq is None else int(seq), result.get_value(0, 1) == b"t")
+        [(seq, fenced)] = rows
+        return Head(None if seq is None else int(seq), fenced == "t")
 
 
 HEAD_STATEMENT = b"policy_tracker_head"
@@ -241,15 +239,8 @@ def request_key() -> tuple[str, str]:
     return url, f"{date.today().isoformat()} {shape}"
 
 
-def cached(view: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark `view`'s 200 answers as kept in the read cache and given again while the data
-    has not changed (`answer_from_cache`, `keep_answer`)."""
-    view.reads_from_cache = True  # type: ignore[attr-defined]
-    return view
-
-
 def answer_from_cache() -> Response | None:
-    """Before-request hook, once the caller is let through: for a read of a `cached` view,
+    """Before-request hook, once the caller is let through: for a read of a `cacheable` view,
     the kept answer if the data has not changed since, headers and all (the after-request
     hook then only adds the request id, or answers 304). Otherwise None, and the view's
     answer will be kept (`keep_answer`)."""
@@ -257,7 +248,7 @@ def answer_from_cache() -> Response | None:
         return None
     cache = read_cache()
     view = current_app.view_functions.get(request.endpoint or "")
-    if not cache.enabled or not getattr(view, "reads_from_cache", False):
+    if not cache.enabled or not is_cacheable(view):
         return None
     key = request_key()
     reader_head = head_reader().read()
@@ -272,20 +263,16 @@ def answer_from_cache() -> Response | None:
             g.read_cache_slot = (key, head)
         return None
     HITS.inc()
-    g.answered_from_cache = True
+    mark_answer_finished()
     return Response(entry.body, status=200, headers=list(entry.headers))
-
-
-def answered_from_cache() -> bool:
-    return bool(g.get("answered_from_cache"))
 
 
 def keep_answer(response: Response) -> None:
     """After-request hook, once the answer has its ETag and safety headers: keep a computed
-    200 answer to a `cached` view, under the head read before it was computed. The request
+    200 answer to a `cacheable` view, under the head read before it was computed. The request
     id is added afterwards: it is the request's own."""
     slot = g.pop("read_cache_slot", None)
-    if slot is None or answered_from_cache() or response.status_code != 200:
+    if slot is None or answer_is_finished() or response.status_code != 200:
         return
     key, head = slot
     headers = tuple(
