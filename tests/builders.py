@@ -12,6 +12,7 @@ from service.agreements import participants as agreement_participants
 from service.agreements import services as agreements
 from service.assessments import services as assessments
 from service.commitments import services as commitments
+from service.commitments.models import Commitment
 from service.dates import PartialDate
 from service.meetings import services as meetings
 from service.organizations import services as organizations
@@ -86,9 +87,11 @@ def make_agreement(session: Session, **overrides: Any) -> Any:
 def make_commitment(session: Session, agreement: Any = None, **overrides: Any) -> Any:
     agreement = agreement or make_agreement(session)
     data = {"title": "A commitment"} | overrides
-    return commitments.create_agreement_commitment(
+    shown = commitments.create_agreement_commitment(
         session, agreement_ref=str(agreement.id), data=data
     )
+    # The record, not the row the API shows: tests change and refresh what they build.
+    return session.get(Commitment, shown.id)
 
 
 def make_assessment(session: Session, commitment: Any, **overrides: Any) -> Any:

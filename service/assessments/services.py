@@ -112,7 +112,8 @@ def create_commitment_assessment(
     up to date, in one transaction.
 
     The busiest write, so it skips the ORM's unit of work: the row is inserted with one Core
-    statement and the derived values are refreshed on plain rows.
+    statement (writes.insert_row; bench/notes.md measured the plain `writes.add` slower)
+    and the derived values are refreshed on plain rows.
     """
     # Lock the agreement: concurrent assessments of its commitments apply one at a time.
     # What the refresh reads is read after the lock, as the previous writer left it.

@@ -82,11 +82,6 @@ class Commitment(RecordColumns, Base):
     def theme_slugs(self) -> list[str]:
         return [theme.slug for theme in self.themes if theme.deleted_at is None]
 
-    @property
-    def as_of(self) -> date | None:
-        """The stored status and progress are today's; see progress.as_of for a past date."""
-        return None
-
 
 class CommitmentActor(RecordColumns, Base):
     """An organization's part in a commitment: responsible, implementing or beneficiary."""

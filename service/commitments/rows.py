@@ -1,18 +1,19 @@
-"""Commitments read as rows: the reads that answer GET requests (one commitment, a page of
-them) select only the columns `CommitmentSchema` shows, with the live themes' slugs joined
-in the same statement, through SQLAlchemy Core, and hand the schema plain objects. Loading
-ORM records (the identity map, instrumented attributes, a second statement or a joined
-eager load for the themes) was most of a computed read's time (bench/notes.md).
+"""A commitment as the API shows it: every answer that holds commitments (a read of one, a
+page, the same as of a date, the answer to a create or an update) is made of
+`CommitmentRow`s, and `CommitmentSchema` dumps nothing else. They are read with the columns
+the schema shows and the live themes' slugs joined in the same statement, through SQLAlchemy
+Core: loading ORM records (the identity map, instrumented attributes, a second statement or
+a joined eager load for the themes) was most of a computed read's time (bench/notes.md).
 
-Only the reading differs: every value comes from the stored columns, as on a loaded
-`Commitment`, and the schema dumps both. A test holds each commitment read here equal to
-the same record loaded through the ORM and dumped by the schema (tests/commitments). Writes
-and everything else keep the ORM record.
+Every value comes from the stored columns, as on a loaded `Commitment`. A test holds each
+commitment shown equal to the same record loaded through the ORM (tests/commitments).
+Writes change the ORM record, then answer with the row read back.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import Select, Table, bindparam, select
@@ -23,6 +24,7 @@ from service.dates import PartialDate
 from service.identifiers import MAX_ID
 from service.pagination import Page, PageRequest, keyset_limited, page_of_rows
 from service.themes.models import Theme, commitment_themes
+from service.vocabularies import ImplementationStatus
 
 COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 THEMES: Table = Theme.__table__  # type: ignore[assignment]
@@ -60,17 +62,42 @@ _ID, _DUE_DATE, _PRECISION = (
 
 
 class CommitmentRow:
-    """A commitment as a read shows it: its columns under the model's attribute names, its
-    due date (the composite) and its live themes' slugs (`theme_slugs`), as plain
-    attributes: what `CommitmentSchema` dumps from a `Commitment`."""
+    """A commitment as the API shows it: its columns under the model's attribute names, its
+    due date (the composite), its live themes' slugs (`theme_slugs`), and the date its
+    status is of (`as_of`: None for today's, the stored one)."""
 
-    as_of = None  # the stored status and progress are today's, as on Commitment
+    # Set from the row (every attribute of COLUMNS); these are the ones code reads by name.
+    id: int
+    agreement_id: int
+    current_status: ImplementationStatus | None
+    current_progress: float | None
+    current_assessment_id: int | None
+    as_of: date | None = None
 
     def __init__(self, row: Sequence[Any], theme_slugs: list[str]) -> None:
         values = dict(zip(_ATTRIBUTES, row, strict=True))
         values["due_date"] = PartialDate(row[_DUE_DATE], row[_PRECISION])
         values["theme_slugs"] = theme_slugs
         self.__dict__ = values
+
+    def as_it_stood(
+        self,
+        when: date,
+        *,
+        status: ImplementationStatus | None,
+        assessment_id: int | None,
+        progress: float | None,
+    ) -> CommitmentRow:
+        """The same commitment with the status, assessment and progress it had on `when`."""
+        past = object.__new__(CommitmentRow)
+        past.__dict__ = {
+            **self.__dict__,
+            "current_status": status,
+            "current_assessment_id": assessment_id,
+            "current_progress": progress,
+            "as_of": when,
+        }
+        return past
 
 
 # Commitments with one more column, the slug of each of their live themes: a commitment
@@ -109,7 +136,8 @@ def _commitments(rows: Sequence[Sequence[Any]]) -> list[CommitmentRow]:
 
 
 def read_commitment(session: Session, commitment_id: int) -> CommitmentRow | None:
-    """The live commitment with this id, or None: one statement."""
+    """The live commitment with this id, or None: one statement. A write answers with it
+    too, read back after its commit."""
     if not 1 <= commitment_id <= MAX_ID:
         return None
     rows = session.connection().execute(_ONE, {"commitment_id": commitment_id})

@@ -11,6 +11,7 @@ from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.commitments import rows
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
+from service.commitments.rows import CommitmentRow
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput
 from service.organizations.models import Organization
@@ -204,7 +205,7 @@ def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:
 
 def create_agreement_commitment(
     session: Session, *, agreement_ref: str, data: dict[str, Any]
-) -> Commitment:
+) -> CommitmentRow:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
     values = _commitment_values(data)
     records.ensure_unique(session, Commitment, COMMITMENT, "external_id", values.get("external_id"))
@@ -219,16 +220,16 @@ def create_agreement_commitment(
     )
     upkeep.refresh_progress(session, agreement.id)
     writes.commit(session)
-    return commitment
+    return _shown(session, commitment.id)
 
 
 def update_commitment(
     session: Session, *, commitment_id: int, data: dict[str, Any], check: writes.Check
-) -> Commitment:
+) -> CommitmentRow:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     agreement = _lock_agreement(session, commitment.agreement_id)
     session.refresh(commitment)  # read it again under the lock
-    check(commitment)
+    check(_shown(session, commitment.id))  # `If-Match` names what a read shows
     values = _commitment_values(data)
     if values.get("external_id") is not None:
         records.ensure_unique(
@@ -252,7 +253,13 @@ def update_commitment(
     writes.record_update(session, commitment, COMMITMENT, changes)
     upkeep.refresh_progress(session, agreement.id)
     writes.commit(session)
-    return commitment
+    return _shown(session, commitment.id)
+
+
+def _shown(session: Session, commitment_id: int) -> CommitmentRow:
+    shown = rows.read_commitment(session, commitment_id)
+    assert shown is not None, "a commitment just written is live"
+    return shown
 
 
 def delete_commitment(session: Session, *, commitment_id: int, check: writes.Check) -> None:
@@ -260,7 +267,7 @@ def delete_commitment(session: Session, *, commitment_id: int, check: writes.Che
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     agreement = _lock_agreement(session, commitment.agreement_id)
     session.refresh(commitment)
-    check(commitment)
+    check(_shown(session, commitment.id))
     doomed, frontier = [commitment], [commitment.id]
     while frontier:
         children = list(

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from service.agreements.services import update_agreement
 from service.commitments.models import Commitment
+from service.commitments.rows import read_commitment
 from service.commitments.schemas import CommitmentSchema
 from service.dates import PartialDate
 from service.progress.as_of import commitments_as_of
@@ -295,9 +296,9 @@ def test_the_commitment_page_query_uses_an_index_on_postgresql(
 def test_every_commitment_read_as_rows_is_the_record_the_orm_loads(
     client: FlaskClient, session: Session
 ) -> None:
-    """Reads answer from plain rows (service/commitments/rows.py), writes from the ORM
-    record: every commitment a list or a read of one answers, today and as of a date, must
-    be the record as the ORM loads it, dumped by the same schema."""
+    """Commitments are shown from plain rows (service/commitments/rows.py): every
+    commitment a list or a read of one answers must be the record as the ORM loads it,
+    dumped by the same schema; as of a date, the same with the status of that date."""
     session.info["actor"] = "seed"
     load_seeds(session, Path(__file__).resolve().parents[2] / "seeds")
     kept, dropped = make_theme(session, slug="kept-x"), make_theme(session, slug="dropped-x")
@@ -327,9 +328,20 @@ def test_every_commitment_read_as_rows_is_the_record_the_orm_loads(
     def loaded(commitment_id: int, as_of: date | None = None) -> Any:
         session.expire_all()
         record: Any = session.get(Commitment, commitment_id)
+        shown = json.loads(client.application.json.dumps(CommitmentSchema().dump(record)))
         if as_of is not None:
-            [record] = commitments_as_of(session, [record], as_of)
-        return json.loads(client.application.json.dumps(CommitmentSchema().dump(record)))
+            today = read_commitment(session, commitment_id)
+            assert today is not None
+            [row] = commitments_as_of(session, [today], as_of)
+            past = {
+                "current_status": row.current_status and row.current_status.value,
+                "current_progress": row.current_progress,
+                "current_assessment_id": row.current_assessment_id,
+            }
+            shown |= past | {"as_of": as_of.isoformat()}
+        else:
+            shown["as_of"] = None  # the ORM record has no as_of: today's status is stored
+        return shown
 
     everything = listed("/api/v1/commitments", page_size="7")
     live = select(func.count()).select_from(Commitment).where(Commitment.deleted_at.is_(None))
