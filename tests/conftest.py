@@ -47,15 +47,32 @@ fastdump.VERIFY = True
 
 
 TESTS = Path(__file__).resolve().parent
-# The folders whose tests start real processes (gunicorn, nginx, Chromium, Java).
-LIVE_FOLDERS = frozenset({"contract", "deployment"})
+# The tests by level, each marked by its folder: `unit` (tests/unit: pure code, no database
+# and no app), `api` (tests/api: through HTTP, the app's whole request cycle), `live`
+# (tests/contract, tests/deployment: real processes, gunicorn, nginx, Chromium, Java). The
+# other folders hold a slice's service tests, on the database (tests/<slice>/), and the
+# tools' (tests/tooling). `-m "not live"` is the quick run, `-m unit` the quickest.
+FOLDER_MARKERS = {
+    "unit": pytest.mark.unit,
+    "api": pytest.mark.api,
+    "contract": pytest.mark.live,
+    "deployment": pytest.mark.live,
+}
+# What a unit test may not ask for: the database, or an app on it.
+DATABASE_FIXTURES = frozenset({"engine", "database_url", "connection", "app", "session"})
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Mark the tests of LIVE_FOLDERS `live`: `-m "not live"` is the quick run."""
     for item in items:
-        if item.path.relative_to(TESTS).parts[0] in LIVE_FOLDERS:
-            item.add_marker(pytest.mark.live)
+        folder = item.path.relative_to(TESTS).parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        needs = DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))
+        if folder == "unit" and needs:
+            raise pytest.UsageError(
+                f"{item.nodeid} is a unit test: it may not use {', '.join(sorted(needs))} "
+                "(move it to its slice's folder, or to tests/api)"
+            )
 
 
 def _normalized(url: str) -> str:
@@ -107,7 +124,7 @@ def engine(database_url: str) -> Iterator[Engine]:
 
 def make_app(database_url: str, *, speedups: bool = SPEEDUPS) -> Flask:
     """The app the tests use, with its own engine and pool. No rate limits here:
-    tests/test_ratelimit.py builds apps of its own to test them."""
+    tests/api/test_ratelimit.py builds apps of its own to test them."""
     return create_app(
         Settings(
             database_url=database_url,

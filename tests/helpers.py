@@ -14,7 +14,8 @@ from sqlalchemy import make_url, text
 
 from service.db import make_engine
 
-SEEDS = Path(__file__).resolve().parents[1] / "seeds"
+ROOT = Path(__file__).resolve().parents[1]
+SEEDS = ROOT / "seeds"
 
 # The members every problem has (RFC 9457, and the request id).
 PROBLEM_FIELDS = {"type", "title", "status", "detail", "instance", "request_id"}

@@ -6,7 +6,7 @@ Core: loading ORM records (the identity map, instrumented attributes, a second s
 a joined eager load for the themes) was most of a computed read's time (bench/notes.md).
 
 Every value comes from the stored columns, as on a loaded `Commitment`. A test holds each
-commitment shown equal to the same record loaded through the ORM (tests/commitments).
+commitment shown equal to the same record loaded through the ORM (tests/api/test_commitments.py).
 Writes change the ORM record, then answer with the row read back.
 """
 

@@ -10,8 +10,8 @@ import httpx
 import pytest
 import redis
 
+from tests.api.test_ratelimit import redis_url
 from tests.contract.conftest import start_gunicorn
-from tests.test_ratelimit import redis_url
 
 pytestmark = pytest.mark.postgres_only
 

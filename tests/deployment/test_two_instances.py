@@ -54,7 +54,7 @@ pytestmark = pytest.mark.postgres_only
 NGINX_TEMPLATE = ROOT / "service" / "deploy" / "nginx.conf"
 # The command that runs webhook deliveries and jobs: `flask --app service ...`.
 WORKER_COMMAND = ("worker",)
-# A Redis database of this module's own, apart from tests/test_ratelimit.py's.
+# A Redis database of this module's own, apart from tests/api/test_ratelimit.py's.
 REDIS_URL = os.environ.get("TEST_DEPLOYMENT_REDIS_URL", "redis://127.0.0.1:6379/14")
 # Anonymous requests a minute per client address, small enough to reach; API keys are not
 # limited here, so that the other tests' traffic never meets a 429.

@@ -35,7 +35,7 @@ VALUES = (*STATUSES, "overdue", "top_known", "top_known_weight", "top_weighted_p
 
 # The rules as progress.rules, progress.tallies and progress.months state them at this
 # revision, frozen here so that the migration does not change when the application does
-# (`flask rebuild-statistics` runs today's code; tests/test_migrations.py holds the two equal
+# (`flask rebuild-statistics` runs today's code; tests/migrations/test_migrations.py holds the two equal
 # at this revision).
 DEFAULT_PROGRESS = {"not_started": 0.0, "initiated": 25.0, "advanced": 60.0, "completed": 100.0}
 HAS_NO_PROGRESS = {"not_assessed", "superseded", "cancelled"}

@@ -22,8 +22,8 @@ from service.changes.models import ChangeEvent
 from service.exchange.assessment_imports import ASSESSMENT_COLUMNS
 from service.exchange.columns import COMMITMENT_COLUMNS, FORMULA_STARTS
 from tests import builders as build
+from tests.api.test_resources import RESOURCES, Resource
 from tests.jobs.running import imported, run_jobs
-from tests.test_resources import RESOURCES, Resource
 
 FRAGMENTS = [
     "'; DROP TABLE agreements; --",

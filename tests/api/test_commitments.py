@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,6 +29,7 @@ from tests.builders import (
     make_theme,
 )
 from tests.conftest import StatementLog
+from tests.helpers import SEEDS
 
 
 def ids(response: Any) -> list[int]:
@@ -300,7 +300,7 @@ def test_every_commitment_read_as_rows_is_the_record_the_orm_loads(
     commitment a list or a read of one answers must be the record as the ORM loads it,
     dumped by the same schema; as of a date, the same with the status of that date."""
     session.info["actor"] = "seed"
-    load_seeds(session, Path(__file__).resolve().parents[2] / "seeds")
+    load_seeds(session, SEEDS)
     kept, dropped = make_theme(session, slug="kept-x"), make_theme(session, slug="dropped-x")
     agreement = make_agreement(session)
     parent = make_commitment(

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,8 +11,9 @@ from flask import Flask
 from openapi_spec_validator import validate
 
 from service.api import spec_document
+from tests.helpers import ROOT
 
-SPEC_PATH = Path(__file__).resolve().parent.parent / "openapi" / "openapi.json"
+SPEC_PATH = ROOT / "openapi" / "openapi.json"
 METHODS = {"get", "post", "patch", "put", "delete"}
 
 

@@ -282,7 +282,7 @@ RESOURCES = [
         {"name": "wall dashboard"},
         ("name", "role"),
         enum_field="role",
-        deletable=False,  # a DELETE revokes: tests/auth/test_routes.py
+        deletable=False,  # a DELETE revokes: tests/api/test_auth.py
     ),
     Resource(
         "webhook",

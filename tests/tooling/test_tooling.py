@@ -10,7 +10,8 @@ from pathlib import Path
 
 import yaml
 
-ROOT = Path(__file__).resolve().parents[1]
+from tests.helpers import ROOT
+
 BIN = Path(sys.executable).parent
 
 
@@ -69,3 +70,10 @@ def test_the_tests_that_start_processes_are_marked_live() -> None:
     assert collected("-m", "live", *live_folders) > 0
     assert collected("-m", "not live", *live_folders) == 0
     assert collected("-m", "live", "tests/progress") == 0
+
+
+def test_each_level_is_marked_by_its_folder() -> None:
+    for marker, folder in (("unit", "tests/unit"), ("api", "tests/api")):
+        assert collected("-m", marker, folder) > 0
+        assert collected("-m", f"not {marker}", folder) == 0
+        assert collected("-m", marker, "tests/progress") == 0

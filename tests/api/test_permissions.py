@@ -6,7 +6,6 @@ from __future__ import annotations
 
 import json
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -17,8 +16,9 @@ from sqlalchemy import Connection
 from service.auth.services import create_api_key, revoke_api_key
 from service.vocabularies import Role
 from tests.conftest import app_on_connection, client_with_key
+from tests.helpers import ROOT
 
-SPEC = json.loads((Path(__file__).resolve().parents[2] / "openapi" / "openapi.json").read_text())
+SPEC = json.loads((ROOT / "openapi" / "openapi.json").read_text())
 OPERATIONS = [
     (method.upper(), path, operation)
     for path, item in SPEC["paths"].items()
