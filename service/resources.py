@@ -117,7 +117,8 @@ def register_operation(
     view.__doc__ = doc
     # A public read may still be sent a key; anything else must be.
     security: list[dict[str, list[str]]] = [{}, {BEARER: []}] if role is None else [{BEARER: []}]
-    # The least role, stated for people and tests (tests/api/test_permissions.py reads it): generators ignore x- keys.
+    # The least role, stated for people and tests (tests/api/test_permissions.py reads it):
+    # generators ignore x- keys.
     view = blp.doc(
         operationId=operation_id,
         security=security,

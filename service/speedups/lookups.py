@@ -1,7 +1,8 @@
 """One connection each worker holds of its own, beside its pool, for the one-row lookups that
-come with requests: the change feed's head (the read cache) and an API key (api_keys.py). Each is a statement prepared once and run through libpq directly (psycopg's
-`pq` layer), in autocommit: one round trip, and no ORM session, no pool checkout, no
-cursor, no transaction (bench/notes.md has what that saved). The answer is waited for
+come with requests: the change feed's head (the read cache) and an API key (api_keys.py).
+Each is a statement prepared once and run through libpq directly (psycopg's `pq` layer), in
+autocommit: one round trip, and no ORM session, no pool checkout, no cursor, no
+transaction (bench/notes.md has what that saved). The answer is waited for
 briefly without yielding (`answered_briefly`): a lookup is answered in well under that moment,
 and a trip through gevent's hub for each one cost the cache hit much of its speed
 (bench/notes.md). Past the moment, the wait goes on through psycopg's own, which under
