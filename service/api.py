@@ -6,6 +6,7 @@ from __future__ import annotations
 import functools
 import hashlib
 import json
+import logging
 from collections.abc import Callable, Mapping
 from typing import Any
 from urllib.parse import quote
@@ -18,6 +19,7 @@ from flask_smorest import Api as SmorestApi
 from flask_smorest import Blueprint as SmorestBlueprint
 from flask_smorest.utils import prepare_response
 from itsdangerous import BadSignature, URLSafeSerializer
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from werkzeug.http import parse_etags
@@ -27,6 +29,8 @@ from service.errors import BadRequest, PreconditionFailed
 from service.pagination import Page, PageRequest
 from service.problems import PROBLEM_CONTENT_TYPE
 from service.schemas import PartialDateField, ProblemSchema
+
+log = logging.getLogger(__name__)
 
 # --- the request's database session -------------------------------------------------------
 
@@ -54,8 +58,17 @@ def get_session() -> Session:
 def remove_session(_error: BaseException | None = None) -> None:
     # Closing rolls back whatever was not committed: an exception never leaves a half-write.
     session: Session | None = g.pop("db_session", None)
-    if session is not None:
+    if session is None:
+        return
+    try:
         session.close()
+    except DBAPIError as error:
+        # The database went away under the request, so even the rollback fails. Nothing was
+        # committed on that connection and the answer (a 503) is already chosen: an error
+        # raised here would replace it with the server's bare HTML 500. The connection is
+        # thrown away, not returned to the pool.
+        log.warning("a session's connection was lost before it closed: %s", type(error).__name__)
+        session.invalidate()
 
 
 # --- pagination ----------------------------------------------------------------------------

@@ -207,6 +207,40 @@ def test_a_lost_database_is_a_503_with_retry_after(
     assert "server closed" not in response.get_data(as_text=True)
 
 
+def test_a_connection_lost_before_the_session_closes_still_answers_the_problem(
+    client: FlaskClient, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The database stops mid-request: the handler answers 503, then the rollback at teardown
+    fails on the dead connection too. That must not turn the answer into a bare HTML 500."""
+    from sqlalchemy.exc import OperationalError
+
+    from service.api import get_session
+    from service.themes import services
+
+    lost = OperationalError(
+        "ROLLBACK", {}, Exception("the connection is lost"), connection_invalidated=True
+    )
+    closes = []
+
+    def unavailable(*_args: object, **_kwargs: object) -> None:
+        session = get_session()
+        close = session.close
+
+        def close_on_a_lost_connection() -> None:
+            closes.append(session)
+            close()
+            raise lost
+
+        monkeypatch.setattr(session, "close", close_on_a_lost_connection)
+        raise OperationalError("SELECT 1", {}, Exception("the connection is lost"))
+
+    monkeypatch.setattr(services, "keyset_page", unavailable)
+    response = client.get("/api/v1/themes")
+    assert closes, "the request's session was not closed at teardown"
+    assert_problem(response, 503)
+    assert response.headers["Retry-After"] == "2"
+
+
 def test_no_free_connection_in_the_pool_is_a_503_with_retry_after(
     client: FlaskClient, monkeypatch: pytest.MonkeyPatch
 ) -> None:
