@@ -216,8 +216,8 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
     from service.agreements.models import Agreement
     from service.errors import InvalidInput
     from service.progress.dues import rebuild_due_totals
-    from service.progress.months import SPANS
-    from service.progress.tallies import AGREEMENTS_PER_REBUILD, TALLIES
+    from service.progress.tables import SPANS, TALLIES
+    from service.progress.tallies import AGREEMENTS_PER_REBUILD
     from service.progress.upkeep import rebuild_kept
     from service.vocabularies import EntityType
 

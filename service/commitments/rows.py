@@ -16,18 +16,16 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, Table, bindparam, select
+from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
 from service.dates import PartialDate
 from service.identifiers import MAX_ID
 from service.pagination import Page, PageRequest, keyset_limited, page_of_rows
-from service.themes.models import Theme, commitment_themes
+from service.progress.tables import COMMITMENTS, THEMES
+from service.themes.models import commitment_themes
 from service.vocabularies import ImplementationStatus
-
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
-THEMES: Table = Theme.__table__  # type: ignore[assignment]
 
 # What a commitment shows (CommitmentSchema): every column but the bookkeeping ones
 # (deleted_at, status_progress, depth, due_by).

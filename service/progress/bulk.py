@@ -56,9 +56,6 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from service.agreements.models import Agreement
-from service.assessments.models import StatusAssessment
-from service.commitments.models import Commitment
 from service.db import copy_rows, temporary_table, utcnow
 from service.progress import upkeep
 from service.progress.refresh import record_refresh, refreshed_tree
@@ -69,12 +66,10 @@ from service.progress.rules import (
     CommitmentState,
 )
 from service.progress.sql import rule_order
+from service.progress.tables import AGREEMENTS, ASSESSMENTS, COMMITMENTS
 from service.progress.upkeep import DERIVED
 from service.vocabularies import ImplementationStatus
 
-AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
-ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 # Temporary tables of the transaction (db.temporary_table).
 _TEMPORARY = MetaData()
 _ASSESSMENT_PROGRESS = Table(

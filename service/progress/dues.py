@@ -22,20 +22,15 @@ from collections.abc import Iterable, Mapping, Sequence
 from datetime import date
 from typing import Any
 
-from sqlalchemy import ColumnElement, Connection, Table, bindparam, func, select, text
+from sqlalchemy import ColumnElement, Connection, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from service.commitments.models import Commitment
-from service.progress.models import ProgressDue, ProgressDueTotal
 from service.progress.rules import is_live_status
 from service.progress.sql import is_live_status as is_live_status_sql
+from service.progress.tables import COMMITMENTS, DUE_TOTALS, DUES
 from service.progress.tallies import AGREEMENTS_PER_REBUILD
 from service.vocabularies import ImplementationStatus
-
-DUES: Table = ProgressDue.__table__  # type: ignore[assignment]
-TOTALS: Table = ProgressDueTotal.__table__  # type: ignore[assignment]
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 
 # How many commitments moved, by due date (negative: fewer are open).
 Moved = Mapping[date, int]
@@ -144,10 +139,10 @@ def rebuild_due_totals(session: Session) -> None:
     has moved its agreement's rows but not yet the totals adds its change after this."""
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(text(f"LOCK TABLE {TOTALS.name} IN EXCLUSIVE MODE"))
-    connection.execute(TOTALS.delete())
+        connection.execute(text(f"LOCK TABLE {DUE_TOTALS.name} IN EXCLUSIVE MODE"))
+    connection.execute(DUE_TOTALS.delete())
     connection.execute(
-        TOTALS.insert().from_select(
+        DUE_TOTALS.insert().from_select(
             ["due_by", "commitments"],
             select(DUES.c.due_by, func.sum(DUES.c.commitments))
             .group_by(DUES.c.due_by)
@@ -161,7 +156,9 @@ def overdue_kept(on: date, agreements: Sequence[ColumnElement[bool]] | None) -> 
     date before it. `agreements`: conditions on an agreement id column, applied to the
     agreements' rows (None: every commitment, from the totals)."""
     if agreements is None:
-        return select(func.coalesce(func.sum(TOTALS.c.commitments), 0)).where(TOTALS.c.due_by < on)
+        return select(func.coalesce(func.sum(DUE_TOTALS.c.commitments), 0)).where(
+            DUE_TOTALS.c.due_by < on
+        )
     return select(func.coalesce(func.sum(DUES.c.commitments), 0)).where(
         DUES.c.due_by < on, *agreements
     )
@@ -189,7 +186,7 @@ def _statements(connection: Connection) -> tuple[Any, Any]:
     if name not in _BUILT:
         dialect = postgresql if name == "postgresql" else sqlite
         by_agreement = dialect.insert(DUES)
-        totals = dialect.insert(TOTALS)
+        totals = dialect.insert(DUE_TOTALS)
         _BUILT[name] = (
             by_agreement.on_conflict_do_update(
                 index_elements=["agreement_id", "due_by"],
@@ -197,7 +194,7 @@ def _statements(connection: Connection) -> tuple[Any, Any]:
             ),
             totals.on_conflict_do_update(
                 index_elements=["due_by"],
-                set_={"commitments": TOTALS.c.commitments + totals.excluded.commitments},
+                set_={"commitments": DUE_TOTALS.c.commitments + totals.excluded.commitments},
             ),
         )
     return _BUILT[name]

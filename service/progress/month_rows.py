@@ -16,7 +16,6 @@ import orjson
 from sqlalchemy import (
     JSON,
     Connection,
-    Table,
     bindparam,
     cast,
     delete,
@@ -30,9 +29,6 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
-from service.assessments.models import StatusAssessment
-from service.commitments.models import Commitment
-from service.progress.models import ProgressMonth, ProgressMonthSpan
 from service.progress.months import (
     LIVE_TREES,
     VALUE_NAMES,
@@ -52,16 +48,12 @@ from service.progress.rules import (
     NOT_ASSESSED,
     AssessmentFact,
 )
+from service.progress.tables import MONTHS, SPANS
 from service.progress.tallies import (
     AGREEMENTS_PER_REBUILD,
     ScopedNode,
     Tallies,
 )
-
-MONTHS: Table = ProgressMonth.__table__  # type: ignore[assignment]
-SPANS: Table = ProgressMonthSpan.__table__  # type: ignore[assignment]
-ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 
 
 def keep_months(

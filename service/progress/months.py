@@ -25,15 +25,12 @@ from typing import Any, NamedTuple
 
 from sqlalchemy import (
     Connection,
-    Table,
     bindparam,
     select,
 )
 
-from service.assessments.models import StatusAssessment
-from service.commitments.models import Commitment
 from service.dates import month_end
-from service.progress.models import EVERY_THEME, ProgressMonth, ProgressMonthSpan
+from service.progress.models import EVERY_THEME
 from service.progress.rules import (
     AssessmentFact,
     CommitmentState,
@@ -42,6 +39,7 @@ from service.progress.rules import (
     roll_up,
     states_on,
 )
+from service.progress.tables import ASSESSMENTS, COMMITMENTS
 from service.progress.tallies import (
     ScopedNode,
     Tallies,
@@ -50,11 +48,6 @@ from service.progress.tallies import (
     themes_in,
 )
 from service.vocabularies import ImplementationStatus
-
-MONTHS: Table = ProgressMonth.__table__  # type: ignore[assignment]
-SPANS: Table = ProgressMonthSpan.__table__  # type: ignore[assignment]
-ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
 
 STATUS_NAMES = tuple(status.value for status in ImplementationStatus)
 # A scope's values at a month's end, in this order: the columns of ProgressMonth after its key.

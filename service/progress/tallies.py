@@ -22,7 +22,6 @@ from sqlalchemy import (
     ColumnElement,
     Connection,
     String,
-    Table,
     and_,
     bindparam,
     func,
@@ -35,15 +34,12 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from service.agreements.models import Agreement
-from service.commitments.models import Commitment
-from service.progress.models import EVERY_THEME, ProgressTally
+from service.progress.models import EVERY_THEME
 from service.progress.rules import weighs_in
-from service.themes.models import Theme, commitment_themes
+from service.progress.tables import COMMITMENTS, TALLIES, THEMES
+from service.themes.models import commitment_themes
 from service.vocabularies import ImplementationStatus
 
-TALLIES: Table = ProgressTally.__table__  # type: ignore[assignment]
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
-THEMES: Table = Theme.__table__  # type: ignore[assignment]
 KEY = ("agreement_id", "theme_id", "status")
 VALUES = ("commitments", "top_known_weight", "top_weighted_progress")
 

@@ -8,7 +8,7 @@ from collections import defaultdict
 from collections.abc import Collection, Mapping, Sequence
 from typing import Any, cast
 
-from sqlalchemy import Connection, Table, and_, bindparam, select, update
+from sqlalchemy import Connection, and_, bindparam, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -18,7 +18,6 @@ from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.db import pipelined, utcnow
 from service.progress import dues, month_rows, months
-from service.progress.models import ProgressMonthSpan
 from service.progress.refresh import RefreshedTree, record_refresh, refreshed_tree
 from service.progress.rules import (
     AssessmentFact,
@@ -26,6 +25,7 @@ from service.progress.rules import (
     effective_progress,
     state_from_assessments,
 )
+from service.progress.tables import AGREEMENTS, ASSESSMENTS, COMMITMENTS, SPANS
 from service.progress.tallies import (
     ScopedNode,
     keep_tallies,
@@ -35,12 +35,6 @@ from service.progress.tallies import (
     touched_by,
 )
 from service.vocabularies import ImplementationStatus
-
-AGREEMENTS: Table = Agreement.__table__  # type: ignore[assignment]
-ASSESSMENTS: Table = StatusAssessment.__table__  # type: ignore[assignment]
-SPANS: Table = ProgressMonthSpan.__table__  # type: ignore[assignment]
-COMMITMENTS: Table = Commitment.__table__  # type: ignore[assignment]
-
 
 # The statements of every write to a tree, built once (building one costs about as much as
 # running it).

@@ -31,12 +31,10 @@ from service.assessments.models import rests_only_on_low_sources
 from service.commitments.models import Commitment
 from service.dates import month_end
 from service.errors import InvalidInput
-from service.progress.dues import DUES, overdue_kept
+from service.progress.dues import overdue_kept
 from service.progress.models import EVERY_THEME
 from service.progress.months import (
-    MONTHS,
     OVERDUE,
-    SPANS,
     TOP_KNOWN,
     TOP_KNOWN_WEIGHT,
     TOP_WEIGHTED_PROGRESS,
@@ -45,7 +43,8 @@ from service.progress.months import (
 )
 from service.progress.rules import is_overdue
 from service.progress.sql import overdue_on, weighted_sums
-from service.progress.tallies import TALLIES, filed_under, tallied
+from service.progress.tables import COMMITMENTS, DUES, MONTHS, SPANS, TALLIES
+from service.progress.tallies import filed_under, tallied
 from service.themes.models import Theme
 from service.vocabularies import EntityType, ImplementationStatus
 
@@ -280,9 +279,7 @@ def _series(session: Session, scope: ResolvedScope, months: list[date]) -> list[
             Commitment.current_status,
             func.count(),
         )
-        .select_from(
-            Commitment.__table__.outerjoin(SPANS, SPANS.c.agreement_id == Commitment.agreement_id)
-        )
+        .select_from(COMMITMENTS.outerjoin(SPANS, SPANS.c.agreement_id == Commitment.agreement_id))
         .where(
             scope_condition(session, scope),
             Commitment.due_by < month_end(last),
