@@ -42,6 +42,7 @@ def main() -> None:
     from service.assessments.services import create_commitment_assessment
     from service.config import Settings
     from service.dates import PartialDate
+    from service.vocabularies import AssessorKind, ImplementationStatus
 
     app = create_app(
         Settings(
@@ -87,9 +88,9 @@ def main() -> None:
                 session,
                 commitment_id=commitment_id,
                 data={
-                    "status": "advanced",
+                    "status": ImplementationStatus.ADVANCED,
                     "as_of": PartialDate.parse(args.as_of),
-                    "assessor_kind": "independent",
+                    "assessor_kind": AssessorKind.INDEPENDENT,
                     "source_ids": [CITED_SOURCE_ID],
                 },
             )

@@ -5,7 +5,7 @@ answered as a 409. Services compose these and commit once."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -113,7 +113,7 @@ def add(
     return record
 
 
-def assign(record: Any, values: dict[str, Any]) -> dict[str, Any]:
+def assign(record: Any, values: Mapping[str, Any]) -> dict[str, Any]:
     """Set the given fields; return what really changed, as {field: [old, new]}."""
     changes: dict[str, Any] = {}
     for field, new in values.items():

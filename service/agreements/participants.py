@@ -8,6 +8,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service import records, writes
+from service.agreements.inputs import AgreementParticipantFilters, AgreementParticipantIn
 from service.agreements.models import Agreement, AgreementParticipant
 from service.agreements.services import agreement_for_write
 from service.errors import Conflict
@@ -20,7 +21,7 @@ PARTICIPANT = EntityType.AGREEMENT_PARTICIPANT
 
 
 def list_agreement_participants(
-    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, agreement_ref: str, page: PageRequest, filters: AgreementParticipantFilters
 ) -> Page[AgreementParticipant]:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
     statement = records.live(AgreementParticipant).where(
@@ -60,7 +61,7 @@ def _ensure_new_participant(
 
 
 def create_agreement_participant(
-    session: Session, *, agreement_ref: str, data: dict[str, Any]
+    session: Session, *, agreement_ref: str, data: AgreementParticipantIn
 ) -> AgreementParticipant:
     agreement = agreement_for_write(session, agreement_ref)
     records.referenced(
@@ -79,7 +80,7 @@ def update_agreement_participant(
     *,
     agreement_ref: str,
     participant_id: int,
-    data: dict[str, Any],
+    data: AgreementParticipantIn,
     check: writes.Check,
 ) -> AgreementParticipant:
     agreement, participant = _participant_for_write(session, agreement_ref, participant_id)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from service import records, writes
+from service.agreements.inputs import AgreementRelationFilters, AgreementRelationIn
 from service.agreements.models import Agreement, AgreementRelation
 from service.agreements.services import agreement_for_write
 from service.errors import InvalidInput
@@ -18,7 +17,7 @@ RELATION = EntityType.AGREEMENT_RELATION
 
 
 def list_agreement_relations(
-    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, agreement_ref: str, page: PageRequest, filters: AgreementRelationFilters
 ) -> Page[AgreementRelation]:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
     statement = records.live(AgreementRelation).where(
@@ -46,7 +45,7 @@ def _check_related(session: Session, agreement: Agreement, related_id: int) -> N
 
 
 def create_agreement_relation(
-    session: Session, *, agreement_ref: str, data: dict[str, Any]
+    session: Session, *, agreement_ref: str, data: AgreementRelationIn
 ) -> AgreementRelation:
     agreement = agreement_for_write(session, agreement_ref)
     _check_related(session, agreement, data["related_agreement_id"])
@@ -60,7 +59,7 @@ def update_agreement_relation(
     *,
     agreement_ref: str,
     relation_id: int,
-    data: dict[str, Any],
+    data: AgreementRelationIn,
     check: writes.Check,
 ) -> AgreementRelation:
     agreement, relation = _relation_for_write(session, agreement_ref, relation_id)

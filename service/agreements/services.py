@@ -6,6 +6,12 @@ from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
 from service import records, search, writes
+from service.agreements.inputs import (
+    AgreementEventFilters,
+    AgreementEventIn,
+    AgreementFilters,
+    AgreementIn,
+)
 from service.agreements.lifecycle import derive_lifecycle_status
 from service.agreements.models import (
     AGREEMENT_SEARCH_DOCUMENT,
@@ -34,7 +40,7 @@ PARTY_ROLES = (ParticipantRole.PARTY, ParticipantRole.SIGNATORY)
 
 
 def list_agreements(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: AgreementFilters
 ) -> Page[Agreement]:
     statement = records.live(Agreement)
     for field in ("doc_type", "binding", "text_availability", "lifecycle_status"):
@@ -87,8 +93,8 @@ def get_agreement(session: Session, *, agreement_ref: str) -> Agreement:
     return records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
 
 
-def create_agreement(session: Session, *, data: dict[str, Any]) -> Agreement:
-    values = dict(data)
+def create_agreement(session: Session, *, data: AgreementIn) -> Agreement:
+    values = data.copy()
     records.ensure_unique(session, Agreement, AGREEMENT, "slug", values["slug"])
     records.ensure_unique(session, Agreement, AGREEMENT, "external_id", values.get("external_id"))
     themes = themes_for_slugs(session, values.pop("themes", []))
@@ -103,11 +109,11 @@ def create_agreement(session: Session, *, data: dict[str, Any]) -> Agreement:
 
 
 def update_agreement(
-    session: Session, *, agreement_ref: str, data: dict[str, Any], check: writes.Check
+    session: Session, *, agreement_ref: str, data: AgreementIn, check: writes.Check
 ) -> Agreement:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
     check(agreement)
-    values = dict(data)
+    values = data.copy()
     if "slug" in values:
         records.ensure_unique(
             session, Agreement, AGREEMENT, "slug", values["slug"], exclude_id=agreement.id
@@ -184,7 +190,7 @@ def refresh_lifecycle_status(session: Session, agreement: Agreement) -> None:
 
 
 def list_agreement_events(
-    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, agreement_ref: str, page: PageRequest, filters: AgreementEventFilters
 ) -> Page[AgreementEvent]:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
     statement = records.live(AgreementEvent).where(AgreementEvent.agreement_id == agreement.id)
@@ -201,9 +207,9 @@ def get_agreement_event(session: Session, *, agreement_ref: str, event_id: int) 
 
 
 def _event_values(
-    session: Session, data: dict[str, Any]
+    session: Session, data: AgreementEventIn
 ) -> tuple[dict[str, Any], list[Person] | None]:
-    values = dict(data)
+    values: dict[str, Any] = dict(data)
     if "date" in values and values["date"] is None:
         values["date"] = PartialDate.unknown()
     if values.get("organization_id") is not None:
@@ -223,7 +229,7 @@ def _event_values(
 
 
 def create_agreement_event(
-    session: Session, *, agreement_ref: str, data: dict[str, Any]
+    session: Session, *, agreement_ref: str, data: AgreementEventIn
 ) -> AgreementEvent:
     agreement = agreement_for_write(session, agreement_ref)
     values, signers = _event_values(session, data)
@@ -239,7 +245,7 @@ def update_agreement_event(
     *,
     agreement_ref: str,
     event_id: int,
-    data: dict[str, Any],
+    data: AgreementEventIn,
     check: writes.Check,
 ) -> AgreementEvent:
     agreement = agreement_for_write(session, agreement_ref)

@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy import insert
 from sqlalchemy.orm import Session
@@ -9,6 +8,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from service import records, writes
 from service.agreements.models import Agreement
+from service.assessments.inputs import AssessmentFilters, AssessmentIn
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.recording import record_change
 from service.commitments.models import Commitment
@@ -29,7 +29,7 @@ COMMITMENT = EntityType.COMMITMENT
 
 
 def list_commitment_assessments(
-    session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, commitment_id: int, page: PageRequest, filters: AssessmentFilters
 ) -> Page[StatusAssessment]:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     statement = records.live(StatusAssessment).where(
@@ -49,7 +49,7 @@ def get_assessment(session: Session, *, assessment_id: int) -> StatusAssessment:
     return records.find(session, StatusAssessment, ASSESSMENT, assessment_id)
 
 
-def rule_errors(data: dict[str, Any]) -> dict[str, str]:
+def rule_errors(data: AssessmentIn) -> dict[str, str]:
     """What breaks the rules of an assessment on its own (no lookups), by field; the API and
     the bulk import both apply them."""
     errors: dict[str, str] = {}
@@ -66,14 +66,15 @@ def rule_errors(data: dict[str, Any]) -> dict[str, str]:
             f"A {status.value} assessment must cite at least one source; "
             "only not_assessed may have none."
         )
-    if data["as_of"].value > datetime.now(UTC).date():
+    as_of = data["as_of"].value
+    if as_of is not None and as_of > datetime.now(UTC).date():
         errors["as_of"] = "Must not be after today."
-    if data.get("assessed_at") is not None and data["assessed_at"] > datetime.now(UTC):
+    if (assessed_at := data.get("assessed_at")) is not None and assessed_at > datetime.now(UTC):
         errors["assessed_at"] = "Must not be in the future."
     return errors
 
 
-def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> None:
+def _validate(session: Session, commitment_id: int, data: AssessmentIn) -> None:
     for field, message in rule_errors(data).items():
         detail = {
             "as_of": "as_of is in the future.",
@@ -81,19 +82,19 @@ def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> Non
             "source_ids": "An assessment other than not_assessed must cite a source.",
         }
         raise InvalidInput(detail.get(field, message), errors={field: [message]})
-    if data.get("assessor_organization_id") is not None:
+    if (organization_id := data.get("assessor_organization_id")) is not None:
         records.referenced(
             session,
             Organization,
             EntityType.ORGANIZATION,
-            data["assessor_organization_id"],
+            organization_id,
             "assessor_organization_id",
         )
-    if data.get("meeting_id") is not None:
-        records.referenced(session, Meeting, EntityType.MEETING, data["meeting_id"], "meeting_id")
-    if data.get("supersedes_id") is not None:
+    if (meeting_id := data.get("meeting_id")) is not None:
+        records.referenced(session, Meeting, EntityType.MEETING, meeting_id, "meeting_id")
+    if (supersedes_id := data.get("supersedes_id")) is not None:
         corrected = records.referenced(
-            session, StatusAssessment, ASSESSMENT, data["supersedes_id"], "supersedes_id"
+            session, StatusAssessment, ASSESSMENT, supersedes_id, "supersedes_id"
         )
         if corrected.commitment_id != commitment_id:
             message = "An assessment can only correct an assessment of the same commitment."
@@ -106,7 +107,7 @@ def _validate(session: Session, commitment_id: int, data: dict[str, Any]) -> Non
 
 
 def create_commitment_assessment(
-    session: Session, *, commitment_id: int, data: dict[str, Any]
+    session: Session, *, commitment_id: int, data: AssessmentIn
 ) -> StatusAssessment:
     """Append an assessment, and bring the commitment's status and every roll-up above it
     up to date, in one transaction.
@@ -120,7 +121,7 @@ def create_commitment_assessment(
     agreement_id = records.lock_parent(
         session, Commitment, COMMITMENT, commitment_id, Commitment.agreement_id, Agreement
     )
-    values = dict(data)
+    values = data.copy()
     _validate(session, commitment_id, values)
     sources = records.referenced_all(
         session, Source, EntityType.SOURCE, values.pop("source_ids", []), "source_ids"

@@ -14,6 +14,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from service import records, writes
+from service.auth.inputs import ApiKeyFilters, ApiKeyIn
 from service.auth.models import ApiKey
 from service.auth.permissions import allows
 from service.db import read_in_autocommit, utcnow
@@ -63,7 +64,7 @@ class NewKey:
         return getattr(self.record, name)
 
 
-def create_api_key(session: Session, *, data: dict[str, Any]) -> NewKey:
+def create_api_key(session: Session, *, data: ApiKeyIn) -> NewKey:
     prefix = secrets.token_hex(4)
     key = f"{KEY_PREFIX}_{prefix}_{secrets.token_urlsafe(32)}"
     record = ApiKey(name=data["name"], role=data["role"], prefix=prefix, key_hash=_hash(key))
@@ -133,7 +134,7 @@ def stored_key(
     )
 
 
-def list_api_keys(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[ApiKey]:
+def list_api_keys(session: Session, *, page: PageRequest, filters: ApiKeyFilters) -> Page[ApiKey]:
     statement = select(ApiKey)
     if "role" in filters:
         statement = statement.where(ApiKey.role == filters["role"])
@@ -154,7 +155,7 @@ def _not_the_callers_own(record: ApiKey, caller_key_id: int | None, action: str)
 
 
 def update_api_key(
-    session: Session, *, api_key_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, api_key_id: int, data: ApiKeyIn, check: writes.Check
 ) -> ApiKey:
     record = records.find(session, ApiKey, API_KEY, api_key_id, for_update=True)
     check(record)

@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import logging
 import threading
-from typing import Any
 
 from flask import current_app
 from sqlalchemy.orm import Session
@@ -11,6 +10,7 @@ from service.api import Blueprint
 from service.auth.http import caller_role, refuse_unless
 from service.auth.permissions import read_role
 from service.changes import services
+from service.changes.inputs import ChangeFilters
 from service.changes.models import ChangeEvent
 from service.changes.schemas import ChangeEventQuerySchema, ChangeEventSchema
 from service.errors import AtCapacity
@@ -55,7 +55,7 @@ class LongPollGate:
 
 
 def list_changes(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: ChangeFilters
 ) -> Page[ChangeEvent]:
     # Without the filter, the changes of records the caller may not read are left out;
     # asking for them by name is refused, so an empty page never stands for "none".

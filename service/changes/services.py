@@ -24,6 +24,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from service.auth.permissions import readable_by
+from service.changes.inputs import ChangeFilters
 from service.changes.models import LIVE_FENCE, ChangeEvent
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import EntityType, Role
@@ -152,7 +153,7 @@ def list_changes(
     session: Session,
     *,
     page: PageRequest,
-    filters: dict[str, Any],
+    filters: ChangeFilters,
     reader: Role | None = None,
     waiter: ChangeWaiter = Polling(),
     clock: Callable[[], float] = time.monotonic,
@@ -164,7 +165,7 @@ def list_changes(
     With `wait`, an empty answer is held back for up to that many seconds until a change
     the reader may see commits (a long poll): a mirror follows the feed without hammering it.
     """
-    filters = dict(filters)
+    filters = filters.copy()
     wait = filters.pop("wait", 0)
     statement: Select[Any] = select(ChangeEvent)
     hidden = set(EntityType) - readable_by(reader)

@@ -10,6 +10,12 @@ from service import records, search, writes
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.commitments import rows
+from service.commitments.inputs import (
+    CommitmentActorFilters,
+    CommitmentActorIn,
+    CommitmentFilters,
+    CommitmentIn,
+)
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
 from service.commitments.rows import CommitmentRow
 from service.dates import PartialDate
@@ -33,7 +39,7 @@ MAX_TREE_DEPTH = 12
 # --- reads -----------------------------------------------------------------------------------
 
 
-def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
+def _filtered(session: Session, statement: Any, filters: CommitmentFilters) -> Any:
     if "agreement" in filters:
         statement = statement.where(
             records.refers_to(
@@ -99,7 +105,7 @@ def _filtered(session: Session, statement: Any, filters: dict[str, Any]) -> Any:
 
 
 def _page(
-    session: Session, statement: Any, page: PageRequest, filters: dict[str, Any]
+    session: Session, statement: Any, page: PageRequest, filters: CommitmentFilters
 ) -> Page[Any]:
     result = rows.read_page(session, _filtered(session, statement, filters), page)
     items: list[Any] = result.items
@@ -108,12 +114,14 @@ def _page(
     return Page(items=items, next_key=result.next_key)
 
 
-def list_commitments(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Any]:
+def list_commitments(
+    session: Session, *, page: PageRequest, filters: CommitmentFilters
+) -> Page[Any]:
     return _page(session, records.live(Commitment), page, filters)
 
 
 def list_agreement_commitments(
-    session: Session, *, agreement_ref: str, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, agreement_ref: str, page: PageRequest, filters: CommitmentFilters
 ) -> Page[Any]:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
     return _page(
@@ -125,7 +133,7 @@ def list_agreement_commitments(
 
 
 def list_commitment_children(
-    session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, commitment_id: int, page: PageRequest, filters: CommitmentFilters
 ) -> Page[Any]:
     parent = records.find(session, Commitment, COMMITMENT, commitment_id)
     return _page(
@@ -194,8 +202,8 @@ def _levels(session: Session, commitment_id: int, *, down: bool) -> int:
     return session.scalar(select(func.max(chain.c.level))) or 0
 
 
-def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = dict(data)
+def _commitment_values(data: CommitmentIn) -> dict[str, Any]:
+    values: dict[str, Any] = dict(data)
     if "due_date" in values:
         if values["due_date"] is None:
             values["due_date"] = PartialDate.unknown()
@@ -204,13 +212,13 @@ def _commitment_values(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def create_agreement_commitment(
-    session: Session, *, agreement_ref: str, data: dict[str, Any]
+    session: Session, *, agreement_ref: str, data: CommitmentIn
 ) -> CommitmentRow:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
     values = _commitment_values(data)
     records.ensure_unique(session, Commitment, COMMITMENT, "external_id", values.get("external_id"))
-    if values.get("parent_id") is not None:
-        _check_parent(session, None, agreement.id, values["parent_id"])
+    if (parent_id := values.get("parent_id")) is not None:
+        _check_parent(session, None, agreement.id, parent_id)
     themes = themes_for_slugs(session, values.pop("themes", []))
     commitment = writes.add(
         session,
@@ -224,7 +232,7 @@ def create_agreement_commitment(
 
 
 def update_commitment(
-    session: Session, *, commitment_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, commitment_id: int, data: CommitmentIn, check: writes.Check
 ) -> CommitmentRow:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     agreement = _lock_agreement(session, commitment.agreement_id)
@@ -240,8 +248,8 @@ def update_commitment(
             values["external_id"],
             exclude_id=commitment.id,
         )
-    if values.get("parent_id") is not None:
-        _check_parent(session, commitment.id, agreement.id, values["parent_id"])
+    if (parent_id := values.get("parent_id")) is not None:
+        _check_parent(session, commitment.id, agreement.id, parent_id)
     changes: dict[str, Any] = {}
     if "themes" in values:
         themes = themes_for_slugs(session, values.pop("themes"))
@@ -285,7 +293,7 @@ def delete_commitment(session: Session, *, commitment_id: int, check: writes.Che
 
 
 def list_commitment_actors(
-    session: Session, *, commitment_id: int, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, commitment_id: int, page: PageRequest, filters: CommitmentActorFilters
 ) -> Page[CommitmentActor]:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
     statement = records.live(CommitmentActor).where(CommitmentActor.commitment_id == commitment.id)
@@ -321,7 +329,7 @@ def _ensure_new_actor(
 
 
 def create_commitment_actor(
-    session: Session, *, commitment_id: int, data: dict[str, Any]
+    session: Session, *, commitment_id: int, data: CommitmentActorIn
 ) -> CommitmentActor:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
     records.referenced(
@@ -338,7 +346,7 @@ def update_commitment_actor(
     *,
     commitment_id: int,
     actor_id: int,
-    data: dict[str, Any],
+    data: CommitmentActorIn,
     check: writes.Check,
 ) -> CommitmentActor:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)

@@ -5,14 +5,16 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements.inputs import AgreementFilters
 from service.agreements.models import Agreement, AgreementParticipant
 from service.agreements.services import list_agreements
+from service.commitments.inputs import CommitmentFilters
 from service.commitments.models import Commitment
 from service.commitments.services import list_commitments
 from service.exchange.columns import (
@@ -62,7 +64,7 @@ def _agreement_lookups(session: Session, agreements: list[Agreement]) -> dict[st
 
 
 def _batches(
-    list_page: Callable[..., Page[Any]], session: Session, filters: dict[str, Any]
+    list_page: Callable[..., Page[Any]], session: Session, filters: Mapping[str, Any]
 ) -> Iterator[list[Any]]:
     after = None
     while True:
@@ -78,7 +80,7 @@ def _batches(
 
 def _lines(
     session: Session,
-    filters: dict[str, Any],
+    filters: Mapping[str, Any],
     fmt: str,
     columns: list[Column],
     list_page: Callable[..., Page[Any]],
@@ -104,20 +106,20 @@ def _lines(
 
 
 def _checked(
-    list_page: Callable[..., Page[Any]], session: Session, filters: dict[str, Any]
+    list_page: Callable[..., Page[Any]], session: Session, filters: Mapping[str, Any]
 ) -> None:
     """Refuse filters that name no record now, with the list's own error (a 422), while the
     response can still be one: the lines are read only once the body is being sent."""
     list_page(session, page=PageRequest(after=None, size=1), filters=filters)
 
 
-def commitment_lines(session: Session, filters: dict[str, Any], fmt: str) -> Iterator[str]:
+def commitment_lines(session: Session, filters: CommitmentFilters, fmt: str) -> Iterator[str]:
     """The commitments the filters select, with their current status and progress."""
     _checked(list_commitments, session, filters)
     return _lines(session, filters, fmt, COMMITMENT_COLUMNS, list_commitments, _commitment_lookups)
 
 
-def agreement_lines(session: Session, filters: dict[str, Any], fmt: str) -> Iterator[str]:
+def agreement_lines(session: Session, filters: AgreementFilters, fmt: str) -> Iterator[str]:
     """The agreements the filters select, with their participants."""
     _checked(list_agreements, session, filters)
     return _lines(session, filters, fmt, AGREEMENT_COLUMNS, list_agreements, _agreement_lookups)

@@ -40,9 +40,11 @@ ALSO_AS = {"jsonl": ["text/plain"]}
 CSV_FORMAT = "The columns are described in docs/csv-format.md."
 
 
-def _streamed(
-    lines: Callable[[Session, dict[str, Any], str], Iterator[str]], fmt: str, filename: str
-) -> Any:
+# An export's lines for the filters its query schema loaded (export.commitment_lines, ...).
+ExportLines = Callable[[Session, Any, str], Iterator[str]]
+
+
+def _streamed(lines: ExportLines, fmt: str, filename: str) -> Any:
     def view(query_args: dict[str, Any]) -> Response:
         session = get_session()
         # Called here, not in the stream: filters that name no record are refused as a 422.
@@ -70,9 +72,7 @@ def _streamed(
     return view
 
 
-def _export_operation(
-    name: str, lines: Callable[[Session, dict[str, Any], str], Iterator[str]], query: Any, doc: str
-) -> None:
+def _export_operation(name: str, lines: ExportLines, query: Any, doc: str) -> None:
     for fmt in ("csv", "jsonl"):
         view = _streamed(lines, fmt, name)
         view = blp.doc(

@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 from service.api import Blueprint
 from service.auth.http import current_caller
 from service.jobs import services
+from service.jobs.inputs import JobFilters
 from service.jobs.models import Job
 from service.jobs.schemas import JobQuerySchema, JobSchema
 from service.pagination import Page, PageRequest
@@ -34,7 +35,7 @@ def get_job(session: Session, *, job_id: int) -> Job:
     return services.get_job(session, job_id=job_id, **_caller())
 
 
-def list_jobs(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Job]:
+def list_jobs(session: Session, *, page: PageRequest, filters: JobFilters) -> Page[Job]:
     return services.list_jobs(session, page=page, filters=filters, **_caller())
 
 

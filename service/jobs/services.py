@@ -17,6 +17,7 @@ from service.errors import NotFound
 from service.exchange import assessment_imports, imports
 from service.exchange.csv_files import ImportReport
 from service.identifiers import MAX_ID
+from service.jobs.inputs import JobFilters
 from service.jobs.models import Job
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import JobKind, Role
@@ -96,7 +97,7 @@ def list_jobs(
     session: Session,
     *,
     page: PageRequest,
-    filters: dict[str, Any],
+    filters: JobFilters,
     key_id: int | None,
     role: Role | None,
 ) -> Page[Job]:

@@ -10,6 +10,14 @@ from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.dates import PartialDate
 from service.errors import Conflict, InvalidInput
+from service.meetings.inputs import (
+    MeetingFilters,
+    MeetingIn,
+    MeetingParticipantFilters,
+    MeetingParticipantIn,
+    MeetingSeriesFilters,
+    MeetingSeriesIn,
+)
 from service.meetings.models import (
     Meeting,
     MeetingAgendaItem,
@@ -31,7 +39,7 @@ PARTICIPANT = EntityType.MEETING_PARTICIPANT
 
 
 def list_meeting_series(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: MeetingSeriesFilters
 ) -> Page[MeetingSeries]:
     statement = records.live(MeetingSeries)
     if "q" in filters:
@@ -43,8 +51,8 @@ def get_meeting_series(session: Session, *, series_ref: str) -> MeetingSeries:
     return records.find_by_ref(session, MeetingSeries, SERIES, series_ref)
 
 
-def create_meeting_series(session: Session, *, data: dict[str, Any]) -> MeetingSeries:
-    values = dict(data)
+def create_meeting_series(session: Session, *, data: MeetingSeriesIn) -> MeetingSeries:
+    values = data.copy()
     records.ensure_unique(session, MeetingSeries, SERIES, "slug", values["slug"])
     organizations = records.referenced_all(
         session,
@@ -60,11 +68,11 @@ def create_meeting_series(session: Session, *, data: dict[str, Any]) -> MeetingS
 
 
 def update_meeting_series(
-    session: Session, *, series_ref: str, data: dict[str, Any], check: writes.Check
+    session: Session, *, series_ref: str, data: MeetingSeriesIn, check: writes.Check
 ) -> MeetingSeries:
     series = records.find_by_ref(session, MeetingSeries, SERIES, series_ref, for_update=True)
     check(series)
-    values = dict(data)
+    values = data.copy()
     if "slug" in values:
         records.ensure_unique(
             session, MeetingSeries, SERIES, "slug", values["slug"], exclude_id=series.id
@@ -107,7 +115,7 @@ def delete_meeting_series(session: Session, *, series_ref: str, check: writes.Ch
 # --- meetings --------------------------------------------------------------------------------
 
 
-def list_meetings(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Meeting]:
+def list_meetings(session: Session, *, page: PageRequest, filters: MeetingFilters) -> Page[Meeting]:
     statement = records.live(Meeting)
     if "series" in filters:
         statement = statement.where(
@@ -143,15 +151,13 @@ def get_meeting(session: Session, *, meeting_id: int) -> Meeting:
     return records.find(session, Meeting, MEETING, meeting_id)
 
 
-def _meeting_values(
-    session: Session, data: dict[str, Any], current: Meeting | None
-) -> dict[str, Any]:
-    values = dict(data)
+def _meeting_values(session: Session, data: MeetingIn, current: Meeting | None) -> dict[str, Any]:
+    values: dict[str, Any] = dict(data)
     for field in ("start_date", "end_date"):
         if field in values and values[field] is None:
             values[field] = PartialDate.unknown()
-    if values.get("series_id") is not None:
-        records.referenced(session, MeetingSeries, SERIES, values["series_id"], "series_id")
+    if (series_id := values.get("series_id")) is not None:
+        records.referenced(session, MeetingSeries, SERIES, series_id, "series_id")
     start = values.get("start_date", current.start_date if current else PartialDate.unknown())
     end = values.get("end_date", current.end_date if current else PartialDate.unknown())
     if start.is_known and end.is_known and end.value < start.value:
@@ -204,7 +210,7 @@ def _links(
     return links, agenda
 
 
-def create_meeting(session: Session, *, data: dict[str, Any]) -> Meeting:
+def create_meeting(session: Session, *, data: MeetingIn) -> Meeting:
     values = _meeting_values(session, data, None)
     links, agenda = _links(session, values)
     meeting = Meeting(**values, agreement_links=links or [], agenda_rows=agenda or [])
@@ -222,7 +228,7 @@ def create_meeting(session: Session, *, data: dict[str, Any]) -> Meeting:
 
 
 def update_meeting(
-    session: Session, *, meeting_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, meeting_id: int, data: MeetingIn, check: writes.Check
 ) -> Meeting:
     meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
     check(meeting)
@@ -264,7 +270,7 @@ def delete_meeting(session: Session, *, meeting_id: int, check: writes.Check) ->
 
 
 def list_meeting_participants(
-    session: Session, *, meeting_id: int, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, meeting_id: int, page: PageRequest, filters: MeetingParticipantFilters
 ) -> Page[MeetingParticipant]:
     meeting = records.find(session, Meeting, MEETING, meeting_id)
     statement = records.live(MeetingParticipant).where(MeetingParticipant.meeting_id == meeting.id)
@@ -283,17 +289,13 @@ def get_meeting_participant(
 
 
 def _check_participant(
-    session: Session, values: dict[str, Any], current: MeetingParticipant | None
+    session: Session, values: MeetingParticipantIn, current: MeetingParticipant | None
 ) -> None:
-    if values.get("person_id") is not None:
-        records.referenced(session, Person, EntityType.PERSON, values["person_id"], "person_id")
-    if values.get("organization_id") is not None:
+    if (person_id := values.get("person_id")) is not None:
+        records.referenced(session, Person, EntityType.PERSON, person_id, "person_id")
+    if (organization_id := values.get("organization_id")) is not None:
         records.referenced(
-            session,
-            Organization,
-            EntityType.ORGANIZATION,
-            values["organization_id"],
-            "organization_id",
+            session, Organization, EntityType.ORGANIZATION, organization_id, "organization_id"
         )
     person_id = values.get("person_id", current.person_id if current else None)
     organization_id = values.get("organization_id", current.organization_id if current else None)
@@ -303,7 +305,7 @@ def _check_participant(
 
 
 def create_meeting_participant(
-    session: Session, *, meeting_id: int, data: dict[str, Any]
+    session: Session, *, meeting_id: int, data: MeetingParticipantIn
 ) -> MeetingParticipant:
     meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)
     _check_participant(session, data, None)
@@ -319,7 +321,7 @@ def update_meeting_participant(
     *,
     meeting_id: int,
     participant_id: int,
-    data: dict[str, Any],
+    data: MeetingParticipantIn,
     check: writes.Check,
 ) -> MeetingParticipant:
     meeting = records.find(session, Meeting, MEETING, meeting_id, for_update=True)

@@ -1,11 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from service import records, writes
+from service.organizations.inputs import OrganizationFilters, OrganizationIn, PostFilters, PostIn
 from service.organizations.models import Organization, Post
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import EntityType
@@ -15,7 +14,7 @@ POST = EntityType.POST
 
 
 def list_organizations(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: OrganizationFilters
 ) -> Page[Organization]:
     statement = records.live(Organization)
     if "classification" in filters:
@@ -47,17 +46,17 @@ def get_organization(session: Session, *, organization_ref: str) -> Organization
     return records.find_by_ref(session, Organization, ORGANIZATION, organization_ref)
 
 
-def create_organization(session: Session, *, data: dict[str, Any]) -> Organization:
+def create_organization(session: Session, *, data: OrganizationIn) -> Organization:
     records.ensure_unique(session, Organization, ORGANIZATION, "slug", data["slug"])
-    if data.get("parent_id") is not None:
-        records.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
+    if (parent_id := data.get("parent_id")) is not None:
+        records.referenced(session, Organization, ORGANIZATION, parent_id, "parent_id")
     organization = writes.add(session, Organization(**data), ORGANIZATION)
     writes.commit(session)
     return organization
 
 
 def update_organization(
-    session: Session, *, organization_ref: str, data: dict[str, Any], check: writes.Check
+    session: Session, *, organization_ref: str, data: OrganizationIn, check: writes.Check
 ) -> Organization:
     organization = records.find_by_ref(
         session, Organization, ORGANIZATION, organization_ref, for_update=True
@@ -67,8 +66,8 @@ def update_organization(
         records.ensure_unique(
             session, Organization, ORGANIZATION, "slug", data["slug"], exclude_id=organization.id
         )
-    if data.get("parent_id") is not None:
-        records.referenced(session, Organization, ORGANIZATION, data["parent_id"], "parent_id")
+    if (parent_id := data.get("parent_id")) is not None:
+        records.referenced(session, Organization, ORGANIZATION, parent_id, "parent_id")
         records.ensure_no_cycle(
             session, Organization, ORGANIZATION, organization.id, data["parent_id"]
         )
@@ -87,7 +86,7 @@ def delete_organization(session: Session, *, organization_ref: str, check: write
     writes.commit(session)
 
 
-def list_posts(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Post]:
+def list_posts(session: Session, *, page: PageRequest, filters: PostFilters) -> Page[Post]:
     statement = records.live(Post)
     if "organization" in filters:
         statement = statement.where(
@@ -107,7 +106,7 @@ def get_post(session: Session, *, post_id: int) -> Post:
     return records.find(session, Post, POST, post_id)
 
 
-def create_post(session: Session, *, data: dict[str, Any]) -> Post:
+def create_post(session: Session, *, data: PostIn) -> Post:
     records.referenced(
         session, Organization, ORGANIZATION, data["organization_id"], "organization_id"
     )
@@ -116,9 +115,7 @@ def create_post(session: Session, *, data: dict[str, Any]) -> Post:
     return post
 
 
-def update_post(
-    session: Session, *, post_id: int, data: dict[str, Any], check: writes.Check
-) -> Post:
+def update_post(session: Session, *, post_id: int, data: PostIn, check: writes.Check) -> Post:
     post = records.find(session, Post, POST, post_id, for_update=True)
     check(post)
     if "organization_id" in data:

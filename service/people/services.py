@@ -9,6 +9,7 @@ from service.dates import PartialDate
 from service.errors import InvalidInput
 from service.organizations.models import Organization, Post
 from service.pagination import Page, PageRequest, keyset_page
+from service.people.inputs import MembershipFilters, MembershipIn, PersonFilters, PersonIn
 from service.people.models import Membership, Person
 from service.vocabularies import EntityType
 
@@ -16,7 +17,7 @@ PERSON = EntityType.PERSON
 MEMBERSHIP = EntityType.MEMBERSHIP
 
 
-def list_people(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Person]:
+def list_people(session: Session, *, page: PageRequest, filters: PersonFilters) -> Page[Person]:
     statement = records.live(Person)
     if "q" in filters:
         statement = statement.where(Person.name.icontains(filters["q"], autoescape=True))
@@ -27,7 +28,7 @@ def get_person(session: Session, *, person_ref: str) -> Person:
     return records.find_by_ref(session, Person, PERSON, person_ref)
 
 
-def create_person(session: Session, *, data: dict[str, Any]) -> Person:
+def create_person(session: Session, *, data: PersonIn) -> Person:
     records.ensure_unique(session, Person, PERSON, "slug", data["slug"])
     person = writes.add(session, Person(**data), PERSON)
     writes.commit(session)
@@ -35,7 +36,7 @@ def create_person(session: Session, *, data: dict[str, Any]) -> Person:
 
 
 def update_person(
-    session: Session, *, person_ref: str, data: dict[str, Any], check: writes.Check
+    session: Session, *, person_ref: str, data: PersonIn, check: writes.Check
 ) -> Person:
     person = records.find_by_ref(session, Person, PERSON, person_ref, for_update=True)
     check(person)
@@ -54,7 +55,7 @@ def delete_person(session: Session, *, person_ref: str, check: writes.Check) -> 
 
 
 def list_memberships(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: MembershipFilters
 ) -> Page[Membership]:
     statement = records.live(Membership)
     if "person" in filters:
@@ -85,16 +86,16 @@ def get_membership(session: Session, *, membership_id: int) -> Membership:
 
 
 def _membership_values(
-    session: Session, data: dict[str, Any], current: Membership | None
+    session: Session, data: MembershipIn, current: Membership | None
 ) -> dict[str, Any]:
-    values = dict(data)
+    values: dict[str, Any] = dict(data)
     for field in ("start_date", "end_date"):
         if field in values and values[field] is None:
             values[field] = PartialDate.unknown()
     if "person_id" in values:
         records.referenced(session, Person, PERSON, values["person_id"], "person_id")
-    if values.get("post_id") is not None:
-        records.referenced(session, Post, EntityType.POST, values["post_id"], "post_id")
+    if (post_id := values.get("post_id")) is not None:
+        records.referenced(session, Post, EntityType.POST, post_id, "post_id")
     if values.get("organization_id") is not None:
         records.referenced(
             session,
@@ -120,7 +121,7 @@ def _membership_values(
     return values
 
 
-def create_membership(session: Session, *, data: dict[str, Any]) -> Membership:
+def create_membership(session: Session, *, data: MembershipIn) -> Membership:
     membership = writes.add(
         session, Membership(**_membership_values(session, data, None)), MEMBERSHIP
     )
@@ -129,7 +130,7 @@ def create_membership(session: Session, *, data: dict[str, Any]) -> Membership:
 
 
 def update_membership(
-    session: Session, *, membership_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, membership_id: int, data: MembershipIn, check: writes.Check
 ) -> Membership:
     membership = records.find(session, Membership, MEMBERSHIP, membership_id, for_update=True)
     check(membership)

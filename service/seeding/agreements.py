@@ -3,7 +3,7 @@ commitment trees), the meetings that reviewed them, and the assessments."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 
 from service.agreements import participants as agreement_participants
 from service.agreements import relations as agreement_relations
@@ -21,6 +21,7 @@ from service.agreements.schemas import (
     AgreementRelationCreateSchema,
 )
 from service.assessments import services as assessments
+from service.assessments.inputs import AssessmentIn
 from service.assessments.models import StatusAssessment
 from service.assessments.schemas import AssessmentCreateSchema
 from service.commitments import services as commitments
@@ -314,13 +315,16 @@ class AgreementSections(SeedReferences):
                 raise SeedError(f"{pending.key}: unknown sources {unknown}")
             data["source_ids"] = [self.source_ids[key] for key in item.get("sources", [])]
             desired = load_fields(AssessmentCreateSchema, data, pending.key)
+            loaded = cast(
+                AssessmentIn, desired
+            )  # what the schema loads (tests/unit/test_inputs.py)
 
-            def append(data: dict[str, Any], commitment_id: int = pending.commitment_id) -> Any:
+            def append(data: AssessmentIn, commitment_id: int = pending.commitment_id) -> Any:
                 return assessments.create_commitment_assessment(
                     self.session, commitment_id=commitment_id, data=data
                 )
 
-            def correct(record: Any, _changes: Any, full: dict[str, Any] = desired) -> Any:
+            def correct(record: Any, _changes: Any, full: AssessmentIn = loaded) -> Any:
                 return append({**full, "supersedes_id": record.id})
 
             self.sync(

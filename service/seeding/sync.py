@@ -148,8 +148,8 @@ class SeedSync:
         model: Any,
         natural_key: tuple[Any, ...],
         desired: dict[str, Any],
-        create: Callable[[dict[str, Any]], Any],
-        update: Callable[[Any, dict[str, Any]], Any],
+        create: Callable[[Any], Any],
+        update: Callable[[Any, Any], Any],
     ) -> Any | None:
         """The record for `key` as the files describe it; None when a user deleted it."""
         if key in self.ledger.visited:
@@ -175,8 +175,8 @@ class SeedSync:
         entity: EntityType,
         record: Any | None,
         desired: dict[str, Any],
-        create: Callable[[dict[str, Any]], Any],
-        update: Callable[[Any, dict[str, Any]], Any],
+        create: Callable[[Any], Any],
+        update: Callable[[Any, Any], Any],
     ) -> Any | None:
         action = "create"
         if record is not None and _is_deleted(record):

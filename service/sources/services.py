@@ -9,6 +9,7 @@ from service import records, writes
 from service.dates import PartialDate
 from service.errors import InvalidInput
 from service.pagination import Page, PageRequest, keyset_page
+from service.sources.inputs import CitationFilters, CitationIn, SourceFilters, SourceIn
 from service.sources.models import Citation, Source
 from service.vocabularies import EntityType
 
@@ -16,7 +17,7 @@ SOURCE = EntityType.SOURCE
 CITATION = EntityType.CITATION
 
 
-def list_sources(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Source]:
+def list_sources(session: Session, *, page: PageRequest, filters: SourceFilters) -> Page[Source]:
     statement = records.live(Source)
     if "kind" in filters:
         statement = statement.where(Source.kind == filters["kind"])
@@ -38,14 +39,14 @@ def get_source(session: Session, *, source_id: int) -> Source:
     return records.find(session, Source, SOURCE, source_id)
 
 
-def _source_values(data: dict[str, Any]) -> dict[str, Any]:
-    values = dict(data)
+def _source_values(data: SourceIn) -> dict[str, Any]:
+    values: dict[str, Any] = dict(data)
     if "published_on" in values and values["published_on"] is None:
         values["published_on"] = PartialDate.unknown()
     return values
 
 
-def create_source(session: Session, *, data: dict[str, Any]) -> Source:
+def create_source(session: Session, *, data: SourceIn) -> Source:
     records.ensure_unique(session, Source, SOURCE, "url", data["url"])
     source = writes.add(session, Source(**_source_values(data)), SOURCE)
     writes.commit(session)
@@ -53,7 +54,7 @@ def create_source(session: Session, *, data: dict[str, Any]) -> Source:
 
 
 def update_source(
-    session: Session, *, source_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, source_id: int, data: SourceIn, check: writes.Check
 ) -> Source:
     source = records.find(session, Source, SOURCE, source_id, for_update=True)
     check(source)
@@ -72,7 +73,7 @@ def delete_source(session: Session, *, source_id: int, check: writes.Check) -> N
 
 
 def list_citations(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: CitationFilters
 ) -> Page[Citation]:
     statement = records.live(Citation)
     if "source" in filters:
@@ -90,7 +91,7 @@ def get_citation(session: Session, *, citation_id: int) -> Citation:
     return records.find(session, Citation, CITATION, citation_id)
 
 
-def _check_citation(session: Session, values: dict[str, Any], current: Citation | None) -> None:
+def _check_citation(session: Session, values: CitationIn, current: Citation | None) -> None:
     from service.models import MODEL_BY_ENTITY
 
     if "source_id" in values:
@@ -118,7 +119,7 @@ def _is_field_of(model: Any, field: str) -> bool:
     return not field.startswith("_") and hasattr(model, field) and not hasattr(Base, field)
 
 
-def create_citation(session: Session, *, data: dict[str, Any]) -> Citation:
+def create_citation(session: Session, *, data: CitationIn) -> Citation:
     _check_citation(session, data, None)
     citation = writes.add(session, Citation(**data), CITATION)
     writes.commit(session)
@@ -126,7 +127,7 @@ def create_citation(session: Session, *, data: dict[str, Any]) -> Citation:
 
 
 def update_citation(
-    session: Session, *, citation_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, citation_id: int, data: CitationIn, check: writes.Check
 ) -> Citation:
     citation = records.find(session, Citation, CITATION, citation_id, for_update=True)
     check(citation)

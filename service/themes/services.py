@@ -1,19 +1,18 @@
 from __future__ import annotations
 
-from typing import Any
-
 from sqlalchemy.orm import Session
 
 from service import records, writes
 from service.pagination import Page, PageRequest, keyset_page
 from service.progress import tallies, upkeep
+from service.themes.inputs import ThemeFilters, ThemeIn
 from service.themes.models import Theme
 from service.vocabularies import EntityType
 
 THEME = EntityType.THEME
 
 
-def list_themes(session: Session, *, page: PageRequest, filters: dict[str, Any]) -> Page[Theme]:
+def list_themes(session: Session, *, page: PageRequest, filters: ThemeFilters) -> Page[Theme]:
     statement = records.live(Theme)
     if "parent" in filters:
         statement = statement.where(
@@ -28,24 +27,22 @@ def get_theme(session: Session, *, theme_ref: str) -> Theme:
     return records.find_by_ref(session, Theme, THEME, theme_ref)
 
 
-def create_theme(session: Session, *, data: dict[str, Any]) -> Theme:
+def create_theme(session: Session, *, data: ThemeIn) -> Theme:
     records.ensure_unique(session, Theme, THEME, "slug", data["slug"])
-    if data.get("parent_id") is not None:
-        records.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
+    if (parent_id := data.get("parent_id")) is not None:
+        records.referenced(session, Theme, THEME, parent_id, "parent_id")
     theme = writes.add(session, Theme(**data), THEME)
     writes.commit(session)
     return theme
 
 
-def update_theme(
-    session: Session, *, theme_ref: str, data: dict[str, Any], check: writes.Check
-) -> Theme:
+def update_theme(session: Session, *, theme_ref: str, data: ThemeIn, check: writes.Check) -> Theme:
     theme = records.find_by_ref(session, Theme, THEME, theme_ref, for_update=True)
     check(theme)
     if "slug" in data:
         records.ensure_unique(session, Theme, THEME, "slug", data["slug"], exclude_id=theme.id)
-    if data.get("parent_id") is not None:
-        records.referenced(session, Theme, THEME, data["parent_id"], "parent_id")
+    if (parent_id := data.get("parent_id")) is not None:
+        records.referenced(session, Theme, THEME, parent_id, "parent_id")
         records.ensure_no_cycle(session, Theme, THEME, theme.id, data["parent_id"])
     moving = "parent_id" in data and data["parent_id"] != theme.parent_id
     # What is filed under it moves with it: out of its old parents' scopes, into the new ones'.

@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from typing import Any
-
 from flask import current_app
 from sqlalchemy.orm import Session
 
@@ -11,6 +9,7 @@ from service.auth.permissions import read_role
 from service.resources import ResourceRoutes
 from service.vocabularies import EntityType
 from service.webhooks import services
+from service.webhooks.inputs import WebhookIn
 from service.webhooks.models import WebhookSubscription
 from service.webhooks.schemas import (
     WebhookCreateSchema,
@@ -40,12 +39,12 @@ def _settings() -> services.DeliverySettings:
     return settings
 
 
-def create_webhook(session: Session, *, data: dict[str, Any]) -> WebhookSubscription:
+def create_webhook(session: Session, *, data: WebhookIn) -> WebhookSubscription:
     return services.create_webhook(session, data=data, settings=_settings())
 
 
 def update_webhook(
-    session: Session, *, webhook_id: int, data: dict[str, Any], check: writes.Check
+    session: Session, *, webhook_id: int, data: WebhookIn, check: writes.Check
 ) -> WebhookSubscription:
     return services.update_webhook(
         session, webhook_id=webhook_id, data=data, check=check, settings=_settings()

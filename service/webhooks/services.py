@@ -15,7 +15,6 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
@@ -29,6 +28,7 @@ from service.errors import InvalidInput
 from service.pagination import Page, PageRequest, keyset_page
 from service.vocabularies import DeliveryStatus, EntityType
 from service.webhooks.events import events_of
+from service.webhooks.inputs import WebhookDeliveryFilters, WebhookFilters, WebhookIn
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
 from service.webhooks.targets import Outcome, Refused, Sender, resolve_target, send_http
 
@@ -51,7 +51,7 @@ class DeliverySettings:
 # --- subscriptions ---------------------------------------------------------------------------
 
 
-def _validate(session: Session, values: dict[str, Any], settings: DeliverySettings) -> None:
+def _validate(session: Session, values: WebhookIn, settings: DeliverySettings) -> None:
     if "url" in values:
         try:
             resolve_target(values["url"], allow_private=settings.allow_private_targets)
@@ -60,7 +60,7 @@ def _validate(session: Session, values: dict[str, Any], settings: DeliverySettin
 
 
 def list_webhooks(
-    session: Session, *, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, page: PageRequest, filters: WebhookFilters
 ) -> Page[WebhookSubscription]:
     statement = records.live(WebhookSubscription)
     if "active" in filters:
@@ -73,19 +73,19 @@ def get_webhook(session: Session, *, webhook_id: int) -> WebhookSubscription:
 
 
 def create_webhook(
-    session: Session, *, data: dict[str, Any], settings: DeliverySettings
+    session: Session, *, data: WebhookIn, settings: DeliverySettings
 ) -> WebhookSubscription:
-    values = dict(data)
+    values = data.copy()
     values["event_types"] = sorted(set(values["event_types"]))
     _validate(session, values, settings)
     # A new subscription hears of what happens from now on, not of the whole history: from
     # below any bulk write still in progress, whose events it will hear of too.
-    values["last_seq"] = session.scalar(
+    last_seq = session.scalar(
         below_fences(
             select(func.coalesce(func.max(ChangeEvent.seq), 0)), session.get_bind().dialect
         )
     )
-    subscription = writes.add(session, WebhookSubscription(**values), WEBHOOK)
+    subscription = writes.add(session, WebhookSubscription(**values, last_seq=last_seq), WEBHOOK)
     writes.commit(session)
     return subscription
 
@@ -94,13 +94,13 @@ def update_webhook(
     session: Session,
     *,
     webhook_id: int,
-    data: dict[str, Any],
+    data: WebhookIn,
     check: writes.Check,
     settings: DeliverySettings,
 ) -> WebhookSubscription:
     subscription = records.find(session, WebhookSubscription, WEBHOOK, webhook_id, for_update=True)
     check(subscription)
-    values = dict(data)
+    values = data.copy()
     if "event_types" in values:
         values["event_types"] = sorted(set(values["event_types"]))
     _validate(session, values, settings)
@@ -117,7 +117,7 @@ def delete_webhook(session: Session, *, webhook_id: int, check: writes.Check) ->
 
 
 def list_webhook_deliveries(
-    session: Session, *, webhook_id: int, page: PageRequest, filters: dict[str, Any]
+    session: Session, *, webhook_id: int, page: PageRequest, filters: WebhookDeliveryFilters
 ) -> Page[WebhookDelivery]:
     subscription = records.find(session, WebhookSubscription, WEBHOOK, webhook_id)
     statement = select(WebhookDelivery).where(WebhookDelivery.subscription_id == subscription.id)

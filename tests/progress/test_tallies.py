@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 
 from service.agreements import services as agreements
 from service.commitments import services as commitments
+from service.commitments.inputs import CommitmentIn
 from service.commitments.models import Commitment
 from service.dates import PartialDate
 from service.progress.models import ProgressTally
@@ -176,7 +177,7 @@ class World:
             theme.slug for theme in draw(st.lists(st.sampled_from(self.live_themes()), max_size=2))
         ]
 
-    def _update(self, commitment: Any, data: dict[str, Any]) -> None:
+    def _update(self, commitment: Any, data: CommitmentIn) -> None:
         commitments.update_commitment(
             self.session, commitment_id=commitment.id, data=data, check=no_check
         )
