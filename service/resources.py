@@ -1,16 +1,27 @@
-"""The standard routes of a resource, declared once so every resource behaves alike.
+"""The standard operations of a resource, declared once so every resource behaves alike.
 
-A resource's routes module says which operations it has and which service function each
-calls; this module supplies what they share: the schemas in the spec, the operation ids
-(`list_agreements`, `get_agreement`, ...), pagination, `Location`, ETags and `If-Match`,
-and the documented errors. Views stay a few lines: parse, call one service, return.
+A resource's routes module writes each operation as a plain view function, named after its
+operation id (`list_agreements`, `get_agreement`, ...), with its summary as the docstring,
+and decorates it with what kind of operation it is:
+
+    @agreements.get("/agreements/<agreement_ref>")
+    def get_agreement(agreement_ref: str) -> Agreement:
+        '''Get an agreement by id or slug.'''
+        return services.get_agreement(get_session(), agreement_ref=agreement_ref)
+
+The decorator supplies what operations of that kind share: the schemas in the spec,
+pagination, `Location`, ETags and `If-Match`, the permission, and the documented errors.
+It is flask-smorest underneath (`blp.arguments`, `blp.response`, `blp.route`); an operation
+that fits none of the kinds is routed with `register_operation`, as the exports are.
 """
 
 from __future__ import annotations
 
+import functools
+import http
 import re
 from collections.abc import Callable, Sequence
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
 from flask import Response
@@ -18,82 +29,36 @@ from flask import Response
 from service.api import (
     Blueprint,
     cacheable,
-    get_session,
     if_match_check,
     page_request,
     page_response,
 )
 from service.auth.http import require
-from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN, idempotent
+from service.headers import (
+    ETAG_HEADER,
+    LINK_HEADER,
+    LOCATION_HEADER,
+    IdempotencyHeaders,
+    IfMatchHeaders,
+    IfNoneMatchHeaders,
+    NoQuerySchema,
+)
+from service.idempotency.http import idempotent
 from service.schemas import page_of
 from service.vocabularies import Role
+
+# A view as a routes module writes it: a plain function named after its operation id, its
+# docstring the operation's summary in the spec, calling one service function.
+View = TypeVar("View", bound=Callable[..., Any])
 
 API_PREFIX = "/api/v1"
 BEARER = "bearerAuth"
 
-ETAG_HEADER = {
-    "description": "A strong validator of this representation.",
-    "schema": {"type": "string"},
-}
-LINK_HEADER = {
-    "description": 'RFC 8288 link to the next page (`rel="next"`), absent on the last page.',
-    "schema": {"type": "string"},
-}
-LOCATION_HEADER = {"description": "The URL of the created resource.", "schema": {"type": "string"}}
 
-
-class NoQuerySchema(ma.Schema):
-    """For operations without query parameters: any parameter sent is unknown, so a 400."""
-
-    class Meta:
-        unknown = ma.RAISE
-
-
-class IfMatchHeaders(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    if_match = ma.fields.String(
-        data_key="If-Match",
-        metadata={
-            "description": "Apply the change only if the resource still has this ETag (else 412)."
-        },
-    )
-
-
-class IdempotencyHeaders(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    idempotency_key = ma.fields.String(
-        data_key="Idempotency-Key",
-        validate=ma.validate.Regexp(
-            IDEMPOTENCY_KEY_PATTERN,
-            error="Must be 1 to 255 visible ASCII characters, such as a UUID.",
-        ),
-        metadata={
-            "description": "Makes a retry safe: a request repeated with the same key (within 24 hours) "
-            "returns the first response instead of creating again; the same key with another body is a "
-            "422, and while the first is still running, a 409."
-        },
-    )
-
-
-class IfNoneMatchHeaders(ma.Schema):
-    class Meta:
-        unknown = ma.EXCLUDE
-
-    if_none_match = ma.fields.String(
-        data_key="If-None-Match",
-        metadata={"description": "Answer 304 Not Modified if the resource still has this ETag."},
-    )
-
-
-def _document_errors(
+def document_errors(
     blp: Blueprint, view: Callable[..., Any], statuses: Sequence[int]
 ) -> Callable[..., Any]:
-    import http
-
+    """Document the problem answers an operation may give, by status."""
     for status in statuses:
         view = blp.alt_response(status, response=http.HTTPStatus(status).name)(view)
     return view
@@ -111,7 +76,7 @@ def register_operation(
     """Name, guard and route one operation. Every operation passes here: this is where its
     permission is set and documented. `role` None is a read (public unless PUBLIC_READ is off)."""
     statuses = [401, 429] if role is None else [401, 403, 429]
-    view = _document_errors(blp, view, statuses)
+    view = document_errors(blp, view, statuses)
     view = require(role)(view)
     view.__name__ = operation_id
     view.__doc__ = doc
@@ -194,13 +159,13 @@ class ResourceRoutes:
             }
         return links
 
-    def _register(
-        self, rule: str, method: str, operation_id: str, doc: str, view: Callable[..., Any]
-    ) -> None:
+    def _register(self, rule: str, method: str, view: Callable[..., Any]) -> None:
+        summary = view.__doc__
+        assert summary, f"{view.__name__} needs a docstring: it is the operation's summary"
         role = self.read_role if method == "GET" else self.write_role
         if method == "GET" and self.cache_reads:
             view = cacheable(view)
-        register_operation(self.blp, rule, method, operation_id, doc, view, role)
+        register_operation(self.blp, rule, method, view.__name__, summary, view, role)
 
     def _refuse_unknown_query(
         self, view: Callable[..., Any], schema: type[ma.Schema] | None = None
@@ -215,147 +180,180 @@ class ResourceRoutes:
     def list(
         self,
         rule: str,
-        service: Callable[..., Any],
-        doc: str,
         *,
-        operation_id: str | None = None,
         query_schema: type[ma.Schema] | None = None,
         nested: bool = False,
         more_errors: Sequence[int] = (),
-    ) -> None:
-        """`more_errors`: statuses besides the usual that this list may answer (a 422 for a
-        filter that names no record)."""
+    ) -> Callable[[View], View]:
+        """Route a list: the view takes the page asked for and the filters (and the rule's
+        path parameters) and returns a Page; the answer gets its Link header and next-page
+        token. `more_errors`: statuses besides the usual that this list may answer (a 422
+        for a filter that names no record)."""
         query = query_schema or self.query_schema
         assert query is not None, f"{self.plural} needs a query schema to be listed"
 
-        def view(query_args: dict[str, Any], **path: Any) -> Any:
-            page, filters = page_request(query_args)
-            return page_response(
-                service(get_session(), page=page, filters=filters, **path), filters
-            )
+        def register(list_view: View) -> View:
+            operation_id = list_view.__name__
 
-        view = self.blp.response(200, page_of(self.schema), headers={"Link": LINK_HEADER})(view)
-        path_params = re.findall(r"<(?:\w+:)?(\w+)>", rule)
-        next_page = {
-            "operationId": operation_id or f"list_{self.plural}",
-            "parameters": {
-                "page_token": "$response.body#/next_page_token",
-                **{param: f"$request.path.{param}" for param in path_params},
-            },
-        }
-        view = self.blp.doc(responses={200: {"links": {"next_page": next_page}}})(view)
-        view = _document_errors(
-            self.blp, view, [400, *([404] if nested else []), *more_errors, 500, 503]
-        )
-        view = self.blp.arguments(
-            query, location="query", arg_name="query_args", error_status_code=400
-        )(view)
-        self._register(rule, "GET", operation_id or f"list_{self.plural}", doc, view)
+            @functools.wraps(list_view)
+            def view(query_args: dict[str, Any], **path: Any) -> Any:
+                page, filters = page_request(query_args)
+                return page_response(list_view(page=page, filters=filters, **path), filters)
+
+            answered = self.blp.response(200, page_of(self.schema), headers={"Link": LINK_HEADER})
+            routed = answered(view)
+            path_params = re.findall(r"<(?:\w+:)?(\w+)>", rule)
+            next_page = {
+                "operationId": operation_id,
+                "parameters": {
+                    "page_token": "$response.body#/next_page_token",
+                    **{param: f"$request.path.{param}" for param in path_params},
+                },
+            }
+            routed = self.blp.doc(responses={200: {"links": {"next_page": next_page}}})(routed)
+            routed = document_errors(
+                self.blp, routed, [400, *([404] if nested else []), *more_errors, 500, 503]
+            )
+            routed = self.blp.arguments(
+                query, location="query", arg_name="query_args", error_status_code=400
+            )(routed)
+            self._register(rule, "GET", routed)
+            return list_view
+
+        return register
 
     def get(
         self,
         rule: str,
-        service: Callable[..., Any],
-        doc: str,
         *,
-        operation_id: str | None = None,
         query_schema: type[ma.Schema] | None = None,
         more_errors: Sequence[int] = (),
-    ) -> None:
-        """`more_errors`: statuses besides the usual that this read may answer (a 422 for
-        query parameters that are each valid but do not fit together)."""
+    ) -> Callable[[View], View]:
+        """Route a read of one record: the view takes the rule's path parameters (and what
+        `query_schema` loads, by name) and returns the record, answered with its ETag (304
+        when `If-None-Match` has it). `more_errors`: statuses besides the usual that this
+        read may answer (a 422 for query parameters that do not fit together)."""
 
-        def view(
-            _headers: dict[str, Any],
-            query_args: dict[str, Any] | None = None,
-            _no_query: dict[str, Any] | None = None,
-            **path: Any,
-        ) -> Any:
-            return service(get_session(), **(query_args or {}), **path)
+        def register(get_view: View) -> View:
+            @functools.wraps(get_view)
+            def view(
+                _headers: dict[str, Any],
+                query_args: dict[str, Any] | None = None,
+                _no_query: dict[str, Any] | None = None,
+                **path: Any,
+            ) -> Any:
+                return get_view(**(query_args or {}), **path)
 
-        view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
-        view = self.blp.alt_response(304, response="NOT_MODIFIED")(view)
-        view = _document_errors(self.blp, view, [400, 404, *more_errors, 500, 503])
-        view = self._refuse_unknown_query(view, query_schema)
-        view = self.blp.arguments(
-            IfNoneMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
-        )(view)
-        self._register(rule, "GET", operation_id or f"get_{self.name}", doc, view)
+            routed = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
+            routed = self.blp.alt_response(304, response="NOT_MODIFIED")(routed)
+            routed = document_errors(self.blp, routed, [400, 404, *more_errors, 500, 503])
+            routed = self._refuse_unknown_query(routed, query_schema)
+            routed = self.blp.arguments(
+                IfNoneMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
+            )(routed)
+            self._register(rule, "GET", routed)
+            return get_view
+
+        return register
 
     def create(
         self,
         rule: str,
-        service: Callable[..., Any],
-        doc: str,
         *,
         location: Callable[[Any], str],
-        operation_id: str | None = None,
         nested: bool = False,
         next_operations: Sequence[str] = (),
-    ) -> None:
-        """`next_operations`: operations nested under the new record (its events, its
-        assessments...), linked from the 201 response in the spec."""
+    ) -> Callable[[View], View]:
+        """Route a create: the view takes the loaded body (and the rule's path parameters)
+        and returns the new record, answered 201 with its `Location` (`location` gives its
+        path) and ETag; an `Idempotency-Key` makes a retry safe. `next_operations`:
+        operations nested under the new record (its events, its assessments...), linked
+        from the 201 response in the spec."""
         assert self.create_schema is not None
+        create_schema = self.create_schema
 
-        def view(
-            body: dict[str, Any], _no_query: dict[str, Any], _headers: dict[str, Any], **path: Any
-        ) -> Any:
-            record = service(get_session(), data=body, **path)
-            return record, 201, {"Location": API_PREFIX + location(record)}
+        def register(create_view: View) -> View:
+            @functools.wraps(create_view)
+            def view(
+                body: dict[str, Any],
+                _no_query: dict[str, Any],
+                _headers: dict[str, Any],
+                **path: Any,
+            ) -> Any:
+                record = create_view(body=body, **path)
+                return record, 201, {"Location": API_PREFIX + location(record)}
 
-        view = self.blp.response(
-            201,
-            self.create_response_schema,
-            headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER},
-        )(view)
-        view = _document_errors(
-            self.blp, view, [400, *([404] if nested else []), 409, 413, 415, 500, 503]
-        )
-        view = self.blp.arguments(self.create_schema, arg_name="body")(view)
-        view = self._refuse_unknown_query(view)
-        view = self.blp.arguments(
-            IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
-        )(view)
-        view = idempotent(view, shown_once=self.shown_once)
-        if self.identity:
-            view = self.blp.doc(
-                responses={201: {"links": self._links_from_created(next_operations)}}
+            routed = self.blp.response(
+                201,
+                self.create_response_schema,
+                headers={"ETag": ETAG_HEADER, "Location": LOCATION_HEADER},
             )(view)
-        self._register(rule, "POST", operation_id or f"create_{self.name}", doc, view)
+            routed = document_errors(
+                self.blp, routed, [400, *([404] if nested else []), 409, 413, 415, 500, 503]
+            )
+            routed = self.blp.arguments(create_schema, arg_name="body")(routed)
+            routed = self._refuse_unknown_query(routed)
+            routed = self.blp.arguments(
+                IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
+            )(routed)
+            routed = idempotent(routed, shown_once=self.shown_once)
+            if self.identity:
+                routed = self.blp.doc(
+                    responses={201: {"links": self._links_from_created(next_operations)}}
+                )(routed)
+            self._register(rule, "POST", routed)
+            return create_view
 
-    def update(
-        self, rule: str, service: Callable[..., Any], doc: str, *, operation_id: str | None = None
-    ) -> None:
+        return register
+
+    def update(self, rule: str) -> Callable[[View], View]:
+        """Route a change: the view takes the loaded body, `check` (to call on the record
+        before changing it: a stale `If-Match` is a 412) and the rule's path parameters,
+        and returns the changed record."""
         assert self.update_schema is not None
+        update_schema = self.update_schema
         schema = self.schema()
 
-        def view(
-            body: dict[str, Any], _headers: dict[str, Any], _no_query: dict[str, Any], **path: Any
-        ) -> Any:
-            return service(get_session(), data=body, check=if_match_check(schema), **path)
+        def register(update_view: View) -> View:
+            @functools.wraps(update_view)
+            def view(
+                body: dict[str, Any],
+                _headers: dict[str, Any],
+                _no_query: dict[str, Any],
+                **path: Any,
+            ) -> Any:
+                return update_view(body=body, check=if_match_check(schema), **path)
 
-        view = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
-        view = _document_errors(self.blp, view, [400, 404, 409, 412, 413, 415, 500, 503])
-        view = self.blp.arguments(
-            IfMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
-        )(view)
-        view = self.blp.arguments(self.update_schema, arg_name="body")(view)
-        view = self._refuse_unknown_query(view)
-        self._register(rule, "PATCH", operation_id or f"update_{self.name}", doc, view)
+            routed = self.blp.response(200, self.schema, headers={"ETag": ETAG_HEADER})(view)
+            routed = document_errors(self.blp, routed, [400, 404, 409, 412, 413, 415, 500, 503])
+            routed = self.blp.arguments(
+                IfMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
+            )(routed)
+            routed = self.blp.arguments(update_schema, arg_name="body")(routed)
+            routed = self._refuse_unknown_query(routed)
+            self._register(rule, "PATCH", routed)
+            return update_view
 
-    def delete(
-        self, rule: str, service: Callable[..., Any], doc: str, *, operation_id: str | None = None
-    ) -> None:
+        return register
+
+    def delete(self, rule: str) -> Callable[[View], View]:
+        """Route a delete: the view takes `check` (as for a change) and the rule's path
+        parameters; the answer is a 204."""
         schema = self.schema()
 
-        def view(_headers: dict[str, Any], _no_query: dict[str, Any], **path: Any) -> Any:
-            service(get_session(), check=if_match_check(schema), **path)
-            return Response(status=204)
+        def register(delete_view: View) -> View:
+            @functools.wraps(delete_view)
+            def view(_headers: dict[str, Any], _no_query: dict[str, Any], **path: Any) -> Any:
+                delete_view(check=if_match_check(schema), **path)
+                return Response(status=204)
 
-        view = self.blp.response(204)(view)
-        view = _document_errors(self.blp, view, [400, 404, 409, 412, 500, 503])
-        view = self.blp.arguments(
-            IfMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
-        )(view)
-        view = self._refuse_unknown_query(view)
-        self._register(rule, "DELETE", operation_id or f"delete_{self.name}", doc, view)
+            routed = self.blp.response(204)(view)
+            routed = document_errors(self.blp, routed, [400, 404, 409, 412, 500, 503])
+            routed = self.blp.arguments(
+                IfMatchHeaders, location="headers", arg_name="_headers", error_status_code=400
+            )(routed)
+            routed = self._refuse_unknown_query(routed)
+            self._register(rule, "DELETE", routed)
+            return delete_view
+
+        return register

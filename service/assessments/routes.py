@@ -2,13 +2,16 @@
 
 from __future__ import annotations
 
-from service.api import Blueprint
+from service.api import Blueprint, get_session
 from service.assessments import services
+from service.assessments.inputs import AssessmentFilters, AssessmentIn
+from service.assessments.models import StatusAssessment
 from service.assessments.schemas import (
     AssessmentCreateSchema,
     AssessmentQuerySchema,
     AssessmentSchema,
 )
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 
 blp = Blueprint(
@@ -29,19 +32,31 @@ assessments = ResourceRoutes(
     create_schema=AssessmentCreateSchema,
     query_schema=AssessmentQuerySchema,
 )
-assessments.list(
+
+
+@assessments.list(COMMITMENT + "/assessments", nested=True)
+def list_commitment_assessments(
+    commitment_id: int, page: PageRequest, filters: AssessmentFilters
+) -> Page[StatusAssessment]:
+    """List a commitment's assessments: its implementation history."""
+    return services.list_commitment_assessments(
+        get_session(), page=page, filters=filters, commitment_id=commitment_id
+    )
+
+
+@assessments.create(
     COMMITMENT + "/assessments",
-    services.list_commitment_assessments,
-    "List a commitment's assessments: its implementation history.",
-    operation_id="list_commitment_assessments",
     nested=True,
-)
-assessments.create(
-    COMMITMENT + "/assessments",
-    services.create_commitment_assessment,
-    "Assess a commitment; to correct an assessment, post a new one that supersedes it.",
-    operation_id="create_commitment_assessment",
     location=lambda assessment: f"/assessments/{assessment.id}",
-    nested=True,
 )
-assessments.get("/assessments/<int:assessment_id>", services.get_assessment, "Get an assessment.")
+def create_commitment_assessment(commitment_id: int, body: AssessmentIn) -> StatusAssessment:
+    """Assess a commitment; to correct an assessment, post a new one that supersedes it."""
+    return services.create_commitment_assessment(
+        get_session(), commitment_id=commitment_id, data=body
+    )
+
+
+@assessments.get("/assessments/<int:assessment_id>")
+def get_assessment(assessment_id: int) -> StatusAssessment:
+    """Get an assessment."""
+    return services.get_assessment(get_session(), assessment_id=assessment_id)

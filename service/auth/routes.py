@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from service.api import Blueprint
+from service import writes
+from service.api import Blueprint, get_session
 from service.auth import services
+from service.auth.inputs import ApiKeyFilters, ApiKeyIn
+from service.auth.models import ApiKey
 from service.auth.permissions import read_role
 from service.auth.schemas import (
     ApiKeyCreatedSchema,
@@ -10,6 +13,8 @@ from service.auth.schemas import (
     ApiKeySchema,
     ApiKeyUpdateSchema,
 )
+from service.auth.services import NewKey
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 from service.vocabularies import EntityType, Role
 
@@ -30,19 +35,33 @@ api_keys = ResourceRoutes(
     read_role=read_role(EntityType.API_KEY),
     write_role=Role.ADMIN,
 )
-api_keys.list("/api-keys", services.list_api_keys, "List API keys (never their secrets).")
-api_keys.create(
-    "/api-keys",
-    services.create_api_key,
-    "Make an API key; the response holds the key itself, shown this once.",
-    location=lambda new: f"/api-keys/{new.id}",
-)
-api_keys.get("/api-keys/<int:api_key_id>", services.get_api_key, "Get an API key's details.")
-api_keys.update(
-    "/api-keys/<int:api_key_id>", services.update_api_key, "Rename a key or change its role."
-)
-api_keys.delete(
-    "/api-keys/<int:api_key_id>",
-    services.revoke_api_key,
-    "Revoke a key: it stops working at once and stays listed, with its revocation date.",
-)
+
+
+@api_keys.list("/api-keys")
+def list_api_keys(page: PageRequest, filters: ApiKeyFilters) -> Page[ApiKey]:
+    """List API keys (never their secrets)."""
+    return services.list_api_keys(get_session(), page=page, filters=filters)
+
+
+@api_keys.create("/api-keys", location=lambda new: f"/api-keys/{new.id}")
+def create_api_key(body: ApiKeyIn) -> NewKey:
+    """Make an API key; the response holds the key itself, shown this once."""
+    return services.create_api_key(get_session(), data=body)
+
+
+@api_keys.get("/api-keys/<int:api_key_id>")
+def get_api_key(api_key_id: int) -> ApiKey:
+    """Get an API key's details."""
+    return services.get_api_key(get_session(), api_key_id=api_key_id)
+
+
+@api_keys.update("/api-keys/<int:api_key_id>")
+def update_api_key(api_key_id: int, body: ApiKeyIn, check: writes.Check) -> ApiKey:
+    """Rename a key or change its role."""
+    return services.update_api_key(get_session(), api_key_id=api_key_id, data=body, check=check)
+
+
+@api_keys.delete("/api-keys/<int:api_key_id>")
+def delete_api_key(api_key_id: int, check: writes.Check) -> None:
+    """Revoke a key: it stops working at once and stays listed, with its revocation date."""
+    services.revoke_api_key(get_session(), api_key_id=api_key_id, check=check)

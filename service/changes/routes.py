@@ -1,12 +1,13 @@
 from __future__ import annotations
 
+import contextlib
 import logging
 import threading
+from collections.abc import Iterator
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
-from service.api import Blueprint
+from service.api import Blueprint, get_session
 from service.auth.http import caller_role, refuse_unless
 from service.auth.permissions import read_role
 from service.changes import services
@@ -53,29 +54,14 @@ class LongPollGate:
     def leave(self) -> None:
         self._places.release()
 
-
-def list_changes(
-    session: Session, *, page: PageRequest, filters: ChangeFilters
-) -> Page[ChangeEvent]:
-    # Without the filter, the changes of records the caller may not read are left out;
-    # asking for them by name is refused, so an empty page never stands for "none".
-    if "entity" in filters:
-        entity = filters["entity"]
-        refuse_unless(read_role(entity), f"Filtering the feed by entity={entity.value}")
-    if not filters.get("wait"):
-        return services.list_changes(session, page=page, filters=filters, reader=caller_role())
-    gate: LongPollGate = current_app.extensions["long_polls"]
-    gate.enter()
-    try:
-        return services.list_changes(
-            session,
-            page=page,
-            filters=filters,
-            reader=caller_role(),
-            waiter=current_app.extensions["change_feed_head"],
-        )
-    finally:
-        gate.leave()
+    @contextlib.contextmanager
+    def held(self) -> Iterator[None]:
+        """A place for as long as the block runs, or AtCapacity at once."""
+        self.enter()
+        try:
+            yield
+        finally:
+            self.leave()
 
 
 changes = ResourceRoutes(
@@ -88,11 +74,26 @@ changes = ResourceRoutes(
     # (And the answer depends on the caller's role, which the read cache does not key on.)
     cache_reads=False,
 )
-changes.list(
-    "/changes",
-    list_changes,
-    "List changes in commit order; resume with `after`. Changes to API keys are listed to "
-    "admins only, changes to webhooks to editors and admins. A long poll (`wait`) past the "
-    "server's bound (LONG_POLLS_PER_PROCESS) is a 503 with Retry-After.",
-    more_errors=[403],
-)
+
+
+@changes.list("/changes", more_errors=[403])
+def list_changes(page: PageRequest, filters: ChangeFilters) -> Page[ChangeEvent]:
+    """List changes in commit order; resume with `after`. Changes to API keys are listed to admins only, changes to webhooks to editors and admins. A long poll (`wait`) past the server's bound (LONG_POLLS_PER_PROCESS) is a 503 with Retry-After."""
+    # Without the filter, the changes of records the caller may not read are left out;
+    # asking for them by name is refused, so an empty page never stands for "none".
+    if "entity" in filters:
+        entity = filters["entity"]
+        refuse_unless(read_role(entity), f"Filtering the feed by entity={entity.value}")
+    if not filters.get("wait"):
+        return services.list_changes(
+            get_session(), page=page, filters=filters, reader=caller_role()
+        )
+    gate: LongPollGate = current_app.extensions["long_polls"]
+    with gate.held():
+        return services.list_changes(
+            get_session(),
+            page=page,
+            filters=filters,
+            reader=caller_role(),
+            waiter=current_app.extensions["change_feed_head"],
+        )

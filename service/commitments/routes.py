@@ -1,7 +1,19 @@
 from __future__ import annotations
 
-from service.api import Blueprint
+from datetime import date
+from typing import Any
+
+from service import writes
+from service.api import Blueprint, get_session
 from service.commitments import services
+from service.commitments.inputs import (
+    CommitmentActorFilters,
+    CommitmentActorIn,
+    CommitmentFilters,
+    CommitmentIn,
+)
+from service.commitments.models import CommitmentActor
+from service.commitments.rows import CommitmentRow
 from service.commitments.schemas import (
     AllCommitmentsQuerySchema,
     CommitmentActorCreateSchema,
@@ -14,6 +26,7 @@ from service.commitments.schemas import (
     CommitmentSchema,
     CommitmentUpdateSchema,
 )
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 
 blp = Blueprint(
@@ -41,28 +54,28 @@ commitments = ResourceRoutes(
     update_schema=CommitmentUpdateSchema,
     query_schema=CommitmentQuerySchema,
 )
-commitments.list(
-    "/commitments",
-    services.list_commitments,
-    "List commitments across agreements.",
-    query_schema=AllCommitmentsQuerySchema,
-    more_errors=[422],
-)
-commitments.list(
+
+
+@commitments.list("/commitments", query_schema=AllCommitmentsQuerySchema, more_errors=[422])
+def list_commitments(page: PageRequest, filters: CommitmentFilters) -> Page[Any]:
+    """List commitments across agreements."""
+    return services.list_commitments(get_session(), page=page, filters=filters)
+
+
+@commitments.list("/agreements/<agreement_ref>/commitments", nested=True, more_errors=[422])
+def list_agreement_commitments(
+    agreement_ref: str, page: PageRequest, filters: CommitmentFilters
+) -> Page[Any]:
+    """List an agreement's commitments."""
+    return services.list_agreement_commitments(
+        get_session(), page=page, filters=filters, agreement_ref=agreement_ref
+    )
+
+
+@commitments.create(
     "/agreements/<agreement_ref>/commitments",
-    services.list_agreement_commitments,
-    "List an agreement's commitments.",
-    operation_id="list_agreement_commitments",
     nested=True,
-    more_errors=[422],
-)
-commitments.create(
-    "/agreements/<agreement_ref>/commitments",
-    services.create_agreement_commitment,
-    "Add a commitment to an agreement.",
-    operation_id="create_agreement_commitment",
     location=lambda commitment: f"/commitments/{commitment.id}",
-    nested=True,
     next_operations=[
         "create_commitment_assessment",
         "list_commitment_assessments",
@@ -71,24 +84,42 @@ commitments.create(
         "list_commitment_children",
     ],
 )
-commitments.list(
-    COMMITMENT + "/children",
-    services.list_commitment_children,
-    "List the commitments directly under one.",
-    operation_id="list_commitment_children",
-    nested=True,
-    more_errors=[422],
-)
-commitments.get(
-    COMMITMENT,
-    services.get_commitment,
-    "Get a commitment with its current (or `as_of`) status and progress.",
-    query_schema=CommitmentAsOfSchema,
-)
-commitments.update(COMMITMENT, services.update_commitment, "Change a commitment's fields.")
-commitments.delete(
-    COMMITMENT, services.delete_commitment, "Delete a commitment and those under it (soft)."
-)
+def create_agreement_commitment(agreement_ref: str, body: CommitmentIn) -> CommitmentRow:
+    """Add a commitment to an agreement."""
+    return services.create_agreement_commitment(
+        get_session(), agreement_ref=agreement_ref, data=body
+    )
+
+
+@commitments.list(COMMITMENT + "/children", nested=True, more_errors=[422])
+def list_commitment_children(
+    commitment_id: int, page: PageRequest, filters: CommitmentFilters
+) -> Page[Any]:
+    """List the commitments directly under one."""
+    return services.list_commitment_children(
+        get_session(), page=page, filters=filters, commitment_id=commitment_id
+    )
+
+
+@commitments.get(COMMITMENT, query_schema=CommitmentAsOfSchema)
+def get_commitment(commitment_id: int, as_of: date | None = None) -> Any:
+    """Get a commitment with its current (or `as_of`) status and progress."""
+    return services.get_commitment(get_session(), commitment_id=commitment_id, as_of=as_of)
+
+
+@commitments.update(COMMITMENT)
+def update_commitment(commitment_id: int, body: CommitmentIn, check: writes.Check) -> CommitmentRow:
+    """Change a commitment's fields."""
+    return services.update_commitment(
+        get_session(), commitment_id=commitment_id, data=body, check=check
+    )
+
+
+@commitments.delete(COMMITMENT)
+def delete_commitment(commitment_id: int, check: writes.Check) -> None:
+    """Delete a commitment and those under it (soft)."""
+    services.delete_commitment(get_session(), commitment_id=commitment_id, check=check)
+
 
 actors = ResourceRoutes(
     actors_blp,
@@ -101,19 +132,49 @@ actors = ResourceRoutes(
     query_schema=CommitmentActorQuerySchema,
 )
 ACTOR = COMMITMENT + "/actors/<int:actor_id>"
-actors.list(
+
+
+@actors.list(COMMITMENT + "/actors", nested=True)
+def list_commitment_actors(
+    commitment_id: int, page: PageRequest, filters: CommitmentActorFilters
+) -> Page[CommitmentActor]:
+    """List a commitment's actors."""
+    return services.list_commitment_actors(
+        get_session(), page=page, filters=filters, commitment_id=commitment_id
+    )
+
+
+@actors.create(
     COMMITMENT + "/actors",
-    services.list_commitment_actors,
-    "List a commitment's actors.",
     nested=True,
-)
-actors.create(
-    COMMITMENT + "/actors",
-    services.create_commitment_actor,
-    "Name an organization as an actor.",
     location=lambda actor: f"/commitments/{actor.commitment_id}/actors/{actor.id}",
-    nested=True,
 )
-actors.get(ACTOR, services.get_commitment_actor, "Get one of a commitment's actors.")
-actors.update(ACTOR, services.update_commitment_actor, "Change an actor's organization or role.")
-actors.delete(ACTOR, services.delete_commitment_actor, "Remove an actor (soft).")
+def create_commitment_actor(commitment_id: int, body: CommitmentActorIn) -> CommitmentActor:
+    """Name an organization as an actor."""
+    return services.create_commitment_actor(get_session(), commitment_id=commitment_id, data=body)
+
+
+@actors.get(ACTOR)
+def get_commitment_actor(commitment_id: int, actor_id: int) -> CommitmentActor:
+    """Get one of a commitment's actors."""
+    return services.get_commitment_actor(
+        get_session(), commitment_id=commitment_id, actor_id=actor_id
+    )
+
+
+@actors.update(ACTOR)
+def update_commitment_actor(
+    commitment_id: int, actor_id: int, body: CommitmentActorIn, check: writes.Check
+) -> CommitmentActor:
+    """Change an actor's organization or role."""
+    return services.update_commitment_actor(
+        get_session(), commitment_id=commitment_id, actor_id=actor_id, data=body, check=check
+    )
+
+
+@actors.delete(ACTOR)
+def delete_commitment_actor(commitment_id: int, actor_id: int, check: writes.Check) -> None:
+    """Remove an actor (soft)."""
+    services.delete_commitment_actor(
+        get_session(), commitment_id=commitment_id, actor_id=actor_id, check=check
+    )

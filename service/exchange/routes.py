@@ -16,16 +16,11 @@ from service.exchange.schemas import (
     CommitmentExportQuerySchema,
     ImportQuerySchema,
 )
+from service.headers import LOCATION_HEADER, IdempotencyHeaders
 from service.idempotency.http import idempotent
 from service.jobs import services as jobs
 from service.jobs.schemas import JobSchema
-from service.resources import (
-    API_PREFIX,
-    LOCATION_HEADER,
-    IdempotencyHeaders,
-    _document_errors,
-    register_operation,
-)
+from service.resources import API_PREFIX, document_errors, register_operation
 from service.vocabularies import JobKind, Role
 
 blp = Blueprint(
@@ -86,7 +81,7 @@ def _export_operation(name: str, lines: ExportLines, query: Any, doc: str) -> No
                 }
             }
         )(view)
-        view = _document_errors(blp, view, [400, 422, 500, 503])
+        view = document_errors(blp, view, [400, 422, 500, 503])
         view = blp.arguments(query, location="query", arg_name="query_args", error_status_code=400)(
             view
         )
@@ -133,7 +128,7 @@ def _import_operation(name: str, kind: JobKind, body: str, doc: str) -> None:
         "succeeded or failed.",
         headers={"Location": LOCATION_HEADER},
     )(import_view)
-    view = _document_errors(blp, view, [400, 409, 413, 415, 422, 500, 503])
+    view = document_errors(blp, view, [400, 409, 413, 415, 422, 500, 503])
     view = blp.doc(
         requestBody={
             "required": True,

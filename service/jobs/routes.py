@@ -2,9 +2,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy.orm import Session
-
-from service.api import Blueprint
+from service.api import Blueprint, get_session
 from service.auth.http import current_caller
 from service.jobs import services
 from service.jobs.inputs import JobFilters
@@ -31,14 +29,6 @@ def _caller() -> dict[str, Any]:
     }
 
 
-def get_job(session: Session, *, job_id: int) -> Job:
-    return services.get_job(session, job_id=job_id, **_caller())
-
-
-def list_jobs(session: Session, *, page: PageRequest, filters: JobFilters) -> Page[Job]:
-    return services.list_jobs(session, page=page, filters=filters, **_caller())
-
-
 jobs = ResourceRoutes(
     blp,
     name="job",
@@ -49,9 +39,15 @@ jobs = ResourceRoutes(
     # Jobs are submitted by writes: only editors (and admins) have any to read.
     read_role=Role.EDITOR,
 )
-jobs.list("/jobs", list_jobs, "List the background jobs this key submitted (an admin's: all).")
-jobs.get(
-    "/jobs/<int:job_id>",
-    get_job,
-    "Get a background job: its state, rows done of rows total, and its report or errors.",
-)
+
+
+@jobs.list("/jobs")
+def list_jobs(page: PageRequest, filters: JobFilters) -> Page[Job]:
+    """List the background jobs this key submitted (an admin's: all)."""
+    return services.list_jobs(get_session(), page=page, filters=filters, **_caller())
+
+
+@jobs.get("/jobs/<int:job_id>")
+def get_job(job_id: int) -> Job:
+    """Get a background job: its state, rows done of rows total, and its report or errors."""
+    return services.get_job(get_session(), job_id=job_id, **_caller())

@@ -1,7 +1,17 @@
 from __future__ import annotations
 
-from service.api import Blueprint
+from service import writes
+from service.api import Blueprint, get_session
 from service.meetings import services
+from service.meetings.inputs import (
+    MeetingFilters,
+    MeetingIn,
+    MeetingParticipantFilters,
+    MeetingParticipantIn,
+    MeetingSeriesFilters,
+    MeetingSeriesIn,
+)
+from service.meetings.models import Meeting, MeetingParticipant, MeetingSeries
 from service.meetings.schemas import (
     MeetingCreateSchema,
     MeetingParticipantCreateSchema,
@@ -16,6 +26,7 @@ from service.meetings.schemas import (
     MeetingSeriesUpdateSchema,
     MeetingUpdateSchema,
 )
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 
 series_blp = Blueprint(
@@ -47,31 +58,41 @@ series = ResourceRoutes(
     update_schema=MeetingSeriesUpdateSchema,
     query_schema=MeetingSeriesQuerySchema,
 )
-series.list(
-    "/meeting-series",
-    services.list_meeting_series,
-    "List meeting series.",
-    operation_id="list_meeting_series",
-)
-series.create(
-    "/meeting-series",
-    services.create_meeting_series,
-    "Create a meeting series.",
-    location=lambda created: f"/meeting-series/{created.id}",
-)
-series.get(
-    "/meeting-series/<series_ref>",
-    services.get_meeting_series,
-    "Get a meeting series by id or slug.",
-)
-series.update(
-    "/meeting-series/<series_ref>", services.update_meeting_series, "Change a meeting series."
-)
-series.delete(
-    "/meeting-series/<series_ref>",
-    services.delete_meeting_series,
-    "Delete a meeting series (soft).",
-)
+
+
+@series.list("/meeting-series")
+def list_meeting_series(page: PageRequest, filters: MeetingSeriesFilters) -> Page[MeetingSeries]:
+    """List meeting series."""
+    return services.list_meeting_series(get_session(), page=page, filters=filters)
+
+
+@series.create("/meeting-series", location=lambda created: f"/meeting-series/{created.id}")
+def create_meeting_series(body: MeetingSeriesIn) -> MeetingSeries:
+    """Create a meeting series."""
+    return services.create_meeting_series(get_session(), data=body)
+
+
+@series.get("/meeting-series/<series_ref>")
+def get_meeting_series(series_ref: str) -> MeetingSeries:
+    """Get a meeting series by id or slug."""
+    return services.get_meeting_series(get_session(), series_ref=series_ref)
+
+
+@series.update("/meeting-series/<series_ref>")
+def update_meeting_series(
+    series_ref: str, body: MeetingSeriesIn, check: writes.Check
+) -> MeetingSeries:
+    """Change a meeting series."""
+    return services.update_meeting_series(
+        get_session(), series_ref=series_ref, data=body, check=check
+    )
+
+
+@series.delete("/meeting-series/<series_ref>")
+def delete_meeting_series(series_ref: str, check: writes.Check) -> None:
+    """Delete a meeting series (soft)."""
+    services.delete_meeting_series(get_session(), series_ref=series_ref, check=check)
+
 
 meetings = ResourceRoutes(
     blp,
@@ -84,17 +105,41 @@ meetings = ResourceRoutes(
     query_schema=MeetingQuerySchema,
 )
 MEETING = "/meetings/<int:meeting_id>"
-meetings.list("/meetings", services.list_meetings, "List meetings.", more_errors=[422])
-meetings.create(
+
+
+@meetings.list("/meetings", more_errors=[422])
+def list_meetings(page: PageRequest, filters: MeetingFilters) -> Page[Meeting]:
+    """List meetings."""
+    return services.list_meetings(get_session(), page=page, filters=filters)
+
+
+@meetings.create(
     "/meetings",
-    services.create_meeting,
-    "Record a meeting.",
     location=lambda meeting: f"/meetings/{meeting.id}",
     next_operations=["create_meeting_participant", "list_meeting_participants"],
 )
-meetings.get(MEETING, services.get_meeting, "Get a meeting.")
-meetings.update(MEETING, services.update_meeting, "Change a meeting's fields.")
-meetings.delete(MEETING, services.delete_meeting, "Delete a meeting and its participants (soft).")
+def create_meeting(body: MeetingIn) -> Meeting:
+    """Record a meeting."""
+    return services.create_meeting(get_session(), data=body)
+
+
+@meetings.get(MEETING)
+def get_meeting(meeting_id: int) -> Meeting:
+    """Get a meeting."""
+    return services.get_meeting(get_session(), meeting_id=meeting_id)
+
+
+@meetings.update(MEETING)
+def update_meeting(meeting_id: int, body: MeetingIn, check: writes.Check) -> Meeting:
+    """Change a meeting's fields."""
+    return services.update_meeting(get_session(), meeting_id=meeting_id, data=body, check=check)
+
+
+@meetings.delete(MEETING)
+def delete_meeting(meeting_id: int, check: writes.Check) -> None:
+    """Delete a meeting and its participants (soft)."""
+    services.delete_meeting(get_session(), meeting_id=meeting_id, check=check)
+
 
 participants = ResourceRoutes(
     participants_blp,
@@ -107,25 +152,51 @@ participants = ResourceRoutes(
     query_schema=MeetingParticipantQuerySchema,
 )
 PARTICIPANT = MEETING + "/participants/<int:participant_id>"
-participants.list(
+
+
+@participants.list(MEETING + "/participants", nested=True)
+def list_meeting_participants(
+    meeting_id: int, page: PageRequest, filters: MeetingParticipantFilters
+) -> Page[MeetingParticipant]:
+    """List a meeting's participants."""
+    return services.list_meeting_participants(
+        get_session(), page=page, filters=filters, meeting_id=meeting_id
+    )
+
+
+@participants.create(
     MEETING + "/participants",
-    services.list_meeting_participants,
-    "List a meeting's participants.",
     nested=True,
-)
-participants.create(
-    MEETING + "/participants",
-    services.create_meeting_participant,
-    "Add a participant to a meeting.",
     location=lambda participant: (
         f"/meetings/{participant.meeting_id}/participants/{participant.id}"
     ),
-    nested=True,
 )
-participants.get(
-    PARTICIPANT, services.get_meeting_participant, "Get one of a meeting's participants."
-)
-participants.update(PARTICIPANT, services.update_meeting_participant, "Change a participant.")
-participants.delete(
-    PARTICIPANT, services.delete_meeting_participant, "Remove a participant (soft)."
-)
+def create_meeting_participant(meeting_id: int, body: MeetingParticipantIn) -> MeetingParticipant:
+    """Add a participant to a meeting."""
+    return services.create_meeting_participant(get_session(), meeting_id=meeting_id, data=body)
+
+
+@participants.get(PARTICIPANT)
+def get_meeting_participant(meeting_id: int, participant_id: int) -> MeetingParticipant:
+    """Get one of a meeting's participants."""
+    return services.get_meeting_participant(
+        get_session(), meeting_id=meeting_id, participant_id=participant_id
+    )
+
+
+@participants.update(PARTICIPANT)
+def update_meeting_participant(
+    meeting_id: int, participant_id: int, body: MeetingParticipantIn, check: writes.Check
+) -> MeetingParticipant:
+    """Change a participant."""
+    return services.update_meeting_participant(
+        get_session(), meeting_id=meeting_id, participant_id=participant_id, data=body, check=check
+    )
+
+
+@participants.delete(PARTICIPANT)
+def delete_meeting_participant(meeting_id: int, participant_id: int, check: writes.Check) -> None:
+    """Remove a participant (soft)."""
+    services.delete_meeting_participant(
+        get_session(), meeting_id=meeting_id, participant_id=participant_id, check=check
+    )

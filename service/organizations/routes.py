@@ -1,7 +1,10 @@
 from __future__ import annotations
 
-from service.api import Blueprint
+from service import writes
+from service.api import Blueprint, get_session
 from service.organizations import services
+from service.organizations.inputs import OrganizationFilters, OrganizationIn, PostFilters, PostIn
+from service.organizations.models import Organization, Post
 from service.organizations.schemas import (
     OrganizationCreateSchema,
     OrganizationQuerySchema,
@@ -12,6 +15,7 @@ from service.organizations.schemas import (
     PostSchema,
     PostUpdateSchema,
 )
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 
 blp = Blueprint(
@@ -37,30 +41,43 @@ organizations = ResourceRoutes(
     update_schema=OrganizationUpdateSchema,
     query_schema=OrganizationQuerySchema,
 )
-organizations.list(
-    "/organizations", services.list_organizations, "List organizations.", more_errors=[422]
+
+
+@organizations.list("/organizations", more_errors=[422])
+def list_organizations(page: PageRequest, filters: OrganizationFilters) -> Page[Organization]:
+    """List organizations."""
+    return services.list_organizations(get_session(), page=page, filters=filters)
+
+
+@organizations.create(
+    "/organizations", location=lambda organization: f"/organizations/{organization.id}"
 )
-organizations.create(
-    "/organizations",
-    services.create_organization,
-    "Create an organization.",
-    location=lambda organization: f"/organizations/{organization.id}",
-)
-organizations.get(
-    "/organizations/<organization_ref>",
-    services.get_organization,
-    "Get an organization by id or slug.",
-)
-organizations.update(
-    "/organizations/<organization_ref>",
-    services.update_organization,
-    "Change an organization's fields.",
-)
-organizations.delete(
-    "/organizations/<organization_ref>",
-    services.delete_organization,
-    "Delete an organization (soft: it stays in the change feed).",
-)
+def create_organization(body: OrganizationIn) -> Organization:
+    """Create an organization."""
+    return services.create_organization(get_session(), data=body)
+
+
+@organizations.get("/organizations/<organization_ref>")
+def get_organization(organization_ref: str) -> Organization:
+    """Get an organization by id or slug."""
+    return services.get_organization(get_session(), organization_ref=organization_ref)
+
+
+@organizations.update("/organizations/<organization_ref>")
+def update_organization(
+    organization_ref: str, body: OrganizationIn, check: writes.Check
+) -> Organization:
+    """Change an organization's fields."""
+    return services.update_organization(
+        get_session(), organization_ref=organization_ref, data=body, check=check
+    )
+
+
+@organizations.delete("/organizations/<organization_ref>")
+def delete_organization(organization_ref: str, check: writes.Check) -> None:
+    """Delete an organization (soft: it stays in the change feed)."""
+    services.delete_organization(get_session(), organization_ref=organization_ref, check=check)
+
 
 posts = ResourceRoutes(
     posts_blp,
@@ -72,10 +89,33 @@ posts = ResourceRoutes(
     update_schema=PostUpdateSchema,
     query_schema=PostQuerySchema,
 )
-posts.list("/posts", services.list_posts, "List posts.", more_errors=[422])
-posts.create(
-    "/posts", services.create_post, "Create a post.", location=lambda post: f"/posts/{post.id}"
-)
-posts.get("/posts/<int:post_id>", services.get_post, "Get a post.")
-posts.update("/posts/<int:post_id>", services.update_post, "Change a post's fields.")
-posts.delete("/posts/<int:post_id>", services.delete_post, "Delete a post.")
+
+
+@posts.list("/posts", more_errors=[422])
+def list_posts(page: PageRequest, filters: PostFilters) -> Page[Post]:
+    """List posts."""
+    return services.list_posts(get_session(), page=page, filters=filters)
+
+
+@posts.create("/posts", location=lambda post: f"/posts/{post.id}")
+def create_post(body: PostIn) -> Post:
+    """Create a post."""
+    return services.create_post(get_session(), data=body)
+
+
+@posts.get("/posts/<int:post_id>")
+def get_post(post_id: int) -> Post:
+    """Get a post."""
+    return services.get_post(get_session(), post_id=post_id)
+
+
+@posts.update("/posts/<int:post_id>")
+def update_post(post_id: int, body: PostIn, check: writes.Check) -> Post:
+    """Change a post's fields."""
+    return services.update_post(get_session(), post_id=post_id, data=body, check=check)
+
+
+@posts.delete("/posts/<int:post_id>")
+def delete_post(post_id: int, check: writes.Check) -> None:
+    """Delete a post."""
+    services.delete_post(get_session(), post_id=post_id, check=check)

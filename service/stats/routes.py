@@ -1,6 +1,8 @@
 from __future__ import annotations
 
-from service.api import Blueprint
+from typing import Any
+
+from service.api import Blueprint, get_session
 from service.resources import ResourceRoutes
 from service.stats import services
 from service.stats.schemas import (
@@ -17,19 +19,19 @@ blp = Blueprint(
     description="Counts, progress and overdue commitments, for a scope or everything.",
 )
 
-ResourceRoutes(blp, name="stats_summary", plural="stats", schema=StatsSummarySchema).get(
-    "/stats/summary",
-    services.get_stats_summary,
-    "Count commitments by status, with the weighted progress and the overdue ones, for a scope.",
-    operation_id="get_stats_summary",
-    query_schema=StatsSummaryQuerySchema,
-    more_errors=[422],
-)
-ResourceRoutes(blp, name="stats_progress", plural="stats", schema=ProgressSeriesSchema).get(
-    "/stats/progress",
-    services.get_stats_progress,
-    "Progress and counts by status month by month, as the assessments stood at each month's end.",
-    operation_id="get_stats_progress",
-    query_schema=StatsSeriesQuerySchema,
-    more_errors=[422],
-)
+
+# Two read-only resources: the summary of a scope, and its series month by month.
+summary = ResourceRoutes(blp, name="stats_summary", plural="stats", schema=StatsSummarySchema)
+series = ResourceRoutes(blp, name="stats_progress", plural="stats", schema=ProgressSeriesSchema)
+
+
+@summary.get("/stats/summary", query_schema=StatsSummaryQuerySchema, more_errors=[422])
+def get_stats_summary(**query: Any) -> dict[str, Any]:
+    """Count commitments by status, with the weighted progress and the overdue ones, for a scope."""
+    return services.get_stats_summary(get_session(), **query)
+
+
+@series.get("/stats/progress", query_schema=StatsSeriesQuerySchema, more_errors=[422])
+def get_stats_progress(**query: Any) -> dict[str, Any]:
+    """Progress and counts by status month by month, as the assessments stood at each month's end."""
+    return services.get_stats_progress(get_session(), **query)

@@ -1,8 +1,12 @@
 from __future__ import annotations
 
-from service.api import Blueprint
+from service import writes
+from service.api import Blueprint, get_session
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 from service.themes import services
+from service.themes.inputs import ThemeFilters, ThemeIn
+from service.themes.models import Theme
 from service.themes.schemas import (
     ThemeCreateSchema,
     ThemeQuerySchema,
@@ -24,17 +28,33 @@ themes = ResourceRoutes(
     update_schema=ThemeUpdateSchema,
     query_schema=ThemeQuerySchema,
 )
-themes.list("/themes", services.list_themes, "List themes.", more_errors=[422])
-themes.create(
-    "/themes",
-    services.create_theme,
-    "Create a theme.",
-    location=lambda theme: f"/themes/{theme.id}",
-)
-themes.get("/themes/<theme_ref>", services.get_theme, "Get a theme by id or slug.")
-themes.update("/themes/<theme_ref>", services.update_theme, "Change a theme's fields.")
-themes.delete(
-    "/themes/<theme_ref>",
-    services.delete_theme,
-    "Delete a theme (soft: it stays in the change feed).",
-)
+
+
+@themes.list("/themes", more_errors=[422])
+def list_themes(page: PageRequest, filters: ThemeFilters) -> Page[Theme]:
+    """List themes."""
+    return services.list_themes(get_session(), page=page, filters=filters)
+
+
+@themes.create("/themes", location=lambda theme: f"/themes/{theme.id}")
+def create_theme(body: ThemeIn) -> Theme:
+    """Create a theme."""
+    return services.create_theme(get_session(), data=body)
+
+
+@themes.get("/themes/<theme_ref>")
+def get_theme(theme_ref: str) -> Theme:
+    """Get a theme by id or slug."""
+    return services.get_theme(get_session(), theme_ref=theme_ref)
+
+
+@themes.update("/themes/<theme_ref>")
+def update_theme(theme_ref: str, body: ThemeIn, check: writes.Check) -> Theme:
+    """Change a theme's fields."""
+    return services.update_theme(get_session(), theme_ref=theme_ref, data=body, check=check)
+
+
+@themes.delete("/themes/<theme_ref>")
+def delete_theme(theme_ref: str, check: writes.Check) -> None:
+    """Delete a theme (soft: it stays in the change feed)."""
+    services.delete_theme(get_session(), theme_ref=theme_ref, check=check)

@@ -1,16 +1,16 @@
 from __future__ import annotations
 
 from flask import current_app
-from sqlalchemy.orm import Session
 
 from service import writes
-from service.api import Blueprint
+from service.api import Blueprint, get_session
 from service.auth.permissions import read_role
+from service.pagination import Page, PageRequest
 from service.resources import ResourceRoutes
 from service.vocabularies import EntityType
 from service.webhooks import services
-from service.webhooks.inputs import WebhookIn
-from service.webhooks.models import WebhookSubscription
+from service.webhooks.inputs import WebhookDeliveryFilters, WebhookFilters, WebhookIn
+from service.webhooks.models import WebhookDelivery, WebhookSubscription
 from service.webhooks.schemas import (
     WebhookCreateSchema,
     WebhookDeliveryQuerySchema,
@@ -39,18 +39,6 @@ def _settings() -> services.DeliverySettings:
     return settings
 
 
-def create_webhook(session: Session, *, data: WebhookIn) -> WebhookSubscription:
-    return services.create_webhook(session, data=data, settings=_settings())
-
-
-def update_webhook(
-    session: Session, *, webhook_id: int, data: WebhookIn, check: writes.Check
-) -> WebhookSubscription:
-    return services.update_webhook(
-        session, webhook_id=webhook_id, data=data, check=check, settings=_settings()
-    )
-
-
 webhooks = ResourceRoutes(
     blp,
     name="webhook",
@@ -63,21 +51,43 @@ webhooks = ResourceRoutes(
     read_role=read_role(EntityType.WEBHOOK),
 )
 WEBHOOK = "/webhooks/<int:webhook_id>"
-webhooks.list("/webhooks", services.list_webhooks, "List webhook subscriptions.")
-webhooks.create(
+
+
+@webhooks.list("/webhooks")
+def list_webhooks(page: PageRequest, filters: WebhookFilters) -> Page[WebhookSubscription]:
+    """List webhook subscriptions."""
+    return services.list_webhooks(get_session(), page=page, filters=filters)
+
+
+@webhooks.create(
     "/webhooks",
-    create_webhook,
-    "Subscribe a URL to events; it hears of changes from now on.",
     location=lambda subscription: f"/webhooks/{subscription.id}",
     next_operations=["list_webhook_deliveries"],
 )
-webhooks.get(WEBHOOK, services.get_webhook, "Get a webhook subscription (never its secret).")
-webhooks.update(
-    WEBHOOK, update_webhook, "Change a subscription: its URL, events, secret, or pause it."
-)
-webhooks.delete(
-    WEBHOOK, services.delete_webhook, "Delete a subscription (soft); pending deliveries stop."
-)
+def create_webhook(body: WebhookIn) -> WebhookSubscription:
+    """Subscribe a URL to events; it hears of changes from now on."""
+    return services.create_webhook(get_session(), data=body, settings=_settings())
+
+
+@webhooks.get(WEBHOOK)
+def get_webhook(webhook_id: int) -> WebhookSubscription:
+    """Get a webhook subscription (never its secret)."""
+    return services.get_webhook(get_session(), webhook_id=webhook_id)
+
+
+@webhooks.update(WEBHOOK)
+def update_webhook(webhook_id: int, body: WebhookIn, check: writes.Check) -> WebhookSubscription:
+    """Change a subscription: its URL, events, secret, or pause it."""
+    return services.update_webhook(
+        get_session(), webhook_id=webhook_id, data=body, check=check, settings=_settings()
+    )
+
+
+@webhooks.delete(WEBHOOK)
+def delete_webhook(webhook_id: int, check: writes.Check) -> None:
+    """Delete a subscription (soft); pending deliveries stop."""
+    services.delete_webhook(get_session(), webhook_id=webhook_id, check=check)
+
 
 deliveries = ResourceRoutes(
     deliveries_blp,
@@ -87,9 +97,13 @@ deliveries = ResourceRoutes(
     query_schema=WebhookDeliveryQuerySchema,
     read_role=read_role(EntityType.WEBHOOK),
 )
-deliveries.list(
-    WEBHOOK + "/deliveries",
-    services.list_webhook_deliveries,
-    "List the deliveries of a subscription, with their attempts.",
-    nested=True,
-)
+
+
+@deliveries.list(WEBHOOK + "/deliveries", nested=True)
+def list_webhook_deliveries(
+    webhook_id: int, page: PageRequest, filters: WebhookDeliveryFilters
+) -> Page[WebhookDelivery]:
+    """List the deliveries of a subscription, with their attempts."""
+    return services.list_webhook_deliveries(
+        get_session(), page=page, filters=filters, webhook_id=webhook_id
+    )

@@ -150,3 +150,32 @@ def test_conditional_request_headers_are_documented(spec: dict[str, Any]) -> Non
             assert "If-Match" in headers, (path, method)
         if method == "get" and path.endswith("}"):
             assert "If-None-Match" in headers, (path, method)
+
+
+# Operations routed by a loop over formats or kinds rather than written one by one
+# (service/exchange/routes.py: each export in two formats, each import of a kind).
+GENERATED_OPERATIONS = re.compile(r"export_\w+|import_\w+")
+
+
+def test_each_operation_is_a_plain_view_named_after_it(app: Flask, spec: dict[str, Any]) -> None:
+    """Whoever knows flask-smorest finds an operation by its id: a function of that name in a
+    routes module, its docstring the operation's summary, calling the service itself."""
+    import inspect
+    import sys
+
+    summaries = {
+        operation["operationId"]: operation["summary"] for *_, operation in operations(spec)
+    }
+    views = {
+        endpoint.rpartition(".")[2]: inspect.unwrap(view)
+        for endpoint, view in app.view_functions.items()
+        if endpoint.rpartition(".")[2] in summaries
+    }
+    assert set(views) == set(summaries)
+    for operation_id, view in views.items():
+        if GENERATED_OPERATIONS.fullmatch(operation_id):
+            continue
+        module = sys.modules[view.__module__]
+        assert view.__module__.endswith(".routes"), operation_id
+        assert getattr(module, operation_id) is view, operation_id
+        assert inspect.getdoc(view) == summaries[operation_id]
