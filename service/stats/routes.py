@@ -1,10 +1,11 @@
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Unpack
 
 from service.api import Blueprint, get_session
 from service.resources import ResourceRoutes
 from service.stats import services
+from service.stats.inputs import StatsSeriesQuery, StatsSummaryQuery
 from service.stats.schemas import (
     ProgressSeriesSchema,
     StatsSeriesQuerySchema,
@@ -26,12 +27,12 @@ series = ResourceRoutes(blp, name="stats_progress", plural="stats", schema=Progr
 
 
 @summary.get("/stats/summary", query_schema=StatsSummaryQuerySchema, more_errors=[422])
-def get_stats_summary(**query: Any) -> dict[str, Any]:
+def get_stats_summary(**query: Unpack[StatsSummaryQuery]) -> dict[str, Any]:
     """Count commitments by status, with the weighted progress and the overdue ones, for a scope."""
     return services.get_stats_summary(get_session(), **query)
 
 
 @series.get("/stats/progress", query_schema=StatsSeriesQuerySchema, more_errors=[422])
-def get_stats_progress(**query: Any) -> dict[str, Any]:
+def get_stats_progress(**query: Unpack[StatsSeriesQuery]) -> dict[str, Any]:
     """Progress and counts by status month by month, as the assessments stood at each month's end."""
     return services.get_stats_progress(get_session(), **query)

@@ -19,7 +19,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
+from typing import Any, Unpack
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
@@ -45,6 +45,7 @@ from service.progress.rules import is_overdue
 from service.progress.sql import overdue_on, weighted_sums
 from service.progress.tables import COMMITMENTS, DUES, MONTHS, SPANS, TALLIES
 from service.progress.tallies import filed_under, tallied
+from service.stats.inputs import StatsScopeQuery, StatsSeriesQuery, StatsSummaryQuery
 from service.themes.models import Theme
 from service.vocabularies import EntityType, ImplementationStatus
 
@@ -350,16 +351,27 @@ def _month(text: str) -> date:
     return date(year, month, 1)
 
 
-def get_stats_summary(session: Session, **query: Any) -> dict[str, Any]:
-    exclude_low_reliability = query.pop("exclude_low_reliability", False)
-    return summary(session, Scope(**query), exclude_low_reliability=exclude_low_reliability)
+def _scope(query: StatsScopeQuery) -> Scope:
+    return Scope(
+        agreement=query.get("agreement"),
+        organization=query.get("organization"),
+        theme=query.get("theme"),
+    )
 
 
-def get_stats_progress(session: Session, **query: Any) -> dict[str, Any]:
+def get_stats_summary(session: Session, **query: Unpack[StatsSummaryQuery]) -> dict[str, Any]:
+    return summary(
+        session,
+        _scope(query),
+        exclude_low_reliability=query.get("exclude_low_reliability", False),
+    )
+
+
+def get_stats_progress(session: Session, **query: Unpack[StatsSeriesQuery]) -> dict[str, Any]:
     """The monthly series; `to` defaults to this month, `from` to eleven months before it."""
-    last = _month(query.pop("to_month")) if "to_month" in query else date.today().replace(day=1)
+    last = _month(query["to_month"]) if "to_month" in query else date.today().replace(day=1)
     if "from_month" in query:
-        first = _month(query.pop("from_month"))
+        first = _month(query["from_month"])
     else:
         first = date(last.year - (1 if last.month < 12 else 0), last.month % 12 + 1, 1)
-    return progress_over_time(session, Scope(**query), first=first, last=last)
+    return progress_over_time(session, _scope(query), first=first, last=last)

@@ -33,6 +33,8 @@ from service.people import inputs as people_inputs
 from service.people import schemas as people_schemas
 from service.sources import inputs as source_inputs
 from service.sources import schemas as source_schemas
+from service.stats import inputs as stats_inputs
+from service.stats import schemas as stats_schemas
 from service.themes import inputs as theme_inputs
 from service.themes import schemas as theme_schemas
 from service.webhooks import inputs as webhook_inputs
@@ -162,6 +164,9 @@ LOADED_BY: list[tuple[Any, tuple[type[ma.Schema], ...]]] = [
     (theme_inputs.ThemeFilters, (theme_schemas.ThemeQuerySchema,)),
     (webhook_inputs.WebhookFilters, (webhook_schemas.WebhookQuerySchema,)),
     (webhook_inputs.WebhookDeliveryFilters, (webhook_schemas.WebhookDeliveryQuerySchema,)),
+    (stats_inputs.StatsScopeQuery, (stats_schemas.StatsScopeSchema,)),
+    (stats_inputs.StatsSummaryQuery, (stats_schemas.StatsSummaryQuerySchema,)),
+    (stats_inputs.StatsSeriesQuery, (stats_schemas.StatsSeriesQuerySchema,)),
 ]
 # What a list's query loads that is the page asked for, not a filter (api.page_request).
 PAGING = {"page_size", "page_token"}
@@ -216,6 +221,7 @@ def test_every_input_type_is_held_to_a_schema() -> None:
             organization_inputs,
             people_inputs,
             source_inputs,
+            stats_inputs,
             theme_inputs,
             webhook_inputs,
         )

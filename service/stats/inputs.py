@@ -1,0 +1,24 @@
+"""What the statistics' service functions take, typed: the scope and options their query
+schemas load. tests/unit/test_inputs.py holds each type to its schema."""
+
+from __future__ import annotations
+
+from typing import TypedDict
+
+
+class StatsScopeQuery(TypedDict, total=False):
+    """Agreement, organization and theme, each an id or a slug; none: everything."""
+
+    agreement: str
+    organization: str
+    theme: str
+
+
+class StatsSummaryQuery(StatsScopeQuery, total=False):
+    exclude_low_reliability: bool
+
+
+class StatsSeriesQuery(StatsScopeQuery, total=False):
+    # Months as YYYY-MM (`from` and `to` in the query).
+    from_month: str
+    to_month: str
