@@ -40,9 +40,9 @@ def main() -> None:
 
     from service import create_app
     from service.assessments.services import create_commitment_assessment
-    from service.config import Settings
-    from service.dates import PartialDate
-    from service.vocabularies import AssessorKind, ImplementationStatus
+    from service.core.config import Settings
+    from service.core.dates import PartialDate
+    from service.core.vocabularies import AssessorKind, ImplementationStatus
 
     app = create_app(
         Settings(

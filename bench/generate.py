@@ -22,11 +22,11 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.auth.services import create_api_key
 from service.commitments.models import Commitment
-from service.config import Settings
+from service.core.config import Settings
+from service.core.vocabularies import Role
 from service.jobs.running import run_pending
 from service.migrations import upgrade
 from service.seeding.loader import load_seeds
-from service.vocabularies import Role
 
 # Agreements per commitment file, and per assessment file (about 10,000 and 50,000 rows).
 COMMITMENT_FILE_AGREEMENTS = 100

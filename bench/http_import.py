@@ -217,8 +217,8 @@ def count_assessments(database_url: str) -> int:
 def editor_key(database_url: str, secret_key: str) -> str:
     from service import create_app
     from service.auth.services import create_api_key
-    from service.config import Settings
-    from service.vocabularies import Role
+    from service.core.config import Settings
+    from service.core.vocabularies import Role
 
     app = create_app(Settings(database_url=database_url, secret_key=secret_key))
     database = app.extensions["database"]

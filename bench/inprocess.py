@@ -38,8 +38,8 @@ def main() -> None:
     import service
     from service import create_app
     from service.auth.services import create_api_key
-    from service.config import Settings
-    from service.vocabularies import Role
+    from service.core.config import Settings
+    from service.core.vocabularies import Role
 
     app = create_app(
         Settings(

@@ -297,8 +297,8 @@ def make_context(
     from service import create_app
     from service.auth.services import create_api_key
     from service.commitments.models import Commitment
-    from service.config import Settings
-    from service.vocabularies import Role
+    from service.core.config import Settings
+    from service.core.vocabularies import Role
 
     app = create_app(Settings(database_url=database_url, secret_key=secret_key))
     with app.extensions["database"].session_factory() as session:

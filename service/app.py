@@ -15,32 +15,33 @@ from flask import Flask, Request, Response, current_app, g, request
 from flask.sessions import SecureCookieSessionInterface
 from werkzeug.middleware.proxy_fix import ProxyFix
 
-from service import observability, speedups
+from service import speedups
 from service.agreements import routes as agreements_routes
-from service.api import answer_is_finished, apply_etag, make_api, remove_session
 from service.assessments import routes as assessments_routes
 from service.auth import routes as auth_routes
 from service.auth.http import authenticate_request, authorize_request
-from service.browser import add_safety_headers, preflight
 from service.changes import routes as changes_routes
 from service.changes.recording import install_change_recording
 from service.changes.routes import LongPollGate
 from service.changes.services import HeadWatcher, read_head
 from service.cli import register_commands
 from service.commitments import routes as commitments_routes
-from service.config import Settings
+from service.core.config import Settings
+from service.core.db import Database
 from service.dashboard.routes import blp as dashboard_blp
-from service.db import Database
 from service.docs.routes import blp as docs_blp
 from service.exchange import routes as exchange_routes
+from service.http import observability
+from service.http.api import answer_is_finished, apply_etag, make_api, remove_session
+from service.http.browser import add_safety_headers, preflight
+from service.http.problems import problem_response, register_error_handlers
+from service.http.ratelimit import make_limiter
 from service.jobs import routes as jobs_routes
 from service.jobs.services import JobSettings, count_jobs
 from service.meetings import routes as meetings_routes
 from service.operations.routes import blp as operations_blp
 from service.organizations import routes as organizations_routes
 from service.people import routes as people_routes
-from service.problems import problem_response, register_error_handlers
-from service.ratelimit import make_limiter
 from service.sources import routes as sources_routes
 from service.stats import routes as stats_routes
 from service.themes import routes as themes_routes

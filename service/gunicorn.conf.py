@@ -22,7 +22,7 @@ import shutil  # noqa: E402
 import tempfile  # noqa: E402
 from collections.abc import Callable  # noqa: E402
 
-# Each worker keeps its metrics in files here, and /metrics sums them (service/observability.py).
+# Each worker keeps its metrics in files here, and /metrics sums them (service/http/observability.py).
 # Set before the app (and prometheus_client) is loaded; a fresh, empty directory per start.
 _OWN_METRICS_DIR = "PROMETHEUS_MULTIPROC_DIR" not in os.environ
 if _OWN_METRICS_DIR:
@@ -82,7 +82,7 @@ def post_fork(server, worker):  # type: ignore[no-untyped-def]
 def worker_abort(worker):  # type: ignore[no-untyped-def]
     # Runs in a worker that gunicorn is killing for running past `timeout`: counted, so an
     # operator sees it in /metrics as well as in gunicorn's "WORKER TIMEOUT" line.
-    from service.observability import WORKER_TIMEOUTS
+    from service.http.observability import WORKER_TIMEOUTS
 
     WORKER_TIMEOUTS.inc()
 

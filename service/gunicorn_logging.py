@@ -2,7 +2,7 @@
 `accesslog` asks for one) as the same one-line JSON as the app's.
 
 gunicorn's default format names the process (`%(process)d`), which the app's logging setup
-stops recording (service/observability.py), so each of its lines failed as a
+stops recording (service/http/observability.py), so each of its lines failed as a
 "--- Logging error ---" traceback. A logger class rather than a `logconfig_dict`: with any
 logconfig_dict gunicorn turns its access log on and builds its fields on every request.
 """
@@ -13,7 +13,7 @@ from typing import Any
 
 from gunicorn import glogging
 
-from service.observability import JSONFormatter
+from service.http.observability import JSONFormatter
 
 
 class JSONLogger(glogging.Logger):  # type: ignore[misc]

@@ -10,7 +10,7 @@ from service.assessments.models import StatusAssessment
 from service.auth.models import ApiKey
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment, CommitmentActor
-from service.db import Base
+from service.core.db import Base
 from service.idempotency.models import IdempotencyKey
 from service.jobs.models import Job
 from service.meetings.models import (
@@ -59,7 +59,7 @@ __all__ = [
     "WebhookSubscription",
 ]
 
-from service.vocabularies import EntityType
+from service.core.vocabularies import EntityType
 
 MODEL_BY_ENTITY: dict[EntityType, type[Base]] = {
     EntityType.AGREEMENT: Agreement,

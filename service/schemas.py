@@ -15,8 +15,8 @@ from typing import Any
 
 import marshmallow as ma
 
-from service.dates import PARTIAL_DATE_PATTERN, PartialDate
-from service.identifiers import MAX_ID, MAX_SLUG_LENGTH, SLUG_PATTERN
+from service.core.dates import PARTIAL_DATE_PATTERN, PartialDate
+from service.core.identifiers import MAX_ID, MAX_SLUG_LENGTH, SLUG_PATTERN
 
 # --- fields ------------------------------------------------------------------------------
 
@@ -299,7 +299,7 @@ class PartialSchema(ma.Schema):
 
 
 class RecordColumnsSchema(OutputSchema):
-    """The fields every addressable record returns: the RecordColumns (service/db.py) a
+    """The fields every addressable record returns: the RecordColumns (service/core/db.py) a
     client sees."""
 
     id = ma.fields.Integer(required=True)

@@ -3,7 +3,7 @@
 import os
 
 from service import create_app
-from service.observability import configure_json_logging
+from service.http.observability import configure_json_logging
 
 # Every line the service logs, one request's included, is JSON on standard error.
 configure_json_logging(os.environ.get("LOG_LEVEL", "info"))

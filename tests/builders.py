@@ -16,7 +16,16 @@ from service.assessments.inputs import AssessmentIn
 from service.commitments import services as commitments
 from service.commitments.inputs import CommitmentIn
 from service.commitments.models import Commitment
-from service.dates import PartialDate
+from service.core.dates import PartialDate
+from service.core.vocabularies import (
+    AgreementEventType,
+    AssessorKind,
+    DocType,
+    ImplementationStatus,
+    MeetingParticipantRole,
+    OrganizationClassification,
+    ParticipantRole,
+)
 from service.meetings import services as meetings
 from service.meetings.inputs import MeetingIn, MeetingParticipantIn, MeetingSeriesIn
 from service.organizations import services as organizations
@@ -27,15 +36,6 @@ from service.sources import services as sources
 from service.sources.inputs import SourceIn
 from service.themes import services as themes
 from service.themes.inputs import ThemeIn
-from service.vocabularies import (
-    AgreementEventType,
-    AssessorKind,
-    DocType,
-    ImplementationStatus,
-    MeetingParticipantRole,
-    OrganizationClassification,
-    ParticipantRole,
-)
 
 _serial = itertools.count(1)
 

@@ -23,13 +23,13 @@ from service import create_app
 from service.auth.models import ApiKey
 from service.auth.services import NewKey, create_api_key
 from service.changes.models import ChangeEvent
-from service.config import Settings
-from service.db import Database, make_engine
+from service.core.config import Settings
+from service.core.db import Database, make_engine
+from service.core.vocabularies import EntityType, Role
 from service.migrations import upgrade
 from service.seeding.ledger import SEED_ACTOR
 from service.seeding.loader import load_seeds
 from service.speedups import fastdump
-from service.vocabularies import EntityType, Role
 from tests.helpers import SEEDS
 
 DEFAULT_TEST_DATABASE_URL = "postgresql+psycopg://postgres@127.0.0.1:5432/test"

@@ -12,7 +12,7 @@ from typing import Any
 
 from sqlalchemy import make_url, text
 
-from service.db import make_engine
+from service.core.db import make_engine
 
 ROOT = Path(__file__).resolve().parents[1]
 SEEDS = ROOT / "seeds"

@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.dates import PartialDate
-from service.vocabularies import (
+from service.core.dates import PartialDate
+from service.core.vocabularies import (
     AgreementEventType,
     Binding,
     DocType,

@@ -5,8 +5,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date
 
-from service.dates import PartialDate
-from service.vocabularies import AgreementEventType, LifecycleStatus
+from service.core.dates import PartialDate
+from service.core.vocabularies import AgreementEventType, LifecycleStatus
 
 STATUS_AFTER_EVENT: dict[AgreementEventType, LifecycleStatus | None] = {
     AgreementEventType.PROPOSED: LifecycleStatus.PROPOSED,

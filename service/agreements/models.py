@@ -5,11 +5,9 @@ from datetime import date
 from sqlalchemy import JSON, Column, Float, ForeignKey, Index, String, Table, Text, text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
-from service.dates import PartialDate
-from service.db import Base, RecordColumns, live_unique_index, vocabulary
-from service.people.models import Person
-from service.themes.models import Theme, agreement_themes
-from service.vocabularies import (
+from service.core.dates import PartialDate
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.vocabularies import (
     AgreementEventType,
     Binding,
     DatePrecision,
@@ -19,6 +17,8 @@ from service.vocabularies import (
     RelationKind,
     TextAvailability,
 )
+from service.people.models import Person
+from service.themes.models import Theme, agreement_themes
 
 # The text that `q` searches; the PostgreSQL index below is built on exactly this expression.
 AGREEMENT_SEARCH_DOCUMENT = (

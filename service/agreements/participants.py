@@ -7,14 +7,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import records, writes
 from service.agreements.inputs import AgreementParticipantFilters, AgreementParticipantIn
 from service.agreements.models import Agreement, AgreementParticipant
 from service.agreements.services import agreement_for_write
-from service.errors import Conflict
+from service.core import records, writes
+from service.core.errors import Conflict
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.organizations.models import Organization
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import EntityType
 
 AGREEMENT = EntityType.AGREEMENT
 PARTICIPANT = EntityType.AGREEMENT_PARTICIPANT

@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from service import records, writes
 from service.agreements.inputs import AgreementRelationFilters, AgreementRelationIn
 from service.agreements.models import Agreement, AgreementRelation
 from service.agreements.services import agreement_for_write
-from service.errors import InvalidInput
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import EntityType
+from service.core import records, writes
+from service.core.errors import InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 
 AGREEMENT = EntityType.AGREEMENT
 RELATION = EntityType.AGREEMENT_RELATION

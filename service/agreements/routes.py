@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-from service import writes
 from service.agreements import participants as participant_services
 from service.agreements import relations as relation_services
 from service.agreements import services
@@ -38,9 +37,10 @@ from service.agreements.schemas import (
     AgreementSchema,
     AgreementUpdateSchema,
 )
-from service.api import Blueprint, get_session
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 
 blp = Blueprint(
     "agreements",

@@ -2,6 +2,16 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import (
+    AgreementEventType,
+    Binding,
+    DatePrecision,
+    DocType,
+    LifecycleStatus,
+    ParticipantRole,
+    RelationKind,
+    TextAvailability,
+)
 from service.schemas import (
     EnumField,
     Id,
@@ -12,16 +22,6 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
-)
-from service.vocabularies import (
-    AgreementEventType,
-    Binding,
-    DatePrecision,
-    DocType,
-    LifecycleStatus,
-    ParticipantRole,
-    RelationKind,
-    TextAvailability,
 )
 
 HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)

@@ -5,7 +5,6 @@ from typing import Any
 from sqlalchemy import String, cast, or_, select
 from sqlalchemy.orm import Session
 
-from service import records, search, writes
 from service.agreements.inputs import (
     AgreementEventFilters,
     AgreementEventIn,
@@ -20,14 +19,15 @@ from service.agreements.models import (
     AgreementParticipant,
     AgreementRelation,
 )
-from service.dates import PartialDate
+from service.core import records, search, writes
+from service.core.dates import PartialDate
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType, ParticipantRole
 from service.organizations.models import Organization
-from service.pagination import Page, PageRequest, keyset_page
 from service.people.models import Person
 from service.progress.upkeep import rebuild_kept
 from service.themes.models import Theme, agreement_themes
 from service.themes.services import themes_for_slugs
-from service.vocabularies import EntityType, ParticipantRole
 
 AGREEMENT = EntityType.AGREEMENT
 EVENT = EntityType.AGREEMENT_EVENT

@@ -7,8 +7,8 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import TypedDict
 
-from service.dates import PartialDate
-from service.vocabularies import AssessorKind, Confidence, ImplementationStatus
+from service.core.dates import PartialDate
+from service.core.vocabularies import AssessorKind, Confidence, ImplementationStatus
 
 
 class AssessmentIn(TypedDict, total=False):

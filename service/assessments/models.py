@@ -18,16 +18,16 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.commitments.models import Commitment
-from service.dates import PartialDate
-from service.db import Base, utcnow, vocabulary
-from service.sources.models import Source, best_reliability
-from service.vocabularies import (
+from service.core.dates import PartialDate
+from service.core.db import Base, utcnow, vocabulary
+from service.core.vocabularies import (
     AssessorKind,
     Confidence,
     DatePrecision,
     ImplementationStatus,
     Reliability,
 )
+from service.sources.models import Source, best_reliability
 
 assessment_sources = Table(
     "assessment_sources",

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from service.api import Blueprint, get_session
 from service.assessments import services
 from service.assessments.inputs import AssessmentFilters, AssessmentIn
 from service.assessments.models import StatusAssessment
@@ -11,8 +10,9 @@ from service.assessments.schemas import (
     AssessmentQuerySchema,
     AssessmentSchema,
 )
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 
 blp = Blueprint(
     "assessments",

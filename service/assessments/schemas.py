@@ -2,6 +2,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import (
+    AssessorKind,
+    Confidence,
+    DatePrecision,
+    ImplementationStatus,
+    Reliability,
+)
 from service.schemas import (
     EnumField,
     Id,
@@ -12,13 +19,6 @@ from service.schemas import (
     PartialDateField,
     Text,
     UTCDateTimeField,
-)
-from service.vocabularies import (
-    AssessorKind,
-    Confidence,
-    DatePrecision,
-    ImplementationStatus,
-    Reliability,
 )
 
 

@@ -6,23 +6,23 @@ from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
-from service import records, writes
 from service.agreements.models import Agreement
 from service.assessments.inputs import AssessmentFilters, AssessmentIn
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.recording import record_change
 from service.commitments.models import Commitment
-from service.db import utcnow
-from service.errors import Conflict, InvalidInput
+from service.core import records, writes
+from service.core.db import utcnow
+from service.core.errors import Conflict, InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import ChangeOperation, EntityType
+from service.core.vocabularies import ImplementationStatus as Status
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
-from service.pagination import Page, PageRequest, keyset_page
 from service.progress import upkeep
 from service.progress.rules import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
 from service.progress.sql import is_standing
 from service.sources.models import Source
-from service.vocabularies import ChangeOperation, EntityType
-from service.vocabularies import ImplementationStatus as Status
 
 ASSESSMENT = EntityType.ASSESSMENT
 COMMITMENT = EntityType.COMMITMENT

@@ -12,8 +12,8 @@ from flask_smorest import abort
 from service.auth import services
 from service.auth.permissions import allows
 from service.auth.services import Caller
-from service.problems import problem_response
-from service.vocabularies import Role
+from service.core.vocabularies import Role
+from service.http.problems import problem_response
 
 REALM = 'Bearer realm="policy-tracker"'
 

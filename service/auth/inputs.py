@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 
 
 class ApiKeyIn(TypedDict, total=False):

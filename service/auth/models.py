@@ -5,8 +5,8 @@ from datetime import datetime
 from sqlalchemy import String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, utcnow, vocabulary
-from service.vocabularies import Role
+from service.core.db import Base, utcnow, vocabulary
+from service.core.vocabularies import Role
 
 
 class ApiKey(Base):

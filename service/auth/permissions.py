@@ -1,5 +1,5 @@
 """Who may do what: the order of the roles, and the role each kind of record needs to be
-read. Routes mark their operations with these roles (service/resources.py), and everything
+read. Routes mark their operations with these roles (service/http/resources.py), and everything
 that shows records of several kinds at once (the change feed, webhook events) filters by
 `readable_by`, so a kind of record is hidden the same way everywhere."""
 
@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from service.vocabularies import EntityType, Role
+from service.core.vocabularies import EntityType, Role
 
 _RANK = {role: rank for rank, role in enumerate(Role)}
 

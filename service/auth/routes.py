@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from service import writes
-from service.api import Blueprint, get_session
 from service.auth import services
 from service.auth.inputs import ApiKeyFilters, ApiKeyIn
 from service.auth.models import ApiKey
@@ -14,9 +12,11 @@ from service.auth.schemas import (
     ApiKeyUpdateSchema,
 )
 from service.auth.services import NewKey
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
-from service.vocabularies import EntityType, Role
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.core.vocabularies import EntityType, Role
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 
 blp = Blueprint(
     "api-keys", __name__, url_prefix="/api/v1", description="API keys and their roles (admin only)."

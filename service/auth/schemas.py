@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import Role
 from service.schemas import (
     EnumField,
     InputSchema,
@@ -10,7 +11,6 @@ from service.schemas import (
     PartialSchema,
     Text,
 )
-from service.vocabularies import Role
 
 
 class ApiKeyCreateSchema(InputSchema):

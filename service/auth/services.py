@@ -13,14 +13,14 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from service import records, writes
 from service.auth.inputs import ApiKeyFilters, ApiKeyIn
 from service.auth.models import ApiKey
 from service.auth.permissions import allows
-from service.db import read_in_autocommit, utcnow
-from service.errors import Conflict
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import EntityType, Role
+from service.core import records, writes
+from service.core.db import read_in_autocommit, utcnow
+from service.core.errors import Conflict
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType, Role
 
 API_KEY = EntityType.API_KEY
 KEY_PREFIX = "pt"

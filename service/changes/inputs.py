@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.vocabularies import EntityType
+from service.core.vocabularies import EntityType
 
 
 class ChangeFilters(TypedDict, total=False):

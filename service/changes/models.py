@@ -8,8 +8,8 @@ from sqlalchemy.dialects.postgresql.base import ischema_names
 from sqlalchemy.orm import Mapped, mapped_column
 from sqlalchemy.types import UserDefinedType
 
-from service.db import Base, utcnow, vocabulary
-from service.vocabularies import ChangeOperation, EntityType
+from service.core.db import Base, utcnow, vocabulary
+from service.core.vocabularies import ChangeOperation, EntityType
 
 
 class ChangeEvent(Base):

@@ -22,9 +22,9 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session, sessionmaker
 
 from service.changes.models import ChangeEvent
-from service.dates import PartialDate
-from service.db import copy_rows, pipelined, utcnow
-from service.vocabularies import ChangeOperation, EntityType
+from service.core.dates import PartialDate
+from service.core.db import copy_rows, pipelined, utcnow
+from service.core.vocabularies import ChangeOperation, EntityType
 
 LOG = logging.getLogger(__name__)
 _PENDING = "pending_change_events"

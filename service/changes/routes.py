@@ -7,17 +7,17 @@ from collections.abc import Iterator
 
 from flask import current_app
 
-from service.api import Blueprint, get_session
 from service.auth.http import caller_role, refuse_unless
 from service.auth.permissions import read_role
 from service.changes import services
 from service.changes.inputs import ChangeFilters
 from service.changes.models import ChangeEvent
 from service.changes.schemas import ChangeEventQuerySchema, ChangeEventSchema
-from service.errors import AtCapacity
-from service.observability import LONG_POLL_REFUSALS
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
+from service.core.errors import AtCapacity
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.observability import LONG_POLL_REFUSALS
+from service.http.resources import ResourceRoutes
 
 blp = Blueprint(
     "changes",

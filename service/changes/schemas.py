@@ -2,8 +2,8 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import ChangeOperation, EntityType
 from service.schemas import EnumField, OutputSchema, PageQuerySchema, Text
-from service.vocabularies import ChangeOperation, EntityType
 
 
 class ChangeEventSchema(OutputSchema):

@@ -26,8 +26,8 @@ from sqlalchemy.orm import Session
 from service.auth.permissions import readable_by
 from service.changes.inputs import ChangeFilters
 from service.changes.models import LIVE_FENCE, ChangeEvent
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import EntityType, Role
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType, Role
 
 LOG = logging.getLogger(__name__)
 

@@ -48,7 +48,7 @@ def seed(directory: Path, check: bool, apply_changes: bool, overwrite_user_chang
     Once seeded, a database is never written by this command again, whatever users changed
     or deleted since, unless asked with --apply. `make run` calls it on every start.
     """
-    from service.errors import DomainError
+    from service.core.errors import DomainError
     from service.seeding.files import SeedError
     from service.seeding.ledger import SEED_ACTOR, is_seeded
     from service.seeding.loader import load_seeds
@@ -125,7 +125,7 @@ def _echo_seed_differences(report: Any, *, applied: bool) -> None:
 def create_api_key(name: str, role: str) -> None:
     """Make an API key called NAME and print it: it is shown this once, and stored only as a hash."""
     from service.auth.services import create_api_key as make_key
-    from service.vocabularies import Role
+    from service.core.vocabularies import Role
 
     database = current_app.extensions["database"]
     with database.session_factory() as session:
@@ -212,14 +212,14 @@ def rebuild_statistics(agreement_refs: tuple[str, ...]) -> None:
     """
     from sqlalchemy import select
 
-    from service import records
     from service.agreements.models import Agreement
-    from service.errors import InvalidInput
+    from service.core import records
+    from service.core.errors import InvalidInput
+    from service.core.vocabularies import EntityType
     from service.progress.dues import rebuild_due_totals
     from service.progress.tables import SPANS, TALLIES
     from service.progress.tallies import AGREEMENTS_PER_REBUILD
     from service.progress.upkeep import rebuild_kept
-    from service.vocabularies import EntityType
 
     database = current_app.extensions["database"]
     with database.session_factory() as session:

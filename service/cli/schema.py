@@ -41,7 +41,7 @@ def new_migration(message: str) -> None:
 @with_appcontext
 def write_openapi(path: Path) -> None:
     """Write the OpenAPI spec that the code generates to PATH (openapi/openapi.json)."""
-    from service.api import spec_document
+    from service.http.api import spec_document
 
     path.parent.mkdir(parents=True, exist_ok=True)
     path.write_text(spec_document(current_app) + "\n", encoding="utf-8")

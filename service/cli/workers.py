@@ -79,8 +79,8 @@ def worker(once: bool, interval: float, batch: int) -> None:
 
     from sqlalchemy.exc import OperationalError
 
+    from service.http.observability import configure_json_logging
     from service.jobs.running import run_pending, worker_name
-    from service.observability import configure_json_logging
     from service.webhooks.services import deliver_due, fan_out
 
     configure_json_logging(os.environ.get("LOG_LEVEL", "info"))

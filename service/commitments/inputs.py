@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TypedDict
 
-from service.dates import PartialDate
-from service.vocabularies import ActorRole, CommitmentKind, ImplementationStatus
+from service.core.dates import PartialDate
+from service.core.vocabularies import ActorRole, CommitmentKind, ImplementationStatus
 
 
 class CommitmentIn(TypedDict, total=False):

@@ -5,10 +5,10 @@ from datetime import date
 from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
-from service.dates import PartialDate
-from service.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.dates import PartialDate
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
 from service.themes.models import Theme, commitment_themes
-from service.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
 
 # The text that `q` searches; the PostgreSQL index below is built on exactly this expression.
 COMMITMENT_SEARCH_DOCUMENT = (

@@ -3,8 +3,6 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from service import writes
-from service.api import Blueprint, get_session
 from service.commitments import services
 from service.commitments.inputs import (
     CommitmentActorFilters,
@@ -26,8 +24,10 @@ from service.commitments.schemas import (
     CommitmentSchema,
     CommitmentUpdateSchema,
 )
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 
 blp = Blueprint(
     "commitments",

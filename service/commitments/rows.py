@@ -20,12 +20,12 @@ from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
-from service.dates import PartialDate
-from service.identifiers import MAX_ID
-from service.pagination import Page, PageRequest, keyset_limited, page_of_rows
+from service.core.dates import PartialDate
+from service.core.identifiers import MAX_ID
+from service.core.pagination import Page, PageRequest, keyset_limited, page_of_rows
+from service.core.vocabularies import ImplementationStatus
 from service.progress.tables import COMMITMENTS, THEMES
 from service.themes.models import commitment_themes
-from service.vocabularies import ImplementationStatus
 
 # What a commitment shows (CommitmentSchema): every column but the bookkeeping ones
 # (deleted_at, status_progress, depth, due_by).
@@ -101,7 +101,7 @@ class CommitmentRow:
 # Commitments with one more column, the slug of each of their live themes: a commitment
 # comes once per theme, in slug order, and once with a null slug when it has none (a deleted
 # theme's slug is null too). Built once, as the statements below: building a statement costs
-# about as much as running it (service/records.py). A read adds which commitments it wants.
+# about as much as running it (service/core/records.py). A read adds which commitments it wants.
 _WITH_THEMES = (
     select(*COLUMNS, THEMES.c.slug)
     .select_from(

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
 from service.schemas import (
     EnumField,
     Id,
@@ -14,7 +15,6 @@ from service.schemas import (
     RecordColumnsSchema,
     Text,
 )
-from service.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
 
 AS_OF = {"description": "Give status and progress as they stood on this date (YYYY-MM-DD)."}
 

@@ -6,7 +6,6 @@ from typing import Any
 from sqlalchemy import func, literal, select
 from sqlalchemy.orm import Session, aliased
 
-from service import records, search, writes
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.commitments import rows
@@ -18,16 +17,17 @@ from service.commitments.inputs import (
 )
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
 from service.commitments.rows import CommitmentRow
-from service.dates import PartialDate
-from service.errors import Conflict, InvalidInput
+from service.core import records, search, writes
+from service.core.dates import PartialDate
+from service.core.errors import Conflict, InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.organizations.models import Organization
-from service.pagination import Page, PageRequest, keyset_page
 from service.progress import upkeep
 from service.progress.as_of import commitments_as_of
 from service.progress.sql import overdue_on, status_on
 from service.themes.models import Theme, commitment_themes
 from service.themes.services import themes_for_slugs
-from service.vocabularies import EntityType
 
 COMMITMENT = EntityType.COMMITMENT
 ACTOR = EntityType.COMMITMENT_ACTOR

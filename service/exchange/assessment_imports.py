@@ -17,11 +17,12 @@ import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import records
 from service.assessments.schemas import AssessmentCreateSchema
 from service.assessments.services import rule_errors
 from service.commitments.models import Commitment
-from service.errors import flatten_errors
+from service.core import records
+from service.core.errors import flatten_errors
+from service.core.identifiers import parse_id
 from service.exchange.assessment_writes import among, chunks, write_assessments
 from service.exchange.columns import LIST_SEPARATOR
 from service.exchange.csv_files import (
@@ -34,7 +35,6 @@ from service.exchange.csv_files import (
     read_records,
     read_rows,
 )
-from service.identifiers import parse_id
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
 from service.sources.models import Source

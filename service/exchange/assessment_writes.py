@@ -35,16 +35,16 @@ from sqlalchemy import Enum as SQLEnum
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session
 
-from service import writes
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.recording import json_value, record_shared_changes
 from service.commitments.models import Commitment
-from service.db import copy_rows, temporary_table
+from service.core import writes
+from service.core.db import copy_rows, temporary_table
+from service.core.vocabularies import ChangeOperation, EntityType
 from service.exchange.csv_files import Progress
 from service.progress import bulk, upkeep
 from service.progress.rules import CommitmentState
-from service.vocabularies import ChangeOperation, EntityType
 
 # Rows inserted per statement: large enough to amortize the round trip, small enough to
 # keep each statement's parameters bounded.

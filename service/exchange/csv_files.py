@@ -17,8 +17,8 @@ from itertools import repeat
 
 from sqlalchemy.orm import Session
 
-from service import writes
-from service.errors import InvalidInput
+from service.core import writes
+from service.core.errors import InvalidInput
 from service.exchange.columns import TEXT_MARK, restored
 
 # Row 1 is the header: data rows are numbered as a spreadsheet shows them.

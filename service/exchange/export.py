@@ -17,6 +17,7 @@ from service.agreements.services import list_agreements
 from service.commitments.inputs import CommitmentFilters
 from service.commitments.models import Commitment
 from service.commitments.services import list_commitments
+from service.core.pagination import Page, PageRequest
 from service.exchange.columns import (
     AGREEMENT_COLUMNS,
     COMMITMENT_COLUMNS,
@@ -25,7 +26,6 @@ from service.exchange.columns import (
     as_json,
 )
 from service.organizations.models import Organization
-from service.pagination import Page, PageRequest
 
 BATCH = 1000
 

@@ -16,13 +16,15 @@ import marshmallow as ma
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import records, writes
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
 from service.commitments.services import ensure_within_depth
-from service.dates import PartialDate
-from service.errors import Conflict, InvalidInput, flatten_errors
+from service.core import records, writes
+from service.core.dates import PartialDate
+from service.core.errors import Conflict, InvalidInput, flatten_errors
+from service.core.identifiers import parse_id
+from service.core.vocabularies import EntityType
 from service.exchange.columns import COMMITMENT_COLUMNS, LIST_SEPARATOR
 from service.exchange.csv_files import (
     Finish,
@@ -33,10 +35,8 @@ from service.exchange.csv_files import (
     in_one_transaction,
     read_rows,
 )
-from service.identifiers import parse_id
 from service.progress import upkeep
 from service.themes.models import Theme
-from service.vocabularies import EntityType
 
 COLUMN_NAMES = [column.name for column in COMMITMENT_COLUMNS]
 WRITABLE = [column.name for column in COMMITMENT_COLUMNS if column.writable]

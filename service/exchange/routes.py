@@ -9,19 +9,19 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from sqlalchemy.orm import Session
 
-from service.api import Blueprint, get_session
+from service.core.vocabularies import JobKind, Role
 from service.exchange import export
 from service.exchange.schemas import (
     AgreementExportQuerySchema,
     CommitmentExportQuerySchema,
     ImportQuerySchema,
 )
-from service.headers import LOCATION_HEADER, IdempotencyHeaders
+from service.http.api import Blueprint, get_session
+from service.http.headers import LOCATION_HEADER, IdempotencyHeaders
+from service.http.resources import API_PREFIX, document_errors, register_operation
 from service.idempotency.http import idempotent
 from service.jobs import services as jobs
 from service.jobs.schemas import JobSchema
-from service.resources import API_PREFIX, document_errors, register_operation
-from service.vocabularies import JobKind, Role
 
 blp = Blueprint(
     "exchange",

@@ -13,11 +13,11 @@ from typing import Any
 
 from flask import Response, current_app, g, make_response, request
 
-from service.errors import InvalidInput
+from service.core.errors import InvalidInput
+from service.http.problems import problem_response
 from service.idempotency import services
 from service.idempotency.models import IdempotencyKey
 from service.idempotency.services import ClaimOutcome
-from service.problems import problem_response
 
 HEADER = "Idempotency-Key"
 IDEMPOTENCY_KEY_PATTERN = r"^[\x21-\x7e]{1,255}$"

@@ -6,7 +6,7 @@ from typing import Any
 from sqlalchemy import JSON, Integer, LargeBinary, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, utcnow
+from service.core.db import Base, utcnow
 
 
 class IdempotencyKey(Base):

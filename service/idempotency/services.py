@@ -12,7 +12,7 @@ from sqlalchemy import delete, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
+from service.core.db import utcnow
 from service.idempotency.models import IdempotencyKey
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.vocabularies import JobKind, JobState
+from service.core.vocabularies import JobKind, JobState
 
 
 class JobFilters(TypedDict, total=False):

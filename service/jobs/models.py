@@ -6,8 +6,8 @@ from typing import Any
 from sqlalchemy import JSON, Index, LargeBinary, String
 from sqlalchemy.orm import Mapped, deferred, mapped_column
 
-from service.db import Base, utcnow, vocabulary
-from service.vocabularies import JobKind, JobState
+from service.core.db import Base, utcnow, vocabulary
+from service.core.vocabularies import JobKind, JobState
 
 
 class Job(Base):

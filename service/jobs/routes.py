@@ -2,15 +2,15 @@ from __future__ import annotations
 
 from typing import Any
 
-from service.api import Blueprint, get_session
 from service.auth.http import current_caller
+from service.core.pagination import Page, PageRequest
+from service.core.vocabularies import Role
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.jobs import services
 from service.jobs.inputs import JobFilters
 from service.jobs.models import Job
 from service.jobs.schemas import JobQuerySchema, JobSchema
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
-from service.vocabularies import Role
 
 blp = Blueprint(
     "jobs",

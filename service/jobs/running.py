@@ -19,12 +19,12 @@ from prometheus_client import Counter
 from sqlalchemy import and_, or_, select, text, update
 from sqlalchemy.orm import Session, sessionmaker, undefer
 
-from service.db import begin_write, utcnow
+from service.core.db import begin_write, utcnow
+from service.core.vocabularies import JobKind, JobState
 from service.exchange import csv_files
 from service.exchange.csv_files import ImportRefused, ImportReport
 from service.jobs.models import Job
 from service.jobs.services import RUNNERS, JobSettings
-from service.vocabularies import JobKind, JobState
 
 log = logging.getLogger(__name__)
 

@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import JobKind, JobState
 from service.exchange.schemas import ImportReportSchema
 from service.schemas import EnumField, OutputSchema, PageQuerySchema
-from service.vocabularies import JobKind, JobState
 
 
 class JobSchema(OutputSchema):

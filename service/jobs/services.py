@@ -11,16 +11,16 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import writes
 from service.auth.permissions import OTHERS_JOBS_ROLE, allows
-from service.errors import NotFound
+from service.core import writes
+from service.core.errors import NotFound
+from service.core.identifiers import MAX_ID
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import JobKind, Role
 from service.exchange import assessment_imports, imports
 from service.exchange.csv_files import ImportReport
-from service.identifiers import MAX_ID
 from service.jobs.inputs import JobFilters
 from service.jobs.models import Job
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import JobKind, Role
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TypedDict
 
-from service.dates import PartialDate
-from service.vocabularies import MeetingAgreementLink, MeetingParticipantRole, MeetingStatus
+from service.core.dates import PartialDate
+from service.core.vocabularies import MeetingAgreementLink, MeetingParticipantRole, MeetingStatus
 
 
 class MeetingSeriesIn(TypedDict, total=False):

@@ -5,15 +5,15 @@ from datetime import date
 from sqlalchemy import Column, ForeignKey, Integer, String, Table, Text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
-from service.dates import PartialDate
-from service.db import Base, RecordColumns, live_unique_index, vocabulary
-from service.organizations.models import Organization
-from service.vocabularies import (
+from service.core.dates import PartialDate
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.vocabularies import (
     DatePrecision,
     MeetingAgreementLink,
     MeetingParticipantRole,
     MeetingStatus,
 )
+from service.organizations.models import Organization
 
 meeting_series_organizations = Table(
     "meeting_series_organizations",

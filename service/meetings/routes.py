@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from service import writes
-from service.api import Blueprint, get_session
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.meetings import services
 from service.meetings.inputs import (
     MeetingFilters,
@@ -26,8 +28,6 @@ from service.meetings.schemas import (
     MeetingSeriesUpdateSchema,
     MeetingUpdateSchema,
 )
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
 
 series_blp = Blueprint(
     "meeting-series",

@@ -2,6 +2,12 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import (
+    DatePrecision,
+    MeetingAgreementLink,
+    MeetingParticipantRole,
+    MeetingStatus,
+)
 from service.schemas import (
     EnumField,
     Id,
@@ -14,12 +20,6 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
-)
-from service.vocabularies import (
-    DatePrecision,
-    MeetingAgreementLink,
-    MeetingParticipantRole,
-    MeetingStatus,
 )
 
 

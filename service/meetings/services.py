@@ -5,11 +5,13 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service import records, writes
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
-from service.dates import PartialDate
-from service.errors import Conflict, InvalidInput
+from service.core import records, writes
+from service.core.dates import PartialDate
+from service.core.errors import Conflict, InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.meetings.inputs import (
     MeetingFilters,
     MeetingIn,
@@ -26,9 +28,7 @@ from service.meetings.models import (
     MeetingSeries,
 )
 from service.organizations.models import Organization
-from service.pagination import Page, PageRequest, keyset_page
 from service.people.models import Person
-from service.vocabularies import EntityType
 
 SERIES = EntityType.MEETING_SERIES
 MEETING = EntityType.MEETING

@@ -8,7 +8,7 @@ from typing import Any, Literal
 from alembic import context
 from alembic.autogenerate.api import AutogenContext
 
-from service.db import UTCDateTime, make_engine
+from service.core.db import UTCDateTime, make_engine
 from service.migrations.env_filters import include_object
 from service.models import Base
 

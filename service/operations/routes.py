@@ -7,7 +7,7 @@ from flask.typing import ResponseReturnValue
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
 
-from service.problems import problem_response
+from service.http.problems import problem_response
 
 blp = Blueprint("operations", __name__)
 

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.vocabularies import OrganizationClassification
+from service.core.vocabularies import OrganizationClassification
 
 
 class OrganizationIn(TypedDict, total=False):

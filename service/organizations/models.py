@@ -3,8 +3,8 @@ from __future__ import annotations
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, RecordColumns, live_unique_index, vocabulary
-from service.vocabularies import OrganizationClassification
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.vocabularies import OrganizationClassification
 
 
 class Organization(RecordColumns, Base):

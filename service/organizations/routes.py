@@ -1,7 +1,9 @@
 from __future__ import annotations
 
-from service import writes
-from service.api import Blueprint, get_session
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.organizations import services
 from service.organizations.inputs import OrganizationFilters, OrganizationIn, PostFilters, PostIn
 from service.organizations.models import Organization, Post
@@ -15,8 +17,6 @@ from service.organizations.schemas import (
     PostSchema,
     PostUpdateSchema,
 )
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
 
 blp = Blueprint(
     "organizations",

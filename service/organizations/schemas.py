@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import OrganizationClassification
 from service.schemas import (
     EnumField,
     FullMatch,
@@ -13,7 +14,6 @@ from service.schemas import (
     Slug,
     Text,
 )
-from service.vocabularies import OrganizationClassification
 
 COUNTRY_CODE = FullMatch(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, like IN or FR.")
 

@@ -3,11 +3,11 @@ from __future__ import annotations
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from service import records, writes
+from service.core import records, writes
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.organizations.inputs import OrganizationFilters, OrganizationIn, PostFilters, PostIn
 from service.organizations.models import Organization, Post
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import EntityType
 
 ORGANIZATION = EntityType.ORGANIZATION
 POST = EntityType.POST

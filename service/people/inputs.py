@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.dates import PartialDate
+from service.core.dates import PartialDate
 
 
 class PersonIn(TypedDict, total=False):

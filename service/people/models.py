@@ -5,9 +5,9 @@ from datetime import date
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, composite, mapped_column
 
-from service.dates import PartialDate
-from service.db import Base, RecordColumns, live_unique_index, vocabulary
-from service.vocabularies import DatePrecision
+from service.core.dates import PartialDate
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.vocabularies import DatePrecision
 
 
 class Person(RecordColumns, Base):

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
-from service import writes
-from service.api import Blueprint, get_session
-from service.pagination import Page, PageRequest
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.people import services
 from service.people.inputs import MembershipFilters, MembershipIn, PersonFilters, PersonIn
 from service.people.models import Membership, Person
@@ -16,7 +17,6 @@ from service.people.schemas import (
     PersonSchema,
     PersonUpdateSchema,
 )
-from service.resources import ResourceRoutes
 
 blp = Blueprint(
     "people", __name__, url_prefix="/api/v1", description="Officials and other named actors."

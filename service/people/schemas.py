@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import DatePrecision
 from service.schemas import (
     EnumField,
     Id,
@@ -13,7 +14,6 @@ from service.schemas import (
     Slug,
     Text,
 )
-from service.vocabularies import DatePrecision
 
 
 class PersonCreateSchema(InputSchema):

@@ -4,14 +4,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import records, writes
-from service.dates import PartialDate
-from service.errors import InvalidInput
+from service.core import records, writes
+from service.core.dates import PartialDate
+from service.core.errors import InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.organizations.models import Organization, Post
-from service.pagination import Page, PageRequest, keyset_page
 from service.people.inputs import MembershipFilters, MembershipIn, PersonFilters, PersonIn
 from service.people.models import Membership, Person
-from service.vocabularies import EntityType
 
 PERSON = EntityType.PERSON
 MEMBERSHIP = EntityType.MEMBERSHIP

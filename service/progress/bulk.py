@@ -56,7 +56,8 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import ARRAY
 from sqlalchemy.orm import Session, aliased
 
-from service.db import copy_rows, temporary_table, utcnow
+from service.core.db import copy_rows, temporary_table, utcnow
+from service.core.vocabularies import ImplementationStatus
 from service.progress import upkeep
 from service.progress.refresh import record_refresh, refreshed_tree
 from service.progress.rules import (
@@ -68,7 +69,6 @@ from service.progress.rules import (
 from service.progress.sql import rule_order
 from service.progress.tables import AGREEMENTS, ASSESSMENTS, COMMITMENTS
 from service.progress.upkeep import DERIVED
-from service.vocabularies import ImplementationStatus
 
 # Temporary tables of the transaction (db.temporary_table).
 _TEMPORARY = MetaData()

@@ -26,11 +26,11 @@ from sqlalchemy import ColumnElement, Connection, bindparam, func, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from service.core.vocabularies import ImplementationStatus
 from service.progress.rules import is_live_status
 from service.progress.sql import is_live_status as is_live_status_sql
 from service.progress.tables import COMMITMENTS, DUE_TOTALS, DUES
 from service.progress.tallies import AGREEMENTS_PER_REBUILD
-from service.vocabularies import ImplementationStatus
 
 # How many commitments moved, by due date (negative: fewer are open).
 Moved = Mapping[date, int]

@@ -9,8 +9,8 @@ from datetime import date
 from sqlalchemy import Date, Float, ForeignKey, Index, Integer
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, vocabulary
-from service.vocabularies import ImplementationStatus
+from service.core.db import Base, vocabulary
+from service.core.vocabularies import ImplementationStatus
 
 # The theme key of a tally over every commitment of an agreement, whatever its themes.
 EVERY_THEME = 0

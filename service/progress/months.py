@@ -29,7 +29,8 @@ from sqlalchemy import (
     select,
 )
 
-from service.dates import month_end
+from service.core.dates import month_end
+from service.core.vocabularies import ImplementationStatus
 from service.progress.models import EVERY_THEME
 from service.progress.rules import (
     AssessmentFact,
@@ -47,7 +48,6 @@ from service.progress.tallies import (
     tallies_of,
     themes_in,
 )
-from service.vocabularies import ImplementationStatus
 
 STATUS_NAMES = tuple(status.value for status in ImplementationStatus)
 # A scope's values at a month's end, in this order: the columns of ProgressMonth after its key.

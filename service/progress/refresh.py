@@ -10,8 +10,9 @@ from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from service import writes
 from service.changes.recording import RecordId, json_value
+from service.core import writes
+from service.core.vocabularies import EntityType
 from service.progress.rules import (
     CommitmentState,
     TreeNode,
@@ -19,7 +20,6 @@ from service.progress.rules import (
     roll_up,
     tree_depths,
 )
-from service.vocabularies import EntityType
 
 
 class RefreshedCommitment(NamedTuple):

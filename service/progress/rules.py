@@ -13,7 +13,7 @@ from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import NamedTuple, cast
 
-from service.vocabularies import ImplementationStatus as Status
+from service.core.vocabularies import ImplementationStatus as Status
 
 DEFAULT_PROGRESS: dict[Status, float] = {
     Status.NOT_STARTED: 0.0,

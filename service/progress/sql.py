@@ -14,8 +14,8 @@ from sqlalchemy.orm import aliased
 
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
+from service.core.vocabularies import ImplementationStatus
 from service.progress.rules import TERMINAL_STATUSES
-from service.vocabularies import ImplementationStatus
 
 TERMINAL_VALUES = [status.value for status in TERMINAL_STATUSES]
 

@@ -34,11 +34,11 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session, aliased
 
 from service.agreements.models import Agreement
+from service.core.vocabularies import ImplementationStatus
 from service.progress.models import EVERY_THEME
 from service.progress.rules import weighs_in
 from service.progress.tables import COMMITMENTS, TALLIES, THEMES
 from service.themes.models import commitment_themes
-from service.vocabularies import ImplementationStatus
 
 KEY = ("agreement_id", "theme_id", "status")
 VALUES = ("commitments", "top_known_weight", "top_weighted_progress")

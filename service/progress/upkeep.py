@@ -16,7 +16,8 @@ from sqlalchemy.orm.util import identity_key
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
-from service.db import pipelined, utcnow
+from service.core.db import pipelined, utcnow
+from service.core.vocabularies import ImplementationStatus
 from service.progress import dues, month_rows, months
 from service.progress.refresh import RefreshedTree, record_refresh, refreshed_tree
 from service.progress.rules import (
@@ -34,7 +35,6 @@ from service.progress.tallies import (
     tallies_of,
     touched_by,
 )
-from service.vocabularies import ImplementationStatus
 
 # The statements of every write to a tree, built once (building one costs about as much as
 # running it).

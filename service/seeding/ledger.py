@@ -13,8 +13,8 @@ from sqlalchemy import ColumnElement, and_, delete, exists, select
 from sqlalchemy.orm import Session
 
 from service.changes.models import ChangeEvent
+from service.core.vocabularies import EntityType
 from service.seeding.models import SeedRecord
-from service.vocabularies import EntityType
 
 SEED_ACTOR = "seed"
 

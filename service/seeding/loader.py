@@ -16,7 +16,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import writes
+from service.core import writes
 from service.organizations import services as organizations
 from service.organizations.models import Organization, Post
 from service.organizations.schemas import OrganizationCreateSchema, PostCreateSchema

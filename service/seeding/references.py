@@ -9,14 +9,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from service import records
 from service.agreements.models import Agreement
+from service.core import records
+from service.core.vocabularies import EntityType
 from service.meetings.models import Meeting
 from service.organizations.models import Organization
 from service.people.models import Person
 from service.seeding.files import SeedError
 from service.seeding.sync import SeedSync
-from service.vocabularies import EntityType
 
 E = EntityType
 

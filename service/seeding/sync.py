@@ -15,7 +15,8 @@ from service.agreements import relations as agreement_relations
 from service.agreements import services as agreements
 from service.changes.recording import json_value
 from service.commitments import services as commitments
-from service.errors import DomainError
+from service.core.errors import DomainError
+from service.core.vocabularies import EntityType
 from service.meetings import services as meetings
 from service.organizations import services as organizations
 from service.people import services as people
@@ -24,7 +25,6 @@ from service.seeding.ledger import Ledger
 from service.seeding.report import SeedDifference, SeedReport
 from service.sources import services as sources
 from service.themes import services as themes
-from service.vocabularies import EntityType
 
 USER_CHANGED = "changed by a user after seeding"
 USER_DELETED = "deleted by a user after seeding"

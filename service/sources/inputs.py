@@ -7,8 +7,8 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.dates import PartialDate
-from service.vocabularies import Confidence, EntityType, Reliability, SourceKind
+from service.core.dates import PartialDate
+from service.core.vocabularies import Confidence, EntityType, Reliability, SourceKind
 
 
 class SourceIn(TypedDict, total=False):

@@ -6,9 +6,9 @@ from datetime import date
 from sqlalchemy import ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, composite, mapped_column
 
-from service.dates import PartialDate
-from service.db import Base, RecordColumns, live_unique_index, vocabulary
-from service.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
+from service.core.dates import PartialDate
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
+from service.core.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 
 
 class Source(RecordColumns, Base):

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 from service.schemas import (
     EnumField,
     Id,
@@ -12,7 +13,6 @@ from service.schemas import (
     RecordColumnsSchema,
     Text,
 )
-from service.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 
 HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
 

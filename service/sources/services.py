@@ -5,13 +5,13 @@ from typing import Any
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
-from service import records, writes
-from service.dates import PartialDate
-from service.errors import InvalidInput
-from service.pagination import Page, PageRequest, keyset_page
+from service.core import records, writes
+from service.core.dates import PartialDate
+from service.core.errors import InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.sources.inputs import CitationFilters, CitationIn, SourceFilters, SourceIn
 from service.sources.models import Citation, Source
-from service.vocabularies import EntityType
 
 SOURCE = EntityType.SOURCE
 CITATION = EntityType.CITATION
@@ -114,7 +114,7 @@ def _check_citation(session: Session, values: CitationIn, current: Citation | No
 
 def _is_field_of(model: Any, field: str) -> bool:
     """Whether `field` names a field of the record: a column, a date, a list (signer_ids)."""
-    from service.db import Base
+    from service.core.db import Base
 
     return not field.startswith("_") and hasattr(model, field) and not hasattr(Base, field)
 

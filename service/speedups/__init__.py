@@ -13,7 +13,7 @@ whole suite that way on SQLite, and with them on PostgreSQL).
   behind one address with the same setting).
 
 Nothing but the app factory imports this package (an import contract in pyproject.toml):
-the layers below offer the hooks (service.schemas.FASTER_DUMP, service.api.cacheable, the
+the layers below offer the hooks (service.schemas.FASTER_DUMP, service.http.api.cacheable, the
 auth services' StoredKeyReader), and the speed-ups plug into them.
 """
 
@@ -25,8 +25,8 @@ from typing import Any
 from flask import Flask, Response, g, request
 
 from service.auth.services import STORED_KEY_READER
-from service.config import Settings
-from service.db import Database
+from service.core.config import Settings
+from service.core.db import Database
 from service.schemas import FASTER_DUMP
 from service.speedups import api_keys, fastdump, readcache
 from service.speedups.jsonprovider import OrjsonProvider

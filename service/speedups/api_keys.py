@@ -8,8 +8,8 @@ from __future__ import annotations
 from datetime import UTC, datetime
 
 from service.auth.services import StoredKey, StoredKeyReader
+from service.core.vocabularies import Role
 from service.speedups.lookups import Lookups
-from service.vocabularies import Role
 
 KEY_STATEMENT = b"policy_tracker_api_key"
 LOOKUPS = {

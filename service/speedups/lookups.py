@@ -36,7 +36,7 @@ from psycopg.abc import PQGen
 from sqlalchemy import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from service.db import Database
+from service.core.db import Database
 
 CONNECTION_NAME = "policy-tracker lookups"
 # How long a lookup's answer is waited for before the worker's other greenlets may run.

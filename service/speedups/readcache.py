@@ -44,9 +44,9 @@ from flask import Response, current_app, g, request
 from prometheus_client import Counter
 from sqlalchemy.orm import Session
 
-from service.api import answer_is_finished, get_session, is_cacheable, mark_answer_finished
-from service.browser import allowed_origin
 from service.changes.models import LIVE_FENCE
+from service.http.api import answer_is_finished, get_session, is_cacheable, mark_answer_finished
+from service.http.browser import allowed_origin
 from service.speedups.lookups import Lookups
 
 READS = Counter(

@@ -2,8 +2,8 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
-from service.api import Blueprint, get_session
-from service.resources import ResourceRoutes
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.stats import services
 from service.stats.inputs import StatsSeriesQuery, StatsSummaryQuery
 from service.stats.schemas import (

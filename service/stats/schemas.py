@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.dates import LAST_YEAR
+from service.core.dates import LAST_YEAR
+from service.core.vocabularies import ImplementationStatus
 from service.schemas import EnumField, FullMatch, InputSchema, OutputSchema, Text
-from service.vocabularies import ImplementationStatus
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 

@@ -24,13 +24,14 @@ from typing import Any, Unpack
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
-from service import records
 from service.agreements.models import Agreement
 from service.agreements.services import agreements_with_party
 from service.assessments.models import rests_only_on_low_sources
 from service.commitments.models import Commitment
-from service.dates import month_end
-from service.errors import InvalidInput
+from service.core import records
+from service.core.dates import month_end
+from service.core.errors import InvalidInput
+from service.core.vocabularies import EntityType, ImplementationStatus
 from service.progress.dues import overdue_kept
 from service.progress.models import EVERY_THEME
 from service.progress.months import (
@@ -47,7 +48,6 @@ from service.progress.tables import COMMITMENTS, DUES, MONTHS, SPANS, TALLIES
 from service.progress.tallies import filed_under, tallied
 from service.stats.inputs import StatsScopeQuery, StatsSeriesQuery, StatsSummaryQuery
 from service.themes.models import Theme
-from service.vocabularies import EntityType, ImplementationStatus
 
 MAX_MONTHS = 120
 

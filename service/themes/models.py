@@ -3,7 +3,7 @@ from __future__ import annotations
 from sqlalchemy import Column, ForeignKey, String, Table, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
-from service.db import Base, RecordColumns, live_unique_index
+from service.core.db import Base, RecordColumns, live_unique_index
 
 
 class Theme(RecordColumns, Base):

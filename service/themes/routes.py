@@ -1,9 +1,9 @@
 from __future__ import annotations
 
-from service import writes
-from service.api import Blueprint, get_session
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.themes import services
 from service.themes.inputs import ThemeFilters, ThemeIn
 from service.themes.models import Theme

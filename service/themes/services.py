@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from service import records, writes
-from service.pagination import Page, PageRequest, keyset_page
+from service.core import records, writes
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType
 from service.progress import tallies, upkeep
 from service.themes.inputs import ThemeFilters, ThemeIn
 from service.themes.models import Theme
-from service.vocabularies import EntityType
 
 THEME = EntityType.THEME
 
@@ -69,7 +69,7 @@ def delete_theme(session: Session, *, theme_ref: str, check: writes.Check) -> No
 
 def themes_for_slugs(session: Session, slugs: list[str], field: str = "themes") -> list[Theme]:
     """The live themes with these slugs, in slug order; an unknown slug is a 422."""
-    from service.errors import InvalidInput
+    from service.core.errors import InvalidInput
 
     wanted = sorted(set(slugs))
     if not wanted:

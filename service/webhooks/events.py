@@ -6,7 +6,7 @@ from enum import StrEnum
 from typing import Any
 
 from service.auth.permissions import readable_by
-from service.vocabularies import ChangeOperation, EntityType, Role
+from service.core.vocabularies import ChangeOperation, EntityType, Role
 
 # A delivery goes to a URL that shows no key, wherever its data then travels: whatever the
 # role of the editor who subscribed it, it hears only of what a reader may read. Changes to

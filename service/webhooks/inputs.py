@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from typing import TypedDict
 
-from service.vocabularies import DeliveryStatus
+from service.core.vocabularies import DeliveryStatus
 
 
 class WebhookIn(TypedDict, total=False):

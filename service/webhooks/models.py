@@ -14,8 +14,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Mapped, mapped_column
 
-from service.db import Base, RecordColumns, utcnow, vocabulary
-from service.vocabularies import DeliveryStatus
+from service.core.db import Base, RecordColumns, utcnow, vocabulary
+from service.core.vocabularies import DeliveryStatus
 from service.webhooks.events import WebhookEventType
 
 

@@ -2,12 +2,12 @@ from __future__ import annotations
 
 from flask import current_app
 
-from service import writes
-from service.api import Blueprint, get_session
 from service.auth.permissions import read_role
-from service.pagination import Page, PageRequest
-from service.resources import ResourceRoutes
-from service.vocabularies import EntityType
+from service.core import writes
+from service.core.pagination import Page, PageRequest
+from service.core.vocabularies import EntityType
+from service.http.api import Blueprint, get_session
+from service.http.resources import ResourceRoutes
 from service.webhooks import services
 from service.webhooks.inputs import WebhookDeliveryFilters, WebhookFilters, WebhookIn
 from service.webhooks.models import WebhookDelivery, WebhookSubscription

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import DeliveryStatus
 from service.schemas import (
     EnumField,
     InputSchema,
@@ -11,7 +12,6 @@ from service.schemas import (
     RecordColumnsSchema,
     Text,
 )
-from service.vocabularies import DeliveryStatus
 from service.webhooks.events import WebhookEventType
 
 HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)

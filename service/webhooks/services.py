@@ -19,14 +19,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service import records, writes
 from service.changes.models import ChangeEvent
 from service.changes.recording import json_value
 from service.changes.services import below_fences
-from service.db import begin_write, utcnow
-from service.errors import InvalidInput
-from service.pagination import Page, PageRequest, keyset_page
-from service.vocabularies import DeliveryStatus, EntityType
+from service.core import records, writes
+from service.core.db import begin_write, utcnow
+from service.core.errors import InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import DeliveryStatus, EntityType
 from service.webhooks.events import events_of
 from service.webhooks.inputs import WebhookDeliveryFilters, WebhookFilters, WebhookIn
 from service.webhooks.models import WebhookDelivery, WebhookSubscription

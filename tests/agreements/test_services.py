@@ -9,9 +9,9 @@ from sqlalchemy.orm import Session
 
 from service.agreements.lifecycle import derive_lifecycle_status
 from service.commitments.models import Commitment
-from service.dates import PartialDate
-from service.vocabularies import AgreementEventType as Event
-from service.vocabularies import LifecycleStatus as Lifecycle
+from service.core.dates import PartialDate
+from service.core.vocabularies import AgreementEventType as Event
+from service.core.vocabularies import LifecycleStatus as Lifecycle
 from tests.builders import make_agreement, make_commitment, make_event
 
 

@@ -115,7 +115,7 @@ def test_healthz_and_readyz(client: FlaskClient) -> None:
 
 def test_readyz_is_503_when_the_database_is_unreachable() -> None:
     from service import create_app
-    from service.config import Settings
+    from service.core.config import Settings
 
     unreachable = create_app(
         Settings(
@@ -214,7 +214,7 @@ def test_a_connection_lost_before_the_session_closes_still_answers_the_problem(
     fails on the dead connection too. That must not turn the answer into a bare HTML 500."""
     from sqlalchemy.exc import OperationalError
 
-    from service.api import get_session
+    from service.http.api import get_session
     from service.themes import services
 
     lost = OperationalError(
@@ -289,7 +289,7 @@ def test_digits_that_are_not_ascii_are_not_ids(client: FlaskClient) -> None:
 def test_postgresql_statements_have_a_time_limit(database_url: str) -> None:
     from sqlalchemy import text
 
-    from service.db import make_engine
+    from service.core.db import make_engine
 
     engine = make_engine(database_url, statement_timeout_ms=1500)
     with engine.connect() as connection:

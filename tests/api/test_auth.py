@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from service.auth.models import ApiKey
 from service.changes.models import ChangeEvent
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.conftest import client_with_key
 
 

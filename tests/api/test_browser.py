@@ -7,8 +7,8 @@ from flask import Flask
 from sqlalchemy import Connection
 
 from service import create_app
-from service.config import Settings, SettingsError
-from service.vocabularies import Role
+from service.core.config import Settings, SettingsError
+from service.core.vocabularies import Role
 from tests.conftest import DASHBOARD, TEST_SECRET_KEY, client_with_key
 
 

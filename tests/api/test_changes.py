@@ -7,7 +7,7 @@ import time
 from flask.testing import FlaskClient
 from sqlalchemy import Connection
 
-from service.observability import LONG_POLL_REFUSALS
+from service.http.observability import LONG_POLL_REFUSALS
 from tests.conftest import app_on_connection
 
 
@@ -50,7 +50,7 @@ def test_the_feed_filters_by_entity_and_id(client: FlaskClient) -> None:
 def test_a_long_poll_returns_as_soon_as_a_change_commits(session, monkeypatch) -> None:  # type: ignore[no-untyped-def]
     from service.changes import services
     from service.changes.services import Polling
-    from service.pagination import PageRequest
+    from service.core.pagination import PageRequest
     from tests.builders import make_theme
 
     start = services.list_changes(session, page=PageRequest(None, 200), filters={}).items
@@ -78,7 +78,7 @@ def test_a_long_poll_returns_as_soon_as_a_change_commits(session, monkeypatch) -
 def test_a_long_poll_gives_up_empty_after_its_wait(session) -> None:  # type: ignore[no-untyped-def]
     from service.changes import services
     from service.changes.services import Polling
-    from service.pagination import PageRequest
+    from service.core.pagination import PageRequest
 
     now = [0.0]
 

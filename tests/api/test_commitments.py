@@ -15,11 +15,11 @@ from service.agreements.services import update_agreement
 from service.commitments.models import Commitment
 from service.commitments.rows import read_commitment
 from service.commitments.schemas import CommitmentSchema
-from service.dates import PartialDate
+from service.core.dates import PartialDate
+from service.core.vocabularies import ImplementationStatus as Status
+from service.core.vocabularies import ParticipantRole
 from service.progress.as_of import commitments_as_of
 from service.seeding.loader import load_seeds
-from service.vocabularies import ImplementationStatus as Status
-from service.vocabularies import ParticipantRole
 from tests.builders import (
     make_agreement,
     make_assessment,

@@ -16,9 +16,9 @@ from sqlalchemy.orm import Session
 
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
+from service.core.vocabularies import Role
 from service.exchange import export
 from service.exchange.columns import COMMITMENT_COLUMNS
-from service.vocabularies import Role
 from tests.conftest import client_with_key, make_app
 from tests.helpers import SEEDS
 from tests.jobs.running import imported, submit

@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.auth.models import ApiKey
-from service.db import utcnow
+from service.core.db import utcnow
 from service.idempotency.models import IdempotencyKey
 from service.themes.models import Theme
 

@@ -10,7 +10,7 @@ import sys
 import pytest
 from flask.testing import FlaskClient
 
-from service.observability import REQUEST_LOG, JSONFormatter
+from service.http.observability import REQUEST_LOG, JSONFormatter
 
 
 def count(client: FlaskClient, route: str, method: str, status: int) -> float:

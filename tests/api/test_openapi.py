@@ -10,7 +10,7 @@ import pytest
 from flask import Flask
 from openapi_spec_validator import validate
 
-from service.api import spec_document
+from service.http.api import spec_document
 from tests.helpers import ROOT
 
 SPEC_PATH = ROOT / "openapi" / "openapi.json"

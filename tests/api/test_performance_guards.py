@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
-from service.vocabularies import ImplementationStatus, Role
+from service.core.vocabularies import ImplementationStatus, Role
 from tests.builders import make_agreement, make_source
 from tests.conftest import StatementLog, client_with_key, committed_key, make_app
 
@@ -184,7 +184,7 @@ def test_each_hot_endpoint_sends_a_fixed_number_of_statements(
 def test_the_hot_endpoints_build_no_schema_per_request(
     client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    """Each parses with schema instances made once (service.api.Blueprint.arguments):
+    """Each parses with schema instances made once (service.http.api.Blueprint.arguments):
     building one deep-copies its fields, as much as 0.08 ms for a create's body."""
     agreement = add_agreement(session, 20)
     built: list[str] = []

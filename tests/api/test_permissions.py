@@ -14,7 +14,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection
 
 from service.auth.services import create_api_key, revoke_api_key
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.conftest import app_on_connection, client_with_key
 from tests.helpers import ROOT
 

@@ -8,8 +8,8 @@ import pytest
 from flask import Flask
 from sqlalchemy import Connection
 
-from service.ratelimit import MemoryCounter, RateLimiter
-from service.vocabularies import Role
+from service.core.vocabularies import Role
+from service.http.ratelimit import MemoryCounter, RateLimiter
 from tests.conftest import app_on_connection, client_with_key
 
 

@@ -17,8 +17,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from service.api import spec_document
 from service.changes.models import ChangeEvent
+from service.http.api import spec_document
 from tests import builders as build
 from tests.helpers import PROBLEM_FIELDS
 

@@ -7,8 +7,8 @@ import pytest
 from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
-from service.dates import PartialDate
-from service.vocabularies import ImplementationStatus as Status
+from service.core.dates import PartialDate
+from service.core.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment
 
 STATS = ["/api/v1/stats/summary", "/api/v1/stats/progress"]

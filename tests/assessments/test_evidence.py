@@ -12,8 +12,8 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from service.assessments.models import StatusAssessment, rests_only_on_low_sources
+from service.core.vocabularies import ImplementationStatus, Reliability
 from service.sources.models import best_reliability
-from service.vocabularies import ImplementationStatus, Reliability
 from tests.builders import (
     make_agreement,
     make_assessment,

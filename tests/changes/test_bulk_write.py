@@ -15,8 +15,8 @@ from sqlalchemy.orm import Session
 from service.changes import recording as changes
 from service.changes.models import ChangeEvent
 from service.changes.recording import BULK_CHANGES, RecordId, record_change
-from service.dates import PartialDate
-from service.vocabularies import ChangeOperation, EntityType, ImplementationStatus
+from service.core.dates import PartialDate
+from service.core.vocabularies import ChangeOperation, EntityType, ImplementationStatus
 from tests.conftest import StatementLog
 
 # Values whose JSON encoding could differ between two encoders: non-ASCII text, quotes and

@@ -11,7 +11,7 @@ from sqlalchemy import delete, select
 
 from service.changes.models import ChangeEvent
 from service.changes.recording import BULK_CHANGES, RecordId, record_change, write_pending_changes
-from service.vocabularies import ChangeOperation, EntityType
+from service.core.vocabularies import ChangeOperation, EntityType
 from tests.conftest import make_app
 
 

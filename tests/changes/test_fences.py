@@ -19,8 +19,8 @@ from sqlalchemy.orm import Session, sessionmaker
 from service.changes.models import ChangeEvent, ChangeFeedFence
 from service.changes.recording import BULK_CHANGES, RecordId, record_change, write_pending_changes
 from service.changes.services import list_changes, read_head
-from service.pagination import PageRequest
-from service.vocabularies import ChangeOperation, EntityType
+from service.core.pagination import PageRequest
+from service.core.vocabularies import ChangeOperation, EntityType
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
 from service.webhooks.services import DeliverySettings, create_webhook, fan_out
 from tests.conftest import make_app

@@ -8,8 +8,8 @@ from sqlalchemy import Connection, insert
 from sqlalchemy.exc import IntegrityError
 
 from service.changes.recording import CHANGE_EVENTS
-from service.db import pipelined, utcnow
-from service.vocabularies import ChangeOperation, EntityType
+from service.core.db import pipelined, utcnow
+from service.core.vocabularies import ChangeOperation, EntityType
 
 EVENT = {
     "seq": 987_654_321,

@@ -11,8 +11,8 @@ from sqlalchemy.orm import Session
 from service.changes.models import ChangeEvent
 from service.commitments import services
 from service.commitments.models import Commitment
-from service.errors import Conflict, InvalidInput
-from service.vocabularies import ImplementationStatus as Status
+from service.core.errors import Conflict, InvalidInput
+from service.core.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment
 
 

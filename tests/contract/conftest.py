@@ -16,9 +16,9 @@ import httpx
 import pytest
 
 from service import create_app
-from service.config import Settings
+from service.core.config import Settings
+from service.core.vocabularies import Role
 from service.migrations import upgrade
-from service.vocabularies import Role
 from tests.helpers import scratch_database
 
 ROOT = Path(__file__).resolve().parents[2]

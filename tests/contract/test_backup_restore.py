@@ -11,8 +11,8 @@ import pytest
 from sqlalchemy.engine import make_url
 
 from service import create_app
-from service.config import Settings
-from service.vocabularies import Role
+from service.core.config import Settings
+from service.core.vocabularies import Role
 from tests.contract.conftest import LIVE_SECRET_KEY, make_keys, provisioned_database
 from tests.helpers import scratch_database
 

@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.contract.conftest import a_source_id
 
 pytestmark = pytest.mark.postgres_only

@@ -12,7 +12,7 @@ from pathlib import Path
 import httpx
 import pytest
 
-from service.vocabularies import ImplementationStatus
+from service.core.vocabularies import ImplementationStatus
 from tests.contract.test_docs_page import CHROMIUM_FLAGS
 
 pytestmark = pytest.mark.postgres_only

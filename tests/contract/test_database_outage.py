@@ -24,7 +24,7 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from service.agreements.models import Agreement
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.contract.conftest import _migrate_and_seed, free_port, make_keys, start_gunicorn
 
 pytestmark = pytest.mark.postgres_only

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.contract.conftest import (
     LIVE_SECRET_KEY,
     ROOT,

@@ -7,7 +7,7 @@ from concurrent.futures import ThreadPoolExecutor
 import httpx
 import pytest
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 
 pytestmark = pytest.mark.postgres_only
 

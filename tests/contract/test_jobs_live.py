@@ -20,8 +20,8 @@ import pytest
 from sqlalchemy import func, select
 
 from service.assessments.models import StatusAssessment
-from service.db import make_engine
-from service.vocabularies import Role
+from service.core.db import make_engine
+from service.core.vocabularies import Role
 from tests.contract.conftest import (
     LIVE_SECRET_KEY,
     ROOT,

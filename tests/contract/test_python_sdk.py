@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.contract.conftest import ROOT
 
 pytestmark = pytest.mark.postgres_only

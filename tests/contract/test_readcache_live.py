@@ -10,8 +10,8 @@ import psycopg
 import pytest
 from sqlalchemy.engine import make_url
 
+from service.core.vocabularies import Role
 from service.speedups.lookups import CONNECTION_NAME
-from service.vocabularies import Role
 from tests.contract.conftest import a_source_id
 
 pytestmark = pytest.mark.postgres_only

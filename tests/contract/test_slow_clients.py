@@ -16,7 +16,7 @@ from typing import Any
 import httpx
 import pytest
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.contract.conftest import ROOT, make_keys, start_gunicorn
 
 LONG_POLLS = 100

@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 import httpx
 import pytest
 
-from service.vocabularies import Role
+from service.core.vocabularies import Role
 from tests.contract.conftest import LIVE_SECRET_KEY, ROOT
 from tests.contract.webhook_receiver import Delivery, WebhookReceiver, running_receiver
 

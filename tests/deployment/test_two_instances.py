@@ -36,8 +36,8 @@ from marshmallow.validate import Range
 from sqlalchemy.engine import make_url
 
 from service.changes.schemas import ChangeEventQuerySchema
-from service.config import Settings
-from service.vocabularies import Role
+from service.core.config import Settings
+from service.core.vocabularies import Role
 from tests.contract.conftest import (
     LIVE_SECRET_KEY,
     ROOT,

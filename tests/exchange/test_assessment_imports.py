@@ -18,8 +18,8 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
+from service.core.vocabularies import EntityType, Role
 from service.sources.models import Source
-from service.vocabularies import EntityType, Role
 from tests.conftest import client_with_key
 from tests.jobs.running import imported, submit
 

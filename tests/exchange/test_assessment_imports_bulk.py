@@ -21,10 +21,10 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment
+from service.core.vocabularies import EntityType
+from service.core.vocabularies import ImplementationStatus as Status
 from service.exchange import assessment_imports, assessment_writes
 from service.progress.models import ProgressDue, ProgressTally
-from service.vocabularies import EntityType
-from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_source
 from tests.progress.test_sql_equals_python import (
     AS_OF_TEXTS,

@@ -17,14 +17,14 @@ from sqlalchemy.orm import Session
 from service.assessments.models import StatusAssessment
 from service.auth.services import create_api_key
 from service.changes.models import ChangeEvent
-from service.config import Settings, SettingsError
-from service.db import utcnow
+from service.core.config import Settings, SettingsError
+from service.core.db import utcnow
+from service.core.vocabularies import EntityType, JobKind, JobState, Role
 from service.jobs import running as job_running
 from service.jobs import services as jobs
 from service.jobs.models import Job
 from service.jobs.running import claim_next, run_claimed, run_pending
 from service.jobs.services import JobSettings
-from service.vocabularies import EntityType, JobKind, JobState, Role
 from tests import builders as build
 from tests.conftest import client_with_key
 from tests.jobs.running import run_jobs, submit

@@ -17,13 +17,13 @@ from sqlalchemy import Engine, inspect, select, text
 from service import create_app
 from service.commitments.models import Commitment
 from service.commitments.services import update_commitment
-from service.config import Settings
-from service.dates import PartialDate
-from service.db import make_engine
+from service.core.config import Settings
+from service.core.dates import PartialDate
+from service.core.db import make_engine
+from service.core.vocabularies import ImplementationStatus
 from service.migrations import downgrade, upgrade
 from service.migrations.env_filters import include_object
 from service.models import Base
-from service.vocabularies import ImplementationStatus
 from tests import helpers
 from tests.builders import make_assessment, make_theme
 

@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from sqlalchemy import Date, DateTime, Float, Integer, String, cast, literal, select, union_all
 from sqlalchemy.orm import Session
 
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.bulk import effective_progress
 from service.progress.rules import (
     NOT_ASSESSED,
@@ -22,7 +23,6 @@ from service.progress.rules import (
     state_from_assessments,
 )
 from service.progress.rules import effective_progress as python_effective_progress
-from service.vocabularies import ImplementationStatus as Status
 
 # Few dates and few times, so that ties on both are common.
 AS_OF = [date(2022, 1, 1), date(2022, 6, 30), date(2023, 1, 1), date(2023, 7, 15)]

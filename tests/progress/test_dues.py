@@ -20,12 +20,12 @@ from sqlalchemy import Connection, select, update
 from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
-from service.dates import PartialDate
+from service.core.dates import PartialDate
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.dues import rebuild_dues
 from service.progress.models import ProgressDue, ProgressDueTotal
 from service.progress.rules import TERMINAL_STATUSES, is_overdue
 from service.stats.services import Scope, summary
-from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment
 from tests.progress.test_tallies import OPERATIONS, World
 

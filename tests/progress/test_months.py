@@ -25,7 +25,8 @@ from sqlalchemy.orm import Session
 
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
-from service.dates import PartialDate, month_end
+from service.core.dates import PartialDate, month_end
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.models import ProgressMonth, ProgressMonthSpan
 from service.progress.month_rows import rebuild_months
 from service.progress.months import VALUE_NAMES, month_range
@@ -40,7 +41,6 @@ from service.progress.rules import (
 from service.progress.upkeep import assessment_facts
 from service.stats.services import Scope, progress_over_time
 from service.themes.models import Theme
-from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_assessment, make_commitment
 from tests.progress.test_tallies import OPERATIONS, World
 

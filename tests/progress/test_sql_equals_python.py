@@ -17,7 +17,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from service.commitments.models import Commitment
-from service.dates import PartialDate, month_end
+from service.core.dates import PartialDate, month_end
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.months import month_range
 from service.progress.rules import (
     HAS_NO_PROGRESS,
@@ -34,7 +35,6 @@ from service.progress.rules import (
 from service.progress.sql import overdue_on, status_on
 from service.progress.upkeep import assessment_facts
 from service.stats.services import Scope, progress_over_time, summary
-from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment, make_source, make_theme
 
 MAX_DEPTH = 3  # levels 0 to 3

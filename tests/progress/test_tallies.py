@@ -25,14 +25,14 @@ from service.agreements import services as agreements
 from service.commitments import services as commitments
 from service.commitments.inputs import CommitmentIn
 from service.commitments.models import Commitment
-from service.dates import PartialDate
+from service.core.dates import PartialDate
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.models import ProgressTally
 from service.progress.rules import weighted_mean
 from service.progress.tallies import rebuild_tallies
 from service.stats.services import Scope, summary
 from service.themes import services as themes
 from service.themes.models import Theme
-from service.vocabularies import ImplementationStatus as Status
 from tests.builders import (
     make_agreement,
     make_assessment,

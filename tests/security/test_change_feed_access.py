@@ -13,8 +13,8 @@ from service.auth.permissions import READ_ROLE, readable_by
 from service.auth.services import create_api_key
 from service.changes import services as changes
 from service.changes.models import ChangeEvent
-from service.pagination import PageRequest
-from service.vocabularies import EntityType, Role
+from service.core.pagination import PageRequest
+from service.core.vocabularies import EntityType, Role
 from service.webhooks import services as webhooks
 from service.webhooks.events import NOT_DATA, WebhookEventType
 from service.webhooks.models import WebhookDelivery

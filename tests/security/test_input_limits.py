@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
 from service.commitments.services import MAX_TREE_DEPTH
-from service.problems import MAX_REPORTED_ERRORS
+from service.http.problems import MAX_REPORTED_ERRORS
 from tests.builders import (
     make_agreement,
     make_assessment,

@@ -12,11 +12,11 @@ from flask import Flask, request
 from sqlalchemy import Connection, select, text
 from sqlalchemy.orm import Session
 
-from service.api import get_session
 from service.changes.models import ChangeEvent
-from service.config import Settings, SettingsError
-from service.observability import REQUEST_LOG, JSONFormatter
-from service.vocabularies import Role
+from service.core.config import Settings, SettingsError
+from service.core.vocabularies import Role
+from service.http.api import get_session
+from service.http.observability import REQUEST_LOG, JSONFormatter
 from tests.builders import make_theme
 from tests.conftest import app_on_connection, client_with_key
 

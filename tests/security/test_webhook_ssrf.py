@@ -19,7 +19,7 @@ from flask.testing import FlaskClient
 from sqlalchemy import Connection, select
 from sqlalchemy.orm import Session
 
-from service.vocabularies import DeliveryStatus, Role
+from service.core.vocabularies import DeliveryStatus, Role
 from service.webhooks import services, targets
 from service.webhooks.models import WebhookDelivery, WebhookSubscription
 from tests.builders import make_theme

@@ -18,10 +18,10 @@ from sqlalchemy import delete, func, select
 from service import create_app
 from service.auth.services import create_api_key
 from service.changes.models import ChangeEvent
-from service.config import Settings
+from service.core.config import Settings
+from service.core.vocabularies import Role
 from service.migrations import upgrade
 from service.seeding.models import SeedRecord
-from service.vocabularies import Role
 from tests.conftest import TEST_SECRET_KEY, client_with_key
 from tests.helpers import SEEDS, scratch_database
 

@@ -13,11 +13,11 @@ from sqlalchemy.orm import Session
 
 from service.assessments.models import StatusAssessment
 from service.changes.models import ChangeEvent
+from service.core.vocabularies import AssessorKind, EntityType
 from service.seeding.files import SeedError, read_seed_files
 from service.seeding.loader import SeedLoader, load_seeds
 from service.seeding.models import SeedRecord
 from service.sources.models import Citation
-from service.vocabularies import AssessorKind, EntityType
 from tests.helpers import SEEDS
 
 LOI = "india-france-loi-defence-space-cooperation"

@@ -17,7 +17,7 @@ from flask import Flask
 
 from service.agreements.schemas import AgreementSchema
 from service.commitments.schemas import CommitmentSchema
-from service.dates import PartialDate
+from service.core.dates import PartialDate
 from service.schemas import OutputSchema, PartialDateField, page_of
 from service.speedups import fastdump
 

@@ -14,9 +14,9 @@ from sqlalchemy import update
 
 from service.auth import services
 from service.auth.models import ApiKey
-from service.db import utcnow
+from service.core.db import utcnow
+from service.core.vocabularies import Role
 from service.speedups.readcache import HEAD_STATEMENT
-from service.vocabularies import Role
 from tests.conftest import committed_key, make_app
 
 pytestmark = pytest.mark.postgres_only
@@ -92,7 +92,7 @@ import time
 
 import gevent
 
-from service.db import Database
+from service.core.db import Database
 from service.speedups.lookups import Lookups
 
 lookups = Lookups(Database(sys.argv[1]), {b"slow": "SELECT pg_sleep(0.5)"})

@@ -14,9 +14,9 @@ from sqlalchemy import Engine
 from sqlalchemy.orm import Session
 from werkzeug.test import TestResponse
 
-from service.config import Settings, SettingsError
+from service.core.config import Settings, SettingsError
+from service.core.vocabularies import Role
 from service.speedups.readcache import READS, Entry, ReadCache, footprint
-from service.vocabularies import Role
 from tests.builders import make_agreement, make_commitment, make_source
 from tests.conftest import DASHBOARD, StatementLog, make_app
 

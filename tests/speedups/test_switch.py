@@ -12,11 +12,11 @@ from sqlalchemy import Connection
 from sqlalchemy.orm import Session
 
 from service.auth.services import STORED_KEY_READER, create_api_key
-from service.config import Settings
+from service.core.config import Settings
+from service.core.vocabularies import Role
 from service.schemas import FASTER_DUMP
 from service.speedups.jsonprovider import OrjsonProvider
 from service.speedups.readcache import READS
-from service.vocabularies import Role
 from tests.builders import make_agreement, make_commitment
 from tests.conftest import app_on_connection, client_with_key
 

@@ -13,7 +13,8 @@ from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
-from service.dates import PartialDate
+from service.core.dates import PartialDate
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.month_rows import rebuild_months
 from service.progress.months import month_range
 from service.progress.rules import (
@@ -25,7 +26,6 @@ from service.progress.rules import (
 )
 from service.progress.upkeep import assessment_facts
 from service.stats.services import Scope, progress_over_time, summary
-from service.vocabularies import ImplementationStatus as Status
 from tests.builders import make_agreement, make_assessment, make_commitment, make_theme
 
 STATUSES = [

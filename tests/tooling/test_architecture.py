@@ -45,15 +45,19 @@ def lint_imports_on_a_copy(
 @pytest.mark.parametrize(
     ("module", "line", "contract"),
     [
-        ("dates.py", "import service.resources", "The foundation imports nothing"),
-        ("vocabularies.py", "import service.dates", "No module imports itself"),
+        ("core/dates.py", "import service.http.resources", "The foundation imports nothing"),
+        ("core/vocabularies.py", "import service.core.dates", "No module imports itself"),
         ("themes/models.py", "from service.themes import services", "Models and input types"),
         ("themes/inputs.py", "from service.themes import schemas", "Models and input types"),
         ("agreements/services.py", "from flask import request", "Services never see HTTP"),
-        ("progress/rules.py", "import service.problems", "Services never see HTTP"),
-        ("sources/schemas.py", "from service import api", "Schemas import no services"),
-        ("writes.py", "from service.app import create_app", "Only the entry points import"),
-        ("resources.py", "from service.speedups import readcache", "Only the app factory wires"),
+        ("progress/rules.py", "import service.http.problems", "Services never see HTTP"),
+        ("sources/schemas.py", "from service.http import api", "Schemas import no services"),
+        ("core/writes.py", "from service.app import create_app", "Only the entry points import"),
+        (
+            "http/resources.py",
+            "from service.speedups import readcache",
+            "Only the app factory wires",
+        ),
     ],
 )
 def test_an_upward_import_breaks_the_lint(
@@ -67,6 +71,6 @@ def test_an_upward_import_breaks_the_lint(
 
 def test_the_copy_itself_keeps_every_contract(tmp_path: Path) -> None:
     # The same copy with a harmless line: what fails above is the import, not the copying.
-    result = lint_imports_on_a_copy(tmp_path, "dates.py", "import service.vocabularies")
+    result = lint_imports_on_a_copy(tmp_path, "core/dates.py", "import service.core.vocabularies")
     assert result.returncode == 0, result.stdout
     assert "0 broken" in result.stdout

@@ -7,6 +7,7 @@ from datetime import UTC, date, datetime
 
 import pytest
 
+from service.core.vocabularies import ImplementationStatus as Status
 from service.progress.rules import (
     AssessmentFact,
     TreeNode,
@@ -15,7 +16,6 @@ from service.progress.rules import (
     state_from_assessments,
     weighted_mean,
 )
-from service.vocabularies import ImplementationStatus as Status
 
 MORNING = datetime(2024, 3, 5, 9, tzinfo=UTC)
 EVENING = datetime(2024, 3, 5, 18, tzinfo=UTC)

@@ -12,8 +12,8 @@ from flask.testing import FlaskClient
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.db import utcnow
-from service.vocabularies import ChangeOperation, DeliveryStatus, EntityType
+from service.core.db import utcnow
+from service.core.vocabularies import ChangeOperation, DeliveryStatus, EntityType
 from service.webhooks import services
 from service.webhooks.events import WebhookEventType, events_of
 from service.webhooks.models import WebhookDelivery, WebhookSubscription

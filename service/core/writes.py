@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from service.changes.recording import json_value, record_change
-from service.db import utcnow
-from service.errors import Conflict
-from service.vocabularies import ChangeOperation, EntityType
+from service.core.db import utcnow
+from service.core.errors import Conflict
+from service.core.vocabularies import ChangeOperation, EntityType
 
 M = TypeVar("M")
 Check = Callable[[Any], None]

@@ -7,7 +7,7 @@ import re
 from dataclasses import dataclass
 from datetime import date
 
-from service.vocabularies import DatePrecision
+from service.core.vocabularies import DatePrecision
 
 # Years 1000-9999; months and days in range (a 30 February still fails the parse).
 PARTIAL_DATE_PATTERN = r"^[1-9][0-9]{3}(-(0[1-9]|1[0-2])(-(0[1-9]|[12][0-9]|3[01]))?)?$"

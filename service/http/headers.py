@@ -1,4 +1,4 @@
-"""The headers the standard operations read and answer (service/resources.py): request
+"""The headers the standard operations read and answer (service/http/resources.py): request
 headers as the schemas that parse them, response headers as their entries in the spec."""
 
 from __future__ import annotations

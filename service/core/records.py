@@ -17,9 +17,9 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import Session, joinedload
 
-from service.errors import Conflict, InvalidInput, NotFound
-from service.identifiers import MAX_ID, is_id, is_slug, parse_id
-from service.vocabularies import EntityType
+from service.core.errors import Conflict, InvalidInput, NotFound
+from service.core.identifiers import MAX_ID, is_id, is_slug, parse_id
+from service.core.vocabularies import EntityType
 
 M = TypeVar("M")
 

@@ -1,5 +1,5 @@
 """The domain's errors: what a service raises when it refuses a request, naming the fields
-at fault. Services never think about HTTP: service/problems.py maps each error to a status
+at fault. Services never think about HTTP: service/http/problems.py maps each error to a status
 and an RFC 9457 problem+json body."""
 
 from __future__ import annotations

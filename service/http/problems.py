@@ -1,4 +1,4 @@
-"""The one place where domain errors (service/errors.py) and every HTTP error become
+"""The one place where domain errors (service/core/errors.py) and every HTTP error become
 problem+json (RFC 9457): `register_error_handlers` maps each to a status and a body. No
 stack trace ever reaches a client."""
 
@@ -14,7 +14,7 @@ from sqlalchemy.exc import DataError, OperationalError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from werkzeug.exceptions import HTTPException
 
-from service.errors import (
+from service.core.errors import (
     AtCapacity,
     BadRequest,
     Conflict,

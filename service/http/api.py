@@ -24,10 +24,10 @@ from sqlalchemy.orm import Session
 from webargs.flaskparser import FlaskParser
 from werkzeug.http import parse_etags
 
-from service.db import WRITE_TRANSACTION, Database, read_in_autocommit
-from service.errors import BadRequest, PreconditionFailed
-from service.pagination import Page, PageRequest
-from service.problems import PROBLEM_CONTENT_TYPE
+from service.core.db import WRITE_TRANSACTION, Database, read_in_autocommit
+from service.core.errors import BadRequest, PreconditionFailed
+from service.core.pagination import Page, PageRequest
+from service.http.problems import PROBLEM_CONTENT_TYPE
 from service.schemas import PartialDateField, ProblemSchema
 
 log = logging.getLogger(__name__)
@@ -276,7 +276,7 @@ class Api(SmorestApi):  # type: ignore[misc]
     DEFAULT_ERROR_RESPONSE_NAME = None
 
     def _register_error_handlers(self) -> None:
-        # service.errors registers the handlers, so every error has the one problem+json shape.
+        # service.core.errors registers the handlers, so every error has the one problem+json shape.
         return None
 
     def _register_etag_headers(self) -> None:

@@ -26,15 +26,16 @@ from typing import Any, TypeVar
 import marshmallow as ma
 from flask import Response
 
-from service.api import (
+from service.auth.http import require
+from service.core.vocabularies import Role
+from service.http.api import (
     Blueprint,
     cacheable,
     if_match_check,
     page_request,
     page_response,
 )
-from service.auth.http import require
-from service.headers import (
+from service.http.headers import (
     ETAG_HEADER,
     LINK_HEADER,
     LOCATION_HEADER,
@@ -45,7 +46,6 @@ from service.headers import (
 )
 from service.idempotency.http import idempotent
 from service.schemas import page_of
-from service.vocabularies import Role
 
 # A view as a routes module writes it: a plain function named after its operation id, its
 # docstring the operation's summary in the spec, calling one service function.
