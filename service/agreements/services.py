@@ -20,7 +20,7 @@ from service.agreements.models import (
     AgreementRelation,
 )
 from service.core import records, search, writes
-from service.core.dates import PartialDate
+from service.core.dates import unknown_if_cleared
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType, ParticipantRole
 from service.organizations.models import Organization
@@ -210,8 +210,7 @@ def _event_values(
     session: Session, data: AgreementEventIn
 ) -> tuple[dict[str, Any], list[Person] | None]:
     values: dict[str, Any] = dict(data)
-    if "date" in values and values["date"] is None:
-        values["date"] = PartialDate.unknown()
+    unknown_if_cleared(values, "date")
     if values.get("organization_id") is not None:
         records.referenced(
             session,

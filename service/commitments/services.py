@@ -18,7 +18,7 @@ from service.commitments.inputs import (
 from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, CommitmentActor
 from service.commitments.rows import CommitmentRow
 from service.core import records, search, writes
-from service.core.dates import PartialDate
+from service.core.dates import unknown_if_cleared
 from service.core.errors import Conflict, InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
@@ -204,9 +204,8 @@ def _levels(session: Session, commitment_id: int, *, down: bool) -> int:
 
 def _commitment_values(data: CommitmentIn) -> dict[str, Any]:
     values: dict[str, Any] = dict(data)
+    unknown_if_cleared(values, "due_date")
     if "due_date" in values:
-        if values["due_date"] is None:
-            values["due_date"] = PartialDate.unknown()
         values["due_by"] = values["due_date"].last_day()
     return values
 

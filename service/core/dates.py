@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import calendar
 import re
+from collections.abc import Mapping, MutableMapping
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
+from service.core.errors import InvalidInput
 from service.core.vocabularies import DatePrecision
 
 # Years 1000-9999; months and days in range (a 30 February still fails the parse).
@@ -75,3 +78,24 @@ def month_end(day: date) -> date:
     """The last day of `day`'s month, computed within it: December 9999 ends on the last
     day Python can represent, with no step into a year 10000."""
     return day.replace(day=calendar.monthrange(day.year, day.month)[1])
+
+
+def unknown_if_cleared(values: MutableMapping[str, Any], *fields: str) -> None:
+    """A date sent as null is cleared: it becomes the unknown date, since a date column keeps
+    its precision beside its value and "not known" is a precision, never NULL."""
+    for field in fields:
+        if field in values and values[field] is None:
+            values[field] = PartialDate.unknown()
+
+
+def refuse_end_before_start(values: Mapping[str, Any], current: Any | None) -> None:
+    """A period (a meeting, a membership) must not end before it starts, where both are known:
+    `values` are the fields a write sets, `current` the record as it is (None for a create)."""
+    unknown = PartialDate.unknown()
+    start = values.get("start_date", current.start_date if current else unknown)
+    end = values.get("end_date", current.end_date if current else unknown)
+    if start.is_known and end.is_known and end.value < start.value:
+        raise InvalidInput(
+            "end_date is before start_date.",
+            errors={"end_date": ["Must not be before start_date."]},
+        )

@@ -21,7 +21,7 @@ from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
 from service.commitments.services import ensure_within_depth
 from service.core import records, writes
-from service.core.dates import PartialDate
+from service.core.dates import unknown_if_cleared
 from service.core.errors import Conflict, InvalidInput, flatten_errors
 from service.core.identifiers import parse_id
 from service.core.vocabularies import EntityType
@@ -142,8 +142,8 @@ class _Importer:
             raise _RowFailed
         values = dict(row.values)
         values.pop("parent_id", None)
+        unknown_if_cleared(values, "due_date")
         if "due_date" in values:
-            values["due_date"] = values["due_date"] or PartialDate.unknown()
             values["due_by"] = values["due_date"].last_day()
         parent_id = None
         if row.parent is not None:

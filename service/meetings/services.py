@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.core import records, writes
-from service.core.dates import PartialDate
+from service.core.dates import refuse_end_before_start, unknown_if_cleared
 from service.core.errors import Conflict, InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
@@ -153,18 +153,10 @@ def get_meeting(session: Session, *, meeting_id: int) -> Meeting:
 
 def _meeting_values(session: Session, data: MeetingIn, current: Meeting | None) -> dict[str, Any]:
     values: dict[str, Any] = dict(data)
-    for field in ("start_date", "end_date"):
-        if field in values and values[field] is None:
-            values[field] = PartialDate.unknown()
+    unknown_if_cleared(values, "start_date", "end_date")
     if (series_id := values.get("series_id")) is not None:
         records.referenced(session, MeetingSeries, SERIES, series_id, "series_id")
-    start = values.get("start_date", current.start_date if current else PartialDate.unknown())
-    end = values.get("end_date", current.end_date if current else PartialDate.unknown())
-    if start.is_known and end.is_known and end.value < start.value:
-        raise InvalidInput(
-            "end_date is before start_date.",
-            errors={"end_date": ["Must not be before start_date."]},
-        )
+    refuse_end_before_start(values, current)
     series_id = values.get("series_id", current.series_id if current else None)
     sequence = values.get("sequence", current.sequence if current else None)
     if series_id is not None and sequence is not None:

@@ -5,7 +5,7 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 from service.core import records, writes
-from service.core.dates import PartialDate
+from service.core.dates import refuse_end_before_start, unknown_if_cleared
 from service.core.errors import InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
@@ -89,9 +89,7 @@ def _membership_values(
     session: Session, data: MembershipIn, current: Membership | None
 ) -> dict[str, Any]:
     values: dict[str, Any] = dict(data)
-    for field in ("start_date", "end_date"):
-        if field in values and values[field] is None:
-            values[field] = PartialDate.unknown()
+    unknown_if_cleared(values, "start_date", "end_date")
     if "person_id" in values:
         records.referenced(session, Person, PERSON, values["person_id"], "person_id")
     if (post_id := values.get("post_id")) is not None:
@@ -111,13 +109,7 @@ def _membership_values(
             "A membership is of a post or of an organization: give post_id or organization_id."
         )
         raise InvalidInput(message, errors={"post_id": [message]})
-    start = values.get("start_date", current.start_date if current else PartialDate.unknown())
-    end = values.get("end_date", current.end_date if current else PartialDate.unknown())
-    if start.is_known and end.is_known and end.value < start.value:
-        raise InvalidInput(
-            "end_date is before start_date.",
-            errors={"end_date": ["Must not be before start_date."]},
-        )
+    refuse_end_before_start(values, current)
     return values
 
 

@@ -6,7 +6,7 @@ from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
 from service.core import records, writes
-from service.core.dates import PartialDate
+from service.core.dates import unknown_if_cleared
 from service.core.errors import InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
@@ -41,8 +41,7 @@ def get_source(session: Session, *, source_id: int) -> Source:
 
 def _source_values(data: SourceIn) -> dict[str, Any]:
     values: dict[str, Any] = dict(data)
-    if "published_on" in values and values["published_on"] is None:
-        values["published_on"] = PartialDate.unknown()
+    unknown_if_cleared(values, "published_on")
     return values
 
 
