@@ -11,7 +11,6 @@ from service.agreements.inputs import AgreementParticipantFilters, AgreementPart
 from service.agreements.models import Agreement, AgreementParticipant
 from service.agreements.services import agreement_for_write
 from service.core import records, writes
-from service.core.errors import Conflict
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
 from service.organizations.models import Organization
@@ -48,16 +47,14 @@ def _ensure_new_participant(
     role: Any,
     exclude_id: int | None = None,
 ) -> None:
-    statement = records.live(AgreementParticipant).where(
-        AgreementParticipant.agreement_id == agreement_id,
-        AgreementParticipant.organization_id == organization_id,
-        AgreementParticipant.role == role,
+    records.ensure_unique_together(
+        session,
+        AgreementParticipant,
+        {"agreement_id": agreement_id, "organization_id": organization_id, "role": role},
+        "role",
+        "This organization already has this role in the agreement.",
+        exclude_id=exclude_id,
     )
-    if exclude_id is not None:
-        statement = statement.where(AgreementParticipant.id != exclude_id)
-    if session.scalars(statement.limit(1)).first() is not None:
-        message = "This organization already has this role in the agreement."
-        raise Conflict(message, errors={"role": [message]})
 
 
 def create_agreement_participant(

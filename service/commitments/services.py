@@ -19,7 +19,7 @@ from service.commitments.models import COMMITMENT_SEARCH_DOCUMENT, Commitment, C
 from service.commitments.rows import CommitmentRow
 from service.core import records, search, writes
 from service.core.dates import unknown_if_cleared
-from service.core.errors import Conflict, InvalidInput
+from service.core.errors import InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
 from service.organizations.models import Organization
@@ -315,16 +315,14 @@ def _ensure_new_actor(
     role: Any,
     exclude_id: int | None = None,
 ) -> None:
-    statement = records.live(CommitmentActor).where(
-        CommitmentActor.commitment_id == commitment_id,
-        CommitmentActor.organization_id == organization_id,
-        CommitmentActor.role == role,
+    records.ensure_unique_together(
+        session,
+        CommitmentActor,
+        {"commitment_id": commitment_id, "organization_id": organization_id, "role": role},
+        "role",
+        "This organization already has this role in the commitment.",
+        exclude_id=exclude_id,
     )
-    if exclude_id is not None:
-        statement = statement.where(CommitmentActor.id != exclude_id)
-    if session.scalars(statement.limit(1)).first() is not None:
-        message = "This organization already has this role in the commitment."
-        raise Conflict(message, errors={"role": [message]})
 
 
 def create_commitment_actor(

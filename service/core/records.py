@@ -5,7 +5,7 @@ raises when one is not there, not unique, or would make a cycle."""
 from __future__ import annotations
 
 import functools
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from typing import Any, TypeVar
 
 from sqlalchemy import (
@@ -175,11 +175,26 @@ def ensure_unique(
     """Refuse a second live record with the same `field` value (409, naming the field)."""
     if value is None:
         return
-    statement = live(model).where(getattr(model, field) == value)
+    message = f"Another {entity_label(entity)} already has {field} {value!r}."
+    ensure_unique_together(session, model, {field: value}, field, message, exclude_id=exclude_id)
+
+
+def ensure_unique_together(
+    session: Session,
+    model: Any,
+    values: Mapping[str, Any],
+    field: str,
+    message: str,
+    *,
+    exclude_id: int | None = None,
+) -> None:
+    """Refuse a second live record with these `values` (409, with `message` on `field`)."""
+    statement = live(model).where(
+        *(getattr(model, name) == value for name, value in values.items())
+    )
     if exclude_id is not None:
         statement = statement.where(model.id != exclude_id)
     if session.scalars(statement.limit(1)).first() is not None:
-        message = f"Another {entity_label(entity)} already has {field} {value!r}."
         raise Conflict(message, errors={field: [message]})
 
 

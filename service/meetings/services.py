@@ -160,14 +160,14 @@ def _meeting_values(session: Session, data: MeetingIn, current: Meeting | None) 
     series_id = values.get("series_id", current.series_id if current else None)
     sequence = values.get("sequence", current.sequence if current else None)
     if series_id is not None and sequence is not None:
-        duplicate = records.live(Meeting).where(
-            Meeting.series_id == series_id, Meeting.sequence == sequence
+        records.ensure_unique_together(
+            session,
+            Meeting,
+            {"series_id": series_id, "sequence": sequence},
+            "sequence",
+            f"The series already has a meeting number {sequence}.",
+            exclude_id=current.id if current is not None else None,
         )
-        if current is not None:
-            duplicate = duplicate.where(Meeting.id != current.id)
-        if session.scalar(duplicate.limit(1)) is not None:
-            message = f"The series already has a meeting number {sequence}."
-            raise Conflict(message, errors={"sequence": [message]})
     return values
 
 
