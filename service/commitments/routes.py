@@ -1,7 +1,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from service.commitments import services
 from service.commitments.inputs import (
@@ -57,7 +56,7 @@ commitments = ResourceRoutes(
 
 
 @commitments.list("/commitments", query_schema=AllCommitmentsQuerySchema, more_errors=[422])
-def list_commitments(page: PageRequest, filters: CommitmentFilters) -> Page[Any]:
+def list_commitments(page: PageRequest, filters: CommitmentFilters) -> Page[CommitmentRow]:
     """List commitments across agreements."""
     return services.list_commitments(get_session(), page=page, filters=filters)
 
@@ -65,7 +64,7 @@ def list_commitments(page: PageRequest, filters: CommitmentFilters) -> Page[Any]
 @commitments.list("/agreements/<agreement_ref>/commitments", nested=True, more_errors=[422])
 def list_agreement_commitments(
     agreement_ref: str, page: PageRequest, filters: CommitmentFilters
-) -> Page[Any]:
+) -> Page[CommitmentRow]:
     """List an agreement's commitments."""
     return services.list_agreement_commitments(
         get_session(), page=page, filters=filters, agreement_ref=agreement_ref
@@ -94,7 +93,7 @@ def create_agreement_commitment(agreement_ref: str, body: CommitmentIn) -> Commi
 @commitments.list(COMMITMENT + "/children", nested=True, more_errors=[422])
 def list_commitment_children(
     commitment_id: int, page: PageRequest, filters: CommitmentFilters
-) -> Page[Any]:
+) -> Page[CommitmentRow]:
     """List the commitments directly under one."""
     return services.list_commitment_children(
         get_session(), page=page, filters=filters, commitment_id=commitment_id
@@ -102,7 +101,7 @@ def list_commitment_children(
 
 
 @commitments.get(COMMITMENT, query_schema=CommitmentAsOfSchema)
-def get_commitment(commitment_id: int, as_of: date | None = None) -> Any:
+def get_commitment(commitment_id: int, as_of: date | None = None) -> CommitmentRow:
     """Get a commitment with its current (or `as_of`) status and progress."""
     return services.get_commitment(get_session(), commitment_id=commitment_id, as_of=as_of)
 

@@ -106,9 +106,9 @@ def _filtered(session: Session, statement: Any, filters: CommitmentFilters) -> A
 
 def _page(
     session: Session, statement: Any, page: PageRequest, filters: CommitmentFilters
-) -> Page[Any]:
+) -> Page[CommitmentRow]:
     result = rows.read_page(session, _filtered(session, statement, filters), page)
-    items: list[Any] = result.items
+    items = result.items
     if "as_of" in filters:
         items = commitments_as_of(session, items, filters["as_of"])
     return Page(items=items, next_key=result.next_key)
@@ -116,13 +116,13 @@ def _page(
 
 def list_commitments(
     session: Session, *, page: PageRequest, filters: CommitmentFilters
-) -> Page[Any]:
+) -> Page[CommitmentRow]:
     return _page(session, records.live(Commitment), page, filters)
 
 
 def list_agreement_commitments(
     session: Session, *, agreement_ref: str, page: PageRequest, filters: CommitmentFilters
-) -> Page[Any]:
+) -> Page[CommitmentRow]:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref)
     return _page(
         session,
@@ -134,14 +134,16 @@ def list_agreement_commitments(
 
 def list_commitment_children(
     session: Session, *, commitment_id: int, page: PageRequest, filters: CommitmentFilters
-) -> Page[Any]:
+) -> Page[CommitmentRow]:
     parent = records.find(session, Commitment, COMMITMENT, commitment_id)
     return _page(
         session, records.live(Commitment).where(Commitment.parent_id == parent.id), page, filters
     )
 
 
-def get_commitment(session: Session, *, commitment_id: int, as_of: date | None = None) -> Any:
+def get_commitment(
+    session: Session, *, commitment_id: int, as_of: date | None = None
+) -> CommitmentRow:
     commitment = rows.read_commitment(session, commitment_id)
     if commitment is None:
         raise records.not_found(COMMITMENT, commitment_id)
