@@ -59,8 +59,8 @@ run: seed  ## Set up, migrate, seed and serve with gunicorn on 127.0.0.1:$(PORT)
 	PORT=$(PORT) $(BIN)/gunicorn --config service/gunicorn.conf.py service.wsgi:app
 
 lint: install-dev  ## ruff (lint and format), mypy over service/, bench/ and tests/, and the imports' direction
-	$(BIN)/ruff check service tests bench
-	$(BIN)/ruff format --check service tests bench
+	$(BIN)/ruff check service tests bench openapi/python
+	$(BIN)/ruff format --check service tests bench openapi/python
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
 

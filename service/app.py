@@ -36,6 +36,7 @@ from service.http.api import answer_is_finished, apply_etag, make_api, remove_se
 from service.http.browser import add_safety_headers, preflight
 from service.http.problems import problem_response, register_error_handlers
 from service.http.ratelimit import make_limiter
+from service.http.resources import BEARER, KEY_OPTIONAL
 from service.jobs import routes as jobs_routes
 from service.jobs.services import JobSettings, count_jobs
 from service.meetings import routes as meetings_routes
@@ -84,7 +85,8 @@ def create_app(settings: Settings | None = None) -> Flask:
                     "International agreements, the commitments they make, and how far each "
                     "commitment has been implemented, with the evidence behind every judgement."
                 )
-            }
+            },
+            "security": KEY_OPTIONAL,
         },
         OPENAPI_URL_PREFIX="/api/v1",
         OPENAPI_JSON_PATH="openapi.json",
@@ -115,7 +117,7 @@ def create_app(settings: Settings | None = None) -> Flask:
     api = make_api()
     api.init_app(app)
     api.spec.components.security_scheme(
-        "bearerAuth",
+        BEARER,
         {
             "type": "http",
             "scheme": "bearer",

@@ -28,7 +28,7 @@ from service.core.db import WRITE_TRANSACTION, Database, read_in_autocommit
 from service.core.errors import BadRequest, PreconditionFailed
 from service.core.pagination import Page, PageRequest
 from service.http.problems import PROBLEM_CONTENT_TYPE
-from service.schemas import PartialDateField, ProblemSchema
+from service.schemas import PartialDateField, PartialSchema, ProblemSchema
 
 log = logging.getLogger(__name__)
 
@@ -214,7 +214,17 @@ def answer_is_finished() -> bool:
 class ContractConverter(OpenAPIConverter):
     """Registers every enum once as a named component and refers to it by `$ref`; a nested
     schema that may be null is `allOf: [$ref]` with `nullable` (apispec's own `anyOf` with a
-    bare nullable object reads to SDK generators as an untyped dict)."""
+    bare nullable object reads to SDK generators as an untyped dict). An update (PATCH)
+    states no defaults: it changes only the fields it is sent, and a generated client sends
+    every field that has a default (an update of a title would reset a section's kind)."""
+
+    def schema2jsonschema(self, schema: type[ma.Schema] | ma.Schema) -> dict[str, Any]:
+        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
+        schema_class = schema if isinstance(schema, type) else type(schema)
+        if issubclass(schema_class, PartialSchema):
+            for prop in jsonschema.get("properties", {}).values():
+                prop.pop("default", None)
+        return jsonschema
 
     def field2property(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
         prop: dict[str, Any] = super().field2property(field)

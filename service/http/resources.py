@@ -53,6 +53,11 @@ View = TypeVar("View", bound=Callable[..., Any])
 
 API_PREFIX = "/api/v1"
 BEARER = "bearerAuth"
+# The spec's default security, which every public read inherits by stating none of its own:
+# anonymous, or a key (which may see more). Said once at the top of the spec rather than on
+# each read because openapi-python-client reads any security an operation states as
+# credentials required, and would type every public read as needing an AuthenticatedClient.
+KEY_OPTIONAL: list[dict[str, list[str]]] = [{}, {BEARER: []}]
 
 
 def document_errors(
@@ -80,13 +85,13 @@ def register_operation(
     view = require(role)(view)
     view.__name__ = operation_id
     view.__doc__ = doc
-    # A public read may still be sent a key; anything else must be.
-    security: list[dict[str, list[str]]] = [{}, {BEARER: []}] if role is None else [{BEARER: []}]
+    # A public read inherits KEY_OPTIONAL; anything else must be sent a key.
+    security: dict[str, Any] = {} if role is None else {"security": [{BEARER: []}]}
     # The least role, stated for people and tests (tests/api/test_permissions.py reads it):
     # generators ignore x- keys.
     view = blp.doc(
         operationId=operation_id,
-        security=security,
+        **security,
         **{"x-required-role": role.value if role else "none"},
     )(view)
     blp.route(rule, methods=[method], endpoint=operation_id)(view)

@@ -101,6 +101,25 @@ def test_create_update_and_output_schemas_are_separate(spec: dict[str, Any]) -> 
         assert schemas[f"{name}Create"].get("additionalProperties") is False
 
 
+def test_an_update_states_no_defaults(spec: dict[str, Any]) -> None:
+    # A PATCH changes only what it is sent, and generated clients send every field with a
+    # default: `CommitmentUpdate(title=...)` would otherwise reset a section's kind.
+    updates = {
+        name: schema
+        for name, schema in spec["components"]["schemas"].items()
+        if name.endswith("Update")
+    }
+    assert {"AgreementUpdate", "CommitmentUpdate", "SourceUpdate"} <= set(updates)
+    defaults = {
+        (name, field)
+        for name, schema in updates.items()
+        for field, prop in schema.get("properties", {}).items()
+        if "default" in prop
+    }
+    assert defaults == set()
+    assert "default" in spec["components"]["schemas"]["CommitmentCreate"]["properties"]["kind"]
+
+
 def test_output_fields_that_are_always_present_are_required(spec: dict[str, Any]) -> None:
     schemas = spec["components"]["schemas"]
     outputs = [

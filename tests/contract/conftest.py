@@ -179,3 +179,35 @@ def make_keys(database_url: str) -> dict[Role, str]:
         made[role] = result.stdout.strip()
     app.extensions["database"].engine.dispose()
     return made
+
+
+@pytest.fixture(scope="session")
+def python_client_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A folder holding the package openapi-python-client makes from the committed spec,
+    `policy_tracker_client`, as the README makes it (with no warning), and the helpers the
+    README puts beside it (openapi/python/policy_tracker_helpers.py)."""
+    out = tmp_path_factory.mktemp("python-client")
+    bin_dir = Path(sys.executable).parent
+    result = subprocess.run(
+        [
+            str(bin_dir / "openapi-python-client"),
+            "generate",
+            "--path",
+            str(ROOT / "openapi" / "openapi.json"),
+            "--meta",
+            "none",
+            "--config",
+            str(ROOT / "openapi" / "python" / "openapi-python-client.yaml"),
+            "--output-path",
+            str(out / "policy_tracker_client"),
+        ],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PATH": f"{bin_dir}:{os.environ['PATH']}"},
+    )
+    output = result.stdout + result.stderr
+    assert result.returncode == 0, output
+    assert "warning" not in output.lower(), output
+    helpers = ROOT / "openapi" / "python" / "policy_tracker_helpers.py"
+    (out / helpers.name).write_text(helpers.read_text(encoding="utf-8"), encoding="utf-8")
+    return out
