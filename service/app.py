@@ -34,6 +34,7 @@ from service.exchange import routes as exchange_routes
 from service.http import observability
 from service.http.api import answer_is_finished, apply_etag, make_api, remove_session
 from service.http.browser import add_safety_headers, preflight
+from service.http.headers import refuse_malformed_conditions
 from service.http.problems import problem_response, register_error_handlers
 from service.http.ratelimit import make_limiter
 from service.http.resources import BEARER, KEY_OPTIONAL
@@ -158,7 +159,9 @@ def create_app(settings: Settings | None = None) -> Flask:
         g.request_id = incoming if REQUEST_ID_PATTERN.fullmatch(incoming) else g.service_request_id
         if not request.path.startswith("/api/"):
             return None
-        return preflight() or guard_request(settings) or check_body()
+        return (
+            preflight() or guard_request(settings) or refuse_malformed_conditions() or check_body()
+        )
 
     # After-request hooks run in the reverse order of their registration: this one last.
     @app.after_request

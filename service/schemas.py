@@ -11,12 +11,19 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any
+from typing import Any, TypeVar
 
 import marshmallow as ma
 
 from service.core.dates import PARTIAL_DATE_PATTERN, PartialDate
-from service.core.identifiers import MAX_ID, MAX_SLUG_LENGTH, SLUG_PATTERN
+from service.core.identifiers import (
+    HTTP_URL_PATTERN,
+    MAX_ID,
+    MAX_SLUG_LENGTH,
+    MAX_URL_LENGTH,
+    SLUG_PATTERN,
+)
+from service.core.vocabularies import EntityType
 
 # --- fields ------------------------------------------------------------------------------
 
@@ -155,6 +162,23 @@ def Slug(**kwargs: Any) -> ma.fields.String:
     )
 
 
+def HttpUrl(**kwargs: Any) -> ma.fields.String:
+    """An http or https URL (core.identifiers.HTTP_URL_PATTERN)."""
+    metadata = {"format": "uri", **kwargs.pop("metadata", {})}
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(min=1, max=MAX_URL_LENGTH),
+            FullMatch(
+                HTTP_URL_PATTERN,
+                error="Must be an http or https URL with a host name, no spaces, and "
+                "characters beyond ASCII percent-encoded (%C3%A9 for é).",
+            ),
+        ],
+        metadata=metadata,
+        **kwargs,
+    )
+
+
 def EnumField(enum: type[Enum], **kwargs: Any) -> ma.fields.Enum[Any]:
     return ma.fields.Enum(enum, by_value=True, **kwargs)
 
@@ -251,6 +275,11 @@ class ProblemSchema(OutputSchema):
     )
 
 
+# What a page token looks like (itsdangerous' URL-safe signed form: the payload, "." and the
+# signature, base64url; a compressed payload starts with "."), or nothing.
+PAGE_TOKEN_PATTERN = r"^(?:\.?[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+)?$"
+
+
 class PageQuerySchema(InputSchema):
     """The paging parameters every list accepts; resources add their own filters."""
 
@@ -259,8 +288,17 @@ class PageQuerySchema(InputSchema):
         metadata={"description": "Items per page (default 50, at most 200)."},
     )
     page_token = ma.fields.String(
-        validate=ma.validate.Length(max=500),
-        metadata={"description": "The `next_page_token` of the previous page."},
+        validate=[
+            ma.validate.Length(max=500),
+            FullMatch(
+                PAGE_TOKEN_PATTERN, error="Not a page token: pass `next_page_token` as it came."
+            ),
+        ],
+        metadata={
+            "description": "The `next_page_token` of the previous page (empty, or left out: the "
+            "first page). A token is signed, and bound to the filters it was issued under: one "
+            "this service did not issue, or sent with other filters, is refused (400)."
+        },
     )
 
 
@@ -296,6 +334,40 @@ class PartialSchema(ma.Schema):
         # sent must still be whole.
         kwargs["partial"] = tuple(self._declared_fields)
         super().__init__(**kwargs)
+
+
+# The fields each kind of record shows (its output schema's, less id and timestamps): what a
+# citation may name as the field its source supports. Filled by `shows` as the output
+# schemas are defined; read when a citation is checked and when the spec is written, by
+# which time every schema is.
+SHOWN_FIELDS: dict[EntityType, frozenset[str]] = {}
+OutputSchemaClass = TypeVar("OutputSchemaClass", bound=type[ma.Schema])
+
+
+def shows(entity: EntityType) -> Callable[[OutputSchemaClass], OutputSchemaClass]:
+    """Register an output schema as how `entity` records are shown (SHOWN_FIELDS)."""
+
+    def register(schema: OutputSchemaClass) -> OutputSchemaClass:
+        fields = set(schema._declared_fields) - set(RecordColumnsSchema._declared_fields)
+        SHOWN_FIELDS[entity] = frozenset(fields)
+        return schema
+
+    return register
+
+
+def every_shown_field() -> list[str]:
+    return sorted(set().union(*SHOWN_FIELDS.values()))
+
+
+class ShownField(ma.validate.Validator):
+    """A field some kind of record shows (SHOWN_FIELDS); the spec lists them as the enum."""
+
+    def __call__(self, value: Any) -> Any:
+        if value not in every_shown_field():
+            raise ma.ValidationError(
+                "Must be a field a record shows, as the API names it: the spec lists them."
+            )
+        return value
 
 
 class RecordColumnsSchema(OutputSchema):

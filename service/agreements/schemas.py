@@ -7,6 +7,7 @@ from service.core.vocabularies import (
     Binding,
     DatePrecision,
     DocType,
+    EntityType,
     LifecycleStatus,
     ParticipantRole,
     RelationKind,
@@ -14,6 +15,7 @@ from service.core.vocabularies import (
 )
 from service.schemas import (
     EnumField,
+    HttpUrl,
     Id,
     InputSchema,
     PageQuerySchema,
@@ -22,9 +24,9 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
+    shows,
 )
 
-HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
 THEME_SLUGS = {"description": "Theme slugs."}
 
 
@@ -41,7 +43,7 @@ class AgreementCreateSchema(InputSchema):
     binding = EnumField(Binding, load_default=Binding.UNKNOWN)
     text_availability = EnumField(TextAvailability, load_default=TextAvailability.UNDISCLOSED)
     summary = Text(max_length=20000, allow_none=True)
-    text_url = ma.fields.String(allow_none=True, validate=[ma.validate.Length(max=2000), HTTP_URL])
+    text_url = HttpUrl(allow_none=True)
     language = Text(
         max_length=35, allow_none=True, metadata={"description": "BCP 47 tag of the text: en, fr."}
     )
@@ -62,6 +64,7 @@ class AgreementUpdateSchema(PartialSchema, AgreementCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.AGREEMENT)
 class AgreementSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     title = ma.fields.String(required=True)
@@ -133,6 +136,7 @@ class AgreementEventUpdateSchema(PartialSchema, AgreementEventCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.AGREEMENT_EVENT)
 class AgreementEventSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     type = EnumField(AgreementEventType, required=True)
@@ -157,6 +161,7 @@ class AgreementParticipantUpdateSchema(PartialSchema, AgreementParticipantCreate
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.AGREEMENT_PARTICIPANT)
 class AgreementParticipantSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     organization_id = ma.fields.Integer(required=True)
@@ -181,6 +186,7 @@ class AgreementRelationUpdateSchema(PartialSchema, AgreementRelationCreateSchema
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.AGREEMENT_RELATION)
 class AgreementRelationSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     related_agreement_id = ma.fields.Integer(required=True)

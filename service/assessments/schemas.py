@@ -6,6 +6,7 @@ from service.core.vocabularies import (
     AssessorKind,
     Confidence,
     DatePrecision,
+    EntityType,
     ImplementationStatus,
     Reliability,
 )
@@ -19,6 +20,7 @@ from service.schemas import (
     PartialDateField,
     Text,
     UTCDateTimeField,
+    shows,
 )
 
 
@@ -61,6 +63,7 @@ class AssessmentCreateSchema(InputSchema):
     )
 
 
+@shows(EntityType.ASSESSMENT)
 class AssessmentSchema(OutputSchema):
     id = ma.fields.Integer(required=True)
     commitment_id = ma.fields.Integer(required=True)

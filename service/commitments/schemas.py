@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.core.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
+from service.core.vocabularies import (
+    ActorRole,
+    CommitmentKind,
+    DatePrecision,
+    EntityType,
+    ImplementationStatus,
+)
 from service.schemas import (
     EnumField,
     Id,
@@ -14,6 +20,7 @@ from service.schemas import (
     PartialSchema,
     RecordColumnsSchema,
     Text,
+    shows,
 )
 
 AS_OF = {"description": "Give status and progress as they stood on this date (YYYY-MM-DD)."}
@@ -61,6 +68,7 @@ class CommitmentUpdateSchema(PartialSchema, CommitmentCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.COMMITMENT)
 class CommitmentSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     parent_id = ma.fields.Integer(required=True, allow_none=True)
@@ -169,6 +177,7 @@ class CommitmentActorUpdateSchema(PartialSchema, CommitmentActorCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.COMMITMENT_ACTOR)
 class CommitmentActorSchema(RecordColumnsSchema):
     commitment_id = ma.fields.Integer(required=True)
     organization_id = ma.fields.Integer(required=True)

@@ -35,3 +35,20 @@ def parse_id(text: str) -> int | None:
         return None
     value = int(digits or "0")
     return value if 1 <= value <= MAX_ID else None
+
+
+# An http(s) URL as RFC 3986 writes it: a host name, an IPv4 address or an IPv6 one in
+# brackets, an optional port, then a path, a query and a fragment, characters beyond ASCII
+# percent-encoded. The one statement of a URL's shape: the spec gives it as the field's pattern (with `format: uri`).
+_HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_IPV6 = r"\[(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
+_URL_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
+HTTP_URL_PATTERN = (
+    r"^https?://"
+    rf"(?:{_HOST_LABEL}(?:\.{_HOST_LABEL})*\.?|{_IPV6})"
+    r"(?::[0-9]{1,5})?"
+    rf"(?:/(?:{_URL_CHAR}|/)*)?"
+    rf"(?:\?(?:{_URL_CHAR}|[/?])*)?"
+    rf"(?:#(?:{_URL_CHAR}|[/?])*)?$"
+)
+MAX_URL_LENGTH = 2000

@@ -27,8 +27,14 @@ from werkzeug.http import parse_etags
 from service.core.db import WRITE_TRANSACTION, Database, read_in_autocommit
 from service.core.errors import BadRequest, PreconditionFailed
 from service.core.pagination import Page, PageRequest
-from service.http.problems import PROBLEM_CONTENT_TYPE
-from service.schemas import PartialDateField, PartialSchema, ProblemSchema
+from service.http.problems import PROBLEM_CONTENT_TYPE, problem_type
+from service.schemas import (
+    PartialDateField,
+    PartialSchema,
+    ProblemSchema,
+    ShownField,
+    every_shown_field,
+)
 
 log = logging.getLogger(__name__)
 
@@ -231,23 +237,36 @@ class ContractConverter(OpenAPIConverter):
         if isinstance(field, ma.fields.Nested) and field.allow_none and "anyOf" in prop:
             [ref] = [choice for choice in prop.pop("anyOf") if "$ref" in choice]
             return {"allOf": [ref], "nullable": True, **prop}
-        if not isinstance(field, ma.fields.Enum):
-            return prop
-        name = field.enum.__name__
+        if any(isinstance(validator, ShownField) for validator in field.validators):
+            description = (
+                "A field of a record, as the API shows it: the fields a citation may name."
+            )
+            return self._enum_ref("RecordField", every_shown_field(), description, field, prop)
+        if isinstance(field, ma.fields.Enum):
+            values = [member.value for member in field.enum]
+            return self._enum_ref(
+                field.enum.__name__, values, field.enum.__doc__ or "", field, prop
+            )
+        return prop
+
+    def _enum_ref(
+        self,
+        name: str,
+        values: list[Any],
+        doc: str,
+        field: ma.fields.Field[Any],
+        prop: dict[str, Any],
+    ) -> dict[str, Any]:
+        """The enum as a named component (registered once), referred to by `$ref`."""
         components = self.spec.components
         if name in components.schemas and components.schemas[name].get("enum") is None:
             raise ValueError(f"enum {name} collides with a schema of the same name")
         if name not in components.schemas:
-            components.schema(
-                name,
-                {
-                    "type": "string",
-                    "enum": [member.value for member in field.enum],
-                    "description": (field.enum.__doc__ or name).strip().splitlines()[0],
-                },
-            )
+            description = (doc or name).strip().splitlines()[0]
+            components.schema(name, {"type": "string", "enum": values, "description": description})
         ref = {"$ref": f"#/components/schemas/{name}"}
-        extras: dict[str, Any] = {key: prop[key] for key in ("default", "readOnly") if key in prop}
+        kept = ("default", "readOnly", "description")
+        extras: dict[str, Any] = {key: prop[key] for key in kept if key in prop}
         if field.allow_none:
             extras["nullable"] = True
         return {"allOf": [ref], **extras} if extras else ref
@@ -280,6 +299,28 @@ def shared_instance(schema: type[ma.Schema]) -> ma.Schema:
     return schema()
 
 
+# What each problem answer means, wherever an operation lists it: the rules no schema can
+# state among them.
+_PROBLEM_MEANINGS = {
+    400: "A malformed request: a query parameter or header that breaks its schema, a page "
+    "token this service did not issue or issued for other filters.",
+    401: "No API key, or one that is unknown or revoked, where one is needed.",
+    403: "The key's role is below the one the operation needs.",
+    404: "A record the path names does not exist, was deleted, or is not visible to the caller.",
+    409: "The request contradicts the data: a duplicate of a unique field, a loop in a tree, a "
+    "record still referred to, an Idempotency-Key whose first request is still running.",
+    412: "If-Match names a version that is no longer the record's.",
+    413: "The body is larger than the operation takes.",
+    415: "The body is not of a media type the operation takes.",
+    422: "A body that breaks a rule of the domain: a record it refers to does not exist, a "
+    "date in the future or out of order, a progress that does not fit its status, a field "
+    "a citation names that records of its kind do not have, an Idempotency-Key reused with "
+    "another body. `errors` names each field at fault.",
+    429: "Too many requests: wait the seconds Retry-After says.",
+    503: "The database or a queue is unavailable or full: retry after Retry-After.",
+}
+
+
 class Api(SmorestApi):  # type: ignore[misc]
     ERROR_SCHEMA = ProblemSchema
     # Each operation documents the errors it can return; no catch-all "default".
@@ -303,6 +344,11 @@ class Api(SmorestApi):  # type: ignore[misc]
         for status in http.HTTPStatus:
             response: dict[str, Any] = {"description": status.phrase}
             if status >= 400:
+                meaning = _PROBLEM_MEANINGS.get(status)
+                response["description"] = (
+                    f"{status.phrase}: a problem of type `{problem_type(status)}`"
+                    + (f". {meaning}" if meaning else ".")
+                )
                 response["schema"] = self.ERROR_SCHEMA
                 prepare_response(response, self.spec, PROBLEM_CONTENT_TYPE)
             else:

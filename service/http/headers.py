@@ -3,9 +3,23 @@ headers as the schemas that parse them, response headers as their entries in the
 
 from __future__ import annotations
 
-import marshmallow as ma
+import re
 
+import marshmallow as ma
+from flask import Response, request
+
+from service.http.problems import problem_response
 from service.idempotency.http import IDEMPOTENCY_KEY_PATTERN
+
+# What If-Match and If-None-Match carry (RFC 9110, 13.1.1 and 8.8.3): "*", or entity tags,
+# each in double quotes, weak ones after W/, separated by commas.
+_ENTITY_TAG = r'(?:W/)?"[!#-~]*"'
+ETAG_LIST_PATTERN = rf"^(?:\*|{_ENTITY_TAG}(?: *, *{_ENTITY_TAG})*)$"
+_ETAG_LIST = re.compile(ETAG_LIST_PATTERN)
+ETAG_LIST_RULE = (
+    'Must be "*" or one or more ETags, each in double quotes ("…" or W/"…"), separated by commas.'
+)
+CONDITIONAL_HEADERS = ("If-Match", "If-None-Match")
 
 ETAG_HEADER = {
     "description": "A strong validator of this representation.",
@@ -25,14 +39,30 @@ class NoQuerySchema(ma.Schema):
         unknown = ma.RAISE
 
 
+def refuse_malformed_conditions() -> Response | None:
+    """A request whose If-Match or If-None-Match is not what the spec's pattern says gets a
+    400 naming the header, before anything answers it (the read cache included): a
+    malformed condition names no version, and would otherwise be a 412 or be ignored."""
+    for name in CONDITIONAL_HEADERS:
+        value = request.headers.get(name)
+        if value is not None and not _ETAG_LIST.fullmatch(value):
+            return problem_response(
+                400, f"The {name} header is malformed.", errors={name: [ETAG_LIST_RULE]}
+            )
+    return None
+
+
 class IfMatchHeaders(ma.Schema):
     class Meta:
         unknown = ma.EXCLUDE
 
+    # Checked by refuse_malformed_conditions, for every request; stated here for the spec.
     if_match = ma.fields.String(
         data_key="If-Match",
         metadata={
-            "description": "Apply the change only if the resource still has this ETag (else 412)."
+            "description": "Apply the change only if the resource still has this ETag (else "
+            "412). " + ETAG_LIST_RULE,
+            "pattern": ETAG_LIST_PATTERN,
         },
     )
 
@@ -61,5 +91,9 @@ class IfNoneMatchHeaders(ma.Schema):
 
     if_none_match = ma.fields.String(
         data_key="If-None-Match",
-        metadata={"description": "Answer 304 Not Modified if the resource still has this ETag."},
+        metadata={
+            "description": "Answer 304 Not Modified if the resource still has this ETag. "
+            + ETAG_LIST_RULE,
+            "pattern": ETAG_LIST_PATTERN,
+        },
     )

@@ -78,6 +78,11 @@ _TYPE_SLUGS = {
 }
 
 
+def problem_type(status: int) -> str:
+    """The problem type of an answer with this status (a problem's `type`)."""
+    return PROBLEM_TYPE_BASE + _TYPE_SLUGS.get(status, str(status))
+
+
 def problem_response(
     status: int,
     detail: str,
@@ -95,7 +100,7 @@ def problem_response(
     if total > MAX_REPORTED_ERRORS:
         detail += f" Only the first {MAX_REPORTED_ERRORS} of {total} problems are listed."
     body: dict[str, Any] = {
-        "type": PROBLEM_TYPE_BASE + _TYPE_SLUGS.get(status, str(status)),
+        "type": problem_type(status),
         "title": _TITLES.get(status, "Error"),
         "status": status,
         "detail": detail,

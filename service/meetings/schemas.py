@@ -4,6 +4,7 @@ import marshmallow as ma
 
 from service.core.vocabularies import (
     DatePrecision,
+    EntityType,
     MeetingAgreementLink,
     MeetingParticipantRole,
     MeetingStatus,
@@ -20,6 +21,7 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
+    shows,
 )
 
 
@@ -38,6 +40,7 @@ class MeetingSeriesUpdateSchema(PartialSchema, MeetingSeriesCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.MEETING_SERIES)
 class MeetingSeriesSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -88,6 +91,7 @@ class MeetingUpdateSchema(PartialSchema, MeetingCreateSchema):
     """The fields to change; those left out keep their values. Lists are replaced whole."""
 
 
+@shows(EntityType.MEETING)
 class MeetingSchema(RecordColumnsSchema):
     series_id = ma.fields.Integer(required=True, allow_none=True)
     sequence = ma.fields.Integer(required=True, allow_none=True)
@@ -129,6 +133,7 @@ class MeetingParticipantUpdateSchema(PartialSchema, MeetingParticipantCreateSche
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.MEETING_PARTICIPANT)
 class MeetingParticipantSchema(RecordColumnsSchema):
     meeting_id = ma.fields.Integer(required=True)
     person_id = ma.fields.Integer(required=True, allow_none=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.core.vocabularies import OrganizationClassification
+from service.core.vocabularies import EntityType, OrganizationClassification
 from service.schemas import (
     EnumField,
     FullMatch,
@@ -13,6 +13,7 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
+    shows,
 )
 
 COUNTRY_CODE = FullMatch(r"^[A-Z]{2}$", error="Must be an ISO 3166-1 alpha-2 code, like IN or FR.")
@@ -35,6 +36,7 @@ class OrganizationUpdateSchema(PartialSchema, OrganizationCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.ORGANIZATION)
 class OrganizationSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -66,6 +68,7 @@ class PostUpdateSchema(PartialSchema, PostCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.POST)
 class PostSchema(RecordColumnsSchema):
     organization_id = ma.fields.Integer(required=True)
     label = ma.fields.String(required=True)

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.core.vocabularies import DatePrecision
+from service.core.vocabularies import DatePrecision, EntityType
 from service.schemas import (
     EnumField,
     Id,
@@ -13,6 +13,7 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
+    shows,
 )
 
 
@@ -30,6 +31,7 @@ class PersonUpdateSchema(PartialSchema, PersonCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.PERSON)
 class PersonSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
@@ -55,6 +57,7 @@ class MembershipUpdateSchema(PartialSchema, MembershipCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.MEMBERSHIP)
 class MembershipSchema(RecordColumnsSchema):
     person_id = ma.fields.Integer(required=True)
     post_id = ma.fields.Integer(required=True, allow_none=True)

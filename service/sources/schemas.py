@@ -5,23 +5,22 @@ import marshmallow as ma
 from service.core.vocabularies import Confidence, DatePrecision, EntityType, Reliability, SourceKind
 from service.schemas import (
     EnumField,
+    HttpUrl,
     Id,
     InputSchema,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
+    ShownField,
     Text,
+    shows,
 )
-
-HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
 
 
 class SourceCreateSchema(InputSchema):
-    url = ma.fields.String(required=True, validate=[ma.validate.Length(max=2000), HTTP_URL])
-    archived_url = ma.fields.String(
-        allow_none=True, validate=[ma.validate.Length(max=2000), HTTP_URL]
-    )
+    url = HttpUrl(required=True)
+    archived_url = HttpUrl(allow_none=True)
     title = Text(min_length=1, max_length=500, required=True)
     publisher = Text(max_length=200, allow_none=True)
     kind = EnumField(SourceKind, load_default=SourceKind.OTHER)
@@ -44,6 +43,7 @@ class SourceUpdateSchema(PartialSchema, SourceCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.SOURCE)
 class SourceSchema(RecordColumnsSchema):
     url = ma.fields.String(required=True)
     archived_url = ma.fields.String(required=True, allow_none=True)
@@ -72,10 +72,13 @@ class CitationCreateSchema(InputSchema):
         EntityType, required=True, metadata={"description": "The kind of record supported."}
     )
     entity_id = Id(required=True)
-    field = Text(
-        max_length=100,
+    field = ma.fields.String(
         allow_none=True,
-        metadata={"description": "The field supported, if only one."},
+        validate=ShownField(),
+        metadata={
+            "description": "The field supported, if only one, as the record shows it; it must "
+            "be one of the fields of records of `entity_type`."
+        },
     )
     quote = Text(max_length=10000, allow_none=True)
     locator = Text(
@@ -98,6 +101,7 @@ class CitationUpdateSchema(PartialSchema, CitationCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.CITATION)
 class CitationSchema(RecordColumnsSchema):
     source_id = ma.fields.Integer(required=True)
     entity_type = EnumField(EntityType, required=True)

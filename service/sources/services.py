@@ -10,6 +10,7 @@ from service.core.dates import unknown_if_cleared
 from service.core.errors import InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
+from service.schemas import SHOWN_FIELDS
 from service.sources.inputs import CitationFilters, CitationIn, SourceFilters, SourceIn
 from service.sources.models import Citation, Source
 
@@ -106,16 +107,9 @@ def _check_citation(session: Session, values: CitationIn, current: Citation | No
         raise InvalidInput(message, errors={"entity_type": [message]})
     records.referenced(session, MODEL_BY_ENTITY[entity_type], entity_type, entity_id, "entity_id")
     field = values.get("field", current.field if current else None)
-    if field is not None and not _is_field_of(MODEL_BY_ENTITY[entity_type], field):
+    if field is not None and field not in SHOWN_FIELDS[entity_type]:
         message = f"The {records.entity_label(entity_type)} record has no field {field!r}."
         raise InvalidInput(message, errors={"field": [message]})
-
-
-def _is_field_of(model: Any, field: str) -> bool:
-    """Whether `field` names a field of the record: a column, a date, a list (signer_ids)."""
-    from service.core.db import Base
-
-    return not field.startswith("_") and hasattr(model, field) and not hasattr(Base, field)
 
 
 def create_citation(session: Session, *, data: CitationIn) -> Citation:

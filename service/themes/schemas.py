@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.core.vocabularies import EntityType
 from service.schemas import (
     Id,
     InputSchema,
@@ -10,6 +11,7 @@ from service.schemas import (
     RecordColumnsSchema,
     Slug,
     Text,
+    shows,
 )
 
 
@@ -24,6 +26,7 @@ class ThemeUpdateSchema(PartialSchema, ThemeCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.THEME)
 class ThemeSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)

@@ -5,6 +5,7 @@ import marshmallow as ma
 from service.core.vocabularies import DeliveryStatus
 from service.schemas import (
     EnumField,
+    HttpUrl,
     InputSchema,
     OutputSchema,
     PageQuerySchema,
@@ -14,13 +15,10 @@ from service.schemas import (
 )
 from service.webhooks.events import WebhookEventType
 
-HTTP_URL = ma.validate.URL(schemes={"http", "https"}, require_tld=False)
-
 
 class WebhookCreateSchema(InputSchema):
-    url = ma.fields.String(
+    url = HttpUrl(
         required=True,
-        validate=[ma.validate.Length(max=2000), HTTP_URL],
         metadata={"description": "Where to POST each event."},
     )
     secret = Text(
