@@ -36,10 +36,18 @@ install-dev: $(VENV)/.installed-dev  ## Also install the test and lint tools
 # tests/deployment runs nginx in front of two instances, as docker-compose.yml does. nginx
 # is in /usr/sbin, which a non-root PATH may lack: hence the second check.
 APT_GET := $(if $(filter 0,$(shell id -u)),,sudo) env DEBIAN_FRONTEND=noninteractive apt-get
-system-tools:  ## Install Chromium, a Java runtime and nginx from Debian's packages when missing
+system-tools:  ## Install Chromium, a Java runtime, nginx and Node.js from Debian's packages when missing
 	@command -v chromium >/dev/null 2>&1 || { echo "installing chromium"; $(APT_GET) update -qq && $(APT_GET) install -y -qq chromium >/dev/null; }
 	@command -v java >/dev/null 2>&1 || { echo "installing a Java runtime"; $(APT_GET) update -qq && $(APT_GET) install -y -qq default-jre-headless >/dev/null; }
 	@command -v nginx >/dev/null 2>&1 || test -x /usr/sbin/nginx || { echo "installing nginx"; $(APT_GET) update -qq && $(APT_GET) install -y -qq nginx >/dev/null; }
+	@command -v node >/dev/null 2>&1 && command -v npm >/dev/null 2>&1 || { echo "installing Node.js and npm"; $(APT_GET) update -qq && $(APT_GET) install -y -qq nodejs npm >/dev/null; }
+
+# The TypeScript compiler and Node's types, which the README's TypeScript story is compiled
+# with (tests/contract/test_typescript_sdk.py), at the versions of their lock file.
+TS_TOOLS := openapi/typescript/node_modules/.installed
+$(TS_TOOLS): openapi/typescript/package-lock.json | system-tools
+	cd openapi/typescript && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
 
 var:
 	mkdir -p var
@@ -75,7 +83,7 @@ COVERAGE := $(if $(PYTEST_ARGS),,--cov=service --cov-report=)
 test-sqlite: install-dev system-tools var  ## The suite on SQLite, speed-ups off
 	SPEEDUPS=off TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(COVERAGE) $(PYTEST_ARGS)
 
-test-postgres: install-dev system-tools var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server), speed-ups on
+test-postgres: install-dev system-tools $(TS_TOOLS) var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server), speed-ups on
 	SPEEDUPS=on TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres  ## Lint, then the whole suite on SQLite and on PostgreSQL

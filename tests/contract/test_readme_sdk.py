@@ -18,20 +18,33 @@ from tests.contract.conftest import ROOT
 pytestmark = pytest.mark.postgres_only
 
 
-def readme_story() -> str:
-    """The first Python block of the README's "Use the API from code" section."""
+def readme_story(language: str) -> str:
+    """The first block in `language` of the README's "Use the API from code" section."""
     readme = (ROOT / "README.md").read_text(encoding="utf-8")
     section = readme[readme.index("### Use the API from code") :]
     section = section[: section.index("\n### ", 1)]
-    found = re.search(r"```python\n(.*?)```", section, re.DOTALL)
-    assert found, "the section shows no Python story"
+    found = re.search(rf"```{language}\n(.*?)```", section, re.DOTALL)
+    assert found, f"the section shows no {language} story"
     return found.group(1)
+
+
+def check_story_output(first: list[str], again: list[str]) -> None:
+    """What the README's stories print, run twice against the live service."""
+    assert first[0].startswith("Letter of Intent on Defence Space Cooperation")
+    # Every commitment of the seeded agreement, past the first page of five.
+    listed = [line for line in first if "on 31 January 2024:" in line]
+    assert len(listed) > 5
+    assert listed == [line for line in again if "on 31 January 2024:" in line]
+    # The create and its retry with the same Idempotency-Key: one source.
+    [created] = [line for line in first if line.startswith("source ")]
+    assert created in again
+    assert first[-1] == again[-1] == "412 Precondition Failed"
 
 
 @pytest.fixture(scope="module")
 def story(python_client_dir: Path) -> Path:
     path = python_client_dir / "readme_story.py"
-    path.write_text(readme_story(), encoding="utf-8")
+    path.write_text(readme_story("python"), encoding="utf-8")
     return path
 
 
@@ -77,11 +90,4 @@ def test_the_readme_story_runs_against_the_live_service(
     for result in runs:
         assert result.returncode == 0, result.stdout + result.stderr
     first, again = (result.stdout.splitlines() for result in runs)
-    assert first[0].startswith("Letter of Intent on Defence Space Cooperation")
-    # Every commitment of the seeded agreement, past the first page of five.
-    listed = [line for line in first if "on 31 January 2024:" in line]
-    assert len(listed) > 5
-    # The create and its retry with the same Idempotency-Key: one source.
-    [created] = [line for line in first if line.startswith("source ")]
-    assert created in again
-    assert first[-1] == again[-1] == "412 Precondition Failed"
+    check_story_output(first, again)
