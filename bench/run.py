@@ -24,6 +24,7 @@ import httpx
 from sqlalchemy import select
 
 from bench.ceiling import DATABASE_URL_VARIABLE, prepare_bare_writes
+from bench.cpu import cpu_used
 from bench.dataset import CITED_SOURCE_ID
 from bench.driver import Measurement, ensure_wrk, run_wrk
 
@@ -523,11 +524,11 @@ def compare(
     with (
         gunicorn("service.wsgi:app", env, config, logs / "before.log", checkout=before) as (
             before_url,
-            _,
+            before_pid,
         ),
         gunicorn("service.wsgi:app", env, config, logs / "after.log", checkout=after) as (
             after_url,
-            _,
+            after_pid,
         ),
         gunicorn(CEILING_APP, {}, CEILING_CONFIG, logs / "ceiling.log") as (ceiling_url, _),
         tempfile.TemporaryDirectory() as scripts_dir,
@@ -556,14 +557,18 @@ def compare(
             )
             measured.append(("ceiling", "-", ceiling))
             click.echo(f"ceiling: {ceiling.requests_per_second:,.0f} req/s", err=True)
+            served = (("before", before_url, before_pid), ("after", after_url, after_pid))
             for name in names:
-                for label, url in (("before", before_url), ("after", after_url)):
-                    figures = measure(plan[name], url, context, seconds, Path(scripts_dir))
+                for label, url, pid in served:
+                    settle(url)
+                    with cpu_used(pid) as cpu:
+                        figures = measure(plan[name], url, context, seconds, Path(scripts_dir))
                     measured.append((name, label, figures))
                     click.echo(
                         f"{name} {label}: {figures.requests_per_second:,.0f} req/s "
                         f"({figures.requests_per_second / ceiling.requests_per_second:.2f}× "
-                        f"the ceiling), p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms",
+                        f"the ceiling), p50 {figures.p50_ms:.1f} ms, p99 {figures.p99_ms:.1f} ms; "
+                        f"{cpu.per_request(figures.requests)}",
                         err=True,
                     )
             for name in latency_names:

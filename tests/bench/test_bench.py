@@ -304,3 +304,37 @@ def test_the_scratch_copy_is_refused_while_the_source_is_in_use_and_always_dropp
         raise RuntimeError("stopped")
     assert databases() == before
     admin.dispose()
+
+
+@pytest.mark.skipif(not Path("/proc").is_dir(), reason="reads /proc (Linux)")
+def test_cpu_used_counts_the_cpu_of_a_masters_workers() -> None:
+    import os
+    import subprocess
+    import sys
+    import time
+
+    from bench.cpu import children, cpu_used
+
+    # A "master" whose child burns 0.4 s of CPU, then stays alive, as a gunicorn worker.
+    worker = "import time\nend = time.process_time() + 0.4\nwhile time.process_time() < end: pass\ntime.sleep(5)\n"
+    master = subprocess.Popen(
+        [
+            sys.executable,
+            "-c",
+            f"import subprocess, sys; subprocess.run([sys.executable, '-c', {worker!r}])",
+        ]
+    )
+    try:
+        time.sleep(0.05)
+        with cpu_used(master.pid) as used:
+            time.sleep(1.5)
+    finally:
+        for child in children(master.pid):
+            os.kill(child, 9)
+        master.kill()
+        master.wait()
+    ticks_a_second = os.sysconf("SC_CLK_TCK")
+    assert used.workers is not None and 0.2 * ticks_a_second <= used.workers <= 0.6 * ticks_a_second
+    assert used.database is not None and used.database >= 0
+    assert used.per_request(0) == "CPU not measured"
+    assert used.per_request(2).startswith("CPU a request: workers ")
