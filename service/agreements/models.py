@@ -17,6 +17,7 @@ from service.core.vocabularies import (
     RelationKind,
     TextAvailability,
 )
+from service.organizations.models import Organization
 from service.people.models import Person
 from service.themes.models import Theme, agreement_themes
 
@@ -112,6 +113,8 @@ class AgreementParticipant(RecordColumns, Base):
     agreement_id: Mapped[int] = mapped_column(ForeignKey("agreements.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[ParticipantRole] = mapped_column(vocabulary(ParticipantRole, "role"))
+    # Named in its answers (OrganizationSummary), loaded with the page in one more query.
+    organization: Mapped[Organization] = relationship(lazy="selectin", viewonly=True)
 
 
 class AgreementRelation(RecordColumns, Base):

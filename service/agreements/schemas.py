@@ -13,6 +13,7 @@ from service.core.vocabularies import (
     RelationKind,
     TextAvailability,
 )
+from service.organizations.schemas import OrganizationSummarySchema
 from service.schemas import (
     EnumField,
     HttpUrl,
@@ -165,6 +166,11 @@ class AgreementParticipantUpdateSchema(PartialSchema, AgreementParticipantCreate
 class AgreementParticipantSchema(RecordColumnsSchema):
     agreement_id = ma.fields.Integer(required=True)
     organization_id = ma.fields.Integer(required=True)
+    organization = ma.fields.Nested(
+        OrganizationSummarySchema,
+        required=True,
+        metadata={"description": "The organization of `organization_id`, named."},
+    )
     role = EnumField(ParticipantRole, required=True)
 
 

@@ -97,6 +97,10 @@ class StatusAssessment(Base):
         primaryjoin="StatusAssessment.id == foreign(StatusAssessment.supersedes_id)",
         uselist=False,
         lazy="selectin",
+        # Loaded with the assessments, one level: an eager load of a relationship to its own
+        # class stops where the class is already in the chain, and each assessment of a page
+        # would load it with a query of its own.
+        join_depth=1,
         viewonly=True,
     )
 

@@ -22,6 +22,7 @@ from service.schemas import (
     UTCDateTimeField,
     shows,
 )
+from service.sources.schemas import SourceSummarySchema
 
 
 class AssessmentCreateSchema(InputSchema):
@@ -86,6 +87,11 @@ class AssessmentSchema(OutputSchema):
         metadata={"description": "The assessment that corrects this one."},
     )
     source_ids = ma.fields.List(ma.fields.Integer(), required=True)
+    sources = ma.fields.List(
+        ma.fields.Nested(SourceSummarySchema),
+        required=True,
+        metadata={"description": "The sources of `source_ids`, in that order: what each is."},
+    )
     evidence_reliability = EnumField(
         Reliability,
         required=True,

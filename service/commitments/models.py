@@ -8,6 +8,7 @@ from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 from service.core.dates import PartialDate
 from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.core.vocabularies import ActorRole, CommitmentKind, DatePrecision, ImplementationStatus
+from service.organizations.models import Organization
 from service.themes.models import Theme, commitment_themes
 
 # The text that `q` searches; the PostgreSQL index below is built on exactly this expression.
@@ -91,3 +92,5 @@ class CommitmentActor(RecordColumns, Base):
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), index=True)
     organization_id: Mapped[int] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[ActorRole] = mapped_column(vocabulary(ActorRole, "role"))
+    # Named in its answers (OrganizationSummary), loaded with the page in one more query.
+    organization: Mapped[Organization] = relationship(lazy="selectin", viewonly=True)

@@ -9,6 +9,7 @@ from service.core.vocabularies import (
     EntityType,
     ImplementationStatus,
 )
+from service.organizations.schemas import OrganizationSummarySchema
 from service.schemas import (
     EnumField,
     Id,
@@ -181,6 +182,11 @@ class CommitmentActorUpdateSchema(PartialSchema, CommitmentActorCreateSchema):
 class CommitmentActorSchema(RecordColumnsSchema):
     commitment_id = ma.fields.Integer(required=True)
     organization_id = ma.fields.Integer(required=True)
+    organization = ma.fields.Nested(
+        OrganizationSummarySchema,
+        required=True,
+        metadata={"description": "The organization of `organization_id`, named."},
+    )
     role = EnumField(ActorRole, required=True)
 
 

@@ -14,6 +14,7 @@ from service.core.vocabularies import (
     MeetingStatus,
 )
 from service.organizations.models import Organization
+from service.people.models import Person
 
 meeting_series_organizations = Table(
     "meeting_series_organizations",
@@ -120,3 +121,7 @@ class MeetingParticipant(RecordColumns, Base):
     person_id: Mapped[int | None] = mapped_column(ForeignKey("people.id"), index=True)
     organization_id: Mapped[int | None] = mapped_column(ForeignKey("organizations.id"), index=True)
     role: Mapped[MeetingParticipantRole] = mapped_column(vocabulary(MeetingParticipantRole, "role"))
+    # Named in its answers (PersonSummary, OrganizationSummary), loaded with the page in one
+    # more query each.
+    person: Mapped[Person | None] = relationship(lazy="selectin", viewonly=True)
+    organization: Mapped[Organization | None] = relationship(lazy="selectin", viewonly=True)

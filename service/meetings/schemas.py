@@ -9,6 +9,8 @@ from service.core.vocabularies import (
     MeetingParticipantRole,
     MeetingStatus,
 )
+from service.organizations.schemas import OrganizationSummarySchema
+from service.people.schemas import PersonSummarySchema
 from service.schemas import (
     EnumField,
     Id,
@@ -137,7 +139,19 @@ class MeetingParticipantUpdateSchema(PartialSchema, MeetingParticipantCreateSche
 class MeetingParticipantSchema(RecordColumnsSchema):
     meeting_id = ma.fields.Integer(required=True)
     person_id = ma.fields.Integer(required=True, allow_none=True)
+    person = ma.fields.Nested(
+        PersonSummarySchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The person of `person_id`, named."},
+    )
     organization_id = ma.fields.Integer(required=True, allow_none=True)
+    organization = ma.fields.Nested(
+        OrganizationSummarySchema,
+        required=True,
+        allow_none=True,
+        metadata={"description": "The organization of `organization_id`, named."},
+    )
     role = EnumField(MeetingParticipantRole, required=True)
 
 

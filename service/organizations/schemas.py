@@ -8,6 +8,7 @@ from service.schemas import (
     FullMatch,
     Id,
     InputSchema,
+    OutputSchema,
     PageQuerySchema,
     PartialSchema,
     RecordColumnsSchema,
@@ -44,6 +45,15 @@ class OrganizationSchema(RecordColumnsSchema):
     classification = EnumField(OrganizationClassification, required=True)
     country_code = ma.fields.String(required=True, allow_none=True)
     parent_id = ma.fields.Integer(required=True, allow_none=True)
+
+
+class OrganizationSummarySchema(OutputSchema):
+    """An organization as a record that refers to it shows it: enough to name it without
+    another request."""
+
+    id = ma.fields.Integer(required=True)
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
 
 
 class OrganizationQuerySchema(PageQuerySchema):

@@ -7,6 +7,7 @@ from service.schemas import (
     EnumField,
     Id,
     InputSchema,
+    OutputSchema,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
@@ -36,6 +37,15 @@ class PersonSchema(RecordColumnsSchema):
     slug = ma.fields.String(required=True)
     name = ma.fields.String(required=True)
     sort_name = ma.fields.String(required=True, allow_none=True)
+
+
+class PersonSummarySchema(OutputSchema):
+    """A person as a record that refers to them shows them: enough to name them without
+    another request."""
+
+    id = ma.fields.Integer(required=True)
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
 
 
 class PersonQuerySchema(PageQuerySchema):

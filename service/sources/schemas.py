@@ -8,6 +8,7 @@ from service.schemas import (
     HttpUrl,
     Id,
     InputSchema,
+    OutputSchema,
     PageQuerySchema,
     PartialDateField,
     PartialSchema,
@@ -55,6 +56,17 @@ class SourceSchema(RecordColumnsSchema):
     language = ma.fields.String(required=True, allow_none=True)
     reliability = EnumField(Reliability, required=True)
     note = ma.fields.String(required=True, allow_none=True)
+
+
+class SourceSummarySchema(OutputSchema):
+    """A source as an assessment that cites it shows it: what it is and how far to trust it,
+    without another request."""
+
+    id = ma.fields.Integer(required=True)
+    title = ma.fields.String(required=True)
+    url = ma.fields.String(required=True)
+    publisher = ma.fields.String(required=True, allow_none=True)
+    reliability = EnumField(Reliability, required=True)
 
 
 class SourceQuerySchema(PageQuerySchema):

@@ -19,7 +19,14 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.core.vocabularies import ImplementationStatus, Role
-from tests.builders import make_agreement, make_source
+from tests.builders import (
+    make_agreement,
+    make_commitment,
+    make_meeting,
+    make_organization,
+    make_person,
+    make_source,
+)
 from tests.conftest import StatementLog, client_with_key, committed_key, make_app
 
 STATUSES = [ImplementationStatus.ADVANCED, ImplementationStatus.INITIATED]
@@ -333,3 +340,62 @@ def test_a_keyed_request_looks_its_key_up_outside_a_transaction(
         response = client.get("/api/v1/agreements", headers={"Cache-Control": "no-cache"})
         assert response.status_code == 200
         assert len(autocommit) >= 2 and all(autocommit), autocommit
+
+
+def test_named_references_cost_no_statement_per_item(
+    client: FlaskClient, session: Session, sql: StatementLog
+) -> None:
+    """Participants, actors and meeting participants name their organization and person, and
+    assessments their sources ({id, slug, name}, or what a source is): loaded with the page
+    in a fixed number of statements, however many items it holds."""
+
+    def lists(size: int) -> dict[str, str]:
+        agreement = make_agreement(session)
+        commitment = make_commitment(session, agreement)
+        meeting = make_meeting(session)
+        sources = [make_source(session) for _ in range(size)]
+        for number in range(size):
+            organization = make_organization(session, name=f"Organization {number}")
+            person = make_person(session, name=f"Person {number}")
+            base = "/api/v1"
+            for path, body in (
+                (f"{base}/agreements/{agreement.id}/participants", {"role": "party"}),
+                (f"{base}/commitments/{commitment.id}/actors", {"role": "responsible"}),
+                (
+                    f"{base}/meetings/{meeting.id}/participants",
+                    {"person_id": person.id, "role": "delegate"},
+                ),
+            ):
+                answer = client.post(path, json={"organization_id": organization.id, **body})
+                assert answer.status_code == 201, answer.json
+            answer = client.post(
+                f"{base}/commitments/{commitment.id}/assessments",
+                json={
+                    "status": "initiated",
+                    "as_of": f"2024-{number % 9 + 1:02d}",
+                    "assessor_kind": "official",
+                    "source_ids": [source.id for source in sources],
+                },
+            )
+            assert answer.status_code == 201, answer.json
+        return {
+            "participants": f"/api/v1/agreements/{agreement.id}/participants",
+            "actors": f"/api/v1/commitments/{commitment.id}/actors",
+            "meeting participants": f"/api/v1/meetings/{meeting.id}/participants",
+            "assessments": f"/api/v1/commitments/{commitment.id}/assessments",
+        }
+
+    few, many = lists(1), lists(6)
+    for name in few:
+        counts = [len(statements_sent(client, sql, "GET", paths[name])) for paths in (few, many)]
+        assert counts[0] == counts[1], (name, counts, sql.statements)
+    answered = client.get(many["meeting participants"]).json["items"]
+    assert [(item["person"]["name"], item["organization"]["name"]) for item in answered] == [
+        (f"Person {number}", f"Organization {number}") for number in range(6)
+    ]
+    assert {item["organization"]["id"] for item in answered} == {
+        item["organization_id"] for item in answered
+    }
+    [assessment, *_] = client.get(many["assessments"]).json["items"]
+    assert [source["id"] for source in assessment["sources"]] == assessment["source_ids"]
+    assert len(assessment["sources"]) == 6
