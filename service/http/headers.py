@@ -42,7 +42,10 @@ class NoQuerySchema(ma.Schema):
 def refuse_malformed_conditions() -> Response | None:
     """A request whose If-Match or If-None-Match is not what the spec's pattern says gets a
     400 naming the header, before anything answers it (the read cache included): a
-    malformed condition names no version, and would otherwise be a 412 or be ignored."""
+    malformed condition names no version, and would otherwise be a 412 or be ignored. A
+    request no route takes gets its 404 or 405 first."""
+    if request.routing_exception is not None:
+        return None
     for name in CONDITIONAL_HEADERS:
         value = request.headers.get(name)
         if value is not None and not _ETAG_LIST.fullmatch(value):

@@ -191,6 +191,8 @@ def test_a_malformed_precondition_is_refused_naming_its_header(
     assert list(read.json["errors"]) == ["If-None-Match"]
     assert client.get(url).json["name"] == "ETag"
     assert client.patch(url, json={"name": "x"}, headers={"If-Match": "*"}).status_code == 200
+    # A method no route takes is a 405 first, whatever its headers.
+    assert_problem(client.open(url, method="TRACE", headers={"If-None-Match": value}), 405)
     tag = client.get(url).headers["ETag"]
     assert client.get(url, headers={"If-None-Match": f'"other", {tag}'}).status_code == 304
 
