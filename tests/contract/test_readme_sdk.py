@@ -71,20 +71,21 @@ def test_the_readme_story_type_checks_strictly(story: Path) -> None:
 def test_the_readme_story_runs_against_the_live_service(
     story: Path, live_server: str, live_keys: dict[Role, str]
 ) -> None:
+    run_story_twice([sys.executable, story.name], story.parent, live_server, live_keys)
+
+
+def run_story_twice(
+    command: list[str], cwd: Path, live_server: str, live_keys: dict[Role, str]
+) -> None:
+    """Run a README story twice against the live service, with an editor's key, and check
+    what it prints (check_story_output)."""
     env = {
         **os.environ,
         "POLICY_TRACKER_URL": live_server,
         "POLICY_TRACKER_KEY": live_keys[Role.EDITOR],
     }
     runs = [
-        subprocess.run(
-            [sys.executable, story.name],
-            cwd=story.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
+        subprocess.run(command, cwd=cwd, env=env, capture_output=True, text=True, timeout=120)
         for _ in range(2)
     ]
     for result in runs:

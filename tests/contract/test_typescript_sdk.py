@@ -14,7 +14,7 @@ import pytest
 
 from service.core.vocabularies import Role
 from tests.contract.conftest import ROOT, generate
-from tests.contract.test_readme_sdk import check_story_output, readme_story
+from tests.contract.test_readme_sdk import readme_story, run_story_twice
 
 pytestmark = pytest.mark.postgres_only
 
@@ -51,23 +51,4 @@ def test_the_typescript_config_is_strict() -> None:
 def test_the_readme_typescript_story_runs_against_the_live_service(
     compiled_story: Path, live_server: str, live_keys: dict[Role, str]
 ) -> None:
-    env = {
-        **os.environ,
-        "POLICY_TRACKER_URL": live_server,
-        "POLICY_TRACKER_KEY": live_keys[Role.EDITOR],
-    }
-    runs = [
-        subprocess.run(
-            ["node", str(compiled_story)],
-            cwd=compiled_story.parent,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        for _ in range(2)
-    ]
-    for result in runs:
-        assert result.returncode == 0, result.stdout + result.stderr
-    first, again = (result.stdout.splitlines() for result in runs)
-    check_story_output(first, again)
+    run_story_twice(["node", str(compiled_story)], compiled_story.parent, live_server, live_keys)
