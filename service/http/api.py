@@ -306,7 +306,7 @@ _PROBLEM_MEANINGS = {
     "token this service did not issue or issued for other filters.",
     401: "No API key, or one that is unknown or revoked, where one is needed.",
     403: "The key's role is below the one the operation needs.",
-    404: "A record the path names does not exist, was deleted, or is not visible to the caller.",
+    404: "A record the path names does not exist or was deleted.",
     409: "The request contradicts the data: a duplicate of a unique field, a loop in a tree, a "
     "record still referred to, an Idempotency-Key whose first request is still running.",
     412: "If-Match names a version that is no longer the record's.",
@@ -317,7 +317,8 @@ _PROBLEM_MEANINGS = {
     "a citation names that records of its kind do not have, an Idempotency-Key reused with "
     "another body. `errors` names each field at fault.",
     429: "Too many requests: wait the seconds Retry-After says.",
-    503: "The database or a queue is unavailable or full: retry after Retry-After.",
+    503: "The database is unavailable, or the service holds as much of this kind of work as "
+    "it takes (long polls of the change feed): retry after Retry-After.",
 }
 
 
