@@ -21,6 +21,7 @@ from service.core.identifiers import (
     MAX_ID,
     MAX_SLUG_LENGTH,
     MAX_URL_LENGTH,
+    REF_PATTERN,
     SLUG_PATTERN,
 )
 from service.core.vocabularies import EntityType
@@ -157,6 +158,17 @@ def Slug(**kwargs: Any) -> ma.fields.String:
                 error="Must be lower-case letters and digits joined by hyphens, "
                 "with at least one letter.",
             ),
+        ],
+        **kwargs,
+    )
+
+
+def RecordRef(**kwargs: Any) -> ma.fields.String:
+    """A record named by id or slug (a filter's value)."""
+    return ma.fields.String(
+        validate=[
+            ma.validate.Length(min=1, max=MAX_SLUG_LENGTH),
+            FullMatch(REF_PATTERN, error="Must be a record's id or slug."),
         ],
         **kwargs,
     )

@@ -23,6 +23,7 @@ from service.schemas import (
     PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
     Slug,
     Text,
     shows,
@@ -49,7 +50,7 @@ class AgreementCreateSchema(InputSchema):
         max_length=35, allow_none=True, metadata={"description": "BCP 47 tag of the text: en, fr."}
     )
     themes = ma.fields.List(
-        Text(min_length=1, max_length=100),
+        Slug(),
         validate=ma.validate.Length(max=50),
         metadata=THEME_SLUGS,
     )
@@ -106,14 +107,10 @@ class AgreementQuerySchema(PageQuerySchema):
     binding = EnumField(Binding)
     text_availability = EnumField(TextAvailability)
     lifecycle_status = EnumField(LifecycleStatus)
-    theme = Text(
-        min_length=1,
-        max_length=100,
+    theme = RecordRef(
         metadata={"description": "Theme (id or slug), narrower themes included."},
     )
-    party = Text(
-        min_length=1,
-        max_length=100,
+    party = RecordRef(
         metadata={
             "description": "Organization (id or slug) that is a party or signatory, bodies under it included."
         },

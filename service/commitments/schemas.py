@@ -20,6 +20,8 @@ from service.schemas import (
     PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
+    Slug,
     Text,
     shows,
 )
@@ -44,7 +46,7 @@ class CommitmentCreateSchema(InputSchema):
     )
     summary = Text(max_length=20000, allow_none=True)
     themes = ma.fields.List(
-        Text(min_length=1, max_length=100),
+        Slug(),
         validate=ma.validate.Length(max=50),
         metadata={"description": "Theme slugs."},
     )
@@ -120,21 +122,15 @@ class CommitmentQuerySchema(PageQuerySchema):
         },
     )
     kind = EnumField(CommitmentKind)
-    theme = Text(
-        min_length=1,
-        max_length=100,
+    theme = RecordRef(
         metadata={"description": "Theme (id or slug), narrower themes included."},
     )
-    party = Text(
-        min_length=1,
-        max_length=100,
+    party = RecordRef(
         metadata={
             "description": "Organization (id or slug) party to the commitment's agreement, bodies under it included."
         },
     )
-    actor = Text(
-        min_length=1,
-        max_length=100,
+    actor = RecordRef(
         metadata={
             "description": "Organization (id or slug) named as an actor of the commitment, bodies under it included."
         },
@@ -160,9 +156,7 @@ class CommitmentQuerySchema(PageQuerySchema):
 
 
 class AllCommitmentsQuerySchema(CommitmentQuerySchema):
-    agreement = Text(
-        min_length=1, max_length=100, metadata={"description": "Agreement (id or slug)."}
-    )
+    agreement = RecordRef(metadata={"description": "Agreement (id or slug)."})
 
 
 class CommitmentAsOfSchema(InputSchema):

@@ -11,7 +11,10 @@ MAX_SLUG_LENGTH = 100
 # Lower-case words joined by hyphens, one word at least holding a letter: never all digits,
 # so a slug is never mistaken for an id. (No look-ahead: SDK generators and fuzzers read it.)
 # Always matched whole (fullmatch): with `match`, "$" also accepts a trailing newline.
-SLUG_PATTERN = r"^(?:[a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*$"
+_SLUG_BODY = r"(?:[a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
+SLUG_PATTERN = rf"^{_SLUG_BODY}$"
+# A record's ref, as paths and filters take it: its id (digits, not all zeros) or its slug.
+REF_PATTERN = rf"^(?:0*[1-9][0-9]{{0,9}}|{_SLUG_BODY})$"
 _SLUG = re.compile(SLUG_PATTERN)
 
 

@@ -307,15 +307,21 @@ _PROBLEM_MEANINGS = {
     401: "No API key, or one that is unknown or revoked, where one is needed.",
     403: "The key's role is below the one the operation needs.",
     404: "A record the path names does not exist or was deleted.",
-    409: "The request contradicts the data: a duplicate of a unique field, a loop in a tree, a "
-    "record still referred to, an Idempotency-Key whose first request is still running.",
+    409: "The request contradicts the data: a duplicate of a unique field (a slug, a URL, a "
+    "meeting's number in its series, a role held twice), a loop in a tree, a record still "
+    "referred to, a key revoking itself, an Idempotency-Key whose first request is still "
+    "running.",
     412: "If-Match names a version that is no longer the record's.",
     413: "The body is larger than the operation takes.",
     415: "The body is not of a media type the operation takes.",
-    422: "A body that breaks a rule of the domain: a record it refers to does not exist, a "
-    "date in the future or out of order, a progress that does not fit its status, a field "
-    "a citation names that records of its kind do not have, an Idempotency-Key reused with "
-    "another body. `errors` names each field at fault.",
+    422: "A request that breaks a rule no schema states: a record it refers to does not exist; "
+    "a date in the future, or an end before its start; a statistics series of over 120 "
+    "months; a progress that does not fit its status; an assessment other than not_assessed "
+    "that cites no source; a membership of neither a post nor an organization; a field a "
+    "citation names that records of its kind do not have; a webhook host that does not "
+    "resolve to an address webhooks may be sent to; an import file that is not UTF-8 or "
+    "breaks its rows' rules (`row_errors`); an Idempotency-Key reused with another body. "
+    "`errors` names each field at fault.",
     429: "Too many requests: wait the seconds Retry-After says.",
     503: "The database is unavailable, or the service holds as much of this kind of work as "
     "it takes (long polls of the change feed): retry after Retry-After.",

@@ -21,6 +21,7 @@ from service.schemas import (
     PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
     Slug,
     Text,
     shows,
@@ -110,15 +111,11 @@ class MeetingSchema(RecordColumnsSchema):
 
 
 class MeetingQuerySchema(PageQuerySchema):
-    series = Text(
-        min_length=1,
-        max_length=100,
+    series = RecordRef(
         metadata={"description": "Meetings of this series (id or slug)."},
     )
     status = EnumField(MeetingStatus)
-    agreement = Text(
-        min_length=1,
-        max_length=100,
+    agreement = RecordRef(
         metadata={"description": "Meetings linked to this agreement (id or slug)."},
     )
     start_from = ma.fields.Date(metadata={"description": "Starting on or after this date."})

@@ -12,6 +12,7 @@ from service.schemas import (
     PageQuerySchema,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
     Slug,
     Text,
     shows,
@@ -59,9 +60,7 @@ class OrganizationSummarySchema(OutputSchema):
 class OrganizationQuerySchema(PageQuerySchema):
     classification = EnumField(OrganizationClassification)
     country_code = ma.fields.String(validate=COUNTRY_CODE)
-    parent = Text(
-        min_length=1,
-        max_length=100,
+    parent = RecordRef(
         metadata={"description": "Only the bodies under this one (id or slug)."},
     )
     q = Text(
@@ -85,8 +84,6 @@ class PostSchema(RecordColumnsSchema):
 
 
 class PostQuerySchema(PageQuerySchema):
-    organization = Text(
-        min_length=1,
-        max_length=100,
+    organization = RecordRef(
         metadata={"description": "Posts of this organization (id or slug)."},
     )

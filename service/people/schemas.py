@@ -12,6 +12,7 @@ from service.schemas import (
     PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
     Slug,
     Text,
     shows,
@@ -80,14 +81,10 @@ class MembershipSchema(RecordColumnsSchema):
 
 
 class MembershipQuerySchema(PageQuerySchema):
-    person = Text(
-        min_length=1,
-        max_length=100,
+    person = RecordRef(
         metadata={"description": "Memberships of this person (id or slug)."},
     )
-    organization = Text(
-        min_length=1,
-        max_length=100,
+    organization = RecordRef(
         metadata={"description": "Memberships in this organization (id or slug)."},
     )
     post = Id(strict=False, metadata={"description": "Holders of this post."})

@@ -4,7 +4,7 @@ import marshmallow as ma
 
 from service.core.dates import LAST_YEAR
 from service.core.vocabularies import ImplementationStatus
-from service.schemas import EnumField, FullMatch, InputSchema, OutputSchema, Text
+from service.schemas import EnumField, FullMatch, InputSchema, OutputSchema, RecordRef
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 
@@ -17,19 +17,13 @@ def _not_after_the_last_year(value: str) -> None:
 
 
 class StatsScopeSchema(InputSchema):
-    agreement = Text(
-        min_length=1, max_length=100, metadata={"description": "Agreement (id or slug)."}
-    )
-    organization = Text(
-        min_length=1,
-        max_length=100,
+    agreement = RecordRef(metadata={"description": "Agreement (id or slug)."})
+    organization = RecordRef(
         metadata={
             "description": "Organization (id or slug): the agreements it, or a body under it, is party to."
         },
     )
-    theme = Text(
-        min_length=1,
-        max_length=100,
+    theme = RecordRef(
         metadata={"description": "Theme (id or slug), narrower themes included."},
     )
 

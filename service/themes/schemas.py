@@ -9,6 +9,7 @@ from service.schemas import (
     PageQuerySchema,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
     Slug,
     Text,
     shows,
@@ -35,9 +36,7 @@ class ThemeSchema(RecordColumnsSchema):
 
 
 class ThemeQuerySchema(PageQuerySchema):
-    parent = Text(
-        min_length=1,
-        max_length=100,
+    parent = RecordRef(
         metadata={"description": "Only the children of this theme (id or slug)."},
     )
     q = Text(min_length=1, max_length=200, metadata={"description": "Words in the name."})

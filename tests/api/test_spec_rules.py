@@ -145,3 +145,34 @@ def test_each_problem_answer_names_its_type(client: FlaskClient) -> None:
     answered = client.get("/api/v1/agreements/no-such-agreement")
     body = assert_problem(answered, 404)
     assert f"`{body['type']}`" in SPEC["components"]["responses"]["NOT_FOUND"]["description"]
+
+
+def test_a_filter_naming_a_record_takes_what_the_spec_s_ref_pattern_says(
+    client: FlaskClient, session: Session
+) -> None:
+    agreement = make_agreement(session)
+    pattern = next(
+        parameter["schema"]["pattern"]
+        for parameter in SPEC["paths"]["/api/v1/commitments"]["get"]["parameters"]
+        if parameter["name"] == "agreement"
+    )
+    for ref in (str(agreement.id), f"00{agreement.id}", agreement.slug):
+        assert matches(pattern, ref)
+        assert client.get("/api/v1/commitments", query_string={"agreement": ref}).status_code == 200
+    for ref in ("0", "000", "Not A Slug", "a_b", ""):
+        assert not matches(pattern, ref)
+        response = client.get("/api/v1/commitments", query_string={"agreement": ref})
+        assert "agreement" in problem_errors(response, 400)
+    # Of the right shape, naming no record: the rule across records (422).
+    response = client.get("/api/v1/commitments", query_string={"agreement": "no-such-agreement"})
+    assert "agreement" in problem_errors(response, 422)
+
+
+def test_theme_lists_take_slugs_as_the_spec_says(client: FlaskClient) -> None:
+    items = SCHEMAS["CommitmentCreate"]["properties"]["themes"]["items"]
+    assert not matches(items["pattern"], "Not a slug")
+    response = client.post(
+        "/api/v1/agreements",
+        json={"slug": "themed", "title": "T", "doc_type": "treaty", "themes": ["Not a slug"]},
+    )
+    assert "themes.0" in problem_errors(response, 422)
