@@ -13,7 +13,7 @@ MAX_SLUG_LENGTH = 100
 # Always matched whole (fullmatch): with `match`, "$" also accepts a trailing newline.
 _SLUG_BODY = r"(?:[a-z0-9]+-)*[0-9]*[a-z][a-z0-9]*(?:-[a-z0-9]+)*"
 SLUG_PATTERN = rf"^{_SLUG_BODY}$"
-# A record's ref, as paths and filters take it: its id (digits, not all zeros) or its slug.
+# A record's ref, as filters take it: its id (digits, not all zeros) or its slug.
 REF_PATTERN = rf"^(?:0*[1-9][0-9]{{0,9}}|{_SLUG_BODY})$"
 _SLUG = re.compile(SLUG_PATTERN)
 
@@ -42,7 +42,8 @@ def parse_id(text: str) -> int | None:
 
 # An http(s) URL as RFC 3986 writes it: a host name, an IPv4 address or an IPv6 one in
 # brackets, an optional port, then a path, a query and a fragment, characters beyond ASCII
-# percent-encoded. The one statement of a URL's shape: the spec gives it as the field's pattern (with `format: uri`).
+# percent-encoded. The one statement of a URL's shape: the spec gives it as the field's
+# pattern (with `format: uri`).
 _HOST_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
 _IPV6 = r"\[(?:[0-9A-Fa-f]{0,4}:){2,7}(?:[0-9A-Fa-f]{0,4}|[0-9]{1,3}(?:\.[0-9]{1,3}){3})\]"
 _URL_CHAR = r"(?:[A-Za-z0-9\-._~!$&'()*+,;=:@]|%[0-9A-Fa-f]{2})"
