@@ -560,7 +560,8 @@ def compare(
             served = (("before", before_url, before_pid), ("after", after_url, after_pid))
             for name in names:
                 for label, url, pid in served:
-                    settle(url)
+                    # measure() settles the service first: an idle wait, counted in its CPU
+                    # as next to nothing.
                     with cpu_used(pid) as cpu:
                         figures = measure(plan[name], url, context, seconds, Path(scripts_dir))
                     measured.append((name, label, figures))
