@@ -68,8 +68,13 @@ class Agreement(RecordColumns, Base):
     )
 
     @property
+    def live_themes(self) -> list[Theme]:
+        """Its themes, in slug order, without the deleted ones: what its answers show."""
+        return [theme for theme in self.themes if theme.deleted_at is None]
+
+    @property
     def theme_slugs(self) -> list[str]:
-        return [theme.slug for theme in self.themes if theme.deleted_at is None]
+        return [theme.slug for theme in self.live_themes]
 
 
 agreement_event_signers = Table(

@@ -28,8 +28,10 @@ from service.schemas import (
     Text,
     shows,
 )
+from service.themes.schemas import ThemeSummarySchema
 
 THEME_SLUGS = {"description": "Theme slugs."}
+THEMES_NAMED = {"description": "The themes of `themes`, in that order, named."}
 
 
 class AgreementCreateSchema(InputSchema):
@@ -80,6 +82,12 @@ class AgreementSchema(RecordColumnsSchema):
     language = ma.fields.String(required=True, allow_none=True)
     themes = ma.fields.List(
         ma.fields.String(), attribute="theme_slugs", required=True, metadata=THEME_SLUGS
+    )
+    theme_summaries = ma.fields.List(
+        ma.fields.Nested(ThemeSummarySchema),
+        attribute="live_themes",
+        required=True,
+        metadata=THEMES_NAMED,
     )
     external_id = ma.fields.String(required=True, allow_none=True)
     lifecycle_status = EnumField(

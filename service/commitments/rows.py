@@ -1,7 +1,7 @@
 """A commitment as the API shows it: every answer that holds commitments (a read of one, a
 page, the same as of a date, the answer to a create or an update) is made of
 `CommitmentRow`s, and `CommitmentSchema` dumps nothing else. They are read with the columns
-the schema shows and the live themes' slugs joined in the same statement, through SQLAlchemy
+the schema shows and the live themes joined in the same statement, through SQLAlchemy
 Core: loading ORM records (the identity map, instrumented attributes, a second statement or
 a joined eager load for the themes) was most of a computed read's time (bench/notes.md).
 
@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import date
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import Select, bindparam, select
 from sqlalchemy.orm import Session
@@ -59,10 +59,19 @@ _ID, _DUE_DATE, _PRECISION = (
 )
 
 
+class ThemeName(NamedTuple):
+    """A live theme of a commitment, as ThemeSummarySchema shows it."""
+
+    id: int
+    slug: str
+    name: str
+
+
 class CommitmentRow:
     """A commitment as the API shows it: its columns under the model's attribute names, its
-    due date (the composite), its live themes' slugs (`theme_slugs`), and the date its
-    status is of (`as_of`: None for today's, the stored one)."""
+    due date (the composite), its live themes in slug order (`live_themes`, and their
+    `theme_slugs`), and the date its status is of (`as_of`: None for today's, the stored
+    one)."""
 
     # Set from the row (every attribute of COLUMNS); these are the ones code reads by name.
     id: int
@@ -70,13 +79,18 @@ class CommitmentRow:
     current_status: ImplementationStatus | None
     current_progress: float | None
     current_assessment_id: int | None
+    live_themes: list[ThemeName]
     as_of: date | None = None
 
-    def __init__(self, row: Sequence[Any], theme_slugs: list[str]) -> None:
+    def __init__(self, row: Sequence[Any], live_themes: list[ThemeName]) -> None:
         values = dict(zip(_ATTRIBUTES, row, strict=True))
         values["due_date"] = PartialDate(row[_DUE_DATE], row[_PRECISION])
-        values["theme_slugs"] = theme_slugs
+        values["live_themes"] = live_themes
         self.__dict__ = values
+
+    @property
+    def theme_slugs(self) -> list[str]:
+        return [theme.slug for theme in self.live_themes]
 
     def as_it_stood(
         self,
@@ -98,12 +112,12 @@ class CommitmentRow:
         return past
 
 
-# Commitments with one more column, the slug of each of their live themes: a commitment
-# comes once per theme, in slug order, and once with a null slug when it has none (a deleted
-# theme's slug is null too). Built once, as the statements below: building a statement costs
+# Commitments with three more columns, the id, slug and name of each of their live themes: a
+# commitment comes once per theme, in slug order, and once with nulls when it has none (a
+# deleted theme's are null too). Built once, as the statements below: building a statement costs
 # about as much as running it (service/core/records.py). A read adds which commitments it wants.
 _WITH_THEMES = (
-    select(*COLUMNS, THEMES.c.slug)
+    select(*COLUMNS, THEMES.c.id, THEMES.c.slug, THEMES.c.name)
     .select_from(
         COMMITMENTS.outerjoin(
             commitment_themes, commitment_themes.c.commitment_id == COMMITMENTS.c.id
@@ -113,6 +127,7 @@ _WITH_THEMES = (
     )
     .order_by(COMMITMENTS.c.id, THEMES.c.slug)
 )
+_THEME = len(COLUMNS)  # where a row's theme columns start
 _ONE = _WITH_THEMES.where(
     COMMITMENTS.c.id == bindparam("commitment_id"), COMMITMENTS.c.deleted_at.is_(None)
 )
@@ -120,16 +135,16 @@ _ONE = _WITH_THEMES.where(
 
 def _commitments(rows: Sequence[Sequence[Any]]) -> list[CommitmentRow]:
     """One CommitmentRow per commitment, from rows as `_WITH_THEMES` gives them (grouped by
-    commitment, a slug a row)."""
+    commitment, a theme a row)."""
     found: list[CommitmentRow] = []
     last_id = None
-    slugs: list[str] = []
+    themes: list[ThemeName] = []
     for row in rows:
         if row[_ID] != last_id:
-            last_id, slugs = row[_ID], []
-            found.append(CommitmentRow(row[:-1], slugs))
-        if row[-1] is not None:
-            slugs.append(row[-1])
+            last_id, themes = row[_ID], []
+            found.append(CommitmentRow(row[:_THEME], themes))
+        if row[_THEME] is not None:
+            themes.append(ThemeName(*row[_THEME:]))
     return found
 
 

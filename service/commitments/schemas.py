@@ -25,6 +25,7 @@ from service.schemas import (
     Text,
     shows,
 )
+from service.themes.schemas import ThemeSummarySchema
 
 AS_OF = {"description": "Give status and progress as they stood on this date (YYYY-MM-DD)."}
 
@@ -85,6 +86,12 @@ class CommitmentSchema(RecordColumnsSchema):
         attribute="theme_slugs",
         required=True,
         metadata={"description": "Theme slugs."},
+    )
+    theme_summaries = ma.fields.List(
+        ma.fields.Nested(ThemeSummarySchema),
+        attribute="live_themes",
+        required=True,
+        metadata={"description": "The themes of `themes`, in that order, named."},
     )
     due_date = PartialDateField(required=True, allow_none=True)
     due_date_precision = EnumField(DatePrecision, required=True)

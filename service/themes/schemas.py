@@ -6,6 +6,7 @@ from service.core.vocabularies import EntityType
 from service.schemas import (
     Id,
     InputSchema,
+    OutputSchema,
     PageQuerySchema,
     PartialSchema,
     RecordColumnsSchema,
@@ -33,6 +34,15 @@ class ThemeSchema(RecordColumnsSchema):
     name = ma.fields.String(required=True)
     description = ma.fields.String(required=True, allow_none=True)
     parent_id = ma.fields.Integer(required=True, allow_none=True)
+
+
+class ThemeSummarySchema(OutputSchema):
+    """A theme as a record filed under it shows it: enough to name it without another
+    request."""
+
+    id = ma.fields.Integer(required=True)
+    slug = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
 
 
 class ThemeQuerySchema(PageQuerySchema):

@@ -19,6 +19,7 @@ from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.core.vocabularies import ImplementationStatus, Role
+from service.themes.models import Theme
 from tests.builders import (
     make_agreement,
     make_commitment,
@@ -26,6 +27,7 @@ from tests.builders import (
     make_organization,
     make_person,
     make_source,
+    make_theme,
 )
 from tests.conftest import StatementLog, client_with_key, committed_key, make_app
 
@@ -345,13 +347,19 @@ def test_a_keyed_request_looks_its_key_up_outside_a_transaction(
 def test_named_references_cost_no_statement_per_item(
     client: FlaskClient, session: Session, sql: StatementLog
 ) -> None:
-    """Participants, actors and meeting participants name their organization and person, and
-    assessments their sources ({id, slug, name}, or what a source is): loaded with the page
-    in a fixed number of statements, however many items it holds."""
+    """Participants, actors and meeting participants name their organization and person,
+    agreements and commitments their themes, and assessments their sources ({id, slug, name},
+    or what a source is): loaded with the page in a fixed number of statements, however many
+    items it holds."""
 
     def lists(size: int) -> dict[str, str]:
-        agreement = make_agreement(session)
-        commitment = make_commitment(session, agreement)
+        themes = [make_theme(session, name=f"Theme {size}.{number}") for number in range(size)]
+        slugs = [theme.slug for theme in themes]
+        agreement = make_agreement(session, themes=slugs)
+        commitment = make_commitment(session, agreement, themes=slugs)
+        for _ in range(size - 1):
+            make_agreement(session, themes=slugs)
+            make_commitment(session, agreement, themes=slugs)
         meeting = make_meeting(session)
         sources = [make_source(session) for _ in range(size)]
         for number in range(size):
@@ -379,6 +387,8 @@ def test_named_references_cost_no_statement_per_item(
             )
             assert answer.status_code == 201, answer.json
         return {
+            "agreements": f"/api/v1/agreements?theme={slugs[0]}",
+            "commitments": f"/api/v1/agreements/{agreement.id}/commitments",
             "participants": f"/api/v1/agreements/{agreement.id}/participants",
             "actors": f"/api/v1/commitments/{commitment.id}/actors",
             "meeting participants": f"/api/v1/meetings/{meeting.id}/participants",
@@ -399,3 +409,11 @@ def test_named_references_cost_no_statement_per_item(
     [assessment, *_] = client.get(many["assessments"]).json["items"]
     assert [source["id"] for source in assessment["sources"]] == assessment["source_ids"]
     assert len(assessment["sources"]) == 6
+    theme_names = {theme.slug: theme.name for theme in session.scalars(select(Theme))}
+    for name in ("agreements", "commitments"):
+        items = client.get(many[name]).json["items"]
+        assert len(items) == 6
+        for item in items:
+            named = [(theme["slug"], theme["name"]) for theme in item["theme_summaries"]]
+            assert len(named) == 6 and named[0][1].startswith("Theme 6.")
+            assert named == [(slug, theme_names[slug]) for slug in item["themes"]]
