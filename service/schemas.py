@@ -11,7 +11,7 @@ from collections.abc import Callable, Mapping
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from enum import Enum
-from typing import Any, TypeVar
+from typing import Any, ClassVar, TypeVar
 
 import marshmallow as ma
 
@@ -255,6 +255,29 @@ class OutputSchema(ma.Schema):
         return faster(self, obj, many)
 
 
+class OneOfSchema(OutputSchema):
+    """A response the spec states as one of several schemas, told apart by the value of one
+    field (`discriminator`), so that a generated client reads each as its own type. The
+    service dumps it with this schema's own fields; `variants` is read when the spec is
+    written."""
+
+    discriminator: ClassVar[str]
+
+    @classmethod
+    def variants(cls) -> Mapping[str, type[ma.Schema]]:
+        """Each value of the discriminator, and the schema of the answers that carry it."""
+        raise NotImplementedError
+
+
+class ValueOrChange(ma.fields.Raw):
+    """A field of a change event's `changes`: the value of `field` (a new record's), or
+    [old, new] (an update's). The spec states both forms of the field's type."""
+
+    def __init__(self, field: ma.fields.Field[Any], **kwargs: Any) -> None:
+        self.field = field
+        super().__init__(**kwargs)
+
+
 class RowErrorSchema(OutputSchema):
     """One problem of a bulk file: where it is, and what."""
 
@@ -353,15 +376,23 @@ class PartialSchema(ma.Schema):
 # schemas are defined; read when a citation is checked and when the spec is written, by
 # which time every schema is.
 SHOWN_FIELDS: dict[EntityType, frozenset[str]] = {}
+# The output schema of each kind of record, citable or not (an API key, a webhook): what the
+# change feed's entries are typed from (service/changes/schemas.py). Filled by `shows` too.
+RECORD_SCHEMAS: dict[EntityType, type[ma.Schema]] = {}
 OutputSchemaClass = TypeVar("OutputSchemaClass", bound=type[ma.Schema])
 
 
-def shows(entity: EntityType) -> Callable[[OutputSchemaClass], OutputSchemaClass]:
-    """Register an output schema as how `entity` records are shown (SHOWN_FIELDS)."""
+def shows(
+    entity: EntityType, *, citable: bool = True
+) -> Callable[[OutputSchemaClass], OutputSchemaClass]:
+    """Register an output schema as how `entity` records are shown (RECORD_SCHEMAS), and
+    its fields, unless it is not `citable`, as those a citation may name (SHOWN_FIELDS)."""
 
     def register(schema: OutputSchemaClass) -> OutputSchemaClass:
-        fields = set(schema._declared_fields) - set(RecordColumnsSchema._declared_fields)
-        SHOWN_FIELDS[entity] = frozenset(fields)
+        RECORD_SCHEMAS[entity] = schema
+        if citable:
+            fields = set(schema._declared_fields) - set(RecordColumnsSchema._declared_fields)
+            SHOWN_FIELDS[entity] = frozenset(fields)
         return schema
 
     return register

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.core.vocabularies import Role
+from service.core.vocabularies import EntityType, Role
 from service.schemas import (
     EnumField,
     InputSchema,
@@ -10,6 +10,7 @@ from service.schemas import (
     PageQuerySchema,
     PartialSchema,
     Text,
+    shows,
 )
 
 
@@ -27,6 +28,7 @@ class ApiKeyUpdateSchema(PartialSchema, ApiKeyCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.API_KEY, citable=False)
 class ApiKeySchema(OutputSchema):
     id = ma.fields.Integer(required=True)
     name = ma.fields.String(required=True)

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Engine,
     Table,
     insert,
+    inspect,
     text,
 )
 from sqlalchemy.orm import Session, sessionmaker
@@ -62,6 +63,52 @@ _PUT_FENCE = text(
     " VALUES (:first, :last, CAST(:xid AS xid8))"
 )
 _LIFT_FENCE = text("DELETE FROM change_feed_fences WHERE first_seq = :first")
+
+
+# Timestamps, internal bookkeeping, and secrets (an API key's hash) stay out of the feed.
+NOT_IN_FEED = frozenset(
+    {
+        "created_at",
+        "updated_at",
+        "deleted_at",
+        "status_progress",
+        "key_hash",
+        "depth",
+        "due_by",
+        "effective_progress",
+    }
+)
+
+
+_FEED_COLUMNS: dict[type[Any], tuple[str, ...]] = {}
+
+
+def feed_columns(model: type[Any]) -> tuple[str, ...]:
+    """The fields of a record a `create` ChangeEvent holds from its columns, as the API
+    names them: a composite (a partial date) by its own name, not its columns; the rest
+    but NOT_IN_FEED. A write may add fields that are no column (a commitment's themes)."""
+    if model not in _FEED_COLUMNS:
+        mapper = inspect(model)
+        in_composites = {prop.key for composite in mapper.composites for prop in composite.props}
+        columns = (
+            attribute.key
+            for attribute in mapper.column_attrs
+            if attribute.key not in NOT_IN_FEED and attribute.key not in in_composites
+        )
+        _FEED_COLUMNS[model] = (*(composite.key for composite in mapper.composites), *columns)
+    return _FEED_COLUMNS[model]
+
+
+# What a kind of record's change events hold beside its columns: lists kept in tables of
+# their own, recorded by the writes that change them (a create's `extra`, `list_change`).
+LISTS_IN_FEED: dict[EntityType, tuple[str, ...]] = {
+    EntityType.AGREEMENT: ("themes",),
+    EntityType.AGREEMENT_EVENT: ("signer_ids",),
+    EntityType.ASSESSMENT: ("source_ids",),
+    EntityType.COMMITMENT: ("themes",),
+    EntityType.MEETING: ("agreements", "agenda_commitment_ids"),
+    EntityType.MEETING_SERIES: ("organization_ids",),
+}
 
 
 @dataclass(frozen=True)

@@ -19,7 +19,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
-from service.changes.recording import json_value, record_change
+from service.changes.recording import NOT_IN_FEED, feed_columns, json_value, record_change
 from service.core.db import utcnow
 from service.core.errors import Conflict
 from service.core.vocabularies import ChangeOperation, EntityType
@@ -54,21 +54,6 @@ def insert_row(session: Session, record: Any) -> None:
     session.add(record)
 
 
-# Timestamps, internal bookkeeping, and secrets (an API key's hash) stay out of the feed.
-_NOT_IN_FEED = frozenset(
-    {
-        "created_at",
-        "updated_at",
-        "deleted_at",
-        "status_progress",
-        "key_hash",
-        "depth",
-        "due_by",
-        "effective_progress",
-    }
-)
-
-
 # A secret's change is in the feed, its value never is.
 _SECRET = frozenset({"secret"})
 HIDDEN = "(hidden)"
@@ -76,7 +61,7 @@ HIDDEN = "(hidden)"
 
 def snapshot(record: Any) -> dict[str, Any]:
     """The record's fields as the API names them (a partial date as "2024-03"), for a
-    `create` ChangeEvent. Timestamps and internal bookkeeping are left out."""
+    `create` ChangeEvent (feed_columns)."""
     return _snapshot(type(record), lambda key: getattr(record, key))
 
 
@@ -87,18 +72,9 @@ def row_snapshot(model: type[Any], row: dict[str, Any]) -> dict[str, Any]:
 
 
 def _snapshot(model: type[Any], value_of: Callable[[str], Any]) -> dict[str, Any]:
-    mapper = inspect(model)
-    values: dict[str, Any] = {}
-    in_composites: set[str] = set()
-    for composite in mapper.composites:
-        values[composite.key] = json_value(value_of(composite.key))
-        in_composites.update(prop.key for prop in composite.props)
-    for attribute in mapper.column_attrs:
-        if attribute.key in _NOT_IN_FEED or attribute.key in in_composites:
-            continue
-        value = value_of(attribute.key)
-        values[attribute.key] = HIDDEN if attribute.key in _SECRET else json_value(value)
-    return values
+    return {
+        key: HIDDEN if key in _SECRET else json_value(value_of(key)) for key in feed_columns(model)
+    }
 
 
 def add(
@@ -139,7 +115,7 @@ def record_update(
     changes = {
         field: [HIDDEN, HIDDEN] if field in _SECRET else change
         for field, change in changes.items()
-        if field not in _NOT_IN_FEED
+        if field not in NOT_IN_FEED
     }
     if changes:
         flush(session)

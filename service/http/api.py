@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import json
 import logging
 from collections.abc import Callable, Mapping
@@ -29,10 +30,12 @@ from service.core.errors import BadRequest, PreconditionFailed
 from service.core.pagination import Page, PageRequest
 from service.http.problems import PROBLEM_CONTENT_TYPE, problem_type
 from service.schemas import (
+    OneOfSchema,
     PartialDateField,
     PartialSchema,
     ProblemSchema,
     ShownField,
+    ValueOrChange,
     every_shown_field,
 )
 
@@ -225,14 +228,66 @@ class ContractConverter(OpenAPIConverter):
     every field that has a default (an update of a title would reset a section's kind)."""
 
     def schema2jsonschema(self, schema: type[ma.Schema] | ma.Schema) -> dict[str, Any]:
-        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
         schema_class = schema if isinstance(schema, type) else type(schema)
+        if issubclass(schema_class, OneOfSchema):
+            return self._one_of(schema_class)
+        jsonschema: dict[str, Any] = super().schema2jsonschema(schema)  # type: ignore[no-untyped-call]
         if issubclass(schema_class, PartialSchema):
             for prop in jsonschema.get("properties", {}).values():
                 prop.pop("default", None)
         return jsonschema
 
+    def _one_of(self, schema_class: type[OneOfSchema]) -> dict[str, Any]:
+        """`oneOf` the variants, each registered as a component, told apart by the
+        discriminator's value."""
+        refs = {
+            value: self.resolve_nested_schema(variant)  # type: ignore[no-untyped-call]
+            for value, variant in schema_class.variants().items()
+        }
+        return {
+            "description": inspect.cleandoc(schema_class.__doc__ or ""),
+            "oneOf": list(refs.values()),
+            "discriminator": {
+                "propertyName": schema_class.discriminator,
+                "mapping": {value: ref["$ref"] for value, ref in refs.items()},
+            },
+        }
+
+    def _value_or_change(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
+        """A field's value, or [old, new]. For a list, a list whose items are the values, or
+        the two lists: a union of two lists is one that openapi-python-client's code cannot
+        tell apart (mypy finds it calling a model's method on a list)."""
+        if isinstance(field, ma.fields.List):
+            value = self._value_type(field.inner)
+            either = {"oneOf": [value, {"type": "array", "items": value}]}
+            return {"type": "array", "items": either}
+        value = self._value_type(field)
+        return {"oneOf": [value, {"type": "array", "items": value, "minItems": 2, "maxItems": 2}]}
+
+    def _value_type(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
+        """The JSON type of a field's values, plain: a generated client can tell each apart
+        from a list of two of them, and from null."""
+        prop: dict[str, Any]
+        if isinstance(field, ma.fields.List):
+            prop = {"type": "array", "items": self._value_type(field.inner)}
+        elif isinstance(field, ma.fields.Nested):
+            # An object, named but not typed: typescript-fetch imports a schema twice where
+            # a union holds it and a list of it (tsc: "Duplicate identifier").
+            name = self.schema_name_resolver(field.schema)
+            prop = {"type": "object", "description": f"A {name}.", "additionalProperties": True}
+        elif isinstance(field, ma.fields.Boolean):
+            prop = {"type": "boolean"}
+        elif isinstance(field, ma.fields.Integer):
+            prop = {"type": "integer"}
+        elif isinstance(field, ma.fields.Number):
+            prop = {"type": "number"}
+        else:
+            prop = {"type": "string"}
+        return {**prop, "nullable": True} if field.allow_none else prop
+
     def field2property(self, field: ma.fields.Field[Any]) -> dict[str, Any]:
+        if isinstance(field, ValueOrChange):
+            return self._value_or_change(field.field)
         prop: dict[str, Any] = super().field2property(field)
         if isinstance(field, ma.fields.Nested) and field.allow_none and "anyOf" in prop:
             [ref] = [choice for choice in prop.pop("anyOf") if "$ref" in choice]

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.core.vocabularies import DeliveryStatus
+from service.core.vocabularies import DeliveryStatus, EntityType
 from service.schemas import (
     EnumField,
     HttpUrl,
@@ -12,6 +12,7 @@ from service.schemas import (
     PartialSchema,
     RecordColumnsSchema,
     Text,
+    shows,
 )
 from service.webhooks.events import WebhookEventType
 
@@ -41,6 +42,7 @@ class WebhookUpdateSchema(PartialSchema, WebhookCreateSchema):
     """The fields to change; those left out keep their values."""
 
 
+@shows(EntityType.WEBHOOK, citable=False)
 class WebhookSchema(RecordColumnsSchema):
     url = ma.fields.String(required=True)
     event_types = ma.fields.List(EnumField(WebhookEventType), attribute="events", required=True)

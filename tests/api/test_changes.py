@@ -3,12 +3,18 @@
 from __future__ import annotations
 
 import time
+from typing import Any
 
 from flask.testing import FlaskClient
 from sqlalchemy import Connection
+from sqlalchemy.orm import Session
 
+from service.core.vocabularies import EntityType
 from service.http.observability import LONG_POLL_REFUSALS
+from service.seeding.loader import load_seeds
+from tests.builders import make_agreement, make_commitment, make_meeting, make_person, make_theme
 from tests.conftest import app_on_connection
+from tests.helpers import SEEDS, change_event_errors
 
 
 def test_the_feed_lists_writes_in_order_and_resumes_after_a_seq(client: FlaskClient) -> None:
@@ -126,3 +132,76 @@ def test_a_long_poll_past_the_processs_bound_is_a_503_with_retry_after(
     # Every place taken was given back: both can be taken again.
     gate.enter()
     gate.enter()
+
+
+def test_the_seed_and_edits_of_lists_record_the_typed_change_events_of_the_spec(
+    client: FlaskClient, session: Session
+) -> None:
+    """Every change the seed data makes, and updates of the fields kept in tables of their
+    own (themes, signers, a meeting's agreements and agenda, a series' organizations), are
+    the typed change events the spec states, field by field."""
+    session.info["actor"] = "seed"
+    load_seeds(session, SEEDS)
+    agreement = make_agreement(session)
+    commitment = make_commitment(session, agreement)
+    meeting = make_meeting(session)
+    theme, person = make_theme(session), make_person(session)
+    organization_id = client.get("/api/v1/organizations").json["items"][0]["id"]
+    series = client.post(
+        "/api/v1/meeting-series", json={"slug": "typed-feed", "name": "Typed feed"}
+    ).json
+    event = client.post(f"/api/v1/agreements/{agreement.id}/events", json={"type": "signed"}).json
+    edits: list[tuple[str, dict[str, Any]]] = [
+        (f"/api/v1/agreements/{agreement.id}", {"themes": [theme.slug]}),
+        (f"/api/v1/commitments/{commitment.id}", {"themes": [theme.slug], "weight": 2.5}),
+        (
+            f"/api/v1/meetings/{meeting.id}",
+            {
+                "agreements": [{"agreement_id": agreement.id, "link": "reviewed"}],
+                "agenda_commitment_ids": [commitment.id],
+                "start_date": "2026-03",
+            },
+        ),
+        (
+            f"/api/v1/agreements/{agreement.id}/events/{event['id']}",
+            {"signer_ids": [person.id]},
+        ),
+        (f"/api/v1/meeting-series/{series['id']}", {"organization_ids": [organization_id]}),
+    ]
+    actor = client.post(
+        f"/api/v1/commitments/{commitment.id}/actors",
+        json={"organization_id": organization_id, "role": "responsible"},
+    )
+    assert actor.status_code == 201, actor.json
+    for path, body in edits:
+        answer = client.patch(path, json=body)
+        assert answer.status_code == 200, (path, answer.json)
+
+    events, token = [], None
+    while True:
+        query = {"page_size": 200, **({"page_token": token} if token else {})}
+        page = client.get("/api/v1/changes", query_string=query).json
+        events += page["items"]
+        token = page["next_page_token"]
+        if token is None:
+            break
+    updated = {
+        (event["entity"], name)
+        for event in events
+        if event["op"] == "update"
+        for name in event["changes"]
+    }
+    assert updated >= {
+        ("agreement", "themes"),
+        ("commitment", "themes"),
+        ("meeting", "agreements"),
+        ("meeting", "agenda_commitment_ids"),
+        ("meeting", "start_date"),
+        ("agreement_event", "signer_ids"),
+        ("meeting_series", "organization_ids"),
+    }
+    assert {event["entity"] for event in events} >= {
+        kind.value for kind in EntityType if kind not in {EntityType.API_KEY, EntityType.WEBHOOK}
+    }
+    for event in events:
+        assert change_event_errors(event) == [], event

@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 from service.changes.models import ChangeEvent
 from service.http.api import spec_document
 from tests import builders as build
-from tests.helpers import PROBLEM_FIELDS
+from tests.helpers import PROBLEM_FIELDS, change_event_errors
 
 
 @dataclass(frozen=True)
@@ -488,6 +488,32 @@ def test_delete_is_soft_recorded_and_hides_the_record(
         )
     ).all()
     assert len(deletions) == 1
+
+
+@by_name
+def test_each_change_is_the_typed_change_event_of_its_kind_of_record(
+    client: FlaskClient, session: Session, resource: Resource
+) -> None:
+    """The spec types each kind of record's change events (`<Entity>ChangeEvent`, told apart
+    by `entity`), and the feed answers exactly that: a create, an update, a delete."""
+    _, created = _create(client, session, resource)
+    location = created.headers["Location"]
+    ops = ["create"]
+    if resource.patch is not None:
+        assert client.patch(location, json=resource.patch).status_code == 200
+        ops.append("update")
+    if resource.deletable:
+        assert client.delete(location).status_code == 204
+        ops.append("delete")
+    feed = client.get(
+        "/api/v1/changes", query_string={"entity": resource.name, "entity_id": created.json["id"]}
+    )
+    assert feed.status_code == 200, feed.json
+    events = feed.json["items"]
+    assert [event["op"] for event in events] == ops
+    for event in events:
+        assert change_event_errors(event) == [], event
+    assert set(events[0]["changes"]) >= {"id"}
 
 
 @pytest.mark.parametrize("resource", [r for r in RESOURCES if r.by_slug], ids=lambda r: r.name)

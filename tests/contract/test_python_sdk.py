@@ -202,6 +202,15 @@ def test_a_whole_story_through_the_generated_client(
         section.id, client=client, body=models.CommitmentUpdate(title="Defence space")
     )
     assert (renamed.title, renamed.kind) == ("Defence space", models.CommitmentKind.SECTION)
+    # The change feed's events come typed by kind of record: the rename's [old, new].
+    feed = op(sdk, "changes", "list_changes").sync(
+        client=client, entity=models.EntityType.COMMITMENT, entity_id=section.id
+    )
+    assert {type(event).__name__ for event in feed.items} == {"CommitmentChangeEvent"}
+    created_event, *_, renaming = feed.items
+    assert created_event.changes.kind == "section"
+    assert renaming.changes.title == ["Defence space cooperation", "Defence space"]
+    assert isinstance(renaming.changes.to_dict(), dict)
     # A public read needs no key.
     anonymous = sdk.Client(base_url=live_server, raise_on_unexpected_status=True)
     assert get_commitment.sync(section.id, client=anonymous).title == "Defence space"
