@@ -29,3 +29,7 @@ class AssessmentFilters(TypedDict, total=False):
     status: ImplementationStatus
     as_of: date
     standing: bool
+    meeting: int
+    # Of the list of every assessment only.
+    agreement: str
+    commitment: int

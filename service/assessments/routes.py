@@ -9,6 +9,7 @@ from service.assessments.schemas import (
     AssessmentCreateSchema,
     AssessmentQuerySchema,
     AssessmentSchema,
+    AssessmentSearchSchema,
 )
 from service.core.pagination import Page, PageRequest
 from service.http.api import Blueprint, get_session
@@ -34,7 +35,7 @@ assessments = ResourceRoutes(
 )
 
 
-@assessments.list(COMMITMENT + "/assessments", nested=True)
+@assessments.list(COMMITMENT + "/assessments", nested=True, more_errors=[422])
 def list_commitment_assessments(
     commitment_id: int, page: PageRequest, filters: AssessmentFilters
 ) -> Page[StatusAssessment]:
@@ -42,6 +43,13 @@ def list_commitment_assessments(
     return services.list_commitment_assessments(
         get_session(), page=page, filters=filters, commitment_id=commitment_id
     )
+
+
+@assessments.list("/assessments", query_schema=AssessmentSearchSchema, more_errors=[422])
+def list_assessments(page: PageRequest, filters: AssessmentFilters) -> Page[StatusAssessment]:
+    """List every assessment, of any commitment: those a meeting reviewed (`meeting`), of an
+    agreement, of a commitment. A filter naming no record is a 422."""
+    return services.list_assessments(get_session(), page=page, filters=filters)
 
 
 @assessments.create(

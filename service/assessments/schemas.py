@@ -18,6 +18,7 @@ from service.schemas import (
     OutputSchema,
     PageQuerySchema,
     PartialDateField,
+    RecordRef,
     Text,
     UTCDateTimeField,
     shows,
@@ -114,3 +115,11 @@ class AssessmentQuerySchema(PageQuerySchema):
             "description": "true: only those no other assessment corrects; false: only corrected ones."
         }
     )
+    meeting = Id(strict=False, metadata={"description": "Only those this meeting reviewed."})
+
+
+class AssessmentSearchSchema(AssessmentQuerySchema):
+    agreement = RecordRef(
+        metadata={"description": "Only those of this agreement's commitments (id or slug)."}
+    )
+    commitment = Id(strict=False, metadata={"description": "Only those of this commitment."})

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -24,17 +24,40 @@ from service.progress.rules import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
 from service.progress.sql import is_standing
 from service.sources.models import Source
 
+AGREEMENT = EntityType.AGREEMENT
 ASSESSMENT = EntityType.ASSESSMENT
 COMMITMENT = EntityType.COMMITMENT
+MEETING = EntityType.MEETING
 
 
 def list_commitment_assessments(
     session: Session, *, commitment_id: int, page: PageRequest, filters: AssessmentFilters
 ) -> Page[StatusAssessment]:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
-    statement = records.live(StatusAssessment).where(
-        StatusAssessment.commitment_id == commitment.id
-    )
+    return list_assessments(session, page=page, filters={**filters, "commitment": commitment.id})
+
+
+def list_assessments(
+    session: Session, *, page: PageRequest, filters: AssessmentFilters
+) -> Page[StatusAssessment]:
+    """Assessments of live commitments, in id order, filtered."""
+    statement = records.live(StatusAssessment)
+    if "commitment" in filters:
+        statement = statement.where(StatusAssessment.commitment_id == filters["commitment"])
+    if "agreement" in filters:
+        in_agreement = records.refers_to(
+            Commitment.agreement_id,
+            session,
+            Agreement,
+            AGREEMENT,
+            filters["agreement"],
+            "agreement",
+        )
+        of_agreement = select(Commitment.id).where(in_agreement)
+        statement = statement.where(StatusAssessment.commitment_id.in_(of_agreement))
+    if "meeting" in filters:
+        meeting = records.referenced(session, Meeting, MEETING, filters["meeting"], "meeting")
+        statement = statement.where(StatusAssessment.meeting_id == meeting.id)
     if "status" in filters:
         statement = statement.where(StatusAssessment.status == filters["status"])
     if "as_of" in filters:

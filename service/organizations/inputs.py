@@ -5,6 +5,7 @@ load. tests/unit/test_inputs.py holds each type to its schemas."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypedDict
 
 from service.core.vocabularies import OrganizationClassification
@@ -33,3 +34,4 @@ class OrganizationFilters(TypedDict, total=False):
 
 class PostFilters(TypedDict, total=False):
     organization: str
+    as_of: date

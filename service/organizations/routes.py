@@ -1,22 +1,26 @@
 from __future__ import annotations
 
+from datetime import date
+
 from service.core import writes
 from service.core.pagination import Page, PageRequest
 from service.http.api import Blueprint, get_session
 from service.http.resources import ResourceRoutes
 from service.organizations import services
 from service.organizations.inputs import OrganizationFilters, OrganizationIn, PostFilters, PostIn
-from service.organizations.models import Organization, Post
+from service.organizations.models import Organization
 from service.organizations.schemas import (
     OrganizationCreateSchema,
     OrganizationQuerySchema,
     OrganizationSchema,
     OrganizationUpdateSchema,
+    PostAsOfSchema,
     PostCreateSchema,
     PostQuerySchema,
     PostSchema,
     PostUpdateSchema,
 )
+from service.organizations.services import ShownPost
 
 blp = Blueprint(
     "organizations",
@@ -92,25 +96,25 @@ posts = ResourceRoutes(
 
 
 @posts.list("/posts", more_errors=[422])
-def list_posts(page: PageRequest, filters: PostFilters) -> Page[Post]:
+def list_posts(page: PageRequest, filters: PostFilters) -> Page[ShownPost]:
     """List posts."""
     return services.list_posts(get_session(), page=page, filters=filters)
 
 
 @posts.create("/posts", location=lambda post: f"/posts/{post.id}")
-def create_post(body: PostIn) -> Post:
+def create_post(body: PostIn) -> ShownPost:
     """Create a post."""
     return services.create_post(get_session(), data=body)
 
 
-@posts.get("/posts/<int:post_id>")
-def get_post(post_id: int) -> Post:
-    """Get a post."""
-    return services.get_post(get_session(), post_id=post_id)
+@posts.get("/posts/<int:post_id>", query_schema=PostAsOfSchema)
+def get_post(post_id: int, as_of: date | None = None) -> ShownPost:
+    """Get a post, with who held it today (or on `as_of`)."""
+    return services.get_post(get_session(), post_id=post_id, as_of=as_of)
 
 
 @posts.update("/posts/<int:post_id>")
-def update_post(post_id: int, body: PostIn, check: writes.Check) -> Post:
+def update_post(post_id: int, body: PostIn, check: writes.Check) -> ShownPost:
     """Change a post's fields."""
     return services.update_post(get_session(), post_id=post_id, data=body, check=check)
 

@@ -3,6 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.core.vocabularies import EntityType, OrganizationClassification
+from service.people.schemas import PersonSummarySchema
 from service.schemas import (
     EnumField,
     FullMatch,
@@ -10,6 +11,7 @@ from service.schemas import (
     InputSchema,
     OutputSchema,
     PageQuerySchema,
+    PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
     RecordRef,
@@ -78,12 +80,43 @@ class PostUpdateSchema(PartialSchema, PostCreateSchema):
 
 
 @shows(EntityType.POST)
+class PostHolderSchema(OutputSchema):
+    """Who held a post: the membership, and its person named."""
+
+    membership_id = ma.fields.Integer(attribute="id", required=True)
+    person = ma.fields.Nested(PersonSummarySchema, required=True)
+    role = ma.fields.String(required=True, allow_none=True)
+    start_date = PartialDateField(required=True, allow_none=True)
+    end_date = PartialDateField(required=True, allow_none=True)
+
+
 class PostSchema(RecordColumnsSchema):
     organization_id = ma.fields.Integer(required=True)
     label = ma.fields.String(required=True)
+    holders = ma.fields.List(
+        ma.fields.Nested(PostHolderSchema),
+        required=True,
+        metadata={
+            "description": "Who held it today, or on `as_of`: the memberships in effect then "
+            "(as the memberships' `as_of` filter reads their dates), earliest start first."
+        },
+    )
+    as_of = ma.fields.Date(
+        required=True,
+        allow_none=True,
+        metadata={"description": "The date `holders` are of; null for today."},
+    )
+
+
+POST_AS_OF = {"description": "Give who held each post on this date (YYYY-MM-DD)."}
+
+
+class PostAsOfSchema(InputSchema):
+    as_of = ma.fields.Date(metadata=POST_AS_OF)
 
 
 class PostQuerySchema(PageQuerySchema):
     organization = RecordRef(
         metadata={"description": "Posts of this organization (id or slug)."},
     )
+    as_of = ma.fields.Date(metadata=POST_AS_OF)

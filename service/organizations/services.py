@@ -1,5 +1,8 @@
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
 from sqlalchemy import or_
 from sqlalchemy.orm import Session
 
@@ -8,6 +11,8 @@ from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType
 from service.organizations.inputs import OrganizationFilters, OrganizationIn, PostFilters, PostIn
 from service.organizations.models import Organization, Post
+from service.people.models import Membership
+from service.people.services import holders_of
 
 ORGANIZATION = EntityType.ORGANIZATION
 POST = EntityType.POST
@@ -86,7 +91,24 @@ def delete_organization(session: Session, *, organization_ref: str, check: write
     writes.commit(session)
 
 
-def list_posts(session: Session, *, page: PageRequest, filters: PostFilters) -> Page[Post]:
+class ShownPost:
+    """A post as the API shows it: the record, and who held it on `as_of` (None: today),
+    as memberships with their people loaded (people.services.holders_of). The record's
+    fields are read through."""
+
+    def __init__(self, post: Post, holders: list[Membership], as_of: date | None) -> None:
+        self.post, self.holders, self.as_of = post, holders, as_of
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.post, name)
+
+
+def _shown(session: Session, posts: list[Post], as_of: date | None) -> list[ShownPost]:
+    held = holders_of(session, [post.id for post in posts], as_of or date.today())
+    return [ShownPost(post, held[post.id], as_of) for post in posts]
+
+
+def list_posts(session: Session, *, page: PageRequest, filters: PostFilters) -> Page[ShownPost]:
     statement = records.live(Post)
     if "organization" in filters:
         statement = statement.where(
@@ -99,36 +121,38 @@ def list_posts(session: Session, *, page: PageRequest, filters: PostFilters) -> 
                 "organization",
             )
         )
-    return keyset_page(session, statement, Post.id, page)
+    found = keyset_page(session, statement, Post.id, page)
+    return Page(items=_shown(session, found.items, filters.get("as_of")), next_key=found.next_key)
 
 
-def get_post(session: Session, *, post_id: int) -> Post:
-    return records.find(session, Post, POST, post_id)
+def get_post(session: Session, *, post_id: int, as_of: date | None = None) -> ShownPost:
+    [shown] = _shown(session, [records.find(session, Post, POST, post_id)], as_of)
+    return shown
 
 
-def create_post(session: Session, *, data: PostIn) -> Post:
+def create_post(session: Session, *, data: PostIn) -> ShownPost:
     records.referenced(
         session, Organization, ORGANIZATION, data["organization_id"], "organization_id"
     )
     post = writes.add(session, Post(**data), POST)
     writes.commit(session)
-    return post
+    return ShownPost(post, [], None)
 
 
-def update_post(session: Session, *, post_id: int, data: PostIn, check: writes.Check) -> Post:
+def update_post(session: Session, *, post_id: int, data: PostIn, check: writes.Check) -> ShownPost:
     post = records.find(session, Post, POST, post_id, for_update=True)
-    check(post)
+    check(_shown(session, [post], None)[0])
     if "organization_id" in data:
         records.referenced(
             session, Organization, ORGANIZATION, data["organization_id"], "organization_id"
         )
     writes.record_update(session, post, POST, writes.assign(post, data))
     writes.commit(session)
-    return post
+    return _shown(session, [post], None)[0]
 
 
 def delete_post(session: Session, *, post_id: int, check: writes.Check) -> None:
     post = records.find(session, Post, POST, post_id, for_update=True)
-    check(post)
+    check(_shown(session, [post], None)[0])
     writes.soft_delete(session, post, POST)
     writes.commit(session)

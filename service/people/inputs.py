@@ -5,6 +5,7 @@ load. tests/unit/test_inputs.py holds each type to its schemas."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypedDict
 
 from service.core.dates import PartialDate
@@ -33,3 +34,4 @@ class MembershipFilters(TypedDict, total=False):
     person: str
     organization: str
     post: int
+    as_of: date

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, composite, mapped_column
+from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.core.dates import PartialDate
 from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
@@ -41,3 +41,5 @@ class Membership(RecordColumns, Base):
 
     start_date: Mapped[PartialDate] = composite(start_date_value, start_date_precision)
     end_date: Mapped[PartialDate] = composite(end_date_value, end_date_precision)
+    # Named where a post shows its holders (service/people/services.holders_of loads it).
+    person: Mapped[Person] = relationship(lazy="raise", viewonly=True)

@@ -88,3 +88,10 @@ class MembershipQuerySchema(PageQuerySchema):
         metadata={"description": "Memberships in this organization (id or slug)."},
     )
     post = Id(strict=False, metadata={"description": "Holders of this post."})
+    as_of = ma.fields.Date(
+        metadata={
+            "description": "Only those in effect on this date (YYYY-MM-DD): begun in or before "
+            "the period holding it and not ended before it (a year or a month counts whole; "
+            "no start date counts as begun, no end date as not ended)."
+        }
+    )

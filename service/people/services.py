@@ -1,8 +1,10 @@
 from __future__ import annotations
 
-from typing import Any
+from collections.abc import Collection
+from datetime import date
+from typing import Any, cast
 
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from service.core import records, writes
 from service.core.dates import refuse_end_before_start, unknown_if_cleared
@@ -12,6 +14,7 @@ from service.core.vocabularies import EntityType
 from service.organizations.models import Organization, Post
 from service.people.inputs import MembershipFilters, MembershipIn, PersonFilters, PersonIn
 from service.people.models import Membership, Person
+from service.people.tenure import in_effect_on
 
 PERSON = EntityType.PERSON
 MEMBERSHIP = EntityType.MEMBERSHIP
@@ -78,7 +81,32 @@ def list_memberships(
     if "post" in filters:
         post = records.referenced(session, Post, EntityType.POST, filters["post"], "post")
         statement = statement.where(Membership.post_id == post.id)
+    if "as_of" in filters:
+        statement = statement.where(in_effect_on(filters["as_of"]))
     return keyset_page(session, statement, Membership.id, page)
+
+
+def holders_of(
+    session: Session, post_ids: Collection[int], day: date
+) -> dict[int, list[Membership]]:
+    """The live memberships of live people in each of these posts in effect on `day`
+    (tenure.in_effect_on), by post, earliest start first: one statement, and one for the
+    people."""
+    statement = (
+        records.live(Membership)
+        .join(Person, Person.id == Membership.person_id)
+        .where(
+            Membership.post_id.in_(post_ids),
+            Person.deleted_at.is_(None),
+            in_effect_on(day),
+        )
+        .options(selectinload(Membership.person))
+        .order_by(Membership.start_date_value.is_(None), Membership.start_date_value, Membership.id)
+    )
+    held: dict[int, list[Membership]] = {post_id: [] for post_id in post_ids}
+    for membership in session.scalars(statement):
+        held[cast(int, membership.post_id)].append(membership)
+    return held
 
 
 def get_membership(session: Session, *, membership_id: int) -> Membership:

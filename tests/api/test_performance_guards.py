@@ -18,14 +18,17 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
+from service.core.dates import PartialDate
 from service.core.vocabularies import ImplementationStatus, Role
 from service.themes.models import Theme
 from tests.builders import (
     make_agreement,
     make_commitment,
     make_meeting,
+    make_membership,
     make_organization,
     make_person,
+    make_post,
     make_source,
     make_theme,
 )
@@ -348,9 +351,9 @@ def test_named_references_cost_no_statement_per_item(
     client: FlaskClient, session: Session, sql: StatementLog
 ) -> None:
     """Participants, actors and meeting participants name their organization and person,
-    agreements and commitments their themes, and assessments their sources ({id, slug, name},
-    or what a source is): loaded with the page in a fixed number of statements, however many
-    items it holds."""
+    agreements and commitments their themes, posts their holders, and assessments their
+    sources ({id, slug, name}, or what a source is): loaded with the page in a fixed number
+    of statements, however many items it holds."""
 
     def lists(size: int) -> dict[str, str]:
         themes = [make_theme(session, name=f"Theme {size}.{number}") for number in range(size)]
@@ -360,6 +363,11 @@ def test_named_references_cost_no_statement_per_item(
         for _ in range(size - 1):
             make_agreement(session, themes=slugs)
             make_commitment(session, agreement, themes=slugs)
+        office = make_organization(session)
+        for _ in range(size):
+            post = make_post(session, organization_id=office.id)
+            for _ in range(size):
+                make_membership(session, post_id=post.id, start_date=PartialDate.parse("2020"))
         meeting = make_meeting(session)
         sources = [make_source(session) for _ in range(size)]
         for number in range(size):
@@ -388,6 +396,7 @@ def test_named_references_cost_no_statement_per_item(
             assert answer.status_code == 201, answer.json
         return {
             "agreements": f"/api/v1/agreements?theme={slugs[0]}",
+            "posts": f"/api/v1/posts?organization={office.id}",
             "commitments": f"/api/v1/agreements/{agreement.id}/commitments",
             "participants": f"/api/v1/agreements/{agreement.id}/participants",
             "actors": f"/api/v1/commitments/{commitment.id}/actors",
@@ -409,6 +418,9 @@ def test_named_references_cost_no_statement_per_item(
     [assessment, *_] = client.get(many["assessments"]).json["items"]
     assert [source["id"] for source in assessment["sources"]] == assessment["source_ids"]
     assert len(assessment["sources"]) == 6
+    posts = client.get(many["posts"]).json["items"]
+    assert [len(post["holders"]) for post in posts] == [6] * 6
+    assert all(holder["person"]["name"] for post in posts for holder in post["holders"])
     theme_names = {theme.slug: theme.name for theme in session.scalars(select(Theme))}
     for name in ("agreements", "commitments"):
         items = client.get(many[name]).json["items"]

@@ -315,6 +315,8 @@ RESOURCES = [
 EXERCISED_ELSEWHERE = {
     "list_commitments",
     "list_commitment_children",
+    # tests/assessments/test_lists.py: by meeting, agreement, commitment.
+    "list_assessments",
     "list_changes",
     "delete_api_key",
     "get_stats_summary",

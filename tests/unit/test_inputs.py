@@ -139,7 +139,10 @@ LOADED_BY: list[tuple[Any, tuple[type[ma.Schema], ...]]] = [
         (agreement_schemas.AgreementParticipantQuerySchema,),
     ),
     (agreement_inputs.AgreementRelationFilters, (agreement_schemas.AgreementRelationQuerySchema,)),
-    (assessment_inputs.AssessmentFilters, (assessment_schemas.AssessmentQuerySchema,)),
+    (
+        assessment_inputs.AssessmentFilters,
+        (assessment_schemas.AssessmentQuerySchema, assessment_schemas.AssessmentSearchSchema),
+    ),
     (auth_inputs.ApiKeyFilters, (auth_schemas.ApiKeyQuerySchema,)),
     (change_inputs.ChangeFilters, (change_schemas.ChangeEventQuerySchema,)),
     (
