@@ -10,6 +10,7 @@ from service.cli.data import (
     create_api_key,
     import_assessments,
     import_commitments,
+    import_decidim_results,
     rebuild_statistics,
     seed,
 )
@@ -25,6 +26,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(create_api_key)
     app.cli.add_command(import_commitments)
     app.cli.add_command(import_assessments)
+    app.cli.add_command(import_decidim_results)
     app.cli.add_command(deliver_webhooks)
     app.cli.add_command(worker)
     app.cli.add_command(rebuild_statistics)

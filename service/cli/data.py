@@ -192,6 +192,65 @@ def import_assessments(path: Path, dry_run: bool) -> None:
     _run_import(path, dry_run, run_import, "cli import")
 
 
+@click.command("import-decidim-results")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option(
+    "--agreement", "agreement_ref", required=True, metavar="REF", help="The agreement (id or slug)."
+)
+@click.option(
+    "--locale",
+    metavar="LOCALE",
+    help="Take titles and descriptions in this locale (title/LOCALE). "
+    "Default: the agreement's language where the file has it, else the file's first.",
+)
+@click.option(
+    "--as-of",
+    type=click.DateTime(formats=["%Y-%m-%d"]),
+    help="The date the progress is of. Default: the day each result was last updated where "
+    "the file says (updated_at), else today.",
+)
+@click.option("--dry-run", is_flag=True, help="Check every row, and change nothing.")
+@with_appcontext
+def import_decidim_results(
+    path: Path, agreement_ref: str, locale: str | None, as_of: Any, dry_run: bool
+) -> None:
+    """Turn a results export of Decidim's accountability module into the agreement's
+    commitment tree, with an assessment for each result's progress (docs/csv-format.md).
+
+    Keyed on each result's Decidim id: running the same file again creates nothing twice.
+    All rows or none: if any row is wrong, nothing is written and every problem is listed.
+    """
+    import re
+    from functools import partial
+
+    from service.agreements.models import Agreement
+    from service.core import records
+    from service.core.errors import InvalidInput
+    from service.core.identifiers import LOCALE_PATTERN
+    from service.core.vocabularies import EntityType
+    from service.exchange.decidim import import_decidim_results as run_import
+
+    if locale is not None and not re.fullmatch(LOCALE_PATTERN, locale):
+        raise click.BadParameter(
+            "must be a locale as Decidim names it: en, ca, pt-BR", param_hint="--locale"
+        )
+    database = current_app.extensions["database"]
+    with database.session_factory() as session:
+        try:
+            agreement_id = records.referenced_ref(
+                session, Agreement, EntityType.AGREEMENT, agreement_ref, "--agreement"
+            )
+        except InvalidInput as error:
+            raise click.BadParameter(error.detail, param_hint="--agreement") from error
+    run = partial(
+        run_import,
+        agreement_id=agreement_id,
+        locale=locale,
+        as_of=as_of.date().isoformat() if as_of else None,
+    )
+    _run_import(path, dry_run, run, "cli import")
+
+
 @click.command("rebuild-statistics")
 @click.option(
     "--agreement",

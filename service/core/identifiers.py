@@ -56,3 +56,6 @@ HTTP_URL_PATTERN = (
     rf"(?:#(?:{_URL_CHAR}|[/?])*)?$"
 )
 MAX_URL_LENGTH = 2000
+
+# A BCP 47 language tag, as Decidim and the agreements' `language` name locales: en, ca, pt-BR.
+LOCALE_PATTERN = r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8}){0,3}$"

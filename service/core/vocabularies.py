@@ -207,6 +207,7 @@ class JobKind(StrEnum):
 
     IMPORT_COMMITMENTS = "import_commitments"
     IMPORT_ASSESSMENTS = "import_assessments"
+    IMPORT_DECIDIM_RESULTS = "import_decidim_results"
 
 
 class JobState(StrEnum):

@@ -75,23 +75,23 @@ class ImportRefused(InvalidInput):
 
 
 def read_rows(
-    body: bytes, report: ImportReport
+    body: bytes, report: ImportReport, *, delimiter: str = ","
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """The file's header, and its rows numbered as a spreadsheet shows them, each as a mapping
     of column to cell: `read_records`, by name."""
-    header, records = read_records(body, report)
+    header, records = read_records(body, report, delimiter=delimiter)
     return header, ((number, dict(zip(header, cells, strict=True))) for number, cells in records)
 
 
 def read_records(
-    body: bytes, report: ImportReport
+    body: bytes, report: ImportReport, *, delimiter: str = ","
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The file's header, and its rows numbered as a spreadsheet shows them, each row's cells
     in the header's order with their text mark taken off (see columns.neutralized). A row
     that is not a record of the header (another number of cells, a cell over MAX_CELL_CHARS)
     is reported in `report` and left out. Raise ImportRefused, before any row is read, when
     the file is not UTF-8 or its header cannot be one."""
-    records = csv.reader(io.StringIO(_decoded(body, report), newline=""))
+    records = csv.reader(io.StringIO(_decoded(body, report), newline=""), delimiter=delimiter)
     header = next(records, [])
     if len(header) > MAX_COLUMNS:
         report.errors.append(RowError(1, "_row", f"More than {MAX_COLUMNS} columns."))

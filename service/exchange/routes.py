@@ -9,11 +9,14 @@ from typing import Any
 from flask import Response, request, stream_with_context
 from sqlalchemy.orm import Session
 
-from service.core.vocabularies import JobKind, Role
+from service.agreements.models import Agreement
+from service.core import records
+from service.core.vocabularies import EntityType, JobKind, Role
 from service.exchange import export
 from service.exchange.schemas import (
     AgreementExportQuerySchema,
     CommitmentExportQuerySchema,
+    DecidimImportQuerySchema,
     ImportQuerySchema,
 )
 from service.http.api import Blueprint, get_session
@@ -110,10 +113,25 @@ _export_operation(
 )
 
 
-def _import_operation(name: str, kind: JobKind, body: str, doc: str) -> None:
+# The options a job runs with, from an import's query (besides dry_run).
+JobOptions = Callable[[dict[str, Any]], dict[str, Any] | None]
+
+
+def _import_operation(
+    name: str,
+    kind: JobKind,
+    body: str,
+    doc: str,
+    query: type[ImportQuerySchema] = ImportQuerySchema,
+    options: JobOptions = lambda _query: None,
+) -> None:
     def import_view(query_args: dict[str, Any], _headers: dict[str, Any]) -> Any:
         job = jobs.submit_job(
-            get_session(), kind=kind, body=request.get_data(), dry_run=query_args["dry_run"]
+            get_session(),
+            kind=kind,
+            body=request.get_data(),
+            dry_run=query_args["dry_run"],
+            options=options(query_args),
         )
         return job, 202, {"Location": f"{API_PREFIX}/jobs/{job.id}"}
 
@@ -138,15 +156,17 @@ def _import_operation(name: str, kind: JobKind, body: str, doc: str) -> None:
             },
         }
     )(view)
-    view = blp.arguments(
-        ImportQuerySchema, location="query", arg_name="query_args", error_status_code=400
-    )(view)
+    view = blp.arguments(query, location="query", arg_name="query_args", error_status_code=400)(
+        view
+    )
     view = blp.arguments(
         IdempotencyHeaders, location="headers", arg_name="_headers", error_status_code=400
     )(view)
     # A retried import must not queue its file twice (and so append its assessments twice).
     view = idempotent(view)
-    register_operation(blp, f"/imports/{name}", "POST", f"import_{name}", doc, view, Role.EDITOR)
+    register_operation(
+        blp, f"/imports/{name}", "POST", f"import_{name.replace('-', '_')}", doc, view, Role.EDITOR
+    )
 
 
 _import_operation(
@@ -163,4 +183,29 @@ _import_operation(
     "Append status assessments in bulk from a CSV, recomputing each commitment's status once, "
     "all rows or none, as a background job: the file's encoding and header are checked at "
     "once, its rows by the job.",
+)
+
+
+def _decidim_options(query: dict[str, Any]) -> dict[str, Any]:
+    agreement_id = records.referenced_ref(
+        get_session(), Agreement, EntityType.AGREEMENT, query["agreement"], "agreement"
+    )
+    return {
+        "agreement_id": agreement_id,
+        "locale": query.get("locale"),
+        "as_of": query["as_of"].isoformat() if query.get("as_of") else None,
+    }
+
+
+_import_operation(
+    "decidim-results",
+    JobKind.IMPORT_DECIDIM_RESULTS,
+    "A CSV file (UTF-8) of results as Decidim's accountability module exports them "
+    "(cells separated by ; or ,)",
+    "Turn a Decidim results export into the agreement's commitment tree and an assessment per "
+    "result's progress, keyed on the Decidim id (a rerun creates nothing twice), all rows or "
+    "none, as a background job: the file's encoding and columns are checked at once, its rows "
+    "by the job. An agreement that does not exist is a 422.",
+    query=DecidimImportQuerySchema,
+    options=_decidim_options,
 )

@@ -4,7 +4,8 @@ import marshmallow as ma
 
 from service.agreements.schemas import AgreementQuerySchema
 from service.commitments.schemas import AllCommitmentsQuerySchema
-from service.schemas import OutputSchema, RowErrorSchema
+from service.core.identifiers import LOCALE_PATTERN
+from service.schemas import FullMatch, OutputSchema, RecordRef, RowErrorSchema
 
 
 class CommitmentExportQuerySchema(AllCommitmentsQuerySchema):
@@ -26,6 +27,30 @@ class ImportQuerySchema(ma.Schema):
     dry_run = ma.fields.Boolean(
         load_default=False,
         metadata={"description": "true: report what would change, and change nothing."},
+    )
+
+
+class DecidimImportQuerySchema(ImportQuerySchema):
+    agreement = RecordRef(
+        required=True,
+        metadata={
+            "description": "The agreement (id or slug) whose commitment tree the results make."
+        },
+    )
+    locale = ma.fields.String(
+        validate=FullMatch(
+            LOCALE_PATTERN, error="Must be a locale as Decidim names it: en, ca, pt-BR."
+        ),
+        metadata={
+            "description": "The locale of the titles and descriptions to take (title/<locale>); "
+            "by default the agreement's language where the file has it, else the file's first."
+        },
+    )
+    as_of = ma.fields.Date(
+        metadata={
+            "description": "The date the results' progress is of; by default the day each was "
+            "last updated where the file says (updated_at), else today."
+        }
     )
 
 

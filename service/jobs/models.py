@@ -23,6 +23,9 @@ class Job(Base):
     kind: Mapped[JobKind] = mapped_column(vocabulary(JobKind, "kind"))
     state: Mapped[JobState] = mapped_column(vocabulary(JobState, "state"), default=JobState.QUEUED)
     dry_run: Mapped[bool] = mapped_column(default=False)
+    # What the import was asked besides its file (the agreement a Decidim file goes into):
+    # keyword arguments of its run.
+    options: Mapped[dict[str, Any] | None] = mapped_column(JSON, default=None)
     # The uploaded file, kept in the database so that a worker on any host can run it;
     # dropped once the job has finished. Deferred: reading a job never loads it.
     payload: Mapped[bytes | None] = deferred(mapped_column(LargeBinary))

@@ -231,7 +231,7 @@ def run_claimed(
     with session_factory() as session:
         job = session.get(Job, claim.job_id, options=[undefer(Job.payload)])
         assert job is not None
-        body, dry_run = job.payload or b"", job.dry_run
+        body, dry_run, options = job.payload or b"", job.dry_run, job.options or {}
         who = {
             "actor": job.actor,
             "actor_key_id": job.actor_key_id,
@@ -262,7 +262,7 @@ def run_claimed(
                 job.rows_done = heartbeat.rows_total
 
             RUNNERS[claim.kind].run(
-                session, body, dry_run=dry_run, on_row=heartbeat, finish=succeed
+                session, body, dry_run=dry_run, on_row=heartbeat, finish=succeed, **options
             )
     except LeaseLost:
         log.warning(

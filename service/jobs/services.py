@@ -17,7 +17,7 @@ from service.core.errors import NotFound
 from service.core.identifiers import MAX_ID
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import JobKind, Role
-from service.exchange import assessment_imports, imports
+from service.exchange import assessment_imports, decidim, imports
 from service.exchange.csv_files import ImportReport
 from service.jobs.inputs import JobFilters
 from service.jobs.models import Job
@@ -41,7 +41,7 @@ class JobSettings:
 @dataclass(frozen=True)
 class _Runner:
     # Checks what can be checked at once (the header): raises ImportRefused.
-    check: Callable[[bytes], None]
+    check: Callable[..., None]
     run: Callable[..., ImportReport]
 
 
@@ -50,19 +50,31 @@ RUNNERS: dict[JobKind, _Runner] = {
     JobKind.IMPORT_ASSESSMENTS: _Runner(
         assessment_imports.check_assessments_file, assessment_imports.import_assessments
     ),
+    JobKind.IMPORT_DECIDIM_RESULTS: _Runner(
+        decidim.check_decidim_file, decidim.import_decidim_results
+    ),
 }
 
 
 # --- submitting and reading ------------------------------------------------------------------
 
 
-def submit_job(session: Session, *, kind: JobKind, body: bytes, dry_run: bool) -> Job:
+def submit_job(
+    session: Session,
+    *,
+    kind: JobKind,
+    body: bytes,
+    dry_run: bool,
+    options: dict[str, Any] | None = None,
+) -> Job:
     """Check what can be checked of the file at once, then queue it as a job, on behalf of
-    the session's actor (whose name the change events of the work will carry)."""
-    RUNNERS[kind].check(body)
+    the session's actor (whose name the change events of the work will carry). `options`:
+    plain JSON values, passed to the check and the run as keyword arguments."""
+    RUNNERS[kind].check(body, **(options or {}))
     job = Job(
         kind=kind,
         dry_run=dry_run,
+        options=options,
         payload=body,
         actor=session.info.get("actor"),
         actor_key_id=session.info.get("actor_key_id"),

@@ -327,6 +327,8 @@ EXERCISED_ELSEWHERE = {
     "export_agreements_jsonl",
     "import_commitments",
     "import_assessments",
+    # tests/exchange/test_decidim_import.py
+    "import_decidim_results",
     "list_webhook_deliveries",
     # tests/jobs: who may read a job, its states, the list's paging.
     "get_job",
