@@ -14,18 +14,26 @@ from sqlalchemy.orm import Session
 from service.agreements.inputs import AgreementFilters
 from service.agreements.models import Agreement, AgreementParticipant
 from service.agreements.services import list_agreements
+from service.assessments.inputs import AssessmentFilters
+from service.assessments.models import StatusAssessment
+from service.assessments.services import list_assessments
 from service.commitments.inputs import CommitmentFilters
 from service.commitments.models import Commitment
 from service.commitments.services import list_commitments
 from service.core.pagination import Page, PageRequest
 from service.exchange.columns import (
     AGREEMENT_COLUMNS,
+    ASSESSMENT_EXPORT_COLUMNS,
+    CITATION_COLUMNS,
     COMMITMENT_COLUMNS,
+    SOURCE_COLUMNS,
     Column,
     as_csv_cells,
     as_json,
 )
 from service.organizations.models import Organization
+from service.sources.inputs import CitationFilters, SourceFilters
+from service.sources.services import list_citations, list_sources
 
 BATCH = 1000
 
@@ -61,6 +69,20 @@ def _agreement_lookups(session: Session, agreements: list[Agreement]) -> dict[st
     for agreement_id, role, slug in rows:
         participants.setdefault(agreement_id, []).append(f"{role.value}:{slug}")
     return {"participants": participants}
+
+
+def _assessment_lookups(session: Session, assessments: list[StatusAssessment]) -> dict[str, Any]:
+    """Each assessment's commitment as an export names it: its external id, its agreement."""
+    rows = session.execute(
+        select(Commitment.id, Commitment.external_id, Agreement.slug)
+        .join(Agreement, Agreement.id == Commitment.agreement_id)
+        .where(Commitment.id.in_({a.commitment_id for a in assessments}))
+    ).all()
+    return {"commitments": {row.id: (row.external_id, row.slug) for row in rows}}
+
+
+def _no_lookups(_session: Session, _records: list[Any]) -> dict[str, Any]:
+    return {}
 
 
 def _batches(
@@ -123,3 +145,23 @@ def agreement_lines(session: Session, filters: AgreementFilters, fmt: str) -> It
     """The agreements the filters select, with their participants."""
     _checked(list_agreements, session, filters)
     return _lines(session, filters, fmt, AGREEMENT_COLUMNS, list_agreements, _agreement_lookups)
+
+
+def assessment_lines(session: Session, filters: AssessmentFilters, fmt: str) -> Iterator[str]:
+    """The assessments the filters select, with the sources each cites."""
+    _checked(list_assessments, session, filters)
+    return _lines(
+        session, filters, fmt, ASSESSMENT_EXPORT_COLUMNS, list_assessments, _assessment_lookups
+    )
+
+
+def source_lines(session: Session, filters: SourceFilters, fmt: str) -> Iterator[str]:
+    """The sources the filters select."""
+    _checked(list_sources, session, filters)
+    return _lines(session, filters, fmt, SOURCE_COLUMNS, list_sources, _no_lookups)
+
+
+def citation_lines(session: Session, filters: CitationFilters, fmt: str) -> Iterator[str]:
+    """The citations the filters select."""
+    _checked(list_citations, session, filters)
+    return _lines(session, filters, fmt, CITATION_COLUMNS, list_citations, _no_lookups)

@@ -12,12 +12,16 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.core import records
 from service.core.vocabularies import EntityType, JobKind, Role
-from service.exchange import export
+from service.exchange import datapackage, export
 from service.exchange.schemas import (
     AgreementExportQuerySchema,
+    AssessmentExportQuerySchema,
+    CitationExportQuerySchema,
     CommitmentExportQuerySchema,
+    DataPackageSchema,
     DecidimImportQuerySchema,
     ImportQuerySchema,
+    SourceExportQuerySchema,
 )
 from service.http.api import Blueprint, get_session
 from service.http.headers import LOCATION_HEADER, IdempotencyHeaders
@@ -110,6 +114,38 @@ _export_operation(
     export.agreement_lines,
     AgreementExportQuerySchema,
     "Export the agreements the filters select, with their participants",
+)
+
+
+def get_datapackage() -> dict[str, Any]:
+    """The exports as a Frictionless Data Package: each CSV export with its Table Schema (types, vocabularies, keys), for open-data tools."""
+    return datapackage.descriptor()
+
+
+register_operation(
+    blp,
+    "/exports/datapackage.json",
+    "GET",
+    "get_datapackage",
+    get_datapackage.__doc__ or "",
+    document_errors(blp, blp.response(200, DataPackageSchema)(get_datapackage), [500, 503]),
+    None,
+)
+_export_operation(
+    "assessments",
+    export.assessment_lines,
+    AssessmentExportQuerySchema,
+    "Export the assessments the filters select (those of live commitments), with the ids "
+    "and titles of the sources each cites",
+)
+_export_operation(
+    "sources", export.source_lines, SourceExportQuerySchema, "Export the sources the filters select"
+)
+_export_operation(
+    "citations",
+    export.citation_lines,
+    CitationExportQuerySchema,
+    "Export the citations the filters select",
 )
 
 

@@ -3,9 +3,11 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.agreements.schemas import AgreementQuerySchema
+from service.assessments.schemas import AssessmentSearchSchema
 from service.commitments.schemas import AllCommitmentsQuerySchema
 from service.core.identifiers import LOCALE_PATTERN
 from service.schemas import FullMatch, OutputSchema, RecordRef, RowErrorSchema
+from service.sources.schemas import CitationQuerySchema, SourceQuerySchema
 
 
 class CommitmentExportQuerySchema(AllCommitmentsQuerySchema):
@@ -16,6 +18,21 @@ class CommitmentExportQuerySchema(AllCommitmentsQuerySchema):
 
 
 class AgreementExportQuerySchema(AgreementQuerySchema):
+    class Meta:
+        exclude = ("page_size", "page_token")
+
+
+class AssessmentExportQuerySchema(AssessmentSearchSchema):
+    class Meta:
+        exclude = ("page_size", "page_token")
+
+
+class SourceExportQuerySchema(SourceQuerySchema):
+    class Meta:
+        exclude = ("page_size", "page_token")
+
+
+class CitationExportQuerySchema(CitationQuerySchema):
     class Meta:
         exclude = ("page_size", "page_token")
 
@@ -65,3 +82,30 @@ class ImportReportSchema(OutputSchema):
         required=True,
         metadata={"description": "Why the file was refused, row by row; empty when it was not."},
     )
+
+
+class DataResourceSchema(OutputSchema):
+    name = ma.fields.String(required=True)
+    path = ma.fields.String(required=True, metadata={"description": "Relative to the descriptor."})
+    profile = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    format = ma.fields.String(required=True)
+    mediatype = ma.fields.String(required=True)
+    encoding = ma.fields.String(required=True)
+    dialect = ma.fields.Dict(required=True, metadata={"description": "CSV Dialect."})
+    table_schema = ma.fields.Dict(
+        data_key="schema",
+        attribute="schema",
+        required=True,
+        metadata={"description": "Its Table Schema: fields, types, constraints, keys."},
+    )
+
+
+class DataPackageSchema(OutputSchema):
+    """A Frictionless Data Package descriptor (v1, tabular) of the exports."""
+
+    profile = ma.fields.String(required=True)
+    name = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+    description = ma.fields.String(required=True)
+    resources = ma.fields.List(ma.fields.Nested(DataResourceSchema), required=True)

@@ -325,6 +325,14 @@ EXERCISED_ELSEWHERE = {
     "export_commitments_jsonl",
     "export_agreements_csv",
     "export_agreements_jsonl",
+    # tests/exchange/test_datapackage.py
+    "export_assessments_csv",
+    "export_assessments_jsonl",
+    "export_sources_csv",
+    "export_sources_jsonl",
+    "export_citations_csv",
+    "export_citations_jsonl",
+    "get_datapackage",
     "import_commitments",
     "import_assessments",
     # tests/exchange/test_decidim_import.py
