@@ -38,6 +38,7 @@ from service.http.headers import refuse_malformed_conditions
 from service.http.problems import problem_response, register_error_handlers
 from service.http.ratelimit import make_limiter
 from service.http.resources import BEARER, KEY_OPTIONAL
+from service.indicators import routes as indicators_routes
 from service.jobs import routes as jobs_routes
 from service.jobs.services import JobSettings, count_jobs
 from service.meetings import routes as meetings_routes
@@ -300,6 +301,7 @@ def _api_blueprints() -> list[object]:
         agreements_routes.relations_blp,
         commitments_routes.blp,
         commitments_routes.actors_blp,
+        indicators_routes.blp,
         assessments_routes.blp,
         meetings_routes.series_blp,
         meetings_routes.blp,

@@ -12,6 +12,7 @@ from service.changes.models import ChangeEvent
 from service.commitments.models import Commitment, CommitmentActor
 from service.core.db import Base
 from service.idempotency.models import IdempotencyKey
+from service.indicators.models import Indicator, IndicatorPeriod
 from service.jobs.models import Job
 from service.meetings.models import (
     Meeting,
@@ -40,6 +41,8 @@ __all__ = [
     "Commitment",
     "CommitmentActor",
     "IdempotencyKey",
+    "Indicator",
+    "IndicatorPeriod",
     "Job",
     "Meeting",
     "MeetingAgendaItem",
@@ -71,6 +74,7 @@ MODEL_BY_ENTITY: dict[EntityType, type[Base]] = {
     EntityType.CITATION: Citation,
     EntityType.COMMITMENT: Commitment,
     EntityType.COMMITMENT_ACTOR: CommitmentActor,
+    EntityType.INDICATOR: Indicator,
     EntityType.MEETING: Meeting,
     EntityType.MEETING_PARTICIPANT: MeetingParticipant,
     EntityType.MEETING_SERIES: MeetingSeries,

@@ -106,6 +106,7 @@ LISTS_IN_FEED: dict[EntityType, tuple[str, ...]] = {
     EntityType.AGREEMENT_EVENT: ("signer_ids",),
     EntityType.ASSESSMENT: ("source_ids",),
     EntityType.COMMITMENT: ("themes",),
+    EntityType.INDICATOR: ("periods",),
     EntityType.MEETING: ("agreements", "agenda_commitment_ids"),
     EntityType.MEETING_SERIES: ("organization_ids",),
 }

@@ -129,6 +129,15 @@ class ImplementationStatus(StrEnum):
     CANCELLED = "cancelled"
 
 
+class IndicatorMeasure(StrEnum):
+    """How an indicator is measured (IATI's indicator measures): a count of units, a
+    percentage, or in words only."""
+
+    UNIT = "unit"
+    PERCENTAGE = "percentage"
+    QUALITATIVE = "qualitative"
+
+
 class AssessorKind(StrEnum):
     OFFICIAL = "official"
     SELF = "self"
@@ -231,6 +240,7 @@ class EntityType(StrEnum):
     CITATION = "citation"
     COMMITMENT = "commitment"
     COMMITMENT_ACTOR = "commitment_actor"
+    INDICATOR = "indicator"
     MEETING = "meeting"
     MEETING_PARTICIPANT = "meeting_participant"
     MEETING_SERIES = "meeting_series"

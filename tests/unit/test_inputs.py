@@ -23,6 +23,8 @@ from service.changes import schemas as change_schemas
 from service.commitments import inputs as commitment_inputs
 from service.commitments import schemas as commitment_schemas
 from service.exchange import schemas as exchange_schemas
+from service.indicators import inputs as indicator_inputs
+from service.indicators import schemas as indicator_schemas
 from service.jobs import inputs as job_inputs
 from service.jobs import schemas as job_schemas
 from service.meetings import inputs as meeting_inputs
@@ -86,6 +88,12 @@ LOADED_BY: list[tuple[Any, tuple[type[ma.Schema], ...]]] = [
         (meeting_schemas.MeetingSeriesCreateSchema, meeting_schemas.MeetingSeriesUpdateSchema),
     ),
     (meeting_inputs.MeetingAgreementIn, (meeting_schemas.MeetingAgreementCreateSchema,)),
+    (
+        indicator_inputs.IndicatorIn,
+        (indicator_schemas.IndicatorCreateSchema, indicator_schemas.IndicatorUpdateSchema),
+    ),
+    (indicator_inputs.IndicatorPeriodIn, (indicator_schemas.IndicatorPeriodCreateSchema,)),
+    (indicator_inputs.IndicatorFilters, (indicator_schemas.IndicatorQuerySchema,)),
     (
         meeting_inputs.MeetingIn,
         (meeting_schemas.MeetingCreateSchema, meeting_schemas.MeetingUpdateSchema),
@@ -219,6 +227,7 @@ def test_every_input_type_is_held_to_a_schema() -> None:
             auth_inputs,
             change_inputs,
             commitment_inputs,
+            indicator_inputs,
             job_inputs,
             meeting_inputs,
             organization_inputs,

@@ -1,0 +1,247 @@
+"""A commitment's indicators: their baseline and periods, the rules their values keep, and
+their progress (progress/indicators.py) as answers show it, today or as of a date."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from service.commitments.models import Commitment
+from service.core import records, writes
+from service.core.dates import PartialDate, refuse_end_before_start
+from service.core.errors import InvalidInput
+from service.core.pagination import Page, PageRequest, keyset_page
+from service.core.vocabularies import EntityType, IndicatorMeasure
+from service.indicators.inputs import IndicatorFilters, IndicatorIn, IndicatorPeriodIn
+from service.indicators.models import Indicator, IndicatorPeriod
+from service.progress.indicators import indicator_progress, period_progress
+from service.sources.models import Source
+
+COMMITMENT = EntityType.COMMITMENT
+INDICATOR = EntityType.INDICATOR
+# The values an indicator states, by their prefix: each cites its sources and has its date.
+_DATED = {"baseline": "baseline_date", "target": "target_as_of", "actual": "actual_as_of"}
+
+
+class ShownPeriod:
+    """A period as an answer shows it, on `as_of`: an actual dated after it was not yet known."""
+
+    def __init__(self, period: IndicatorPeriod, indicator: Indicator, as_of: date | None) -> None:
+        self.period = period
+        dated = period.actual_as_of.value
+        self.known = as_of is None or (dated is not None and dated <= as_of)
+        self.progress = (
+            period_progress(
+                indicator.measure,
+                indicator.ascending,
+                indicator.baseline_value,
+                period.target_value,
+                period.actual_value,
+            )
+            if self.known
+            else None
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        if not self.known and name.startswith("actual_"):
+            return [] if name == "actual_source_ids" else None
+        return getattr(self.period, name)
+
+
+class ShownIndicator:
+    """An indicator as an answer shows it: today's progress, or as of a date (`as_of`; None
+    for today's). The record's fields are read through."""
+
+    def __init__(self, indicator: Indicator, as_of: date | None) -> None:
+        self.indicator, self.as_of = indicator, as_of
+        self.periods = [ShownPeriod(period, indicator, as_of) for period in indicator.periods]
+        self.progress = indicator_progress(
+            indicator.measure,
+            indicator.ascending,
+            indicator.baseline_value,
+            indicator.periods,
+            as_of,
+        )
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.indicator, name)
+
+
+def list_indicators(
+    session: Session, *, commitment_id: int, page: PageRequest, filters: IndicatorFilters
+) -> Page[ShownIndicator]:
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
+    statement = records.live(Indicator).where(Indicator.commitment_id == commitment.id)
+    if "measure" in filters:
+        statement = statement.where(Indicator.measure == filters["measure"])
+    found = keyset_page(session, statement, Indicator.id, page)
+    as_of = filters.get("as_of")
+    return Page(
+        items=[ShownIndicator(indicator, as_of) for indicator in found.items],
+        next_key=found.next_key,
+    )
+
+
+def get_indicator(
+    session: Session, *, commitment_id: int, indicator_id: int, as_of: date | None = None
+) -> ShownIndicator:
+    return ShownIndicator(_find(session, commitment_id, indicator_id), as_of)
+
+
+def _find(
+    session: Session, commitment_id: int, indicator_id: int, *, for_update: bool = False
+) -> Indicator:
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=for_update)
+    return records.find_child(
+        session, Indicator, INDICATOR, "commitment_id", commitment.id, indicator_id,
+        for_update=for_update,
+    )  # fmt: skip
+
+
+def create_indicator(session: Session, *, commitment_id: int, data: IndicatorIn) -> ShownIndicator:
+    commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
+    values: dict[str, Any] = dict(data)
+    periods = _periods(values.pop("periods", []))
+    _check(session, values, periods, None)
+    indicator = Indicator(commitment_id=commitment.id, periods=periods, **values)
+    writes.add(session, indicator, INDICATOR, extra={"periods": _plain(periods)})
+    writes.commit(session)
+    return ShownIndicator(indicator, None)
+
+
+def update_indicator(
+    session: Session,
+    *,
+    commitment_id: int,
+    indicator_id: int,
+    data: IndicatorIn,
+    check: writes.Check,
+) -> ShownIndicator:
+    indicator = _find(session, commitment_id, indicator_id, for_update=True)
+    check(ShownIndicator(indicator, None))
+    values: dict[str, Any] = dict(data)
+    periods = _periods(values.pop("periods")) if "periods" in values else None
+    _check(session, values, periods, indicator)
+    changes: dict[str, Any] = {}
+    if periods is not None:
+        changes.update(writes.list_change("periods", _plain(indicator.periods), _plain(periods)))
+        if changes:
+            indicator.periods = periods
+    changes.update(writes.assign(indicator, values))
+    writes.record_update(session, indicator, INDICATOR, changes)
+    writes.commit(session)
+    return ShownIndicator(indicator, None)
+
+
+def delete_indicator(
+    session: Session, *, commitment_id: int, indicator_id: int, check: writes.Check
+) -> None:
+    indicator = _find(session, commitment_id, indicator_id, for_update=True)
+    check(ShownIndicator(indicator, None))
+    writes.soft_delete(session, indicator, INDICATOR)
+    writes.commit(session)
+
+
+def _periods(given: list[IndicatorPeriodIn]) -> list[IndicatorPeriod]:
+    unknown = PartialDate.unknown()
+    periods = []
+    for position, period in enumerate(given):
+        values: dict[str, Any] = {"target_source_ids": [], "actual_source_ids": [], **period}
+        for name in ("start_date", "end_date", "target_as_of", "actual_as_of"):
+            if values.get(name) is None:
+                values[name] = unknown
+        periods.append(IndicatorPeriod(position=position, **values))
+    return periods
+
+
+def _plain(periods: list[IndicatorPeriod]) -> list[dict[str, Any]]:
+    return [period.plain() for period in periods]
+
+
+def _check(
+    session: Session,
+    values: dict[str, Any],
+    periods: list[IndicatorPeriod] | None,
+    current: Indicator | None,
+) -> None:
+    """The rules an indicator's values keep, all reported at once (422, by field): each value
+    given has its date and cites a source that exists; a qualitative indicator states no
+    numbers; a percentage is 0-100; a target lies on the better side of the baseline; a
+    period does not end before it starts."""
+    if values.get("baseline_date", "") is None:
+        values["baseline_date"] = PartialDate.unknown()
+
+    def now(name: str, default: Any = None) -> Any:
+        return values.get(name, getattr(current, name) if current is not None else default)
+
+    measure: IndicatorMeasure = now("measure")
+    ascending: bool = now("ascending", True)
+    baseline: float | None = now("baseline_value")
+    errors: dict[str, list[str]] = {}
+    cited: dict[str, list[int]] = {}
+
+    def wrong(field: str, message: str) -> None:
+        errors.setdefault(field, []).append(message)
+
+    def stated(prefix: str, where: str, value: Any, comment: Any, dated: Any, sources: Any) -> None:
+        number = f"{where}{prefix}_value"
+        if value is not None and measure is IndicatorMeasure.QUALITATIVE:
+            wrong(number, "A qualitative indicator states no numbers: say it in the comment.")
+        if value is not None and measure is IndicatorMeasure.PERCENTAGE and not 0 <= value <= 100:
+            wrong(number, "A percentage is from 0 to 100.")
+        if value is None and comment is None:
+            return
+        if not (dated or PartialDate.unknown()).is_known:
+            wrong(f"{where}{_DATED[prefix]}", f"A {prefix} value needs the date it is of.")
+        if not sources:
+            wrong(f"{where}{prefix}_source_ids", f"A {prefix} value cites at least one source.")
+        cited[f"{where}{prefix}_source_ids"] = list(sources or [])
+
+    stated(
+        "baseline",
+        "",
+        baseline,
+        now("baseline_comment"),
+        now("baseline_date"),
+        now("baseline_source_ids", []),
+    )
+    for number, period in enumerate(periods if periods is not None else []):
+        where = f"periods.{number}."
+        for prefix in ("target", "actual"):
+            stated(
+                prefix,
+                where,
+                getattr(period, f"{prefix}_value"),
+                getattr(period, f"{prefix}_comment"),
+                getattr(period, _DATED[prefix]),
+                getattr(period, f"{prefix}_source_ids"),
+            )
+        target = period.target_value
+        if target is not None and baseline is not None:
+            if ascending and target < baseline:
+                wrong(
+                    f"{where}target_value",
+                    "Higher is better here: the target is below the baseline.",
+                )
+            if not ascending and target > baseline:
+                wrong(
+                    f"{where}target_value",
+                    "Lower is better here: the target is above the baseline.",
+                )
+        try:
+            refuse_end_before_start(
+                {"start_date": period.start_date, "end_date": period.end_date}, None
+            )
+        except InvalidInput:
+            wrong(f"{where}end_date", "Must not be before start_date.")
+    for field, ids in cited.items():
+        try:
+            records.referenced_all(session, Source, EntityType.SOURCE, ids, field)
+        except InvalidInput as missing:
+            for message in missing.errors.get(field, []):
+                wrong(field, message)
+    if errors:
+        first = next(iter(errors.values()))[0]
+        raise InvalidInput(first, errors=errors)
