@@ -8,9 +8,6 @@ from dataclasses import dataclass
 from enum import Enum
 from typing import Any
 
-from service.agreements.models import Agreement
-from service.assessments.models import StatusAssessment
-from service.commitments.models import Commitment
 from service.core.vocabularies import (
     AssessorKind,
     Binding,
@@ -19,12 +16,12 @@ from service.core.vocabularies import (
     DocType,
     EntityType,
     ImplementationStatus,
+    IndicatorMeasure,
     LifecycleStatus,
     Reliability,
     SourceKind,
     TextAvailability,
 )
-from service.sources.models import Citation, Source
 
 LIST_SEPARATOR = ";"
 # A cell that starts with one of these is read by a spreadsheet as a formula (OWASP, CSV
@@ -209,7 +206,55 @@ CITATION_COLUMNS: list[Column] = [
 ]
 
 
-Exported = Commitment | Agreement | StatusAssessment | Source | Citation
+INDICATOR_COLUMNS: list[Column] = [
+    Column("id", lambda i, _: i.id, field_type="integer"),
+    Column("commitment_id", lambda i, _: i.commitment_id, field_type="integer"),
+    Column(
+        "commitment_external_id",
+        lambda i, lookups: lookups["commitments"][i.commitment_id][0],
+    ),
+    Column("agreement", lambda i, lookups: lookups["commitments"][i.commitment_id][1]),
+    Column("title", lambda i, _: i.title),
+    Column("description", lambda i, _: i.description),
+    _vocabulary("measure", IndicatorMeasure, lambda i: i.measure),
+    Column("unit_label", lambda i, _: i.unit_label),
+    Column("ascending", lambda i, _: i.ascending, field_type="boolean"),
+    Column("baseline_value", lambda i, _: i.baseline_value, field_type="number"),
+    Column("baseline_date", lambda i, _: i.baseline_date.isoformat(), pattern=PARTIAL_DATE),
+    Column("baseline_comment", lambda i, _: i.baseline_comment),
+    Column("baseline_source_ids", lambda i, _: i.baseline_source_ids, pattern=IDS),
+    Column(
+        "progress",
+        lambda i, _: i.progress,
+        field_type="number",
+        description="0-100, from its latest actual; empty when none can be said.",
+    ),
+]
+
+# One row a period: the indicators file's periods (its key: indicator_id and period).
+INDICATOR_PERIOD_COLUMNS: list[Column] = [
+    Column("indicator_id", lambda p, _: p.indicator_id, field_type="integer"),
+    Column(
+        "period",
+        lambda p, _: p.position + 1,
+        field_type="integer",
+        description="Its place in the indicator's periods, from 1.",
+    ),
+    Column("start_date", lambda p, _: p.start_date.isoformat(), pattern=PARTIAL_DATE),
+    Column("end_date", lambda p, _: p.end_date.isoformat(), pattern=PARTIAL_DATE),
+    Column("target_value", lambda p, _: p.target_value, field_type="number"),
+    Column("target_comment", lambda p, _: p.target_comment),
+    Column("target_as_of", lambda p, _: p.target_as_of.isoformat(), pattern=PARTIAL_DATE),
+    Column("target_source_ids", lambda p, _: p.target_source_ids, pattern=IDS),
+    Column("actual_value", lambda p, _: p.actual_value, field_type="number"),
+    Column("actual_comment", lambda p, _: p.actual_comment),
+    Column("actual_as_of", lambda p, _: p.actual_as_of.isoformat(), pattern=PARTIAL_DATE),
+    Column("actual_source_ids", lambda p, _: p.actual_source_ids, pattern=IDS),
+    Column("progress", lambda p, _: p.progress, field_type="number"),
+]
+
+
+Exported = Any
 
 
 def as_json(record: Exported, columns: list[Column], lookups: dict[str, Any]) -> dict[str, Any]:

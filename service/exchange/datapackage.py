@@ -15,6 +15,8 @@ from service.exchange.columns import (
     ASSESSMENT_EXPORT_COLUMNS,
     CITATION_COLUMNS,
     COMMITMENT_COLUMNS,
+    INDICATOR_COLUMNS,
+    INDICATOR_PERIOD_COLUMNS,
     SOURCE_COLUMNS,
     Column,
 )
@@ -32,6 +34,16 @@ EXPORTS: list[tuple[str, str, list[Column]]] = [
         "One judgement of a commitment's implementation at a date, with the sources it cites.",
         ASSESSMENT_EXPORT_COLUMNS,
     ),
+    (
+        "indicators",
+        "One measurable indicator of a commitment, with its baseline and progress.",
+        INDICATOR_COLUMNS,
+    ),
+    (
+        "indicator_periods",
+        "One period of an indicator: its target and the actual value reached.",
+        INDICATOR_PERIOD_COLUMNS,
+    ),
     ("sources", "One source: where a fact comes from, and how far to trust it.", SOURCE_COLUMNS),
     (
         "citations",
@@ -46,7 +58,15 @@ FOREIGN_KEYS: dict[str, list[dict[str, Any]]] = {
         {"fields": "commitment_id", "reference": {"resource": "commitments", "fields": "id"}}
     ],
     "citations": [{"fields": "source_id", "reference": {"resource": "sources", "fields": "id"}}],
+    "indicators": [
+        {"fields": "commitment_id", "reference": {"resource": "commitments", "fields": "id"}}
+    ],
+    "indicator_periods": [
+        {"fields": "indicator_id", "reference": {"resource": "indicators", "fields": "id"}}
+    ],
 }
+# Each export's key: `id`, but for the periods, which are keyed within their indicator.
+PRIMARY_KEYS = {"indicator_periods": ["indicator_id", "period"]}
 
 
 def _field(column: Column) -> dict[str, Any]:
@@ -54,7 +74,7 @@ def _field(column: Column) -> dict[str, Any]:
     if column.description:
         field["description"] = column.description
     constraints: dict[str, Any] = {}
-    if column.name == "id":
+    if column.name in ("id", "indicator_id", "period"):
         constraints["required"] = True
     if column.enum is not None:
         constraints["enum"] = [member.value for member in column.enum]
@@ -89,7 +109,7 @@ def descriptor() -> dict[str, Any]:
                 "dialect": {"delimiter": ",", "lineTerminator": "\r\n", "header": True},
                 "schema": {
                     "fields": [_field(column) for column in columns],
-                    "primaryKey": ["id"],
+                    "primaryKey": PRIMARY_KEYS.get(name, ["id"]),
                     "missingValues": [""],
                     **({"foreignKeys": FOREIGN_KEYS[name]} if name in FOREIGN_KEYS else {}),
                 },

@@ -26,11 +26,15 @@ from service.exchange.columns import (
     ASSESSMENT_EXPORT_COLUMNS,
     CITATION_COLUMNS,
     COMMITMENT_COLUMNS,
+    INDICATOR_COLUMNS,
+    INDICATOR_PERIOD_COLUMNS,
     SOURCE_COLUMNS,
     Column,
     as_csv_cells,
     as_json,
 )
+from service.indicators.inputs import IndicatorFilters
+from service.indicators.services import list_all_indicators
 from service.organizations.models import Organization
 from service.sources.inputs import CitationFilters, SourceFilters
 from service.sources.services import list_citations, list_sources
@@ -81,6 +85,16 @@ def _assessment_lookups(session: Session, assessments: list[StatusAssessment]) -
     return {"commitments": {row.id: (row.external_id, row.slug) for row in rows}}
 
 
+def _indicator_lookups(session: Session, indicators: list[Any]) -> dict[str, Any]:
+    """Each indicator's commitment as an export names it: its external id, its agreement."""
+    rows = session.execute(
+        select(Commitment.id, Commitment.external_id, Agreement.slug)
+        .join(Agreement, Agreement.id == Commitment.agreement_id)
+        .where(Commitment.id.in_({i.commitment_id for i in indicators}))
+    ).all()
+    return {"commitments": {row.id: (row.external_id, row.slug) for row in rows}}
+
+
 def _no_lookups(_session: Session, _records: list[Any]) -> dict[str, Any]:
     return {}
 
@@ -107,14 +121,18 @@ def _lines(
     columns: list[Column],
     list_page: Callable[..., Page[Any]],
     lookups: Callable[[Session, list[Any]], dict[str, Any]],
+    rows_of: Callable[[Any], list[Any]] = lambda record: [record],
 ) -> Iterator[str]:
+    """The header (CSV), then the rows of each page the list gives: a record a row, or
+    the rows `rows_of` makes of it (an indicator's periods)."""
     if fmt == "csv":
         buffer = io.StringIO()
         writer = csv.writer(buffer, lineterminator="\r\n")
         writer.writerow([column.name for column in columns])
         yield buffer.getvalue()
-    for batch in _batches(list_page, session, filters):
-        found = lookups(session, batch)
+    for records in _batches(list_page, session, filters):
+        found = lookups(session, records)
+        batch = [row for record in records for row in rows_of(record)]
         if fmt == "csv":
             buffer = io.StringIO()
             writer = csv.writer(buffer, lineterminator="\r\n")
@@ -165,3 +183,23 @@ def citation_lines(session: Session, filters: CitationFilters, fmt: str) -> Iter
     """The citations the filters select."""
     _checked(list_citations, session, filters)
     return _lines(session, filters, fmt, CITATION_COLUMNS, list_citations, _no_lookups)
+
+
+def indicator_lines(session: Session, filters: IndicatorFilters, fmt: str) -> Iterator[str]:
+    """The indicators the filters select, with their progress (as of `as_of`)."""
+    _checked(list_all_indicators, session, filters)
+    return _lines(session, filters, fmt, INDICATOR_COLUMNS, list_all_indicators, _indicator_lookups)
+
+
+def indicator_period_lines(session: Session, filters: IndicatorFilters, fmt: str) -> Iterator[str]:
+    """The periods of the indicators the filters select, one a row."""
+    _checked(list_all_indicators, session, filters)
+    return _lines(
+        session,
+        filters,
+        fmt,
+        INDICATOR_PERIOD_COLUMNS,
+        list_all_indicators,
+        _no_lookups,
+        rows_of=lambda indicator: indicator.periods,
+    )

@@ -21,6 +21,7 @@ from service.exchange.schemas import (
     DataPackageSchema,
     DecidimImportQuerySchema,
     ImportQuerySchema,
+    IndicatorExportQuerySchema,
     SourceExportQuerySchema,
 )
 from service.http.api import Blueprint, get_session
@@ -137,6 +138,19 @@ _export_operation(
     AssessmentExportQuerySchema,
     "Export the assessments the filters select (those of live commitments), with the ids "
     "and titles of the sources each cites",
+)
+_export_operation(
+    "indicators",
+    export.indicator_lines,
+    IndicatorExportQuerySchema,
+    "Export the indicators the filters select, with their baseline and progress (as of `as_of`)",
+)
+_export_operation(
+    "indicator_periods",
+    export.indicator_period_lines,
+    IndicatorExportQuerySchema,
+    "Export the periods of the indicators the filters select, one a row, with each target and "
+    "actual",
 )
 _export_operation(
     "sources", export.source_lines, SourceExportQuerySchema, "Export the sources the filters select"

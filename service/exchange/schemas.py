@@ -6,6 +6,7 @@ from service.agreements.schemas import AgreementQuerySchema
 from service.assessments.schemas import AssessmentSearchSchema
 from service.commitments.schemas import AllCommitmentsQuerySchema
 from service.core.identifiers import LOCALE_PATTERN
+from service.indicators.schemas import IndicatorSearchSchema
 from service.schemas import FullMatch, OutputSchema, RecordRef, RowErrorSchema
 from service.sources.schemas import CitationQuerySchema, SourceQuerySchema
 
@@ -33,6 +34,11 @@ class SourceExportQuerySchema(SourceQuerySchema):
 
 
 class CitationExportQuerySchema(CitationQuerySchema):
+    class Meta:
+        exclude = ("page_size", "page_token")
+
+
+class IndicatorExportQuerySchema(IndicatorSearchSchema):
     class Meta:
         exclude = ("page_size", "page_token")
 

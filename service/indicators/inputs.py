@@ -40,3 +40,6 @@ class IndicatorIn(TypedDict, total=False):
 class IndicatorFilters(TypedDict, total=False):
     measure: IndicatorMeasure
     as_of: date
+    # Of the list of every indicator only.
+    agreement: str
+    commitment: int

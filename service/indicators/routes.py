@@ -15,6 +15,7 @@ from service.indicators.schemas import (
     IndicatorCreateSchema,
     IndicatorQuerySchema,
     IndicatorSchema,
+    IndicatorSearchSchema,
     IndicatorUpdateSchema,
 )
 from service.indicators.services import ShownIndicator
@@ -50,6 +51,12 @@ def list_indicators(
     return services.list_indicators(
         get_session(), commitment_id=commitment_id, page=page, filters=filters
     )
+
+
+@indicators.list("/indicators", query_schema=IndicatorSearchSchema, more_errors=[422])
+def list_all_indicators(page: PageRequest, filters: IndicatorFilters) -> Page[ShownIndicator]:
+    """List every indicator, of any commitment: an agreement's, a commitment's; with their progress today or as of a date. A filter naming no record is a 422."""
+    return services.list_all_indicators(get_session(), page=page, filters=filters)
 
 
 @indicators.create(

@@ -14,6 +14,7 @@ from service.schemas import (
     PartialDateField,
     PartialSchema,
     RecordColumnsSchema,
+    RecordRef,
     Text,
     shows,
 )
@@ -127,6 +128,13 @@ class IndicatorSchema(RecordColumnsSchema):
 class IndicatorQuerySchema(PageQuerySchema):
     measure = EnumField(IndicatorMeasure)
     as_of = ma.fields.Date(metadata=AS_OF)
+
+
+class IndicatorSearchSchema(IndicatorQuerySchema):
+    agreement = RecordRef(
+        metadata={"description": "Only those of this agreement's commitments (id or slug)."}
+    )
+    commitment = Id(strict=False, metadata={"description": "Only those of this commitment."})
 
 
 class IndicatorAsOfSchema(InputSchema):

@@ -6,8 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.core import records, writes
 from service.core.dates import PartialDate, refuse_end_before_start
@@ -19,6 +21,7 @@ from service.indicators.models import Indicator, IndicatorPeriod
 from service.progress.indicators import indicator_progress, period_progress
 from service.sources.models import Source
 
+AGREEMENT = EntityType.AGREEMENT
 COMMITMENT = EntityType.COMMITMENT
 INDICATOR = EntityType.INDICATOR
 # The values an indicator states, by their prefix: each cites its sources and has its date.
@@ -73,7 +76,28 @@ def list_indicators(
     session: Session, *, commitment_id: int, page: PageRequest, filters: IndicatorFilters
 ) -> Page[ShownIndicator]:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id)
-    statement = records.live(Indicator).where(Indicator.commitment_id == commitment.id)
+    return list_all_indicators(session, page=page, filters={**filters, "commitment": commitment.id})
+
+
+def list_all_indicators(
+    session: Session, *, page: PageRequest, filters: IndicatorFilters
+) -> Page[ShownIndicator]:
+    """Indicators of live commitments, in id order, filtered; progress as of `as_of`."""
+    statement = records.live(Indicator)
+    if "commitment" in filters:
+        statement = statement.where(Indicator.commitment_id == filters["commitment"])
+    if "agreement" in filters:
+        in_agreement = records.refers_to(
+            Commitment.agreement_id,
+            session,
+            Agreement,
+            AGREEMENT,
+            filters["agreement"],
+            "agreement",
+        )
+        statement = statement.where(
+            Indicator.commitment_id.in_(select(Commitment.id).where(in_agreement))
+        )
     if "measure" in filters:
         statement = statement.where(Indicator.measure == filters["measure"])
     found = keyset_page(session, statement, Indicator.id, page)

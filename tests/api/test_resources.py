@@ -358,6 +358,12 @@ EXERCISED_ELSEWHERE = {
     "export_citations_csv",
     "export_citations_jsonl",
     "get_datapackage",
+    "export_indicators_csv",
+    "export_indicators_jsonl",
+    "export_indicator_periods_csv",
+    "export_indicator_periods_jsonl",
+    # tests/indicators/test_indicators.py
+    "list_all_indicators",
     "import_commitments",
     "import_assessments",
     # tests/exchange/test_decidim_import.py

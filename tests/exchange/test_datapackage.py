@@ -52,12 +52,43 @@ def test_the_package_and_every_export_are_valid_frictionless_data(
         meeting_id=make_meeting(session).id,
     )
     session.commit()
+    indicator = client.post(
+        f"/api/v1/commitments/{commitment.id}/indicators",
+        json={
+            "title": "Officers trained",
+            "measure": "unit",
+            "baseline_value": 0,
+            "baseline_date": "2024",
+            "baseline_source_ids": [sources[0].id],
+            "periods": [
+                {
+                    "end_date": "2026",
+                    "target_value": 40,
+                    "target_as_of": "2024-01-26",
+                    "target_source_ids": [sources[0].id],
+                    "actual_value": 10,
+                    "actual_as_of": "2025-03",
+                    "actual_source_ids": [sources[1].id],
+                },
+                {"end_date": "2027"},
+            ],
+        },
+    )
+    assert indicator.status_code == 201, indicator.json
 
     path = _package(client, tmp_path)
     report = frictionless.validate(str(path))
     assert report.valid, _errors(report)
     names = [resource["name"] for resource in json.loads(path.read_text())["resources"]]
-    assert names == ["agreements", "commitments", "assessments", "sources", "citations"]
+    assert names == [
+        "agreements",
+        "commitments",
+        "assessments",
+        "indicators",
+        "indicator_periods",
+        "sources",
+        "citations",
+    ]
     # Each file has the rows the package reads: the seed's citations among them.
     package = frictionless.Package(str(path))
     rows = {
@@ -68,6 +99,12 @@ def test_the_package_and_every_export_are_valid_frictionless_data(
     [ours] = [row for row in rows["assessments"] if row["commitment_id"] == commitment.id]
     assert ours["source_ids"] == ";".join(str(source.id) for source in sources)
     assert ours["as_of"] == "2025-05" and ours["status"] == "initiated"
+    [officers] = rows["indicators"]
+    assert (officers["progress"], officers["agreement"]) == (25, ours["agreement"])
+    assert [(p["period"], p["actual_value"]) for p in rows["indicator_periods"]] == [
+        (1, 10),
+        (2, None),
+    ]
 
 
 def test_a_file_that_breaks_its_table_schema_is_found_invalid(

@@ -75,6 +75,19 @@ def test_progress_is_the_latest_actuals_share_of_the_way_to_its_target(
     assert before["progress"] is None
     listed = client.get(place["path"], query_string={"as_of": "2025-06-01"}).json["items"]
     assert [item["progress"] for item in listed] == [50.0]
+    commitment_id = created.json["commitment_id"]
+    everywhere = client.get(
+        "/api/v1/indicators", query_string={"commitment": commitment_id, "as_of": "2025-06-01"}
+    )
+    assert everywhere.json["items"] == listed
+    assert (
+        client.get("/api/v1/indicators", query_string={"agreement": "no-such"}).status_code == 422
+    )
+    periods = client.get(
+        "/api/v1/exports/indicator_periods.csv", query_string={"commitment": commitment_id}
+    ).get_data(as_text=True)
+    assert periods.splitlines()[0].startswith("indicator_id,period,start_date,end_date")
+    assert len(periods.splitlines()) == 4  # the header and three periods
 
 
 def test_lower_is_better_and_progress_stays_within_0_and_100(

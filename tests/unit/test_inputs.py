@@ -93,7 +93,10 @@ LOADED_BY: list[tuple[Any, tuple[type[ma.Schema], ...]]] = [
         (indicator_schemas.IndicatorCreateSchema, indicator_schemas.IndicatorUpdateSchema),
     ),
     (indicator_inputs.IndicatorPeriodIn, (indicator_schemas.IndicatorPeriodCreateSchema,)),
-    (indicator_inputs.IndicatorFilters, (indicator_schemas.IndicatorQuerySchema,)),
+    (
+        indicator_inputs.IndicatorFilters,
+        (indicator_schemas.IndicatorQuerySchema, indicator_schemas.IndicatorSearchSchema),
+    ),
     (
         meeting_inputs.MeetingIn,
         (meeting_schemas.MeetingCreateSchema, meeting_schemas.MeetingUpdateSchema),
