@@ -138,6 +138,17 @@ class IndicatorMeasure(StrEnum):
     QUALITATIVE = "qualitative"
 
 
+class IndicatorTrack(StrEnum):
+    """Where an indicator stands against its target: met; on track (as far along as the
+    time gone from its period's start to its end); off track; or unknown (no actual, no
+    target, a qualitative indicator, or no dates to measure the time by)."""
+
+    MET = "met"
+    ON_TRACK = "on_track"
+    OFF_TRACK = "off_track"
+    UNKNOWN = "unknown"
+
+
 class AssessorKind(StrEnum):
     OFFICIAL = "official"
     SELF = "self"

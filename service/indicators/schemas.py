@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import marshmallow as ma
 
-from service.core.vocabularies import DatePrecision, EntityType, IndicatorMeasure
+from service.core.vocabularies import DatePrecision, EntityType, IndicatorMeasure, IndicatorTrack
 from service.schemas import (
     EnumField,
     Id,
@@ -116,6 +116,14 @@ class IndicatorSchema(RecordColumnsSchema):
         metadata={
             "description": "0-100: the progress of its latest known actual (on `as_of`, the "
             "latest dated up to it); null when none can be said."
+        },
+    )
+    track = EnumField(
+        IndicatorTrack,
+        required=True,
+        metadata={
+            "description": "met, on_track (as far along as the time gone from its period's "
+            "start to its end asks), off_track, or unknown; of `as_of` when given."
         },
     )
     as_of = ma.fields.Date(

@@ -18,7 +18,7 @@ from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType, IndicatorMeasure
 from service.indicators.inputs import IndicatorFilters, IndicatorIn, IndicatorPeriodIn
 from service.indicators.models import Indicator, IndicatorPeriod
-from service.progress.indicators import indicator_progress, period_progress
+from service.progress.indicators import indicator_progress, indicator_track, period_progress
 from service.sources.models import Source
 
 AGREEMENT = EntityType.AGREEMENT
@@ -64,6 +64,14 @@ class ShownIndicator:
             indicator.measure,
             indicator.ascending,
             indicator.baseline_value,
+            indicator.periods,
+            as_of,
+        )
+        self.track = indicator_track(
+            indicator.measure,
+            indicator.ascending,
+            indicator.baseline_value,
+            indicator.baseline_date,
             indicator.periods,
             as_of,
         )

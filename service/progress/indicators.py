@@ -1,5 +1,6 @@
-"""An indicator's progress: how far its actual value has gone from its baseline towards its
-target, the one rule every answer and count of indicators reads."""
+"""An indicator's progress (how far its actual value has gone from its baseline towards its
+target) and its track (whether that is as far as the time gone asks): the rules every
+answer and count of indicators reads."""
 
 from __future__ import annotations
 
@@ -8,13 +9,14 @@ from datetime import date
 from typing import Protocol
 
 from service.core.dates import PartialDate
-from service.core.vocabularies import IndicatorMeasure
+from service.core.vocabularies import IndicatorMeasure, IndicatorTrack
 
 
 class Period(Protocol):
     target_value: float | None
     actual_value: float | None
     actual_as_of: PartialDate
+    start_date: PartialDate
     end_date: PartialDate
 
 
@@ -68,3 +70,34 @@ def indicator_progress(
     if period is None:
         return None
     return period_progress(measure, ascending, baseline, period.target_value, period.actual_value)
+
+
+def indicator_track(
+    measure: IndicatorMeasure,
+    ascending: bool,
+    baseline: float | None,
+    baseline_date: PartialDate,
+    periods: Iterable[Period],
+    as_of: date | None = None,
+) -> IndicatorTrack:
+    """Met when its current period's progress reaches 100; else on track when that progress
+    is at least the share of the period gone by the actual's date (from the period's start,
+    or the baseline's date, to the last day of its end), off track when less; unknown when
+    there is no progress, or no dates to measure the time by."""
+    period = current_period(list(periods), as_of)
+    if period is None:
+        return IndicatorTrack.UNKNOWN
+    progress = period_progress(
+        measure, ascending, baseline, period.target_value, period.actual_value
+    )
+    if progress is None:
+        return IndicatorTrack.UNKNOWN
+    if progress >= 100:
+        return IndicatorTrack.MET
+    start = period.start_date.value or baseline_date.value
+    end = period.end_date.last_day()
+    measured = period.actual_as_of.value
+    if start is None or end is None or measured is None or end <= start:
+        return IndicatorTrack.UNKNOWN
+    gone = min(1.0, max(0.0, (measured - start).days / (end - start).days))
+    return IndicatorTrack.ON_TRACK if progress >= gone * 100 else IndicatorTrack.OFF_TRACK

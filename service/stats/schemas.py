@@ -3,7 +3,7 @@ from __future__ import annotations
 import marshmallow as ma
 
 from service.core.dates import LAST_YEAR
-from service.core.vocabularies import ImplementationStatus
+from service.core.vocabularies import ImplementationStatus, IndicatorTrack
 from service.schemas import EnumField, FullMatch, InputSchema, OutputSchema, RecordRef
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
@@ -96,8 +96,25 @@ class StatsFiguresSchema(OutputSchema):
     )
 
 
+class TrackCountSchema(OutputSchema):
+    track = EnumField(IndicatorTrack, required=True)
+    count = ma.fields.Integer(required=True)
+
+
+class IndicatorTracksSchema(OutputSchema):
+    """The scope's indicators by where they stand against their targets, on `as_of`."""
+
+    total = ma.fields.Integer(required=True)
+    by_track = ma.fields.List(
+        ma.fields.Nested(TrackCountSchema),
+        required=True,
+        metadata={"description": "Every track (met, on_track, off_track, unknown), with zeros."},
+    )
+
+
 class StatsSummarySchema(StatsFiguresSchema):
     scope = ma.fields.Nested(StatsScopeOutSchema, required=True)
+    indicators = ma.fields.Nested(IndicatorTracksSchema, required=True)
     left_out = ma.fields.Integer(
         required=True,
         metadata={

@@ -31,8 +31,10 @@ from service.commitments.models import Commitment
 from service.core import records
 from service.core.dates import month_end
 from service.core.errors import InvalidInput
-from service.core.vocabularies import EntityType, ImplementationStatus
+from service.core.vocabularies import EntityType, ImplementationStatus, IndicatorTrack
+from service.indicators.models import Indicator
 from service.progress.dues import overdue_kept
+from service.progress.indicators import indicator_track
 from service.progress.models import EVERY_THEME
 from service.progress.months import (
     OVERDUE,
@@ -136,7 +138,33 @@ def summary(
     today = today or date.today()
     resolved = resolve(session, scope)
     if exclude_low_reliability:
-        return _summary_of_reliable(session, scope, resolved, today)
+        answer = _summary_of_reliable(session, scope, resolved, today)
+    else:
+        answer = _summary_of_tallies(session, scope, resolved, today)
+    return {**answer, "indicators": _indicator_tracks(session, resolved, today)}
+
+
+def _indicator_tracks(session: Session, resolved: ResolvedScope, today: date) -> dict[str, Any]:
+    """The scope's indicators by track (progress/indicators.py) on `today`: read from the
+    indicators themselves, a few per commitment, with their periods (two statements)."""
+    in_scope = select(Commitment.id).where(scope_condition(session, resolved))
+    indicators = session.scalars(
+        records.live(Indicator).where(Indicator.commitment_id.in_(in_scope))
+    )
+    counts = Counter(
+        indicator_track(i.measure, i.ascending, i.baseline_value, i.baseline_date, i.periods, today)
+        for i in indicators
+    )
+    return {
+        "total": sum(counts.values()),
+        "by_track": [{"track": track, "count": counts.get(track, 0)} for track in IndicatorTrack],
+    }
+
+
+def _summary_of_tallies(
+    session: Session, scope: Scope, resolved: ResolvedScope, today: date
+) -> dict[str, Any]:
+    """The summary from the kept tallies and open commitments by due date."""
     tallies = tallied(
         resolved.on_agreements(TALLIES.c.agreement_id),
         resolved.theme_id,

@@ -145,8 +145,10 @@ STATEMENT_LIMITS = {
     "get one commitment": 3,  # the commitment with its themes, in one statement
     "a page of 50 with a status filter": 3,  # the page with its themes, in one statement
     "an agreement's commitments": 4,  # the agreement, the page with its themes
-    "statistics for one agreement": 5,  # the agreement's id, its tallies, its overdue count
-    "statistics for everything": 4,  # the tallies, the overdue count
+    # the agreement's id, its tallies, its overdue count, its indicators (and their periods
+    # when it has any)
+    "statistics for one agreement": 6,
+    "statistics for everything": 5,  # the tallies, the overdue count, the indicators
     "progress over time": 7,
     # The key, the agreement locked, the sources cited, the insert, its sources, the tree
     # (with the monthly rows' span), the assessments of the commitment's root subtree, the

@@ -227,3 +227,35 @@ def test_period_progress(
     assert (
         period_progress(IndicatorMeasure.QUALITATIVE, ascending, baseline, target, actual) is None
     )
+
+
+def test_a_track_compares_progress_with_the_time_gone(
+    client: FlaskClient, session: Session, place: dict[str, Any]
+) -> None:
+    """A period from 2025-01-01 to 2026-12-31, half gone by 2026-01-01: an actual then at 60 %
+    of the way is on track, at 40 % off track; at the target, met. The statistics count the
+    scope's indicators by track."""
+    source = place["source"]
+
+    def indicator(actual: float | None, **fields: Any) -> str:
+        period = _period(source, "2026", 100, actual, "2026-01-01") | {"start_date": "2025"}
+        answer = client.post(place["path"], json=_indicator(source, periods=[period], **fields))
+        assert answer.status_code == 201, answer.json
+        return str(answer.json["track"])
+
+    assert indicator(60) == "on_track"
+    assert indicator(40) == "off_track"
+    assert indicator(100) == "met"
+    assert indicator(None) == "unknown"
+    commitment = client.get(place["path"]).json["items"][0]["commitment_id"]
+    agreement = client.get(f"/api/v1/commitments/{commitment}").json["agreement_id"]
+    stats = client.get("/api/v1/stats/summary", query_string={"agreement": agreement}).json
+    assert stats["indicators"] == {
+        "total": 4,
+        "by_track": [
+            {"track": "met", "count": 1},
+            {"track": "on_track", "count": 1},
+            {"track": "off_track", "count": 1},
+            {"track": "unknown", "count": 1},
+        ],
+    }
