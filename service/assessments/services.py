@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from sqlalchemy import insert, select
+from sqlalchemy import insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -11,6 +11,7 @@ from service.assessments.inputs import AssessmentFilters, AssessmentIn
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.recording import record_change
 from service.commitments.models import Commitment
+from service.commitments.services import under_commitments
 from service.core import records, writes
 from service.core.db import utcnow
 from service.core.errors import Conflict, InvalidInput
@@ -24,7 +25,6 @@ from service.progress.rules import HAS_NO_PROGRESS, NEEDS_STATED_PROGRESS
 from service.progress.sql import is_standing
 from service.sources.models import Source
 
-AGREEMENT = EntityType.AGREEMENT
 ASSESSMENT = EntityType.ASSESSMENT
 COMMITMENT = EntityType.COMMITMENT
 MEETING = EntityType.MEETING
@@ -41,20 +41,9 @@ def list_assessments(
     session: Session, *, page: PageRequest, filters: AssessmentFilters
 ) -> Page[StatusAssessment]:
     """Assessments of live commitments, in id order, filtered."""
-    statement = records.live(StatusAssessment)
-    if "commitment" in filters:
-        statement = statement.where(StatusAssessment.commitment_id == filters["commitment"])
-    if "agreement" in filters:
-        in_agreement = records.refers_to(
-            Commitment.agreement_id,
-            session,
-            Agreement,
-            AGREEMENT,
-            filters["agreement"],
-            "agreement",
-        )
-        of_agreement = select(Commitment.id).where(in_agreement)
-        statement = statement.where(StatusAssessment.commitment_id.in_(of_agreement))
+    statement = records.live(StatusAssessment).where(
+        *under_commitments(session, StatusAssessment.commitment_id, filters)
+    )
     if "meeting" in filters:
         meeting = records.referenced(session, Meeting, MEETING, filters["meeting"], "meeting")
         statement = statement.where(StatusAssessment.meeting_id == meeting.id)

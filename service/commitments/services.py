@@ -1,9 +1,10 @@
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date
 from typing import Any
 
-from sqlalchemy import func, literal, select
+from sqlalchemy import ColumnElement, func, literal, select
 from sqlalchemy.orm import Session, aliased
 
 from service.agreements.models import Agreement
@@ -383,3 +384,25 @@ def delete_commitment_actor(
     check(actor)
     writes.soft_delete(session, actor, ACTOR)
     writes.commit(session)
+
+
+def under_commitments(
+    session: Session, commitment_id: Any, filters: Mapping[str, Any]
+) -> list[ColumnElement[bool]]:
+    """The conditions on the `commitment_id` of records kept under commitments (assessments,
+    indicators) that their lists' `commitment` and `agreement` (id or slug) filters ask; an
+    agreement that does not exist is a 422 naming `agreement`."""
+    conditions: list[ColumnElement[bool]] = []
+    if "commitment" in filters:
+        conditions.append(commitment_id == filters["commitment"])
+    if "agreement" in filters:
+        in_agreement = records.refers_to(
+            Commitment.agreement_id,
+            session,
+            Agreement,
+            AGREEMENT,
+            filters["agreement"],
+            "agreement",
+        )
+        conditions.append(commitment_id.in_(select(Commitment.id).where(in_agreement)))
+    return conditions

@@ -6,11 +6,10 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from service.agreements.models import Agreement
 from service.commitments.models import Commitment
+from service.commitments.services import under_commitments
 from service.core import records, writes
 from service.core.dates import PartialDate, refuse_end_before_start
 from service.core.errors import InvalidInput
@@ -21,7 +20,6 @@ from service.indicators.models import Indicator, IndicatorPeriod
 from service.progress.indicators import indicator_progress, indicator_track, period_progress
 from service.sources.models import Source
 
-AGREEMENT = EntityType.AGREEMENT
 COMMITMENT = EntityType.COMMITMENT
 INDICATOR = EntityType.INDICATOR
 # The values an indicator states, by their prefix: each cites its sources and has its date.
@@ -91,21 +89,9 @@ def list_all_indicators(
     session: Session, *, page: PageRequest, filters: IndicatorFilters
 ) -> Page[ShownIndicator]:
     """Indicators of live commitments, in id order, filtered; progress as of `as_of`."""
-    statement = records.live(Indicator)
-    if "commitment" in filters:
-        statement = statement.where(Indicator.commitment_id == filters["commitment"])
-    if "agreement" in filters:
-        in_agreement = records.refers_to(
-            Commitment.agreement_id,
-            session,
-            Agreement,
-            AGREEMENT,
-            filters["agreement"],
-            "agreement",
-        )
-        statement = statement.where(
-            Indicator.commitment_id.in_(select(Commitment.id).where(in_agreement))
-        )
+    statement = records.live(Indicator).where(
+        *under_commitments(session, Indicator.commitment_id, filters)
+    )
     if "measure" in filters:
         statement = statement.where(Indicator.measure == filters["measure"])
     found = keyset_page(session, statement, Indicator.id, page)
