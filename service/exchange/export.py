@@ -15,7 +15,6 @@ from service.agreements.inputs import AgreementFilters
 from service.agreements.models import Agreement, AgreementParticipant
 from service.agreements.services import list_agreements
 from service.assessments.inputs import AssessmentFilters
-from service.assessments.models import StatusAssessment
 from service.assessments.services import list_assessments
 from service.commitments.inputs import CommitmentFilters
 from service.commitments.models import Commitment
@@ -75,22 +74,13 @@ def _agreement_lookups(session: Session, agreements: list[Agreement]) -> dict[st
     return {"participants": participants}
 
 
-def _assessment_lookups(session: Session, assessments: list[StatusAssessment]) -> dict[str, Any]:
-    """Each assessment's commitment as an export names it: its external id, its agreement."""
+def _commitment_lookups_of(session: Session, records: list[Any]) -> dict[str, Any]:
+    """The commitment of each record kept under one (an assessment, an indicator) as an
+    export names it: its external id, and its agreement's slug."""
     rows = session.execute(
         select(Commitment.id, Commitment.external_id, Agreement.slug)
         .join(Agreement, Agreement.id == Commitment.agreement_id)
-        .where(Commitment.id.in_({a.commitment_id for a in assessments}))
-    ).all()
-    return {"commitments": {row.id: (row.external_id, row.slug) for row in rows}}
-
-
-def _indicator_lookups(session: Session, indicators: list[Any]) -> dict[str, Any]:
-    """Each indicator's commitment as an export names it: its external id, its agreement."""
-    rows = session.execute(
-        select(Commitment.id, Commitment.external_id, Agreement.slug)
-        .join(Agreement, Agreement.id == Commitment.agreement_id)
-        .where(Commitment.id.in_({i.commitment_id for i in indicators}))
+        .where(Commitment.id.in_({record.commitment_id for record in records}))
     ).all()
     return {"commitments": {row.id: (row.external_id, row.slug) for row in rows}}
 
@@ -169,7 +159,7 @@ def assessment_lines(session: Session, filters: AssessmentFilters, fmt: str) -> 
     """The assessments the filters select, with the sources each cites."""
     _checked(list_assessments, session, filters)
     return _lines(
-        session, filters, fmt, ASSESSMENT_EXPORT_COLUMNS, list_assessments, _assessment_lookups
+        session, filters, fmt, ASSESSMENT_EXPORT_COLUMNS, list_assessments, _commitment_lookups_of
     )
 
 
@@ -188,7 +178,9 @@ def citation_lines(session: Session, filters: CitationFilters, fmt: str) -> Iter
 def indicator_lines(session: Session, filters: IndicatorFilters, fmt: str) -> Iterator[str]:
     """The indicators the filters select, with their progress (as of `as_of`)."""
     _checked(list_all_indicators, session, filters)
-    return _lines(session, filters, fmt, INDICATOR_COLUMNS, list_all_indicators, _indicator_lookups)
+    return _lines(
+        session, filters, fmt, INDICATOR_COLUMNS, list_all_indicators, _commitment_lookups_of
+    )
 
 
 def indicator_period_lines(session: Session, filters: IndicatorFilters, fmt: str) -> Iterator[str]:
