@@ -11,6 +11,7 @@ from service.cli.data import (
     import_assessments,
     import_commitments,
     import_decidim_results,
+    import_indicators,
     rebuild_statistics,
     seed,
 )
@@ -27,6 +28,7 @@ def register_commands(app: Flask) -> None:
     app.cli.add_command(import_commitments)
     app.cli.add_command(import_assessments)
     app.cli.add_command(import_decidim_results)
+    app.cli.add_command(import_indicators)
     app.cli.add_command(deliver_webhooks)
     app.cli.add_command(worker)
     app.cli.add_command(rebuild_statistics)

@@ -192,6 +192,21 @@ def import_assessments(path: Path, dry_run: bool) -> None:
     _run_import(path, dry_run, run_import, "cli import")
 
 
+@click.command("import-indicators")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--dry-run", is_flag=True, help="Check every line, and change nothing.")
+@with_appcontext
+def import_indicators(path: Path, dry_run: bool) -> None:
+    """Create and update indicators from JSON lines, one indicator a line as the API creates
+    one, naming its commitment and keyed on external_id (docs/csv-format.md).
+
+    All lines or none: if any line is wrong, nothing is written and every problem is listed.
+    """
+    from service.exchange.indicator_imports import import_indicators as run_import
+
+    _run_import(path, dry_run, run_import, "cli import")
+
+
 @click.command("import-decidim-results")
 @click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(

@@ -228,6 +228,7 @@ class JobKind(StrEnum):
     IMPORT_COMMITMENTS = "import_commitments"
     IMPORT_ASSESSMENTS = "import_assessments"
     IMPORT_DECIDIM_RESULTS = "import_decidim_results"
+    IMPORT_INDICATORS = "import_indicators"
 
 
 class JobState(StrEnum):

@@ -208,6 +208,7 @@ CITATION_COLUMNS: list[Column] = [
 
 INDICATOR_COLUMNS: list[Column] = [
     Column("id", lambda i, _: i.id, field_type="integer"),
+    Column("external_id", lambda i, _: i.external_id),
     Column("commitment_id", lambda i, _: i.commitment_id, field_type="integer"),
     Column(
         "commitment_external_id",

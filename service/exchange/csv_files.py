@@ -91,7 +91,7 @@ def read_records(
     that is not a record of the header (another number of cells, a cell over MAX_CELL_CHARS)
     is reported in `report` and left out. Raise ImportRefused, before any row is read, when
     the file is not UTF-8 or its header cannot be one."""
-    records = csv.reader(io.StringIO(_decoded(body, report), newline=""), delimiter=delimiter)
+    records = csv.reader(io.StringIO(decoded(body, report), newline=""), delimiter=delimiter)
     header = next(records, [])
     if len(header) > MAX_COLUMNS:
         report.errors.append(RowError(1, "_row", f"More than {MAX_COLUMNS} columns."))
@@ -131,8 +131,8 @@ def read_records(
     return header, rows()
 
 
-def _decoded(body: bytes, report: ImportReport) -> str:
-    """The file's text: UTF-8, after a byte-order mark if it has one. Any other encoding is
+def decoded(body: bytes, report: ImportReport) -> str:
+    """The file's text (a CSV's, a JSON lines file's): UTF-8, after a byte-order mark if it has one. Any other encoding is
     refused, not guessed: its letters would be stored as replacement characters."""
     body = body.removeprefix(codecs.BOM_UTF8)
     try:

@@ -174,6 +174,7 @@ def _import_operation(
     doc: str,
     query: type[ImportQuerySchema] = ImportQuerySchema,
     options: JobOptions = lambda _query: None,
+    also_as: str = "text/csv",
 ) -> None:
     def import_view(query_args: dict[str, Any], _headers: dict[str, Any]) -> Any:
         job = jobs.submit_job(
@@ -186,8 +187,8 @@ def _import_operation(
         return job, 202, {"Location": f"{API_PREFIX}/jobs/{job.id}"}
 
     # Documented as application/octet-stream (the file's bytes), which SDK generators can
-    # send; text/csv, what curl users will say, is taken too.
-    import_view.accepted_media_types = frozenset({"application/octet-stream", "text/csv"})  # type: ignore[attr-defined]
+    # send; the file's own type (`also_as`: text/csv), what curl users will say, is taken too.
+    import_view.accepted_media_types = frozenset({"application/octet-stream", also_as})  # type: ignore[attr-defined]
     import_view.max_body_bytes = "MAX_IMPORT_BYTES"  # type: ignore[attr-defined]
     view: Any = blp.response(
         202,
@@ -200,7 +201,7 @@ def _import_operation(
     view = blp.doc(
         requestBody={
             "required": True,
-            "description": f"{body}; sent as application/octet-stream, or as text/csv. {CSV_FORMAT}",
+            "description": f"{body}; sent as application/octet-stream, or as {also_as}. {CSV_FORMAT}",
             "content": {
                 "application/octet-stream": {"schema": {"type": "string", "format": "binary"}}
             },
@@ -258,4 +259,14 @@ _import_operation(
     "by the job. An agreement that does not exist is a 422.",
     query=DecidimImportQuerySchema,
     options=_decidim_options,
+)
+
+_import_operation(
+    "indicators",
+    JobKind.IMPORT_INDICATORS,
+    "JSON lines (UTF-8): one indicator a line, as the API creates one, naming its commitment "
+    "by commitment_id or commitment_external_id",
+    "Create and update indicators from JSON lines keyed on external_id, all lines or none, as "
+    "a background job: the file's encoding is checked at once, its lines by the job.",
+    also_as="application/x-ndjson",
 )

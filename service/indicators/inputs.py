@@ -35,6 +35,7 @@ class IndicatorIn(TypedDict, total=False):
     baseline_comment: str | None
     baseline_source_ids: list[int]
     periods: list[IndicatorPeriodIn]
+    external_id: str | None
 
 
 class IndicatorFilters(TypedDict, total=False):

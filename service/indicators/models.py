@@ -8,7 +8,7 @@ from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.commitments.models import Commitment
 from service.core.dates import PartialDate
-from service.core.db import Base, RecordColumns, vocabulary
+from service.core.db import Base, RecordColumns, live_unique_index, vocabulary
 from service.core.vocabularies import DatePrecision, IndicatorMeasure
 
 
@@ -21,6 +21,7 @@ class Indicator(RecordColumns, Base):
     and periods each with a target and an actual, every value with its date and sources."""
 
     __tablename__ = "indicators"
+    __table_args__ = (live_unique_index("indicators", "external_id"),)
 
     commitment_id: Mapped[int] = mapped_column(ForeignKey("commitments.id"), index=True)
     title: Mapped[str] = mapped_column(String(500))
@@ -34,6 +35,8 @@ class Indicator(RecordColumns, Base):
     baseline_date_precision: Mapped[DatePrecision] = _precision("baseline_date_precision")
     baseline_comment: Mapped[str | None] = mapped_column(Text)
     baseline_source_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    # A stable key for bulk import, unique among live indicators.
+    external_id: Mapped[str | None] = mapped_column(String(200))
 
     baseline_date: Mapped[PartialDate] = composite(baseline_date_value, baseline_date_precision)
     periods: Mapped[list[IndicatorPeriod]] = relationship(

@@ -67,6 +67,12 @@ class IndicatorCreateSchema(InputSchema):
         validate=ma.validate.Length(max=200),
         metadata={"description": "Its periods, each with a target and an actual."},
     )
+    external_id = Text(
+        min_length=1,
+        max_length=200,
+        allow_none=True,
+        metadata={"description": "A stable key for bulk import, unique among indicators."},
+    )
 
 
 class IndicatorUpdateSchema(PartialSchema, IndicatorCreateSchema):
@@ -110,6 +116,7 @@ class IndicatorSchema(RecordColumnsSchema):
     baseline_comment = ma.fields.String(required=True, allow_none=True)
     baseline_source_ids = ma.fields.List(ma.fields.Integer(), required=True)
     periods = ma.fields.List(ma.fields.Nested(IndicatorPeriodSchema), required=True)
+    external_id = ma.fields.String(required=True, allow_none=True)
     progress = ma.fields.Float(
         required=True,
         allow_none=True,

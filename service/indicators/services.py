@@ -120,11 +120,7 @@ def _find(
 
 def create_indicator(session: Session, *, commitment_id: int, data: IndicatorIn) -> ShownIndicator:
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
-    values: dict[str, Any] = dict(data)
-    periods = _periods(values.pop("periods", []))
-    _check(session, values, periods, None)
-    indicator = Indicator(commitment_id=commitment.id, periods=periods, **values)
-    writes.add(session, indicator, INDICATOR, extra={"periods": _plain(periods)})
+    indicator = add_indicator(session, commitment.id, data)
     writes.commit(session)
     return ShownIndicator(indicator, None)
 
@@ -139,9 +135,38 @@ def update_indicator(
 ) -> ShownIndicator:
     indicator = _find(session, commitment_id, indicator_id, for_update=True)
     check(ShownIndicator(indicator, None))
+    change_indicator(session, indicator, data)
+    writes.commit(session)
+    return ShownIndicator(indicator, None)
+
+
+def add_indicator(session: Session, commitment_id: int, data: IndicatorIn) -> Indicator:
+    """Check and add an indicator to the (found, locked) commitment, and queue its `create`
+    event; the caller commits (the API's create, the bulk import)."""
+    values: dict[str, Any] = dict(data)
+    periods = _periods(values.pop("periods", []))
+    check_indicator(session, values, periods, None)
+    records.ensure_unique(session, Indicator, INDICATOR, "external_id", values.get("external_id"))
+    indicator = Indicator(commitment_id=commitment_id, periods=periods, **values)
+    writes.add(session, indicator, INDICATOR, extra={"periods": _plain(periods)})
+    return indicator
+
+
+def change_indicator(session: Session, indicator: Indicator, data: IndicatorIn) -> bool:
+    """Check and make the changes `data` asks of an indicator (`periods` replaced whole), and
+    queue its `update` event; whether anything changed. The caller commits."""
     values: dict[str, Any] = dict(data)
     periods = _periods(values.pop("periods")) if "periods" in values else None
-    _check(session, values, periods, indicator)
+    check_indicator(session, values, periods, indicator)
+    if values.get("external_id") is not None:
+        records.ensure_unique(
+            session,
+            Indicator,
+            INDICATOR,
+            "external_id",
+            values["external_id"],
+            exclude_id=indicator.id,
+        )
     changes: dict[str, Any] = {}
     if periods is not None:
         changes.update(writes.list_change("periods", _plain(indicator.periods), _plain(periods)))
@@ -149,8 +174,7 @@ def update_indicator(
             indicator.periods = periods
     changes.update(writes.assign(indicator, values))
     writes.record_update(session, indicator, INDICATOR, changes)
-    writes.commit(session)
-    return ShownIndicator(indicator, None)
+    return bool(changes)
 
 
 def delete_indicator(
@@ -178,7 +202,7 @@ def _plain(periods: list[IndicatorPeriod]) -> list[dict[str, Any]]:
     return [period.plain() for period in periods]
 
 
-def _check(
+def check_indicator(
     session: Session,
     values: dict[str, Any],
     periods: list[IndicatorPeriod] | None,

@@ -21,7 +21,6 @@ from sqlalchemy.orm import Session, sessionmaker, undefer
 
 from service.core.db import begin_write, utcnow
 from service.core.vocabularies import JobKind, JobState
-from service.exchange import csv_files
 from service.exchange.csv_files import ImportRefused, ImportReport
 from service.jobs.models import Job
 from service.jobs.services import RUNNERS, JobSettings
@@ -238,7 +237,8 @@ def run_claimed(
             "request_id": job.request_id,
             "service_request_id": job.service_request_id,
         }
-    heartbeat = Heartbeat(session_factory, claim, settings, rows_total=csv_files.count_rows(body))
+    rows_total = RUNNERS[claim.kind].count(body)
+    heartbeat = Heartbeat(session_factory, claim, settings, rows_total=rows_total)
     fields = {"job_id": claim.job_id, "kind": claim.kind.value, "attempt": claim.attempt}
     try:
         heartbeat.beat(rows_total=heartbeat.rows_total)

@@ -17,8 +17,8 @@ from service.core.errors import NotFound
 from service.core.identifiers import MAX_ID
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import JobKind, Role
-from service.exchange import assessment_imports, decidim, imports
-from service.exchange.csv_files import ImportReport
+from service.exchange import assessment_imports, decidim, imports, indicator_imports
+from service.exchange.csv_files import ImportReport, count_rows
 from service.jobs.inputs import JobFilters
 from service.jobs.models import Job
 
@@ -43,6 +43,8 @@ class _Runner:
     # Checks what can be checked at once (the header): raises ImportRefused.
     check: Callable[..., None]
     run: Callable[..., ImportReport]
+    # How many rows the file holds, for the progress a job shows.
+    count: Callable[[bytes], int] = count_rows
 
 
 RUNNERS: dict[JobKind, _Runner] = {
@@ -52,6 +54,11 @@ RUNNERS: dict[JobKind, _Runner] = {
     ),
     JobKind.IMPORT_DECIDIM_RESULTS: _Runner(
         decidim.check_decidim_file, decidim.import_decidim_results
+    ),
+    JobKind.IMPORT_INDICATORS: _Runner(
+        indicator_imports.check_indicators_file,
+        indicator_imports.import_indicators,
+        indicator_imports.count_lines,
     ),
 }
 

@@ -368,6 +368,8 @@ EXERCISED_ELSEWHERE = {
     "import_assessments",
     # tests/exchange/test_decidim_import.py
     "import_decidim_results",
+    # tests/indicators/test_indicator_imports.py
+    "import_indicators",
     "list_webhook_deliveries",
     # tests/jobs: who may read a job, its states, the list's paging.
     "get_job",

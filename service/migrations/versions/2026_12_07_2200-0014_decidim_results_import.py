@@ -1,4 +1,4 @@
-"""the Decidim results import: a kind of job, and the options a job runs with
+"""the Decidim results and indicators imports: kinds of job, and the options a job runs with
 
 Revision ID: 0014
 Revises: 0013
@@ -36,9 +36,9 @@ def _jobs(kinds: list[str], *, add_options: bool) -> None:
 
 
 def upgrade() -> None:
-    _jobs([*JOB_KINDS, "import_decidim_results"], add_options=True)
+    _jobs([*JOB_KINDS, "import_decidim_results", "import_indicators"], add_options=True)
 
 
 def downgrade() -> None:
-    op.execute("DELETE FROM jobs WHERE kind = 'import_decidim_results'")
+    op.execute("DELETE FROM jobs WHERE kind IN ('import_decidim_results', 'import_indicators')")
     _jobs(JOB_KINDS, add_options=False)

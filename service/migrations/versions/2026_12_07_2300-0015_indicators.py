@@ -96,6 +96,7 @@ def upgrade() -> None:
         ),
         sa.Column("baseline_comment", sa.Text(), nullable=True),
         sa.Column("baseline_source_ids", sa.JSON(), nullable=False),
+        sa.Column("external_id", sa.String(length=200), nullable=True),
         sa.Column("id", sa.Integer(), nullable=False),
         sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
         sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
@@ -110,6 +111,13 @@ def upgrade() -> None:
     with op.batch_alter_table("indicators", schema=None) as batch_op:
         batch_op.create_index(
             batch_op.f("ix_indicators_commitment_id"), ["commitment_id"], unique=False
+        )
+        batch_op.create_index(
+            "uq_indicators_external_id_live",
+            ["external_id"],
+            unique=True,
+            postgresql_where=sa.text("deleted_at IS NULL"),
+            sqlite_where=sa.text("deleted_at IS NULL"),
         )
 
     op.create_table(
@@ -202,6 +210,7 @@ def downgrade() -> None:
 
     op.drop_table("indicator_periods")
     with op.batch_alter_table("indicators", schema=None) as batch_op:
+        batch_op.drop_index("uq_indicators_external_id_live")
         batch_op.drop_index(batch_op.f("ix_indicators_commitment_id"))
 
     op.drop_table("indicators")
