@@ -28,7 +28,7 @@ FIRST_DATA_ROW = 2
 # one is checked on every cell instead.
 MAX_CELL_CHARS = 131_072
 csv.field_size_limit(2**31 - 1)
-# Neither file has a tenth as many columns.
+# Neither of our files has a tenth as many columns.
 MAX_COLUMNS = 200
 # Reading stops at this many problems: a file of bad rows must not cost a problem per cell
 # held in memory, for an answer that lists only the first ones.
@@ -75,16 +75,16 @@ class ImportRefused(InvalidInput):
 
 
 def read_rows(
-    body: bytes, report: ImportReport, *, delimiter: str = ","
+    body: bytes, report: ImportReport, *, delimiter: str = ",", max_columns: int = MAX_COLUMNS
 ) -> tuple[list[str], Iterator[tuple[int, dict[str, str]]]]:
     """The file's header, and its rows numbered as a spreadsheet shows them, each as a mapping
     of column to cell: `read_records`, by name."""
-    header, records = read_records(body, report, delimiter=delimiter)
+    header, records = read_records(body, report, delimiter=delimiter, max_columns=max_columns)
     return header, ((number, dict(zip(header, cells, strict=True))) for number, cells in records)
 
 
 def read_records(
-    body: bytes, report: ImportReport, *, delimiter: str = ","
+    body: bytes, report: ImportReport, *, delimiter: str = ",", max_columns: int = MAX_COLUMNS
 ) -> tuple[list[str], Iterator[tuple[int, list[str]]]]:
     """The file's header, and its rows numbered as a spreadsheet shows them, each row's cells
     in the header's order with their text mark taken off (see columns.neutralized). A row
@@ -93,8 +93,8 @@ def read_records(
     the file is not UTF-8 or its header cannot be one."""
     records = csv.reader(io.StringIO(decoded(body, report), newline=""), delimiter=delimiter)
     header = next(records, [])
-    if len(header) > MAX_COLUMNS:
-        report.errors.append(RowError(1, "_row", f"More than {MAX_COLUMNS} columns."))
+    if len(header) > max_columns:
+        report.errors.append(RowError(1, "_row", f"More than {max_columns} columns."))
         raise ImportRefused(report)
     for name in sorted(name for name, count in Counter(header).items() if count > 1):
         report.errors.append(RowError(1, name, "Another column has the same name."))

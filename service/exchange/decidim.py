@@ -66,6 +66,9 @@ from service.progress.rules import DEFAULT_PROGRESS
 from service.sources.models import Source
 
 REQUIRED_COLUMNS = ("id", "parent/id", "progress", "url")
+# Decidim writes a column per locale of every translated field (machine translations too)
+# and per taxonomy and locale: an instance with many of each has hundreds.
+MAX_COLUMNS = 2000
 # What a commitment takes: longer Decidim text is cut there, with an ellipsis.
 MAX_TITLE = 500
 MAX_SUMMARY = 20_000
@@ -288,7 +291,7 @@ def check_decidim_file(body: bytes, *, locale: str | None = None, **_options: An
     """What can be checked of a Decidim file at once: UTF-8, and the columns it needs (the
     chosen locale's titles among them). Raise ImportRefused when not."""
     report = ImportReport(dry_run=True)
-    header, _rows = read_rows(body, report, delimiter=_delimiter(body))
+    header, _rows = read_rows(body, report, delimiter=_delimiter(body), max_columns=MAX_COLUMNS)
     _check_header(header, report, locale, None)
 
 
@@ -342,7 +345,7 @@ def _import(
         raise InvalidInput(
             f"No agreement with id {agreement_id}.", errors={"agreement": ["No such agreement."]}
         )
-    header, rows = read_rows(body, report, delimiter=_delimiter(body))
+    header, rows = read_rows(body, report, delimiter=_delimiter(body), max_columns=MAX_COLUMNS)
     language = (agreement.language or "").split("-")[0] or None
     reader = _Reader(report, header, _check_header(header, report, locale, language), as_of)
     cells_of = list(rows)

@@ -303,3 +303,17 @@ def test_the_command_line_imports_with_a_dry_run_first(
     assert "Mobilitat sostenible" in {c.title for c in _tree(session, agreement).values()}
     missing = runner.invoke(args=["import-decidim-results", str(path), "--agreement", "nope"])
     assert missing.exit_code != 0 and "--agreement" in missing.output
+
+
+def test_an_instance_with_hundreds_of_columns_is_read(session: Session) -> None:
+    """A column per taxonomy and locale, and per machine translation: hundreds of them."""
+    rows = list(csv.reader(io.StringIO(NEWER.decode())))
+    extra = [f"taxonomies/{n}/{locale}" for n in range(100, 250) for locale in ("en", "es")]
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    writer.writerow(rows[0] + extra)
+    for row in rows[1:]:
+        writer.writerow(row + ["Theme"] * len(extra))
+    agreement = make_agreement(session)
+    assert len(rows[0] + extra) > 300
+    assert _import(session, out.getvalue().encode(), agreement).created == 2
