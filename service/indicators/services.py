@@ -26,6 +26,15 @@ INDICATOR = EntityType.INDICATOR
 _DATED = {"baseline": "baseline_date", "target": "target_as_of", "actual": "actual_as_of"}
 
 
+# A period's actual as it shows before its date: not known yet.
+_NOT_YET_KNOWN: dict[str, Any] = {
+    "actual_value": None,
+    "actual_comment": None,
+    "actual_as_of": PartialDate.unknown(),
+    "actual_source_ids": [],
+}
+
+
 class ShownPeriod:
     """A period as an answer shows it, on `as_of`: an actual dated after it was not yet known."""
 
@@ -46,8 +55,8 @@ class ShownPeriod:
         )
 
     def __getattr__(self, name: str) -> Any:
-        if not self.known and name.startswith("actual_"):
-            return [] if name == "actual_source_ids" else None
+        if not self.known and name in _NOT_YET_KNOWN:
+            return _NOT_YET_KNOWN[name]
         return getattr(self.period, name)
 
 

@@ -88,6 +88,14 @@ def test_progress_is_the_latest_actuals_share_of_the_way_to_its_target(
     ).get_data(as_text=True)
     assert periods.splitlines()[0].startswith("indicator_id,period,start_date,end_date")
     assert len(periods.splitlines()) == 4  # the header and three periods
+    for fmt in ("csv", "jsonl"):
+        early = client.get(
+            f"/api/v1/exports/indicator_periods.{fmt}",
+            query_string={"commitment": commitment_id, "as_of": "2025-06-01"},
+        )
+        assert early.status_code == 200
+        text = early.get_data(as_text=True)  # streamed: read to its end
+        assert text.count("2025-11-30") == 0 and "2024-12" in text, text
 
 
 def test_lower_is_better_and_progress_stays_within_0_and_100(

@@ -38,7 +38,11 @@ ENTITY_TYPES = [
     "theme",
     "webhook",
 ]
-VOCABULARY_COLUMNS = [("change_events", "entity"), ("citations", "entity_type")]
+VOCABULARY_COLUMNS = [
+    ("change_events", "entity"),
+    ("citations", "entity_type"),
+    ("seed_records", "entity"),
+]
 
 
 def _replace_check(table: str, column: str, values: list[str]) -> None:
@@ -216,5 +220,6 @@ def downgrade() -> None:
     op.drop_table("indicators")
     op.execute("DELETE FROM change_events WHERE entity = 'indicator'")
     op.execute("DELETE FROM citations WHERE entity_type = 'indicator'")
+    op.execute("DELETE FROM seed_records WHERE entity = 'indicator'")
     for table, column in VOCABULARY_COLUMNS:
         _replace_check(table, column, ENTITY_TYPES)
