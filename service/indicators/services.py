@@ -218,9 +218,10 @@ def check_indicator(
     current: Indicator | None,
 ) -> None:
     """The rules an indicator's values keep, all reported at once (422, by field): each value
-    given has its date and cites a source that exists; a qualitative indicator states no
-    numbers; a percentage is 0-100; a target lies on the better side of the baseline; a
-    period does not end before it starts."""
+    a write gives has its date and cites a source that exists; and, of the values it will
+    have (those given, and those it keeps), a qualitative indicator states no numbers, a
+    percentage is 0-100, a target lies on the better side of the baseline, and a period
+    does not end before it starts."""
     if values.get("baseline_date", "") is None:
         values["baseline_date"] = PartialDate.unknown()
 
@@ -236,13 +237,15 @@ def check_indicator(
     def wrong(field: str, message: str) -> None:
         errors.setdefault(field, []).append(message)
 
-    def stated(prefix: str, where: str, value: Any, comment: Any, dated: Any, sources: Any) -> None:
+    def stated(
+        prefix: str, where: str, value: Any, comment: Any, dated: Any, sources: Any, given: bool
+    ) -> None:
         number = f"{where}{prefix}_value"
         if value is not None and measure is IndicatorMeasure.QUALITATIVE:
             wrong(number, "A qualitative indicator states no numbers: say it in the comment.")
         if value is not None and measure is IndicatorMeasure.PERCENTAGE and not 0 <= value <= 100:
             wrong(number, "A percentage is from 0 to 100.")
-        if value is None and comment is None:
+        if not given or (value is None and comment is None):
             return
         if not (dated or PartialDate.unknown()).is_known:
             wrong(f"{where}{_DATED[prefix]}", f"A {prefix} value needs the date it is of.")
@@ -250,6 +253,7 @@ def check_indicator(
             wrong(f"{where}{prefix}_source_ids", f"A {prefix} value cites at least one source.")
         cited[f"{where}{prefix}_source_ids"] = list(sources or [])
 
+    baseline_fields = ("baseline_value", "baseline_comment", "baseline_date", "baseline_source_ids")
     stated(
         "baseline",
         "",
@@ -257,8 +261,10 @@ def check_indicator(
         now("baseline_comment"),
         now("baseline_date"),
         now("baseline_source_ids", []),
+        current is None or any(name in values for name in baseline_fields),
     )
-    for number, period in enumerate(periods if periods is not None else []):
+    kept = list(current.periods) if current is not None else []
+    for number, period in enumerate(periods if periods is not None else kept):
         where = f"periods.{number}."
         for prefix in ("target", "actual"):
             stated(
@@ -268,6 +274,7 @@ def check_indicator(
                 getattr(period, f"{prefix}_comment"),
                 getattr(period, _DATED[prefix]),
                 getattr(period, f"{prefix}_source_ids"),
+                periods is not None,
             )
         target = period.target_value
         if target is not None and baseline is not None:

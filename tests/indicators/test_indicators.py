@@ -267,3 +267,25 @@ def test_a_track_compares_progress_with_the_time_gone(
             {"track": "unknown", "count": 1},
         ],
     }
+
+
+def test_a_change_is_checked_against_what_the_indicator_keeps(
+    client: FlaskClient, session: Session, place: dict[str, Any]
+) -> None:
+    """Turning an indicator to lower-is-better, or to a percentage, is refused where the
+    targets and values it keeps would break the rule; a change that touches no value does
+    not check the evidence again (a source deleted since does not block a new title)."""
+    source = place["source"]
+    body = _indicator(
+        source, baseline_value=10, periods=[_period(source, "2026", 140, 120, "2025")]
+    )
+    location = client.post(place["path"], json=body).headers["Location"]
+    assert "periods.0.target_value" in problem_errors(
+        client.patch(location, json={"ascending": False}), 422
+    )
+    assert "periods.0.actual_value" in problem_errors(
+        client.patch(location, json={"measure": "percentage"}), 422
+    )
+    assert client.delete(f"/api/v1/sources/{source}").status_code == 204
+    renamed = client.patch(location, json={"title": "Officers trained, all services"})
+    assert renamed.status_code == 200, renamed.json
