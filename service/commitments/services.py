@@ -205,7 +205,10 @@ def _levels(session: Session, commitment_id: int, *, down: bool) -> int:
     return session.scalar(select(func.max(chain.c.level))) or 0
 
 
-def _commitment_values(data: CommitmentIn) -> dict[str, Any]:
+def commitment_values(data: Mapping[str, Any]) -> dict[str, Any]:
+    """The fields a write sets on a commitment: a due date sent as null is the unknown date,
+    and the day it is due by (`due_by`, what overdue is judged on) follows it. The API's
+    writes and both imports set them so."""
     values: dict[str, Any] = dict(data)
     unknown_if_cleared(values, "due_date")
     if "due_date" in values:
@@ -217,7 +220,7 @@ def create_agreement_commitment(
     session: Session, *, agreement_ref: str, data: CommitmentIn
 ) -> CommitmentRow:
     agreement = records.find_by_ref(session, Agreement, AGREEMENT, agreement_ref, for_update=True)
-    values = _commitment_values(data)
+    values = commitment_values(data)
     records.ensure_unique(session, Commitment, COMMITMENT, "external_id", values.get("external_id"))
     if (parent_id := values.get("parent_id")) is not None:
         _check_parent(session, None, agreement.id, parent_id)
@@ -240,7 +243,7 @@ def update_commitment(
     agreement = _lock_agreement(session, commitment.agreement_id)
     session.refresh(commitment)  # read it again under the lock
     check(_shown(session, commitment.id))  # `If-Match` names what a read shows
-    values = _commitment_values(data)
+    values = commitment_values(data)
     if values.get("external_id") is not None:
         records.ensure_unique(
             session,

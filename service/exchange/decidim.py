@@ -37,7 +37,7 @@ from service.assessments.models import StatusAssessment
 from service.assessments.schemas import AssessmentCreateSchema
 from service.assessments.services import rule_errors
 from service.commitments.models import Commitment
-from service.commitments.services import ensure_within_depth
+from service.commitments.services import commitment_values, ensure_within_depth
 from service.core import records, writes
 from service.core.dates import PartialDate
 from service.core.errors import Conflict, InvalidInput, flatten_errors
@@ -444,13 +444,14 @@ class _Writer:
             parent = made.get(result.parent_id) if result.parent_id else None
             if parent is None and result.parent_id:
                 parent = existing.get(_parent_key(result))
-            values: dict[str, Any] = {
-                "title": result.title,
-                "summary": result.summary,
-                "due_date": result.due_date or PartialDate.unknown(),
-                "parent_id": parent.id if parent is not None else None,
-            }
-            values["due_by"] = values["due_date"].last_day()
+            values = commitment_values(
+                {
+                    "title": result.title,
+                    "summary": result.summary,
+                    "due_date": result.due_date,
+                    "parent_id": parent.id if parent is not None else None,
+                }
+            )
             if not self._parent_allowed(result, commitment, values["parent_id"]):
                 continue
             if commitment is None:

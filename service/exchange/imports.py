@@ -19,9 +19,8 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.commitments.schemas import CommitmentCreateSchema
-from service.commitments.services import ensure_within_depth
+from service.commitments.services import commitment_values, ensure_within_depth
 from service.core import records, writes
-from service.core.dates import unknown_if_cleared
 from service.core.errors import Conflict, InvalidInput, flatten_errors
 from service.core.identifiers import parse_id
 from service.core.vocabularies import EntityType
@@ -140,11 +139,8 @@ class _Importer:
         if existing is not None and existing.agreement_id != row.agreement_id:
             self.error(row.number, "agreement", "A commitment cannot move to another agreement.")
             raise _RowFailed
-        values = dict(row.values)
+        values = commitment_values(row.values)
         values.pop("parent_id", None)
-        unknown_if_cleared(values, "due_date")
-        if "due_date" in values:
-            values["due_by"] = values["due_date"].last_day()
         parent_id = None
         if row.parent is not None:
             parent = self.find(row.parent)

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from service.commitments.models import Commitment
 from service.commitments.services import under_commitments
 from service.core import records, writes
-from service.core.dates import PartialDate, refuse_end_before_start
+from service.core.dates import PartialDate, refuse_end_before_start, unknown_if_cleared
 from service.core.errors import InvalidInput
 from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType, IndicatorMeasure
@@ -152,8 +152,8 @@ def update_indicator(
 def add_indicator(session: Session, commitment_id: int, data: IndicatorIn) -> Indicator:
     """Check and add an indicator to the (found, locked) commitment, and queue its `create`
     event; the caller commits (the API's create, the bulk import)."""
-    values: dict[str, Any] = dict(data)
-    periods = _periods(values.pop("periods", []))
+    values = _values(data)
+    periods = _periods(data.get("periods", []))
     check_indicator(session, values, periods, None)
     records.ensure_unique(session, Indicator, INDICATOR, "external_id", values.get("external_id"))
     indicator = Indicator(commitment_id=commitment_id, periods=periods, **values)
@@ -164,8 +164,8 @@ def add_indicator(session: Session, commitment_id: int, data: IndicatorIn) -> In
 def change_indicator(session: Session, indicator: Indicator, data: IndicatorIn) -> bool:
     """Check and make the changes `data` asks of an indicator (`periods` replaced whole), and
     queue its `update` event; whether anything changed. The caller commits."""
-    values: dict[str, Any] = dict(data)
-    periods = _periods(values.pop("periods")) if "periods" in values else None
+    values = _values(data)
+    periods = _periods(data["periods"]) if "periods" in data else None
     check_indicator(session, values, periods, indicator)
     if values.get("external_id") is not None:
         records.ensure_unique(
@@ -195,14 +195,28 @@ def delete_indicator(
     writes.commit(session)
 
 
+_PERIOD_DATES = ("start_date", "end_date", "target_as_of", "actual_as_of")
+
+
+def _values(data: IndicatorIn) -> dict[str, Any]:
+    """The fields a write sets on an indicator, its periods aside: a date sent as null is
+    the unknown date."""
+    values: dict[str, Any] = dict(data)
+    values.pop("periods", None)
+    unknown_if_cleared(values, "baseline_date")
+    return values
+
+
 def _periods(given: list[IndicatorPeriodIn]) -> list[IndicatorPeriod]:
-    unknown = PartialDate.unknown()
     periods = []
     for position, period in enumerate(given):
-        values: dict[str, Any] = {"target_source_ids": [], "actual_source_ids": [], **period}
-        for name in ("start_date", "end_date", "target_as_of", "actual_as_of"):
-            if values.get(name) is None:
-                values[name] = unknown
+        values: dict[str, Any] = {
+            **dict.fromkeys(_PERIOD_DATES),
+            "target_source_ids": [],
+            "actual_source_ids": [],
+            **period,
+        }
+        unknown_if_cleared(values, *_PERIOD_DATES)
         periods.append(IndicatorPeriod(position=position, **values))
     return periods
 
@@ -222,8 +236,6 @@ def check_indicator(
     have (those given, and those it keeps), a qualitative indicator states no numbers, a
     percentage is 0-100, a target lies on the better side of the baseline, and a period
     does not end before it starts."""
-    if values.get("baseline_date", "") is None:
-        values["baseline_date"] = PartialDate.unknown()
 
     def now(name: str, default: Any = None) -> Any:
         return values.get(name, getattr(current, name) if current is not None else default)
