@@ -23,6 +23,7 @@ class CommitmentIn(TypedDict, total=False):
     due_date: PartialDate | None
     verifiable: bool | None
     weight: float
+    progress_from_indicators: bool
     external_id: str | None
 
 

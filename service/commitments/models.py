@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, text
+from sqlalchemy import Boolean, Float, ForeignKey, Index, String, Text, false, text
 from sqlalchemy.orm import Mapped, composite, mapped_column, relationship
 
 from service.core.dates import PartialDate
@@ -56,6 +56,11 @@ class Commitment(RecordColumns, Base):
     )
     verifiable: Mapped[bool | None] = mapped_column(Boolean)
     weight: Mapped[float] = mapped_column(Float, default=1.0)
+    # Its own progress from its indicators (the mean of those whose progress is known) in
+    # place of its assessments' (progress.rules.driven_state); its status still theirs.
+    progress_from_indicators: Mapped[bool] = mapped_column(
+        Boolean, default=False, server_default=false()
+    )
     external_id: Mapped[str | None] = mapped_column(String(200))
 
     # Derived, maintained in the same transaction as every assessment or tree change:
@@ -65,7 +70,8 @@ class Commitment(RecordColumns, Base):
         default=ImplementationStatus.NOT_ASSESSED,
     )
     current_assessment_id: Mapped[int | None] = mapped_column()
-    # This commitment's own progress, from its own assessments.
+    # This commitment's own progress: from its own assessments, or from its indicators when
+    # `progress_from_indicators`.
     status_progress: Mapped[float | None] = mapped_column(Float)
     # What clients see: the weighted mean over the children when there are any.
     current_progress: Mapped[float | None] = mapped_column(Float)

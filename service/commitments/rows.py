@@ -46,6 +46,7 @@ COLUMNS = tuple(
         "due_date_precision",
         "verifiable",
         "weight",
+        "progress_from_indicators",
         "external_id",
         "current_status",
         "current_progress",

@@ -60,6 +60,14 @@ class CommitmentCreateSchema(InputSchema):
         load_default=1.0,
         metadata={"description": "Its weight in its parent's progress."},
     )
+    progress_from_indicators = JSONBoolean(
+        load_default=False,
+        metadata={
+            "description": "Whether its own progress is the mean of its indicators' progress "
+            "(those known) instead of what its assessments' statuses give; its status stays "
+            "its assessments'."
+        },
+    )
     external_id = Text(
         min_length=1,
         max_length=200,
@@ -97,6 +105,7 @@ class CommitmentSchema(RecordColumnsSchema):
     due_date_precision = EnumField(DatePrecision, required=True)
     verifiable = ma.fields.Boolean(required=True, allow_none=True)
     weight = ma.fields.Float(required=True)
+    progress_from_indicators = ma.fields.Boolean(required=True)
     external_id = ma.fields.String(required=True, allow_none=True)
     current_status = EnumField(
         ImplementationStatus,
@@ -110,7 +119,8 @@ class CommitmentSchema(RecordColumnsSchema):
         allow_none=True,
         metadata={
             "description": "0-100: the weighted mean of the children's where there are any, "
-            "else from its own assessments; null when unknown."
+            "else from its own assessments (or its indicators, when "
+            "`progress_from_indicators`); null when unknown."
         },
     )
     current_assessment_id = ma.fields.Integer(required=True, allow_none=True)

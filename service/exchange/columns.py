@@ -38,6 +38,8 @@ class Column:
     name: str
     read: Callable[[Any, dict[str, Any]], Any]  # (record, lookups) -> JSON value
     writable: bool = True  # read back on import; a read-only column is ignored there
+    # An import may leave it out (files written before it was added): then it is unchanged.
+    optional: bool = False
     # Its Table Schema field (datapackage.py): the type of its CSV cells, and their rules.
     field_type: str = "string"
     enum: type[Enum] | None = None
@@ -98,6 +100,12 @@ COMMITMENT_COLUMNS: list[Column] = [
     Column("due_date", lambda c, _: c.due_date.isoformat(), pattern=PARTIAL_DATE),
     Column("verifiable", lambda c, _: c.verifiable, field_type="boolean"),
     Column("weight", lambda c, _: c.weight, field_type="number"),
+    Column(
+        "progress_from_indicators",
+        lambda c, _: c.progress_from_indicators,
+        field_type="boolean",
+        optional=True,
+    ),
     Column(
         "current_status",
         lambda c, _: c.current_status.value,

@@ -39,6 +39,7 @@ from service.themes.models import Theme
 
 COLUMN_NAMES = [column.name for column in COMMITMENT_COLUMNS]
 WRITABLE = [column.name for column in COMMITMENT_COLUMNS if column.writable]
+REQUIRED_NAMES = [column.name for column in COMMITMENT_COLUMNS if not column.optional]
 
 
 @dataclass
@@ -59,11 +60,9 @@ def _cells_to_input(cells: dict[str, str]) -> dict[str, Any]:
             data[name] = cells[name]
         elif name in ("external_id", "ref", "text", "summary", "due_date"):
             data[name] = None
-    if cells["verifiable"] != "":
-        lowered = cells["verifiable"].strip().lower()
-        data["verifiable"] = {"true": True, "false": False}.get(lowered, cells["verifiable"])
-    else:
-        data["verifiable"] = None
+    data["verifiable"] = _boolean(cells["verifiable"]) if cells["verifiable"] != "" else None
+    if cells.get("progress_from_indicators", "") != "":
+        data["progress_from_indicators"] = _boolean(cells["progress_from_indicators"])
     if cells["weight"] != "":
         try:
             data["weight"] = float(cells["weight"])
@@ -71,6 +70,11 @@ def _cells_to_input(cells: dict[str, str]) -> dict[str, Any]:
             data["weight"] = cells["weight"]
     data["themes"] = [slug for slug in cells["themes"].split(LIST_SEPARATOR) if slug]
     return data
+
+
+def _boolean(cell: str) -> Any:
+    """A true/false cell as the schema takes it (any other text, for the schema to refuse)."""
+    return {"true": True, "false": False}.get(cell.strip().lower(), cell)
 
 
 class _Importer:
@@ -97,6 +101,9 @@ class _Importer:
                 for message in messages:
                     self.error(number, column, message)
             values = {}
+        if cells.get("progress_from_indicators", "") == "":
+            # Left empty or out: unchanged (off for a new commitment), not turned off.
+            values.pop("progress_from_indicators", None)
         agreement_id = self.agreements.get(cells["agreement"])
         if agreement_id is None:
             self.error(number, "agreement", f"No agreement with slug {cells['agreement']!r}.")
@@ -216,16 +223,17 @@ def import_commitments(
 
 def check_commitments_file(body: bytes) -> None:
     """What can be checked of a commitments file without reading its rows: that it is UTF-8
-    and its header has exactly the export's columns. Raise ImportRefused when not."""
+    and its header has the export's columns (those an import may leave out aside), and no
+    other. Raise ImportRefused when not."""
     report = ImportReport(dry_run=True)
     header, _rows = read_rows(body, report)
     _check_header(header, report)
 
 
 def _check_header(header: list[str], report: ImportReport) -> None:
-    if sorted(header) != sorted(COLUMN_NAMES):
-        missing = sorted(set(COLUMN_NAMES) - set(header))
-        extra = sorted(set(header) - set(COLUMN_NAMES))
+    missing = sorted(set(REQUIRED_NAMES) - set(header))
+    extra = sorted(set(header) - set(COLUMN_NAMES))
+    if missing or extra:
         for name in missing:
             report.errors.append(
                 RowError(1, name, "Missing column: the file needs exactly the export's columns.")

@@ -16,8 +16,10 @@ import json
 from typing import Any
 
 import marshmallow as ma
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.core import records
 from service.core.errors import Conflict, InvalidInput, flatten_errors
@@ -35,7 +37,7 @@ from service.exchange.csv_files import (
 from service.indicators.inputs import IndicatorIn
 from service.indicators.models import Indicator
 from service.indicators.schemas import IndicatorCreateSchema
-from service.indicators.services import add_indicator, change_indicator
+from service.indicators.services import add_indicator, change_indicator, refresh_if_driven
 
 COMMITMENT_KEYS = ("commitment_id", "commitment_external_id")
 # A line states its indicator whole: what it leaves out is cleared on an update.
@@ -159,6 +161,7 @@ def _import(
                     error(number, field, message)
     if report.errors:
         raise ImportRefused(report)
+    refresh_if_driven(session, commitments.values())
     return report
 
 
@@ -182,17 +185,29 @@ def _commitment_key(given: dict[str, Any], number: int, error: Any) -> tuple[str
 
 
 def _commitments(session: Session, keys: list[tuple[str, Any]]) -> dict[tuple[str, Any], int]:
-    """The live commitments the lines name, by key, locked in id order (as the API's writes
-    lock the commitment they add to)."""
+    """The live commitments the lines name, by key, locked in id order after their
+    agreements (as the API's writes lock the agreement, then the commitment they add to)."""
     ids = {ref for kind, ref in keys if kind == "commitment_id"}
     externals = {ref for kind, ref in keys if kind == "commitment_external_id"}
     found: dict[tuple[str, Any], int] = {}
     if not ids and not externals:
         return found
+    named = Commitment.id.in_(ids) | Commitment.external_id.in_(externals)
+    # Their agreements' rows first, in id order, as the API's writes lock them.
+    session.execute(
+        select(Agreement.id)
+        .where(
+            Agreement.id.in_(
+                records.live(Commitment).with_only_columns(Commitment.agreement_id).where(named)
+            )
+        )
+        .order_by(Agreement.id)
+        .with_for_update()
+    ).all()
     rows = session.execute(
         records.live(Commitment)
         .with_only_columns(Commitment.id, Commitment.external_id)
-        .where(Commitment.id.in_(ids) | Commitment.external_id.in_(externals))
+        .where(named)
         .order_by(Commitment.id)
         .with_for_update()
     )

@@ -1,13 +1,17 @@
 """A commitment's indicators: their baseline and periods, the rules their values keep, and
-their progress (progress/indicators.py) as answers show it, today or as of a date."""
+their progress (progress/indicators.py) as answers show it, today or as of a date. A write
+to the indicators of a commitment whose progress they drive refreshes its agreement's."""
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date
 from typing import Any
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from service.agreements.models import Agreement
 from service.commitments.models import Commitment
 from service.commitments.services import under_commitments
 from service.core import records, writes
@@ -17,6 +21,7 @@ from service.core.pagination import Page, PageRequest, keyset_page
 from service.core.vocabularies import EntityType, IndicatorMeasure
 from service.indicators.inputs import IndicatorFilters, IndicatorIn, IndicatorPeriodIn
 from service.indicators.models import Indicator, IndicatorPeriod
+from service.progress import upkeep
 from service.progress.indicators import indicator_progress, indicator_track, period_progress
 from service.sources.models import Source
 
@@ -120,6 +125,8 @@ def get_indicator(
 def _find(
     session: Session, commitment_id: int, indicator_id: int, *, for_update: bool = False
 ) -> Indicator:
+    if for_update:
+        lock_tree(session, commitment_id)
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=for_update)
     return records.find_child(
         session, Indicator, INDICATOR, "commitment_id", commitment.id, indicator_id,
@@ -127,9 +134,33 @@ def _find(
     )  # fmt: skip
 
 
+def lock_tree(session: Session, commitment_id: int) -> None:
+    """Lock the commitment's agreement, as every write to its tree does: where indicators
+    drive their commitment's progress, writing them moves the agreement's roll-up
+    (`refresh_if_driven`)."""
+    records.lock_parent(
+        session, Commitment, COMMITMENT, commitment_id, Commitment.agreement_id, Agreement
+    )
+
+
+def refresh_if_driven(session: Session, commitment_ids: Iterable[int]) -> None:
+    """After a write to these commitments' indicators, refresh the progress of the
+    agreements of those whose progress their indicators drive (the caller holds the
+    agreements' locks)."""
+    agreement_ids = session.scalars(
+        select(Commitment.agreement_id)
+        .where(Commitment.id.in_(set(commitment_ids)), Commitment.progress_from_indicators)
+        .distinct()
+    )
+    for agreement_id in sorted(agreement_ids):
+        upkeep.refresh_progress(session, agreement_id)
+
+
 def create_indicator(session: Session, *, commitment_id: int, data: IndicatorIn) -> ShownIndicator:
+    lock_tree(session, commitment_id)
     commitment = records.find(session, Commitment, COMMITMENT, commitment_id, for_update=True)
     indicator = add_indicator(session, commitment.id, data)
+    refresh_if_driven(session, [commitment.id])
     writes.commit(session)
     return ShownIndicator(indicator, None)
 
@@ -144,7 +175,8 @@ def update_indicator(
 ) -> ShownIndicator:
     indicator = _find(session, commitment_id, indicator_id, for_update=True)
     check(ShownIndicator(indicator, None))
-    change_indicator(session, indicator, data)
+    if change_indicator(session, indicator, data):
+        refresh_if_driven(session, [indicator.commitment_id])
     writes.commit(session)
     return ShownIndicator(indicator, None)
 
@@ -192,6 +224,7 @@ def delete_indicator(
     indicator = _find(session, commitment_id, indicator_id, for_update=True)
     check(ShownIndicator(indicator, None))
     writes.soft_delete(session, indicator, INDICATOR)
+    refresh_if_driven(session, [indicator.commitment_id])
     writes.commit(session)
 
 

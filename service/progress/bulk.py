@@ -9,7 +9,8 @@ the work that grows with the history in SQL and the rest in progress.rules.
   them into) go into the history with their effective progress, and the older assessments
   of their commitments have theirs brought in line; answers each commitment's new state.
 - `refresh_agreements`: each agreement's tree rolled up by progress.rules (its commitments'
-  rows, not their history: a few hundred rows an agreement), the values that moved written
+  rows, not their history: a few hundred rows an agreement; the indicators of those whose
+  progress they drive, progress.driven), the values that moved written
   in a few statements, the same `update` ChangeEvents as refresh_progress records, and the
   statistics' tallies and monthly rows rebuilt.
 
@@ -59,6 +60,7 @@ from sqlalchemy.orm import Session, aliased
 from service.core.db import copy_rows, temporary_table, utcnow
 from service.core.vocabularies import ImplementationStatus
 from service.progress import upkeep
+from service.progress.driven import driven_by, driven_indicators
 from service.progress.refresh import record_refresh, refreshed_tree
 from service.progress.rules import (
     DEFAULT_PROGRESS,
@@ -264,7 +266,10 @@ _TREES = (
     select(
         AGREEMENTS.c.id.label("agreement_id"),
         AGREEMENTS.c.progress.label("agreement_progress"),
-        *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", *DERIVED)),
+        *(
+            COMMITMENTS.c[name]
+            for name in ("id", "parent_id", "weight", "progress_from_indicators", *DERIVED)
+        ),
     )
     .select_from(
         AGREEMENTS.outerjoin(
@@ -302,11 +307,18 @@ def refresh_agreements(
     for start in range(0, len(agreement_ids), per_statement):
         batch = list(agreement_ids[start : start + per_statement])
         rows = connection.execute(_TREES, {"agreement_ids": batch}).all()
+        driven = driven_indicators(
+            connection,
+            [row.id for row in rows if row.id in states and row.progress_from_indicators],
+        )
+        # Their indicators drive these commitments' progress: their states as they give it.
+        steered = {key: driven_by(states[key], key, driven) for key in driven}
+        batch_states = {**states, **steered} if steered else states
         moved: list[dict[str, Any]] = []
         agreements: list[dict[str, Any]] = []
         now = utcnow()
         for agreement_id, tree in _by_agreement(rows):
-            moved_here, progress = _refresh_tree(session, agreement_id, tree, states, now)
+            moved_here, progress = _refresh_tree(session, agreement_id, tree, batch_states, now)
             moved += moved_here
             if progress is not None:
                 agreements.append(progress)

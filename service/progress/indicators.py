@@ -6,18 +6,25 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
 from datetime import date
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from service.core.dates import PartialDate
 from service.core.vocabularies import IndicatorMeasure, IndicatorTrack
 
 
 class Period(Protocol):
-    target_value: float | None
-    actual_value: float | None
-    actual_as_of: PartialDate
-    start_date: PartialDate
-    end_date: PartialDate
+    """A period as these rules read it: a record's (models.IndicatorPeriod) or a row's."""
+
+    @property
+    def target_value(self) -> float | None: ...
+    @property
+    def actual_value(self) -> float | None: ...
+    @property
+    def actual_as_of(self) -> PartialDate: ...
+    @property
+    def start_date(self) -> PartialDate: ...
+    @property
+    def end_date(self) -> PartialDate: ...
 
 
 def period_progress(
@@ -70,6 +77,44 @@ def indicator_progress(
     if period is None:
         return None
     return period_progress(measure, ascending, baseline, period.target_value, period.actual_value)
+
+
+class IndicatorFacts(NamedTuple):
+    """An indicator as the progress of the commitment it drives reads it."""
+
+    measure: IndicatorMeasure
+    ascending: bool
+    baseline: float | None
+    periods: Sequence[Period]
+
+
+def commitment_indicators_progress(
+    indicators: Iterable[IndicatorFacts], as_of: date | None = None
+) -> float | None:
+    """The progress a commitment's indicators give it (rules.driven_state): the mean of
+    their progress (indicator_progress) where it is known, each indicator counting once;
+    None when none is known."""
+    known = [
+        progress
+        for indicator in indicators
+        if (
+            progress := indicator_progress(
+                indicator.measure, indicator.ascending, indicator.baseline, indicator.periods, as_of
+            )
+        )
+        is not None
+    ]
+    return sum(known) / len(known) if known else None
+
+
+def actual_dates(indicators: Iterable[IndicatorFacts]) -> list[date]:
+    """The dates on which the indicators' progress can move: those of their known actuals."""
+    return [
+        period.actual_as_of.value
+        for indicator in indicators
+        for period in indicator.periods
+        if period.actual_value is not None and period.actual_as_of.value is not None
+    ]
 
 
 def indicator_track(

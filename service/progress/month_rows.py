@@ -29,6 +29,7 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
 from service.agreements.models import Agreement
+from service.progress.driven import DrivenIndicators, driven_indicators
 from service.progress.months import (
     LIVE_TREES,
     VALUE_NAMES,
@@ -61,18 +62,19 @@ def keep_months(
     agreement_id: int,
     nodes: Sequence[MonthlyNode],
     facts: Mapping[int, Sequence[AssessmentFact]],
+    driven: DrivenIndicators | None = None,
 ) -> None:
-    """Write an agreement's rows and span as its live commitments (`nodes`, by id) and
-    their assessments give them, from nothing: rows that moved are written, rows outside
-    the span or of a scope no commitment is in any more removed. Nothing is read back (the
-    caller may pipeline it)."""
-    span = span_of(facts)
+    """Write an agreement's rows and span as its live commitments (`nodes`, by id), their
+    assessments and the indicators that drive their progress (`driven`) give them, from
+    nothing: rows that moved are written, rows outside the span or of a scope no commitment
+    is in any more removed. Nothing is read back (the caller may pipeline it)."""
+    span = span_of(facts, driven)
     statements = _statements(connection)
     if span is None:
         connection.execute(statements.all_gone, {"kept_agreement_id": agreement_id})
         connection.execute(statements.span_gone, {"kept_agreement_id": agreement_id})
         return
-    snapshot = months_of(nodes, facts, month_range(*span))
+    snapshot = months_of(nodes, facts, month_range(*span), driven)
     _write_rows(connection, agreement_id, snapshot, replace=True)
     connection.execute(
         statements.outside,
@@ -381,8 +383,13 @@ def rebuild_months(session: Session, agreement_ids: Sequence[int] | None = None)
         for row in connection.execute(LIVE_TREES, {"agreement_ids": batch}):
             trees[row.agreement_id].append(row)
         facts = histories(connection, batch)
+        driven = driven_indicators(
+            connection,
+            [row.id for rows in trees.values() for row in rows if row.progress_from_indicators],
+        )
         for agreement_id, rows in trees.items():
             nodes = monthly_nodes(rows)
             own = {node.id: facts[node.id] for node in nodes if node.id in facts}
-            keep_months(connection, agreement_id, nodes, own)
+            steered = {node.id: driven[node.id] for node in nodes if node.id in driven}
+            keep_months(connection, agreement_id, nodes, own, steered)
     return len(agreement_ids)

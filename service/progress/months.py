@@ -31,6 +31,8 @@ from sqlalchemy import (
 
 from service.core.dates import month_end
 from service.core.vocabularies import ImplementationStatus
+from service.progress.driven import DrivenIndicators, driven_by
+from service.progress.indicators import actual_dates
 from service.progress.models import EVERY_THEME
 from service.progress.rules import (
     AssessmentFact,
@@ -85,10 +87,15 @@ def first_day(day: date) -> date:
     return day.replace(day=1)
 
 
-def span_of(facts: Mapping[int, Sequence[AssessmentFact]]) -> Span | None:
+def span_of(
+    facts: Mapping[int, Sequence[AssessmentFact]], driven: DrivenIndicators | None = None
+) -> Span | None:
     """The months the rows run over: from the first assessment's month to the last one's
-    (corrected ones too: the span only has to hold every month in which a state changed)."""
+    (corrected ones too: the span only has to hold every month in which a state changed),
+    and the months of the actual values of the indicators that drive a commitment's
+    progress (`driven`)."""
     dates = [fact.as_of for own in facts.values() for fact in own]
+    dates += actual_dates(indicator for own in (driven or {}).values() for indicator in own)
     return (first_day(min(dates)), first_day(max(dates))) if dates else None
 
 
@@ -96,11 +103,18 @@ def months_of(
     nodes: Sequence[MonthlyNode],
     facts: Mapping[int, Sequence[AssessmentFact]],
     months: Sequence[date],
+    driven: DrivenIndicators | None = None,
 ) -> Snapshot:
     """The values of each scope of these live commitments (a whole tree, or whole subtrees
-    of one) at the end of each of these months (ascending), from their assessments."""
+    of one) at the end of each of these months (ascending), from their assessments and,
+    where they drive a commitment's progress, its indicators (`driven`)."""
     ends = [month_end(month) for month in months]
-    walked = [states_on(facts.get(node.id, ()), ends) for node in nodes]
+    walked = [
+        _driven_walk(states_on(facts.get(node.id, ()), ends), node.id, driven, ends)
+        if driven and node.id in driven
+        else states_on(facts.get(node.id, ()), ends)
+        for node in nodes
+    ]
     snapshot: Snapshot = {}
     previous: list[CommitmentState] | None = None
     tallied: dict[int, list[float]] = {}
@@ -127,6 +141,24 @@ def months_of(
         for theme_id, values in tallied.items():
             snapshot[theme_id, month] = _with_overdue(values, overdue.get(theme_id, 0))
     return snapshot
+
+
+def _driven_walk(
+    states: Sequence[CommitmentState],
+    commitment_id: int,
+    driven: DrivenIndicators,
+    ends: Sequence[date],
+) -> list[CommitmentState]:
+    """A commitment's states at each month's end (rules.states_on) once its indicators drive
+    its progress (driven.driven_by on that day), the same object while a state stands, as
+    states_on gives it."""
+    walked: list[CommitmentState] = []
+    for state, end in zip(states, ends, strict=True):
+        now = driven_by(state, commitment_id, driven, end)
+        if walked and walked[-1] == now:
+            now = walked[-1]
+        walked.append(now)
+    return walked
 
 
 def standing_months(
@@ -248,6 +280,7 @@ LIVE_TREES = (
         COMMITMENTS.c.parent_id,
         COMMITMENTS.c.weight,
         COMMITMENTS.c.due_by,
+        COMMITMENTS.c.progress_from_indicators,
         scope_themes().label("themes"),
     )
     .where(

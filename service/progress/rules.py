@@ -123,6 +123,20 @@ def effective_progress(facts: Iterable[AssessmentFact]) -> dict[int, float | Non
     return result
 
 
+# A commitment no longer stands: its indicators cannot give it a progress either.
+NO_LONGER_STANDS = frozenset({Status.SUPERSEDED, Status.CANCELLED})
+
+
+def driven_state(state: CommitmentState, from_indicators: float | None) -> CommitmentState:
+    """The state of a commitment whose indicators drive its progress: its assessments'
+    status, and its indicators' progress (`from_indicators`, progress.indicators.
+    commitment_indicators_progress) in place of theirs, unless it no longer stands; where
+    none of its indicators' progress is known, its assessments' progress stands."""
+    if from_indicators is None or state.status in NO_LONGER_STANDS:
+        return state
+    return state._replace(progress=from_indicators)
+
+
 def progress_after(status: Status, stated: float | None, last_known: float | None) -> float | None:
     if status in HAS_NO_PROGRESS:
         return None

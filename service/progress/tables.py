@@ -13,6 +13,7 @@ from sqlalchemy import Table
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
+from service.indicators.models import Indicator, IndicatorPeriod
 from service.progress.models import (
     ProgressDue,
     ProgressDueTotal,
@@ -26,6 +27,8 @@ AGREEMENTS = cast(Table, Agreement.__table__)
 COMMITMENTS = cast(Table, Commitment.__table__)
 ASSESSMENTS = cast(Table, StatusAssessment.__table__)
 THEMES = cast(Table, Theme.__table__)
+INDICATORS = cast(Table, Indicator.__table__)
+INDICATOR_PERIODS = cast(Table, IndicatorPeriod.__table__)
 # What the engine keeps (service/progress/models.py).
 TALLIES = cast(Table, ProgressTally.__table__)
 MONTHS = cast(Table, ProgressMonth.__table__)

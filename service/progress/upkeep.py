@@ -19,6 +19,7 @@ from service.commitments.models import Commitment
 from service.core.db import pipelined, utcnow
 from service.core.vocabularies import ImplementationStatus
 from service.progress import dues, month_rows, months
+from service.progress.driven import DrivenIndicators, driven_by, driven_indicators
 from service.progress.refresh import RefreshedTree, record_refresh, refreshed_tree
 from service.progress.rules import (
     AssessmentFact,
@@ -64,7 +65,17 @@ _TREE = (
         AGREEMENTS.c.progress.label("agreement_progress"),
         SPANS.c.first_month,
         SPANS.c.last_month,
-        *(COMMITMENTS.c[name] for name in ("id", "parent_id", "weight", "due_by", *DERIVED)),
+        *(
+            COMMITMENTS.c[name]
+            for name in (
+                "id",
+                "parent_id",
+                "weight",
+                "due_by",
+                "progress_from_indicators",
+                *DERIVED,
+            )
+        ),
         scope_themes().label("themes"),
     )
     .select_from(
@@ -128,10 +139,15 @@ def refresh_progress(
     the themes stand as they were; the tallies then move only where a status or a progress
     moved, the monthly rows only by what those assessments changed).
 
+    Where indicators drive a commitment's progress (`progress_from_indicators`), their
+    values are read too, and the write is recomputed as any other: the monthly rows move
+    with the indicators' dates, which the change in the assessments does not show.
+
     Core statements on plain rows, not ORM objects: the tree, the agreement's progress and
     its monthly rows' span in one read, the reassessed commitments' assessments in another
-    (of the whole tree after any other write; of the reassessed commitments' root subtrees
-    too when a new assessment is dated before the span's last month), then the writes in one
+    (of the whole tree after any other write, every commitment's state then read again; of
+    the reassessed commitments' root subtrees too when a new assessment is dated before the
+    span's last month), the driven commitments' indicators, then the writes in one
     round trip: the assessments whose effective progress moved, every commitment whose
     values moved (on a new assessment, the commitment and the ancestors whose progress it
     changed), the agreement, the tallies and the monthly rows. Objects the session has
@@ -146,8 +162,12 @@ def refresh_progress(
         return  # no such agreement: the caller found it, so it cannot happen
     nodes = months.monthly_nodes(row for row in rows if row.id is not None)
     span = (rows[0].first_month, rows[0].last_month) if rows[0].first_month else None
+    driven = driven_indicators(
+        connection, [row.id for row in rows if row.id is not None and row.progress_from_indicators]
+    )
     # Only new assessments, and the caller said which: the months move by their change.
-    by_change = bool(reassessed_ids) and bool(new_assessment_ids)
+    # Not where indicators drive a commitment's progress: their months are recomputed whole.
+    by_change = bool(reassessed_ids) and bool(new_assessment_ids) and not driven
     read_ids = sorted(reassessed_ids) if by_change else [node.id for node in nodes]
     stored_effective: dict[int, float | None] = {}
     facts = assessment_facts(connection, read_ids, effective=stored_effective)
@@ -159,7 +179,15 @@ def refresh_progress(
         rest = sorted(set(subtrees) - set(read_ids))
         facts.update(assessment_facts(connection, rest, effective=stored_effective))
         read_ids = subtrees
-    own, moved_effective = _reassess(session, facts, stored_effective, sorted(reassessed_ids))
+    # After any other write, every commitment's own state is read again from its history
+    # (and its indicators): what a rebuild would give.
+    own, moved_effective = _reassess(
+        session,
+        facts,
+        stored_effective,
+        sorted(reassessed_ids) if by_change else [node.id for node in nodes],
+        driven,
+    )
     tree = refreshed_tree(rows, own)
     record_refresh(session, agreement_id, tree)
     now = utcnow()
@@ -250,7 +278,7 @@ def refresh_progress(
                 span,
             )
         else:
-            month_rows.keep_months(connection, agreement_id, nodes, facts)
+            month_rows.keep_months(connection, agreement_id, nodes, facts, driven)
         dues.keep_dues(connection, agreement_id, moved_dues)
 
 
@@ -303,11 +331,12 @@ def _reassess(
     facts: Mapping[int, list[AssessmentFact]],
     stored: Mapping[int, float | None],
     ids: Sequence[int],
+    driven: DrivenIndicators,
 ) -> tuple[dict[int, CommitmentState], dict[int, float | None]]:
     """These commitments' own status and progress from their assessments (`facts`, with
-    each one's `stored` effective progress), and the effective progress (which the
-    statistics read by date) of each assessment whose stored one moved, for the caller to
-    write."""
+    each one's `stored` effective progress) and, for those whose progress they drive, their
+    indicators (`driven`); and the effective progress (which the statistics read by date)
+    of each assessment whose stored one moved, for the caller to write."""
     moved: dict[int, float | None] = {}
     states: dict[int, CommitmentState] = {}
     for commitment_id in ids:
@@ -315,7 +344,7 @@ def _reassess(
         for assessment_id, value in effective_progress(own).items():
             if stored.get(assessment_id) != value:
                 moved[assessment_id] = value
-        states[commitment_id] = state_from_assessments(own)
+        states[commitment_id] = driven_by(state_from_assessments(own), commitment_id, driven)
     for key, value in moved.items():
         _bring_in_line(session, StatusAssessment, key, {"effective_progress": value})
     return states, moved

@@ -135,6 +135,38 @@ def test_a_file_with_a_bad_row_writes_nothing_and_names_each_problem(
     )
 
 
+def _written(rows: list[dict[str, str]]) -> str:
+    buffer = io.StringIO()
+    writer = csv.DictWriter(buffer, fieldnames=list(rows[0]))
+    writer.writeheader()
+    writer.writerows(rows)
+    return buffer.getvalue()
+
+
+def test_progress_from_indicators_is_set_by_its_column_and_kept_where_it_is_left_out(
+    seeded: Session, client: FlaskClient
+) -> None:
+    rows = rows_of(client.get("/api/v1/exports/commitments.csv").get_data(as_text=True))
+    assert {row["progress_from_indicators"] for row in rows} == {"false"}
+    rows[1]["progress_from_indicators"] = "true"
+    rows[2]["progress_from_indicators"] = "sometimes"
+    refused = import_csv(client, _written(rows))
+    assert [(e["row"], e["column"]) for e in refused["result"]["row_errors"]] == [
+        (4, "progress_from_indicators")
+    ]
+    rows[2]["progress_from_indicators"] = "false"
+    assert import_csv(client, _written(rows))["result"]["updated"] == 1
+    driven = f"/api/v1/commitments/{rows[1]['id']}"
+    assert client.get(driven).json["progress_from_indicators"] is True
+    # A file written before the column was added: every flag stays as it is.
+    for row in rows:
+        del row["progress_from_indicators"]
+    rows[1]["title"] = "Training of officers"
+    assert import_csv(client, _written(rows))["result"]["updated"] == 1
+    assert client.get(driven).json["progress_from_indicators"] is True
+    assert client.get(driven).json["title"] == "Training of officers"
+
+
 @pytest.mark.parametrize(
     ("text", "column"),
     [("title,agreement\nx,y\n", "id"), ("id,external_id,agreement\n", "title")],

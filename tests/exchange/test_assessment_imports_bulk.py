@@ -1,14 +1,15 @@
 """The assessment import's bulk path (PostgreSQL: COPY, the derived values recomputed for
 all the agreements at once by progress.bulk) ends exactly where its plain path ends
 (INSERTs, upkeep.refresh_progress an agreement at a time): on random trees with random
-histories (corrections among them) and random files, the same assessments with the same
-effective progress, the same derived values, and the same change events in the same order."""
+histories (corrections among them), a commitment of each driven by its indicators or not,
+and random files, the same assessments with the same effective progress, the same derived
+values, and the same change events in the same order."""
 
 from __future__ import annotations
 
 import csv
 import io
-from typing import Any
+from typing import Any, cast
 
 import pytest
 from flask import Flask
@@ -20,10 +21,14 @@ from sqlalchemy.orm import Session
 from service.agreements.models import Agreement
 from service.assessments.models import StatusAssessment, assessment_sources
 from service.changes.models import ChangeEvent
+from service.commitments import services as commitments
 from service.commitments.models import Commitment
-from service.core.vocabularies import EntityType
+from service.core.dates import PartialDate
+from service.core.vocabularies import EntityType, IndicatorMeasure
 from service.core.vocabularies import ImplementationStatus as Status
 from service.exchange import assessment_imports, assessment_writes
+from service.indicators import services as indicators
+from service.indicators.inputs import IndicatorIn
 from service.progress.models import ProgressDue, ProgressTally
 from tests.builders import make_source
 from tests.progress.test_sql_equals_python import (
@@ -179,13 +184,49 @@ def outcome(
     }
 
 
+def drive(session: Session, commitment_id: int) -> None:
+    """Let an indicator (half of the way to its target, measured in 2023) drive the
+    commitment's progress."""
+    source = [make_source(session).id]
+    indicators.create_indicator(
+        session,
+        commitment_id=commitment_id,
+        data=cast(
+            IndicatorIn,
+            {
+                "title": "Officers trained",
+                "measure": IndicatorMeasure.UNIT,
+                "baseline_value": 0.0,
+                "baseline_date": PartialDate.parse("2022"),
+                "baseline_source_ids": source,
+                "periods": [
+                    {
+                        "target_value": 40.0,
+                        "target_as_of": PartialDate.parse("2022"),
+                        "target_source_ids": source,
+                        "actual_value": 20.0,
+                        "actual_as_of": PartialDate.parse("2023-06"),
+                        "actual_source_ids": source,
+                    }
+                ],
+            },
+        ),
+    )
+    commitments.update_commitment(
+        session,
+        commitment_id=commitment_id,
+        data={"progress_from_indicators": True},
+        check=lambda _shown: None,
+    )
+
+
 @settings(
     max_examples=25,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
-@given(planned=st.lists(trees(), min_size=1, max_size=3), rows=files())
+@given(planned=st.lists(trees(), min_size=1, max_size=3), rows=files(), driven=st.booleans())
 def test_the_bulk_path_ends_where_the_plain_path_ends(
     session: Session,
     connection: Connection,
@@ -193,12 +234,15 @@ def test_the_bulk_path_ends_where_the_plain_path_ends(
     monkeypatch: pytest.MonkeyPatch,
     planned: list[Any],
     rows: list[dict[str, Any]],
+    driven: bool,
 ) -> None:
     agreement_ids, commitment_ids = [], []
     for tree in planned:
         agreement, commitments, _facts = write(session, tree)
         agreement_ids.append(agreement.id)
         commitment_ids += [commitment.id for commitment in commitments]
+        if driven:  # the first commitment's progress driven by an indicator
+            drive(session, commitments[0].id)
     body = csv_of(rows, commitment_ids, make_source(session).id)
     # Small chunks: a file spans several (a commitment's rows all in one).
     monkeypatch.setattr(assessment_writes, "COPY_CHUNK_ROWS", 3)

@@ -4,7 +4,8 @@ history would find them, and answering the series as the history itself does.
 Random sequences of writes through the services, as tests/progress/test_tallies.py makes
 them (commitments created with due dates, re-weighted, re-filed, moved, deleted; themes moved
 and deleted; agreements deleted), with assessments dated before, within and after the months
-already kept, and corrections of earlier ones. After each write the kept rows and spans must
+already kept, and corrections of earlier ones; indicators measured at those dates, created,
+changed and deleted, driving the progress of the commitments whose flag is on. After each write the kept rows and spans must
 be a rebuild's; after the sequence, the series over random windows (before, within, after and
 across the kept months) must be the one computed in Python from the commitments and their
 assessments by progress.rules.
@@ -15,7 +16,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 from datetime import date
-from typing import Any
+from typing import Any, cast
 
 from flask import Flask
 from hypothesis import HealthCheck, given, settings
@@ -27,13 +28,20 @@ from service.assessments.models import StatusAssessment
 from service.commitments.models import Commitment
 from service.core.dates import PartialDate, month_end
 from service.core.vocabularies import ImplementationStatus as Status
+from service.core.vocabularies import IndicatorMeasure
+from service.indicators import services as indicators
+from service.indicators.inputs import IndicatorIn
+from service.indicators.models import Indicator
+from service.progress.indicators import IndicatorFacts, commitment_indicators_progress
 from service.progress.models import ProgressMonth, ProgressMonthSpan
 from service.progress.month_rows import rebuild_months
 from service.progress.months import VALUE_NAMES, month_range
 from service.progress.rules import (
     HAS_NO_PROGRESS,
     TERMINAL_STATUSES,
+    CommitmentState,
     TreeNode,
+    driven_state,
     roll_up,
     state_from_assessments,
     weighted_mean,
@@ -42,7 +50,7 @@ from service.progress.upkeep import assessment_facts
 from service.stats.services import Scope, progress_over_time
 from service.themes.models import Theme
 from tests.builders import make_assessment, make_commitment
-from tests.progress.test_tallies import OPERATIONS, World
+from tests.progress.test_tallies import OPERATIONS, World, no_check
 
 # Day, month and year dates from 2019 to 2024: before, within and after what is kept.
 AS_OF = ["2019-03-31", "2020-11", "2021", "2022-02-01", "2022-02-28", "2023-07", "2024-12-15"]
@@ -54,15 +62,31 @@ MONTHS: Table = ProgressMonth.__table__  # type: ignore[assignment]
 SPANS: Table = ProgressMonthSpan.__table__  # type: ignore[assignment]
 
 
+# test_tallies' writes, and those of indicators: a commitment's flag turned on or off, its
+# indicators created, changed and deleted.
+DATED_OPERATIONS = st.one_of(OPERATIONS, st.sampled_from(["drive", "measure", "measure"]))
+# Writes that keep indicators in play: most commitments measured, many driven by them.
+MEASURED_OPERATIONS = st.sampled_from(
+    ["measure", "drive", "assess", "measure", "create", "move", "reweigh", "delete", "redate"]
+)
+
+
 class DatedWorld(World):
     """test_tallies' world, its commitments due at random dates and assessed at random
-    dates, now and then correcting an earlier assessment."""
+    dates, now and then correcting an earlier assessment; their indicators measured at
+    random dates, and driving the progress of some of them."""
 
     def apply(self, operation: str, data: st.DataObject) -> None:
         draw = data.draw
         live = self.live_commitments()
         agreements_left = [item for item in self.agreements if item.deleted_at is None]
-        if operation == "create" and agreements_left:
+        if operation == "drive" and live:
+            commitment = draw(st.sampled_from(live))
+            flag = not commitment.progress_from_indicators
+            self._update(commitment, {"progress_from_indicators": flag})
+        elif operation == "measure" and live:
+            self._measure(draw(st.sampled_from(live)), draw)
+        elif operation == "create" and agreements_left:
             agreement = draw(st.sampled_from(agreements_left))
             parents = [None, *(c.id for c in live if c.agreement_id == agreement.id)]
             due = draw(st.sampled_from(DUE))
@@ -101,6 +125,110 @@ class DatedWorld(World):
             make_assessment(self.session, commitment, **values)
         else:
             super().apply(operation, data)
+
+    def _measure(self, commitment: Any, draw: Any) -> None:
+        """Create an indicator of the commitment, or change or delete one it has: from a
+        baseline of 50, higher or lower is better, one or two periods with random actuals."""
+        ascending = draw(st.booleans())
+        source = [self.source.id]
+        periods: list[dict[str, Any]] = []
+        for _ in range(draw(st.integers(1, 2))):
+            period: dict[str, Any] = {
+                "end_date": PartialDate.parse(draw(st.sampled_from(["2021", "2023-08-15"]))),
+                "target_value": draw(st.sampled_from([80.0, 100.0] if ascending else [20.0, 0.0])),
+                "target_as_of": PartialDate.parse("2019-01"),
+                "target_source_ids": source,
+            }
+            actual = draw(st.sampled_from([30.0, 65.0, 90.0, None]))
+            if actual is not None:
+                period |= {
+                    "actual_value": actual,
+                    "actual_as_of": PartialDate.parse(draw(st.sampled_from(AS_OF))),
+                    "actual_source_ids": source,
+                }
+            periods.append(period)
+        kept = list(
+            self.session.scalars(
+                select(Indicator.id).where(
+                    Indicator.commitment_id == commitment.id, Indicator.deleted_at.is_(None)
+                )
+            )
+        )
+        if kept and draw(st.booleans()):
+            indicator_id = draw(st.sampled_from(kept))
+            if draw(st.booleans()):
+                indicators.delete_indicator(
+                    self.session,
+                    commitment_id=commitment.id,
+                    indicator_id=indicator_id,
+                    check=no_check,
+                )
+                return
+            indicators.update_indicator(
+                self.session,
+                commitment_id=commitment.id,
+                indicator_id=indicator_id,
+                data=cast(IndicatorIn, {"ascending": ascending, "periods": periods}),
+                check=no_check,
+            )
+            return
+        indicators.create_indicator(
+            self.session,
+            commitment_id=commitment.id,
+            data=cast(
+                IndicatorIn,
+                {
+                    "title": "An indicator",
+                    "measure": IndicatorMeasure.UNIT,
+                    "ascending": ascending,
+                    "baseline_value": 50.0,
+                    "baseline_date": PartialDate.parse("2019"),
+                    "baseline_source_ids": source,
+                    "periods": periods,
+                },
+            ),
+        )
+
+
+def driven_states(
+    session: Session, every: list[Any], facts: dict[int, Any], when: date | None
+) -> dict[int, CommitmentState]:
+    """Each commitment's state on `when` (today's when None) from its assessments and, where
+    they drive its progress, its live indicators read through the ORM, by progress.rules."""
+    states = {}
+    for c in every:
+        state = state_from_assessments(facts.get(c.id, []), when)
+        if c.progress_from_indicators:
+            measured = session.scalars(
+                select(Indicator).where(
+                    Indicator.commitment_id == c.id, Indicator.deleted_at.is_(None)
+                )
+            )
+            state = driven_state(
+                state,
+                commitment_indicators_progress(
+                    [
+                        IndicatorFacts(i.measure, i.ascending, i.baseline_value, i.periods)
+                        for i in measured
+                    ],
+                    when,
+                ),
+            )
+        states[c.id] = state
+    return states
+
+
+def assert_kept_progress_is_the_historys(session: Session) -> None:
+    """Each live commitment's kept status and progress are today's from its history (and
+    its indicators, where they drive it), rolled up."""
+    session.expire_all()
+    every = list(session.scalars(select(Commitment).where(Commitment.deleted_at.is_(None))))
+    facts = assessment_facts(session, [c.id for c in every])
+    states = driven_states(session, every, facts, None)
+    rolled = roll_up([TreeNode(c.id, c.parent_id, c.weight, states[c.id].progress) for c in every])
+    for c in every:
+        expected = (states[c.id].status, states[c.id].progress, rolled[c.id])
+        assert (c.current_status, c.status_progress, c.current_progress) == expected, c.id
 
 
 def kept_rows(session: Session) -> tuple[list[tuple[Any, ...]], list[tuple[Any, ...]]]:
@@ -145,7 +273,7 @@ def expected_series(
     found = []
     for month in months:
         end = month_end(month)
-        states = {c.id: state_from_assessments(facts.get(c.id, []), end) for c in every}
+        states = driven_states(session, every, facts, end)
         rolled = roll_up(
             [TreeNode(c.id, c.parent_id, c.weight, states[c.id].progress) for c in every]
         )
@@ -169,7 +297,7 @@ def expected_series(
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )
 @given(
-    operations=st.lists(OPERATIONS, min_size=1, max_size=14),
+    operations=st.lists(DATED_OPERATIONS, min_size=1, max_size=14),
     data=st.data(),
 )
 def test_the_kept_months_are_what_a_rebuild_writes_and_answer_as_the_history(
@@ -182,6 +310,7 @@ def test_the_kept_months_are_what_a_rebuild_writes_and_answer_as_the_history(
         kept = kept_rows(session)
         rebuild_months(session, [agreement.id for agreement in world.agreements])
         assert_same_rows(kept_rows(session), kept, operation)
+    assert_kept_progress_is_the_historys(session)
 
     first = data.draw(st.sampled_from(FIRST_MONTHS))
     months = month_range(first, date(first.year + 3, first.month, 1))
@@ -216,6 +345,40 @@ def test_the_kept_months_are_what_a_rebuild_writes_and_answer_as_the_history(
                 assert point["progress"] == progress, where
             else:
                 assert abs(point["progress"] - progress) <= 0.0051, where
+
+
+@settings(
+    max_examples=15,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+@given(operations=st.lists(MEASURED_OPERATIONS, min_size=4, max_size=14), data=st.data())
+def test_indicators_that_drive_progress_keep_the_months_and_the_history_agreed(
+    session: Session, operations: list[str], data: st.DataObject
+) -> None:
+    """The same, with indicators written at every other step, driving the progress of the
+    commitments whose flag is on: the kept values, rows and series are the history's, each
+    driven commitment's progress its indicators' on each date."""
+    world = DatedWorld(session)
+    for operation in operations:
+        world.apply(operation, data)
+        kept = kept_rows(session)
+        rebuild_months(session, [agreement.id for agreement in world.agreements])
+        assert_same_rows(kept_rows(session), kept, operation)
+    assert_kept_progress_is_the_historys(session)
+    months = month_range(date(2019, 1, 1), date(2025, 1, 1))
+    for agreement in world.agreements:
+        if agreement.deleted_at is not None:
+            continue
+        series = progress_over_time(
+            session, Scope(agreement=agreement.slug), first=months[0], last=months[-1]
+        )
+        expected = expected_series(session, {agreement.id}, None, months)
+        for point, (_counts, progress, _overdue) in zip(series["points"], expected, strict=True):
+            assert (point["progress"] is None) == (progress is None), point["month"]
+            if progress is not None:
+                assert abs(point["progress"] - progress) <= 0.0051, point["month"]
 
 
 def test_the_rebuild_command_rebuilds_the_months(app: Flask, session: Session) -> None:
