@@ -157,11 +157,28 @@ def overdue_kept(on: date, agreements: Sequence[ColumnElement[bool]] | None) -> 
     agreements' rows (None: every commitment, from the totals)."""
     if agreements is None:
         return select(func.coalesce(func.sum(DUE_TOTALS.c.commitments), 0)).where(
-            DUE_TOTALS.c.due_by < on
+            _overdue(DUE_TOTALS, on)
         )
     return select(func.coalesce(func.sum(DUES.c.commitments), 0)).where(
-        DUES.c.due_by < on, *agreements
+        _overdue(DUES, on), *agreements
     )
+
+
+def overdue_kept_by_agreement(on: date, agreement_ids: Sequence[int]) -> Any:
+    """overdue_kept for each of these agreements: a SELECT of (agreement_id, overdue), an
+    agreement with none overdue left out."""
+    return (
+        select(DUES.c.agreement_id, func.sum(DUES.c.commitments))
+        .where(_overdue(DUES, on), DUES.c.agreement_id.in_(agreement_ids))
+        .group_by(DUES.c.agreement_id)
+    )
+
+
+def _overdue(table: Any, on: date) -> ColumnElement[bool]:
+    """The kept open commitments (`table`'s rows) overdue on the day `on`: due before it
+    (rules.is_overdue; the rows hold only commitments in a live status)."""
+    overdue: ColumnElement[bool] = table.c.due_by < on
+    return overdue
 
 
 # The open commitments of some agreements counted by the database: progress.sql's

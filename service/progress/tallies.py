@@ -302,6 +302,18 @@ def _batches(items: list[int], size: int) -> Iterable[list[int]]:
         yield items[start : start + size]
 
 
+def tallied_by_agreement(agreement_ids: Sequence[int]) -> Any:
+    """Each of these agreements' tallies (of every commitment of it): a SELECT of its id,
+    then the columns of `tallied`."""
+    return select(
+        TALLIES.c.agreement_id,
+        TALLIES.c.status,
+        TALLIES.c.commitments,
+        TALLIES.c.top_known_weight,
+        TALLIES.c.top_weighted_progress,
+    ).where(TALLIES.c.theme_id == EVERY_THEME, TALLIES.c.agreement_id.in_(agreement_ids))
+
+
 def tallied(agreements: Sequence[ColumnElement[bool]], theme_id: int | None) -> Any:
     """A SELECT of a scope's tallies summed by status: status, commitments, and the known
     weight and weighted progress of its top commitments. `agreements`: conditions on

@@ -2,11 +2,15 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
+from service.agreements.inputs import AgreementFilters
+from service.agreements.schemas import AgreementQuerySchema
+from service.core.pagination import Page, PageRequest
 from service.http.api import Blueprint, get_session
 from service.http.resources import ResourceRoutes
 from service.stats import services
 from service.stats.inputs import StatsSeriesQuery, StatsSummaryQuery
 from service.stats.schemas import (
+    AgreementStatsSchema,
     ProgressSeriesSchema,
     StatsSeriesQuerySchema,
     StatsSummaryQuerySchema,
@@ -21,9 +25,17 @@ blp = Blueprint(
 )
 
 
-# Two read-only resources: the summary of a scope, and its series month by month.
+# Three read-only resources: the summary of a scope, its series month by month, and the
+# summary of each agreement the agreements list selects.
 summary = ResourceRoutes(blp, name="stats_summary", plural="stats", schema=StatsSummarySchema)
 series = ResourceRoutes(blp, name="stats_progress", plural="stats", schema=ProgressSeriesSchema)
+by_agreement = ResourceRoutes(
+    blp,
+    name="agreement_stats",
+    plural="agreement_stats",
+    schema=AgreementStatsSchema,
+    query_schema=AgreementQuerySchema,
+)
 
 
 @summary.get("/stats/summary", query_schema=StatsSummaryQuerySchema, more_errors=[422])
@@ -36,3 +48,9 @@ def get_stats_summary(**query: Unpack[StatsSummaryQuery]) -> dict[str, Any]:
 def get_stats_progress(**query: Unpack[StatsSeriesQuery]) -> dict[str, Any]:
     """Progress and counts by status month by month, as the assessments stood at each month's end."""
     return services.get_stats_progress(get_session(), **query)
+
+
+@by_agreement.list("/stats/agreements", more_errors=[422])
+def list_agreement_stats(page: PageRequest, filters: AgreementFilters) -> Page[dict[str, Any]]:
+    """Summarize each agreement the filters select: its commitments by status, progress and overdue ones."""
+    return services.list_agreement_stats(get_session(), page=page, filters=filters)

@@ -133,3 +133,15 @@ class ProgressPointSchema(StatsFiguresSchema):
 class ProgressSeriesSchema(OutputSchema):
     scope = ma.fields.Nested(StatsScopeOutSchema, required=True)
     points = ma.fields.List(ma.fields.Nested(ProgressPointSchema), required=True)
+
+
+class AgreementNamedSchema(OutputSchema):
+    id = ma.fields.Integer(required=True)
+    slug = ma.fields.String(required=True)
+    title = ma.fields.String(required=True)
+
+
+class AgreementStatsSchema(StatsFiguresSchema):
+    """An agreement's summary, as /stats/summary?agreement= gives it (its indicators aside)."""
+
+    agreement = ma.fields.Nested(AgreementNamedSchema, required=True)

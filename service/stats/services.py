@@ -24,16 +24,18 @@ from typing import Any, Unpack
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
+from service.agreements.inputs import AgreementFilters
 from service.agreements.models import Agreement
-from service.agreements.services import agreements_with_party
+from service.agreements.services import agreements_with_party, list_agreements
 from service.assessments.models import rests_only_on_low_sources
 from service.commitments.models import Commitment
 from service.core import records
 from service.core.dates import month_end
 from service.core.errors import InvalidInput
+from service.core.pagination import Page, PageRequest
 from service.core.vocabularies import EntityType, ImplementationStatus, IndicatorTrack
 from service.indicators.models import Indicator
-from service.progress.dues import overdue_kept
+from service.progress.dues import overdue_kept, overdue_kept_by_agreement
 from service.progress.indicators import indicator_track
 from service.progress.models import EVERY_THEME
 from service.progress.months import (
@@ -47,7 +49,7 @@ from service.progress.months import (
 from service.progress.rules import is_overdue
 from service.progress.sql import overdue_on, weighted_sums
 from service.progress.tables import COMMITMENTS, DUES, MONTHS, SPANS, TALLIES
-from service.progress.tallies import filed_under, tallied
+from service.progress.tallies import filed_under, tallied, tallied_by_agreement
 from service.stats.inputs import StatsScopeQuery, StatsSeriesQuery, StatsSummaryQuery
 from service.themes.models import Theme
 
@@ -142,6 +144,32 @@ def summary(
     else:
         answer = _summary_of_tallies(session, scope, resolved, today)
     return {**answer, "indicators": _indicator_tracks(session, resolved, today)}
+
+
+def list_agreement_stats(
+    session: Session, *, page: PageRequest, filters: AgreementFilters, today: date | None = None
+) -> Page[dict[str, Any]]:
+    """The summary of each agreement of a page of the agreements list (its filters, its
+    order): what `summary` gives for that agreement's scope, its indicators aside, read for
+    the whole page at once from the kept tallies and open commitments (two statements)."""
+    today = today or date.today()
+    found = list_agreements(session, page=page, filters=filters)
+    ids = [agreement.id for agreement in found.items]
+    rows: dict[int, list[Any]] = {key: [] for key in ids}
+    for row in session.execute(tallied_by_agreement(ids)):
+        rows[row.agreement_id].append(row[1:])
+    overdue = {row[0]: row[1] for row in session.execute(overdue_kept_by_agreement(today, ids))}
+    items = []
+    for agreement in found.items:
+        answer = _summary_answer(
+            Scope(agreement=agreement.slug),
+            rows[agreement.id],
+            int(overdue.get(agreement.id, 0)),
+            today,
+            left_out=0,
+        )
+        items.append({"agreement": agreement, **answer})
+    return Page(items=items, next_key=found.next_key)
 
 
 def _indicator_tracks(session: Session, resolved: ResolvedScope, today: date) -> dict[str, Any]:

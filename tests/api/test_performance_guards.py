@@ -116,6 +116,7 @@ def hot_requests(session: Session, agreement: Agreement) -> dict[str, tuple[str,
             f"/api/v1/stats/summary?agreement={agreement.slug}",
         ),
         "statistics for everything": ("GET", "/api/v1/stats/summary"),
+        "statistics of each agreement": ("GET", "/api/v1/stats/agreements?page_size=50"),
         "progress over time": (
             "GET",
             f"/api/v1/stats/progress?agreement={agreement.slug}&from=2024-01&to=2024-12",
@@ -149,6 +150,8 @@ STATEMENT_LIMITS = {
     # when it has any)
     "statistics for one agreement": 6,
     "statistics for everything": 5,  # the tallies, the overdue count, the indicators
+    # the page of agreements and their themes, the page's tallies, its overdue counts
+    "statistics of each agreement": 6,
     "progress over time": 7,
     # The key, the agreement locked, the sources cited, the insert, its sources, the tree
     # (with the monthly rows' span), the assessments of the commitment's root subtree, the

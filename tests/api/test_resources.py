@@ -346,6 +346,8 @@ EXERCISED_ELSEWHERE = {
     "delete_api_key",
     "get_stats_summary",
     "get_stats_progress",
+    # tests/api/test_stats.py
+    "list_agreement_stats",
     "export_commitments_csv",
     "export_commitments_jsonl",
     "export_agreements_csv",

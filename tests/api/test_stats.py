@@ -9,7 +9,13 @@ from sqlalchemy.orm import Session
 
 from service.core.dates import PartialDate
 from service.core.vocabularies import ImplementationStatus as Status
-from tests.builders import make_agreement, make_assessment, make_commitment
+from tests.builders import (
+    make_agreement,
+    make_assessment,
+    make_commitment,
+    make_organization,
+    make_participant,
+)
 
 STATS = ["/api/v1/stats/summary", "/api/v1/stats/progress"]
 
@@ -70,3 +76,46 @@ def test_each_point_carries_the_summarys_figures_as_of_its_months_end(
     ]
     # Now: the one due in 2025 is late too, the completed one is not.
     assert (summary["total"], summary["overdue"]) == (3, 2)
+
+
+def test_the_summary_of_each_agreement_is_its_scopes_summary(
+    client: FlaskClient, session: Session
+) -> None:
+    """/stats/agreements: for each agreement the agreements list selects, in its order and
+    pages, the figures /stats/summary gives for that agreement."""
+    party = make_organization(session)
+    late = make_agreement(session, title="Late")
+    make_participant(session, late, organization_id=party.id)
+    overdue = make_commitment(session, late, due_date=PartialDate.parse("2020-06"))
+    make_assessment(session, overdue, status=Status.INITIATED, as_of="2020-01")
+    parent = make_commitment(session, late, weight=2.0)
+    child = make_commitment(session, late, parent_id=parent.id)
+    make_assessment(session, child, status=Status.ADVANCED, as_of="2021-01")
+    done = make_agreement(session, title="Done")
+    finished = make_commitment(session, done, due_date=PartialDate.parse("2020-06"))
+    make_assessment(session, finished, status=Status.COMPLETED, as_of="2020-05")
+    empty = make_agreement(session, title="Empty")
+    session.commit()
+
+    listed = client.get("/api/v1/stats/agreements", query_string={"page_size": 2})
+    assert listed.status_code == 200, listed.json
+    items = listed.json["items"]
+    rest = client.get(
+        "/api/v1/stats/agreements",
+        query_string={"page_size": 2, "page_token": listed.json["next_page_token"]},
+    ).json
+    items += rest["items"]
+    assert rest["next_page_token"] is None
+    assert [item["agreement"]["slug"] for item in items] == [late.slug, done.slug, empty.slug]
+    for item in items:
+        slug = item["agreement"]["slug"]
+        summary = client.get("/api/v1/stats/summary", query_string={"agreement": slug}).json
+        for name in ("total", "by_status", "progress", "overdue", "as_of"):
+            assert item[name] == summary[name], (slug, name)
+    assert [(item["total"], item["overdue"]) for item in items] == [(3, 1), (1, 0), (0, 0)]
+    assert items[0]["progress"] == pytest.approx((25 + 2 * 60) / 3, abs=0.01)
+
+    of_party = client.get("/api/v1/stats/agreements", query_string={"party": party.slug}).json
+    assert [item["agreement"]["title"] for item in of_party["items"]] == ["Late"]
+    unknown = client.get("/api/v1/stats/agreements", query_string={"party": "nope"})
+    assert unknown.status_code == 422 and "party" in unknown.json["errors"]

@@ -18,15 +18,21 @@ from tests.contract.test_docs_page import CHROMIUM_FLAGS
 pytestmark = pytest.mark.postgres_only
 
 
-def render(url: str, profile: Path) -> subprocess.CompletedProcess[str]:
+def run_chromium(url: str, profile: Path, *flags: str) -> subprocess.CompletedProcess[str]:
+    """Headless Chromium on the page, with these flags (what to do with it)."""
     chromium = shutil.which("chromium")
     assert chromium, "Debian's chromium is needed: `make test` installs it"
     return subprocess.run(
-        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", "--dump-dom", url],
+        [chromium, *CHROMIUM_FLAGS, f"--user-data-dir={profile}", *flags, url],
         capture_output=True,
         text=True,
         timeout=120,
     )
+
+
+def render(url: str, profile: Path) -> subprocess.CompletedProcess[str]:
+    """The page's DOM once its scripts have drawn it."""
+    return run_chromium(url, profile, "--dump-dom")
 
 
 def test_the_dashboard_renders_the_seed_data(live_server: str, tmp_path: Path) -> None:

@@ -1,8 +1,22 @@
 // The Policy Tracker dashboard: reads the public API and draws with plain DOM and SVG.
+// What the reader chose (filters, sort, page, the agreement in view) lives in the page's
+// URL, so a view can be shared; every list is read to its end, page token by page token.
 "use strict";
 
 const API = "/api/v1";
 const SVG = "http://www.w3.org/2000/svg";
+const ROWS_PER_PAGE = 25;
+const TREND_SPANS = { 24: "2 years", 60: "5 years", 120: "10 years" };
+// What the URL keeps, and its defaults.
+const VIEW_KEYS = ["party", "theme", "lifecycle_status", "agreement", "sort", "dir", "page", "months"];
+const LIFECYCLE = ["proposed", "under_negotiation", "signed", "ratified", "in_force",
+  "provisionally_applied", "suspended", "terminated", "expired", "superseded", "withdrawn", "unknown"];
+
+const view = readView();
+const summaries = new Map(); // agreement slug -> its figures (/stats/agreements)
+let agreements = []; // every agreement the filters select
+
+// --- reading the API --------------------------------------------------------------------
 
 async function getJSON(path) {
   const response = await fetch(API + path, { headers: { Accept: "application/json" } });
@@ -11,6 +25,72 @@ async function getJSON(path) {
   }
   return response.json();
 }
+
+function query(params) {
+  const kept = Object.entries(params).filter(([, value]) => value !== "" && value !== undefined && value !== null);
+  return kept.length ? `?${new URLSearchParams(kept)}` : "";
+}
+
+// Every item of a list, following `next_page_token` to the last page.
+async function allItems(path, params) {
+  const items = [];
+  let token = "";
+  do {
+    const page = await getJSON(path + query({ ...params, page_size: 200, page_token: token }));
+    items.push(...page.items);
+    token = page.next_page_token || "";
+  } while (token);
+  return items;
+}
+
+// --- the view in the URL ----------------------------------------------------------------
+
+function readView() {
+  const params = new URLSearchParams(window.location.search);
+  const found = {};
+  for (const key of VIEW_KEYS) {
+    found[key] = params.get(key) || "";
+  }
+  found.sort = found.sort || "title";
+  found.dir = found.dir === "desc" ? "desc" : "asc";
+  found.page = Math.max(1, parseInt(found.page, 10) || 1);
+  found.months = TREND_SPANS[found.months] ? Number(found.months) : 60;
+  return found;
+}
+
+function writeView() {
+  const params = {};
+  for (const key of VIEW_KEYS) {
+    const value = view[key];
+    const isDefault = (key === "sort" && value === "title") || (key === "dir" && value === "asc")
+      || (key === "page" && value === 1) || (key === "months" && value === 60);
+    if (value && !isDefault) {
+      params[key] = value;
+    }
+  }
+  window.history.replaceState(null, "", window.location.pathname + query(params));
+}
+
+// The statistics' scope: the agreement in view, else the party and theme filters.
+function scope() {
+  if (view.agreement) {
+    return { agreement: view.agreement };
+  }
+  return { organization: view.party, theme: view.theme };
+}
+
+function scopeLabel() {
+  if (view.agreement) {
+    const found = agreements.find((agreement) => agreement.slug === view.agreement);
+    return found ? found.title : view.agreement;
+  }
+  const parts = [];
+  if (view.party) parts.push(`party ${optionText("filter-party", view.party)}`);
+  if (view.theme) parts.push(`theme ${optionText("filter-theme", view.theme)}`);
+  return parts.length ? parts.join(", ") : "every agreement";
+}
+
+// --- small helpers ----------------------------------------------------------------------
 
 function element(tag, attributes, text) {
   const node = document.createElement(tag);
@@ -23,90 +103,325 @@ function element(tag, attributes, text) {
   return node;
 }
 
+function svg(tag, attributes, text) {
+  const node = document.createElementNS(SVG, tag);
+  for (const [name, value] of Object.entries(attributes || {})) {
+    node.setAttribute(name, String(value));
+  }
+  if (text !== undefined) {
+    node.textContent = text;
+  }
+  return node;
+}
+
+function words(value) {
+  return String(value).replaceAll("_", " ");
+}
+
 function percent(value) {
   return value === null || value === undefined ? "no known progress" : `${Math.round(value)} %`;
 }
 
-function showError(container, error) {
-  container.replaceChildren(element("li", { class: "error" }, `Could not load: ${error.message}`));
+function optionText(selectId, value) {
+  const option = [...document.getElementById(selectId).options].find((item) => item.value === value);
+  return option ? option.textContent : value;
 }
 
-async function drawAgreements() {
-  const list = document.getElementById("agreements");
-  try {
-    const page = await getJSON("/agreements?page_size=200");
-    list.replaceChildren();
-    for (const agreement of page.items) {
-      const item = element("li", { class: "agreement", "data-agreement": agreement.slug });
-      item.append(element("div", { class: "agreement-title" }, agreement.title));
-      item.append(element("div", { class: "agreement-meta" },
-        `${agreement.doc_type.replaceAll("_", " ")} · ${agreement.lifecycle_status.replaceAll("_", " ")} · ${percent(agreement.progress)}`));
-      const bar = element("div", { class: "progress", role: "progressbar", "aria-valuemin": "0",
-        "aria-valuemax": "100", "aria-valuenow": String(Math.round(agreement.progress || 0)) });
-      bar.append(element("div", { class: "progress-fill", style: `width: ${agreement.progress || 0}%` }));
-      item.append(bar);
-      list.append(item);
+function progressBar(value, label) {
+  const bar = element("div", { class: "progress", role: "progressbar", "aria-label": label,
+    "aria-valuemin": "0", "aria-valuemax": "100", "aria-valuenow": String(Math.round(value || 0)),
+    "aria-valuetext": percent(value) });
+  bar.append(element("div", { class: "progress-fill", style: `width: ${value || 0}%` }));
+  return bar;
+}
+
+function monthText(date) {
+  return `${date.getUTCFullYear()}-${String(date.getUTCMonth() + 1).padStart(2, "0")}`;
+}
+
+// --- filters ----------------------------------------------------------------------------
+
+async function setUpFilters() {
+  const [parties, themes] = await Promise.all([
+    allItems("/organizations", {}), allItems("/themes", {}),
+  ]);
+  const fill = (id, entries) => {
+    const select = document.getElementById(id);
+    for (const [value, label] of entries) {
+      select.append(element("option", { value }, label));
     }
-    if (!page.items.length) {
-      list.replaceChildren(element("li", {}, "No agreement yet."));
+  };
+  fill("filter-party", parties.map((party) => [party.slug, party.short_name || party.name]));
+  fill("filter-theme", themes.map((theme) => [theme.slug, theme.name]));
+  fill("filter-lifecycle", LIFECYCLE.map((status) => [status, words(status)]));
+  const controls = { "filter-party": "party", "filter-theme": "theme", "filter-lifecycle": "lifecycle_status" };
+  for (const [id, key] of Object.entries(controls)) {
+    const select = document.getElementById(id);
+    select.value = view[key];
+    select.addEventListener("change", () => {
+      view[key] = select.value;
+      view.page = 1;
+      view.agreement = "";
+      refresh();
+    });
+  }
+  document.getElementById("filters-clear").addEventListener("click", () => {
+    for (const [id, key] of Object.entries(controls)) {
+      view[key] = "";
+      document.getElementById(id).value = "";
     }
-  } catch (error) {
-    showError(list, error);
+    view.page = 1;
+    view.agreement = "";
+    refresh();
+  });
+}
+
+// --- the overview -----------------------------------------------------------------------
+
+function sorted(items) {
+  const factor = view.dir === "desc" ? -1 : 1;
+  const key = view.sort;
+  const value = (agreement) => {
+    if (key === "overdue") return summaries.get(agreement.slug)?.overdue ?? -1;
+    if (key === "progress") return agreement.progress ?? -1;
+    return agreement[key] || "";
+  };
+  return items.slice().sort((a, b) => {
+    const left = value(a), right = value(b);
+    const order = typeof left === "number" ? left - right : String(left).localeCompare(String(right));
+    return order * factor || a.id - b.id;
+  });
+}
+
+// Every agreement the filters select, and the figures of each (counts by status, overdue):
+// two lists with the same filters, a page of 200 per request.
+async function loadOverview() {
+  const filters = { party: view.party, theme: view.theme, lifecycle_status: view.lifecycle_status };
+  const [found, figures] = await Promise.all([
+    allItems("/agreements", filters), allItems("/stats/agreements", filters),
+  ]);
+  agreements = found;
+  summaries.clear();
+  for (const item of figures) {
+    summaries.set(item.agreement.slug, item);
   }
 }
 
+function drawOverview() {
+  const body = document.getElementById("overview-rows");
+  const pages = Math.max(1, Math.ceil(agreements.length / ROWS_PER_PAGE));
+  view.page = Math.min(view.page, pages);
+  const shown = sorted(agreements).slice((view.page - 1) * ROWS_PER_PAGE, view.page * ROWS_PER_PAGE);
+  document.getElementById("overview-note").textContent =
+    `${agreements.length} agreement${agreements.length === 1 ? "" : "s"}`
+    + (view.party || view.theme || view.lifecycle_status
+      ? ` match${agreements.length === 1 ? "es" : ""} the filters` : "");
+  document.getElementById("page-label").textContent = `Page ${view.page} of ${pages}`;
+  document.getElementById("page-previous").disabled = view.page <= 1;
+  document.getElementById("page-next").disabled = view.page >= pages;
+  for (const header of document.querySelectorAll("#overview th[aria-sort]")) {
+    const key = header.querySelector("button").dataset.sort;
+    header.setAttribute("aria-sort", key === view.sort ? (view.dir === "asc" ? "ascending" : "descending") : "none");
+  }
+  body.replaceChildren();
+  if (!shown.length) {
+    body.append(messageRow("No agreement matches.", "note"));
+    return;
+  }
+  for (const agreement of shown) {
+    const summary = summaries.get(agreement.slug);
+    const row = element("tr", { class: "agreement", "data-agreement": agreement.slug });
+    if (agreement.slug === view.agreement) {
+      row.setAttribute("aria-current", "true");
+    }
+    const title = element("td", { "data-label": "Agreement" });
+    const link = element("a", { href: `?${new URLSearchParams({ agreement: agreement.slug })}`, class: "agreement-title" }, agreement.title);
+    link.addEventListener("click", (event) => {
+      event.preventDefault();
+      view.agreement = agreement.slug;
+      refresh({ keepOverview: true });
+    });
+    title.append(link);
+    title.append(element("div", { class: "agreement-meta" }, words(agreement.doc_type)));
+    const progress = element("td", { "data-label": "Progress" }, percent(agreement.progress));
+    progress.append(progressBar(agreement.progress, `Progress of ${agreement.title}`));
+    const counts = element("td", { "data-label": "Commitments" });
+    counts.append(statusCounts(summary));
+    const overdue = summary ? String(summary.overdue) : "";
+    row.append(
+      title,
+      element("td", { "data-label": "Status", class: "lifecycle" }, words(agreement.lifecycle_status)),
+      progress,
+      counts,
+      element("td", { "data-label": "Overdue", class: "overdue-count", "data-overdue": overdue }, overdue),
+      element("td", { "data-label": "Last change" }, agreement.updated_at.slice(0, 10)),
+    );
+    body.append(row);
+  }
+}
+
+// An agreement's commitments by status, those it has.
+function statusCounts(summary) {
+  const counts = element("ul", { class: "counts" });
+  for (const entry of (summary ? summary.by_status : []).filter((item) => item.count)) {
+    counts.append(element("li", { "data-status": entry.status }, `${words(entry.status)} ${entry.count}`));
+  }
+  if (!counts.children.length) {
+    counts.append(element("li", {}, "no commitment"));
+  }
+  return counts;
+}
+
+function messageRow(text, kind) {
+  const row = element("tr");
+  row.append(element("td", { colspan: "6", class: kind }, text));
+  return row;
+}
+
+function setUpTrendControls() {
+  const select = document.getElementById("trend-span");
+  for (const [months, label] of Object.entries(TREND_SPANS)) {
+    select.append(element("option", { value: months }, label));
+  }
+  select.value = String(view.months);
+  select.addEventListener("change", () => {
+    view.months = Number(select.value);
+    writeView();
+    drawTrend().catch((error) => showError("trend-note", error));
+  });
+}
+
+function setUpOverviewControls() {
+  for (const button of document.querySelectorAll("#overview th button[data-sort]")) {
+    button.addEventListener("click", () => {
+      const key = button.dataset.sort;
+      view.dir = view.sort === key && view.dir === "asc" ? "desc" : "asc";
+      view.sort = key;
+      view.page = 1;
+      writeView();
+      drawOverview();
+    });
+  }
+  document.getElementById("page-previous").addEventListener("click", () => {
+    view.page -= 1;
+    writeView();
+    drawOverview();
+  });
+  document.getElementById("page-next").addEventListener("click", () => {
+    view.page += 1;
+    writeView();
+    drawOverview();
+  });
+}
+
+// --- progress over time -----------------------------------------------------------------
+
+async function drawTrend() {
+  const chart = document.getElementById("trend-chart");
+  const now = new Date();
+  const last = new Date(Date.UTC(now.getUTCFullYear(), now.getUTCMonth(), 1));
+  const first = new Date(Date.UTC(last.getUTCFullYear(), last.getUTCMonth() - (view.months - 1), 1));
+  const [series, meetings] = await Promise.all([
+    getJSON(`/stats/progress${query({ ...scope(), from: monthText(first), to: monthText(last) })}`),
+    allItems("/meetings", {
+      agreement: view.agreement,
+      start_from: `${monthText(first)}-01`,
+      start_to: now.toISOString().slice(0, 10),
+    }),
+  ]);
+  const points = series.points;
+  // Drawn at the size it is shown, so that its text keeps its size on a phone.
+  const width = Math.max(280, chart.clientWidth || 960);
+  const height = width < 600 ? 220 : 320, left = 44, right = 16, top = 12, bottom = 36;
+  chart.setAttribute("viewBox", `0 0 ${width} ${height}`);
+  const every = Math.ceil(points.length / Math.max(2, Math.floor(width / 90)));
+  const x = (index) => left + (index * (width - left - right)) / Math.max(1, points.length - 1);
+  const y = (value) => top + ((100 - value) * (height - top - bottom)) / 100;
+  chart.replaceChildren();
+  for (const value of [0, 50, 100]) {
+    chart.append(svg("line", { class: "trend-axis", x1: left, x2: width - right, y1: y(value), y2: y(value) }));
+    chart.append(svg("text", { class: "chart-label", x: 4, y: y(value) + 4 }, `${value} %`));
+  }
+  points.forEach((point, index) => {
+    if (index % every === 0) {
+      chart.append(svg("text", { class: "chart-label", x: x(index), y: height - 10, "text-anchor": "middle" }, point.month));
+    }
+  });
+  const monthIndex = new Map(points.map((point, index) => [point.month, index]));
+  const list = document.getElementById("trend-meetings");
+  list.replaceChildren();
+  for (const meeting of meetings) {
+    const index = monthIndex.get(String(meeting.start_date).slice(0, 7));
+    if (index === undefined) continue;
+    const mark = svg("line", { class: "trend-meeting", "data-meeting": meeting.id, x1: x(index), x2: x(index), y1: top, y2: height - bottom });
+    mark.append(svg("title", {}, `${meeting.start_date}: ${meeting.title}`));
+    chart.append(mark);
+    list.append(element("li", { "data-meeting": String(meeting.id) }, `${meeting.start_date}: ${meeting.title}`));
+  }
+  // The line, broken where progress is not known.
+  let segment = [];
+  const flush = () => {
+    if (segment.length) {
+      chart.append(svg("polyline", { class: "trend-line", points: segment.join(" ") }));
+    }
+    segment = [];
+  };
+  points.forEach((point, index) => {
+    if (point.progress === null) {
+      flush();
+      return;
+    }
+    segment.push(`${x(index)},${y(point.progress)}`);
+    const dot = svg("circle", { class: "trend-point", "data-month": point.month, cx: x(index), cy: y(point.progress), r: 3 });
+    dot.append(svg("title", {}, `${point.month}: ${percent(point.progress)}, ${point.total} commitments, ${point.overdue} overdue`));
+    chart.append(dot);
+  });
+  flush();
+  const latest = points[points.length - 1];
+  document.getElementById("trend-note").textContent =
+    `${scopeLabel()}: ${percent(latest.progress)} at the end of ${latest.month}, by month since ${points[0].month}`
+    + (meetings.length ? `; dashed lines mark the ${meetings.length} meeting${meetings.length === 1 ? "" : "s"} that reviewed it.` : ".");
+}
+
+// --- commitments by status --------------------------------------------------------------
+
 async function drawStatusChart() {
   const chart = document.getElementById("status-chart");
-  const summary = await getJSON("/stats/summary");
+  const summary = await getJSON(`/stats/summary${query(scope())}`);
   document.getElementById("status-summary").textContent =
-    `${summary.total} commitments · weighted progress ${percent(summary.progress)} · ${summary.overdue} overdue`;
-  const width = 680, height = 300, top = 20, bottom = 100, left = 30;
+    `${scopeLabel()}: ${summary.total} commitments · weighted progress ${percent(summary.progress)} · ${summary.overdue} overdue`;
+  const width = 700, height = 300, top = 20, bottom = 100, left = 20;
   const slot = (width - left) / summary.by_status.length;
   const highest = Math.max(1, ...summary.by_status.map((entry) => entry.count));
   chart.replaceChildren();
   summary.by_status.forEach((entry, index) => {
-    const barHeight = ((height - top - bottom) * entry.count) / highest;
+    const barHeight = Math.max(((height - top - bottom) * entry.count) / highest, 1);
     const x = left + index * slot + slot * 0.15;
-    const rect = document.createElementNS(SVG, "rect");
-    rect.setAttribute("class", "status-bar");
-    rect.setAttribute("data-status", entry.status);
-    rect.setAttribute("data-count", String(entry.count));
-    rect.setAttribute("x", String(x));
-    rect.setAttribute("y", String(height - bottom - Math.max(barHeight, 1)));
-    rect.setAttribute("width", String(slot * 0.7));
-    rect.setAttribute("height", String(Math.max(barHeight, 1)));
-    const title = document.createElementNS(SVG, "title");
-    title.textContent = `${entry.status.replaceAll("_", " ")}: ${entry.count}`;
-    rect.append(title);
+    const rect = svg("rect", { class: "status-bar", "data-status": entry.status, "data-count": entry.count,
+      x, y: height - bottom - barHeight, width: slot * 0.7, height: barHeight });
+    rect.append(svg("title", {}, `${words(entry.status)}: ${entry.count}`));
     chart.append(rect);
-    const count = document.createElementNS(SVG, "text");
-    count.setAttribute("class", "chart-label");
-    count.setAttribute("x", String(x + slot * 0.35));
-    count.setAttribute("y", String(height - bottom - Math.max(barHeight, 1) - 4));
-    count.setAttribute("text-anchor", "middle");
-    count.textContent = String(entry.count);
-    chart.append(count);
-    const label = document.createElementNS(SVG, "text");
-    label.setAttribute("class", "chart-label");
-    label.setAttribute("transform", `translate(${x + slot * 0.35}, ${height - bottom + 12}) rotate(40)`);
-    label.textContent = entry.status.replaceAll("_", " ");
-    chart.append(label);
+    chart.append(svg("text", { class: "chart-label", x: x + slot * 0.35, y: height - bottom - barHeight - 4, "text-anchor": "middle" }, String(entry.count)));
+    chart.append(svg("text", { class: "chart-label", transform: `translate(${x + slot * 0.35}, ${height - bottom + 12}) rotate(40)` }, words(entry.status)));
   });
 }
 
-async function sourcesOf(assessment, cache) {
+// --- an assessment timeline ---------------------------------------------------------------
+
+const sourceCache = new Map();
+
+async function sourcesOf(assessment) {
   return Promise.all(assessment.source_ids.map(async (id) => {
-    if (!cache.has(id)) {
-      cache.set(id, await getJSON(`/sources/${id}`));
+    if (!sourceCache.has(id)) {
+      sourceCache.set(id, await getJSON(`/sources/${id}`));
     }
-    return cache.get(id);
+    return sourceCache.get(id);
   }));
 }
 
-async function drawTimeline(commitmentId, cache) {
+async function drawTimeline(commitmentId) {
   const timeline = document.getElementById("timeline");
-  const page = await getJSON(`/commitments/${commitmentId}/assessments?page_size=200`);
-  const assessments = page.items.slice().sort((a, b) =>
+  const assessments = (await allItems(`/commitments/${commitmentId}/assessments`, {})).sort((a, b) =>
     (a.as_of + a.assessed_at).localeCompare(b.as_of + b.assessed_at));
   timeline.replaceChildren();
   if (!assessments.length) {
@@ -117,20 +432,21 @@ async function drawTimeline(commitmentId, cache) {
     const item = element("li", { class: "timeline-item", "data-assessment": String(assessment.id) });
     const head = element("div");
     head.append(element("span", { class: "timeline-when" }, assessment.as_of));
-    head.append(element("span", { class: "timeline-status" }, assessment.status.replaceAll("_", " ")));
+    head.append(element("span", { class: "timeline-status" }, words(assessment.status)));
     head.append(document.createTextNode(` · ${assessment.assessor_kind}, ${assessment.confidence} confidence`
       + (assessment.superseded_by_id ? " · corrected later" : "")));
     item.append(head);
     if (assessment.rationale) {
       item.append(element("p", {}, assessment.rationale));
     }
-    const sources = await sourcesOf(assessment, cache);
+    const sources = await sourcesOf(assessment);
     if (sources.length) {
       const list = element("ul", { class: "timeline-sources" });
       for (const source of sources) {
         const entry = element("li", { class: "timeline-source" });
         entry.append(element("a", { href: source.url, rel: "noreferrer noopener" }, source.title));
-        entry.append(document.createTextNode(source.publisher ? ` (${source.publisher})` : ""));
+        entry.append(document.createTextNode(
+          (source.publisher ? ` (${source.publisher}` : " (") + `, reliability ${words(source.reliability)})`));
         list.append(entry);
       }
       item.append(list);
@@ -139,28 +455,80 @@ async function drawTimeline(commitmentId, cache) {
   }
 }
 
-async function setUpTimeline() {
+// The commitments of the agreement in view, else of the first agreement the overview shows
+// that has an assessed one.
+async function drawCommitments() {
   const select = document.getElementById("commitment");
-  const page = await getJSON("/commitments?page_size=200");
-  const cache = new Map();
-  for (const commitment of page.items) {
-    select.append(element("option", { value: String(commitment.id) },
-      `${commitment.title} (${commitment.current_status.replaceAll("_", " ")})`));
+  const timeline = document.getElementById("timeline");
+  const candidates = view.agreement ? [view.agreement] : sorted(agreements).map((agreement) => agreement.slug);
+  let commitments = [];
+  for (const slug of candidates.slice(0, 10)) {
+    commitments = await allItems(`/agreements/${slug}/commitments`, {});
+    if (view.agreement || commitments.some((commitment) => commitment.current_assessment_id !== null)) break;
   }
-  const assessed = page.items.find((commitment) => commitment.current_assessment_id !== null);
+  select.replaceChildren();
+  for (const commitment of commitments) {
+    select.append(element("option", { value: String(commitment.id) },
+      `${commitment.ref ? commitment.ref + " " : ""}${commitment.title} (${words(commitment.current_status)})`));
+  }
+  const assessed = commitments.find((commitment) => commitment.current_assessment_id !== null);
   if (assessed) {
     select.value = String(assessed.id);
   }
-  select.addEventListener("change", () => drawTimeline(select.value, cache));
   if (select.value) {
-    await drawTimeline(select.value, cache);
+    await drawTimeline(select.value);
+  } else {
+    timeline.replaceChildren(element("li", { class: "note" }, "No commitment to show."));
   }
 }
 
-document.addEventListener("DOMContentLoaded", () => {
-  drawAgreements();
-  drawStatusChart().catch((error) => {
-    document.getElementById("status-summary").textContent = `Could not load: ${error.message}`;
+// --- putting it together ----------------------------------------------------------------
+
+function showError(id, error) {
+  const target = document.getElementById(id);
+  target.replaceChildren(element("p", { class: "error" }, `Could not load: ${error.message}`));
+}
+
+async function refresh(options) {
+  writeView();
+  document.getElementById("scope-clear").hidden = !view.agreement;
+  for (const row of document.querySelectorAll("#overview-rows tr[aria-current]")) {
+    row.removeAttribute("aria-current");
+  }
+  document.querySelector(`#overview-rows tr[data-agreement="${CSS.escape(view.agreement)}"]`)
+    ?.setAttribute("aria-current", "true");
+  if (!(options && options.keepOverview)) {
+    try {
+      await loadOverview();
+      drawOverview();
+    } catch (error) {
+      document.getElementById("overview-rows").replaceChildren(
+        messageRow(`Could not load: ${error.message}`, "error"));
+    }
+  }
+  document.getElementById("scope-name").textContent = scopeLabel();
+  await Promise.all([
+    drawTrend().catch((error) => showError("trend-note", error)),
+    drawStatusChart().catch((error) => showError("status-summary", error)),
+    drawCommitments().catch((error) => showError("timeline", error)),
+  ]);
+  document.body.dataset.ready = "true";
+}
+
+document.addEventListener("DOMContentLoaded", async () => {
+  setUpOverviewControls();
+  setUpTrendControls();
+  document.getElementById("scope-clear").addEventListener("click", () => {
+    view.agreement = "";
+    refresh({ keepOverview: true });
   });
-  setUpTimeline().catch((error) => showError(document.getElementById("timeline"), error));
+  document.getElementById("commitment").addEventListener("change", (event) => {
+    drawTimeline(event.target.value).catch((error) => showError("timeline", error));
+  });
+  try {
+    await setUpFilters();
+  } catch (error) {
+    showError("filters", error);
+  }
+  await refresh();
 });
