@@ -260,6 +260,15 @@ def _import(
             on_row(1)
     if report.errors:
         raise ImportRefused(report)
+    # The agreements' rows first, in id order, as every writer to a tree locks them (the
+    # API's writes, the other imports): a commitment row written first would wait for them
+    # while a writer holding one waited for it.
+    session.execute(
+        select(Agreement.id)
+        .where(Agreement.id.in_({row.agreement_id for row in checked}))
+        .order_by(Agreement.id)
+        .with_for_update()
+    ).all()
     touched: set[int] = set()
     for row in checked:
         if on_row is not None:
@@ -272,8 +281,6 @@ def _import(
         touched.add(commitment.agreement_id)
     if report.errors:
         raise ImportRefused(report)
-    for agreement_id in session.scalars(
-        select(Agreement.id).where(Agreement.id.in_(touched)).with_for_update()
-    ):
+    for agreement_id in sorted(touched):
         upkeep.refresh_progress(session, agreement_id)
     return report
