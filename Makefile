@@ -49,6 +49,13 @@ $(TS_TOOLS): openapi/typescript/package-lock.json | system-tools
 	cd openapi/typescript && npm ci --no-audit --no-fund --loglevel=error
 	@touch $@
 
+# playwright-core (driving Debian's Chromium: it downloads no browser) and axe-core, which the
+# dashboard's browser tests use (tests/contract/test_dashboard_overview.py).
+BROWSER_TOOLS := tests/browser/node_modules/.installed
+$(BROWSER_TOOLS): tests/browser/package-lock.json | system-tools
+	cd tests/browser && npm ci --no-audit --no-fund --loglevel=error
+	@touch $@
+
 var:
 	mkdir -p var
 
@@ -83,7 +90,7 @@ COVERAGE := $(if $(PYTEST_ARGS),,--cov=service --cov-report=)
 test-sqlite: install-dev system-tools var  ## The suite on SQLite, speed-ups off
 	SPEEDUPS=off TEST_DATABASE_URL=$(SQLITE_TEST_URL) $(BIN)/pytest -m "not postgres_only" $(COVERAGE) $(PYTEST_ARGS)
 
-test-postgres: install-dev system-tools $(TS_TOOLS) var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server), speed-ups on
+test-postgres: install-dev system-tools $(TS_TOOLS) $(BROWSER_TOOLS) var  ## The suite on PostgreSQL ($$TEST_DATABASE_URL, default the local server), speed-ups on
 	SPEEDUPS=on TEST_DATABASE_URL=$${TEST_DATABASE_URL:-$(PG_TEST_URL)} $(BIN)/pytest $(COVERAGE) $(PYTEST_ARGS)
 
 test: lint test-sqlite test-postgres  ## Lint, then the whole suite on SQLite and on PostgreSQL

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
+from datetime import date
 from typing import Any
 
 from sqlalchemy import String, cast, or_, select
@@ -20,9 +22,14 @@ from service.agreements.models import (
     AgreementRelation,
 )
 from service.core import records, search, writes
-from service.core.dates import unknown_if_cleared
+from service.core.dates import PartialDate, unknown_if_cleared
 from service.core.pagination import Page, PageRequest, keyset_page
-from service.core.vocabularies import EntityType, ParticipantRole
+from service.core.vocabularies import (
+    AgreementEventType,
+    EntityType,
+    LifecycleStatus,
+    ParticipantRole,
+)
 from service.organizations.models import Organization
 from service.people.models import Person
 from service.progress.upkeep import rebuild_kept
@@ -187,6 +194,37 @@ def refresh_lifecycle_status(session: Session, agreement: Agreement) -> None:
     writes.record_update(
         session, agreement, AGREEMENT, writes.assign(agreement, {"lifecycle_status": status})
     )
+
+
+def lifecycle_statuses_on(
+    session: Session, agreement_ids: Sequence[int], day: date
+) -> dict[int, LifecycleStatus]:
+    """Each agreement's lifecycle status after its events up to `day`, in one query. An
+    event dated to a month or a year counts from its first day. One of unknown date sorts
+    before the dated ones (derive_lifecycle_status), so it counts from the agreement's
+    first dated event on, or on every day when none is dated: before that, nothing says
+    the agreement had reached it."""
+    events: dict[int, list[tuple[AgreementEventType, PartialDate]]] = {
+        agreement_id: [] for agreement_id in agreement_ids
+    }
+    for event in session.scalars(
+        records.live(AgreementEvent).where(AgreementEvent.agreement_id.in_(agreement_ids))
+    ):
+        events[event.agreement_id].append((event.type, event.date))
+    return {key: derive_lifecycle_status(_events_by(found, day)) for key, found in events.items()}
+
+
+def _events_by(
+    events: list[tuple[AgreementEventType, PartialDate]], day: date
+) -> list[tuple[AgreementEventType, PartialDate]]:
+    """The events that had happened by `day` (lifecycle_statuses_on)."""
+    dated = [when.value for _type, when in events if when.is_known and when.value is not None]
+    undated_counts = not dated or min(dated) <= day
+    return [
+        (event_type, when)
+        for event_type, when in events
+        if (when.value <= day if when.is_known and when.value is not None else undated_counts)
+    ]
 
 
 def list_agreement_events(

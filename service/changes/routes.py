@@ -12,7 +12,7 @@ from service.auth.permissions import read_role
 from service.changes import services
 from service.changes.inputs import ChangeFilters
 from service.changes.models import ChangeEvent
-from service.changes.schemas import ChangeEventQuerySchema, ChangeEventSchema
+from service.changes.schemas import ChangeEventQuerySchema, ChangeEventSchema, ChangeHeadSchema
 from service.core.errors import AtCapacity
 from service.core.pagination import Page, PageRequest
 from service.http.api import Blueprint, get_session
@@ -74,6 +74,19 @@ changes = ResourceRoutes(
     # (And the answer depends on the caller's role, which the read cache does not key on.)
     cache_reads=False,
 )
+
+
+# The feed's head: where a follower that wants only what comes next starts from. Not kept
+# by the read cache: it moves with every change, and with the caller's role.
+head = ResourceRoutes(
+    blp, name="change_head", plural="changes", schema=ChangeHeadSchema, cache_reads=False
+)
+
+
+@head.get("/changes/head")
+def get_change_head() -> dict[str, int]:
+    """Get the seq of the latest change the caller may read, to follow the feed from."""
+    return services.change_head(get_session(), reader=caller_role())
 
 
 @changes.list("/changes", more_errors=[403])

@@ -130,3 +130,13 @@ class ChangeEventQuerySchema(PageQuerySchema):
     )
     actor = Text(min_length=1, max_length=200, metadata={"description": "An API key's name."})
     actor_key_id = ma.fields.Integer(validate=ma.validate.Range(1, 2**31 - 1))
+
+
+class ChangeHeadSchema(OutputSchema):
+    seq = ma.fields.Integer(
+        required=True,
+        metadata={
+            "description": "The latest change the caller may read (0 when none): follow the "
+            "feed from here with `after`."
+        },
+    )

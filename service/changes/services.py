@@ -149,6 +149,21 @@ def read_head(engine: Engine) -> int | None:
     return None if head is None else int(head)
 
 
+def _readable(statement: Select[Any], reader: Role | None) -> Select[Any]:
+    """Only the changes of the kinds of record a `reader` of that role may read."""
+    hidden = set(EntityType) - readable_by(reader)
+    return statement.where(ChangeEvent.entity.not_in(sorted(hidden))) if hidden else statement
+
+
+def change_head(session: Session, *, reader: Role | None = None) -> dict[str, int]:
+    """The feed's head as `reader` sees it: the `seq` of the latest change it may read that
+    a follower may see now (0 when none), to follow the feed from with `after`."""
+    statement = below_fences(
+        _readable(select(func.max(ChangeEvent.seq)), reader), session.get_bind().dialect
+    )
+    return {"seq": int(session.scalar(statement) or 0)}
+
+
 def list_changes(
     session: Session,
     *,
@@ -167,10 +182,7 @@ def list_changes(
     """
     filters = filters.copy()
     wait = filters.pop("wait", 0)
-    statement: Select[Any] = select(ChangeEvent)
-    hidden = set(EntityType) - readable_by(reader)
-    if hidden:
-        statement = statement.where(ChangeEvent.entity.not_in(sorted(hidden)))
+    statement = _readable(select(ChangeEvent), reader)
     for field in ("entity", "entity_id", "actor", "actor_key_id"):
         if field in filters:
             statement = statement.where(getattr(ChangeEvent, field) == filters[field])

@@ -60,7 +60,7 @@ OVERDUE, TOP_KNOWN, TOP_KNOWN_WEIGHT, TOP_WEIGHTED_PROGRESS = range(
 _STATUS_INDEX = {status: index for index, status in enumerate(ImplementationStatus)}
 
 Values = tuple[float, ...]
-# By (theme key, month's first day).
+# By (theme key, month's first day), or by (theme key, day) (`values_on`).
 Snapshot = dict[tuple[int, date], Values]
 Span = tuple[date, date]
 
@@ -107,8 +107,21 @@ def months_of(
 ) -> Snapshot:
     """The values of each scope of these live commitments (a whole tree, or whole subtrees
     of one) at the end of each of these months (ascending), from their assessments and,
-    where they drive a commitment's progress, its indicators (`driven`)."""
-    ends = [month_end(month) for month in months]
+    where they drive a commitment's progress, its indicators (`driven`): `values_on` their
+    last days, by month."""
+    found = values_on(nodes, facts, [month_end(month) for month in months], driven)
+    return {(theme_id, first_day(day)): values for (theme_id, day), values in found.items()}
+
+
+def values_on(
+    nodes: Sequence[MonthlyNode],
+    facts: Mapping[int, Sequence[AssessmentFact]],
+    ends: Sequence[date],
+    driven: DrivenIndicators | None = None,
+) -> Snapshot:
+    """The values of each scope of these live commitments at the end of each of these days
+    (ascending), by (theme key, day): each commitment's state that day by the as-of rule
+    (and its indicators, `driven`), rolled up, tallied, and the overdue ones counted."""
     walked = [
         _driven_walk(states_on(facts.get(node.id, ()), ends), node.id, driven, ends)
         if driven and node.id in driven
@@ -118,7 +131,7 @@ def months_of(
     snapshot: Snapshot = {}
     previous: list[CommitmentState] | None = None
     tallied: dict[int, list[float]] = {}
-    for index, (month, end) in enumerate(zip(months, ends, strict=True)):
+    for index, end in enumerate(ends):
         states = [column[index] for column in walked]
         # rules.states_on gives the same object while a state stands.
         if previous is None or any(
@@ -139,7 +152,7 @@ def months_of(
         previous = states
         overdue = _overdue(nodes, [state.status for state in states], end)
         for theme_id, values in tallied.items():
-            snapshot[theme_id, month] = _with_overdue(values, overdue.get(theme_id, 0))
+            snapshot[theme_id, end] = _with_overdue(values, overdue.get(theme_id, 0))
     return snapshot
 
 

@@ -3,7 +3,10 @@ schemas load. tests/unit/test_inputs.py holds each type to its schema."""
 
 from __future__ import annotations
 
+from datetime import date
 from typing import TypedDict
+
+from service.agreements.inputs import AgreementFilters
 
 
 class StatsScopeQuery(TypedDict, total=False):
@@ -16,6 +19,13 @@ class StatsScopeQuery(TypedDict, total=False):
 
 class StatsSummaryQuery(StatsScopeQuery, total=False):
     exclude_low_reliability: bool
+    as_of: date
+
+
+class AgreementStatsFilters(AgreementFilters, total=False):
+    """The agreements list's filters, and the day the figures are of."""
+
+    as_of: date
 
 
 class StatsSeriesQuery(StatsScopeQuery, total=False):

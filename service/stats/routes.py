@@ -2,14 +2,13 @@ from __future__ import annotations
 
 from typing import Any, Unpack
 
-from service.agreements.inputs import AgreementFilters
-from service.agreements.schemas import AgreementQuerySchema
 from service.core.pagination import Page, PageRequest
 from service.http.api import Blueprint, get_session
 from service.http.resources import ResourceRoutes
 from service.stats import services
-from service.stats.inputs import StatsSeriesQuery, StatsSummaryQuery
+from service.stats.inputs import AgreementStatsFilters, StatsSeriesQuery, StatsSummaryQuery
 from service.stats.schemas import (
+    AgreementStatsQuerySchema,
     AgreementStatsSchema,
     ProgressSeriesSchema,
     StatsSeriesQuerySchema,
@@ -34,7 +33,7 @@ by_agreement = ResourceRoutes(
     name="agreement_stats",
     plural="agreement_stats",
     schema=AgreementStatsSchema,
-    query_schema=AgreementQuerySchema,
+    query_schema=AgreementStatsQuerySchema,
 )
 
 
@@ -51,6 +50,6 @@ def get_stats_progress(**query: Unpack[StatsSeriesQuery]) -> dict[str, Any]:
 
 
 @by_agreement.list("/stats/agreements", more_errors=[422])
-def list_agreement_stats(page: PageRequest, filters: AgreementFilters) -> Page[dict[str, Any]]:
+def list_agreement_stats(page: PageRequest, filters: AgreementStatsFilters) -> Page[dict[str, Any]]:
     """Summarize each agreement the filters select: its commitments by status, progress and overdue ones."""
     return services.list_agreement_stats(get_session(), page=page, filters=filters)

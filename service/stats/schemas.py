@@ -2,8 +2,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 
+from service.agreements.schemas import AgreementQuerySchema
 from service.core.dates import LAST_YEAR
-from service.core.vocabularies import ImplementationStatus, IndicatorTrack
+from service.core.vocabularies import ImplementationStatus, IndicatorTrack, LifecycleStatus
 from service.schemas import EnumField, FullMatch, InputSchema, OutputSchema, RecordRef
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
@@ -28,7 +29,14 @@ class StatsScopeSchema(InputSchema):
     )
 
 
+AS_OF = {
+    "description": "Give the figures as they stood at the end of this day (YYYY-MM-DD), "
+    "from the assessments dated on or before it; default: today."
+}
+
+
 class StatsSummaryQuerySchema(StatsScopeSchema):
+    as_of = ma.fields.Date(metadata=AS_OF)
     exclude_low_reliability = ma.fields.Boolean(
         metadata={
             "description": "Leave out the commitments whose current status rests only on "
@@ -145,3 +153,18 @@ class AgreementStatsSchema(StatsFiguresSchema):
     """An agreement's summary, as /stats/summary?agreement= gives it (its indicators aside)."""
 
     agreement = ma.fields.Nested(AgreementNamedSchema, required=True)
+    lifecycle_status = EnumField(
+        LifecycleStatus,
+        required=True,
+        metadata={"description": "After its latest lifecycle event on or before `as_of`."},
+    )
+
+
+class AgreementStatsQuerySchema(AgreementQuerySchema):
+    as_of = ma.fields.Date(
+        metadata={
+            "description": AS_OF["description"] + " The filters select agreements as they are "
+            "today (their lifecycle status today, say); each item's `lifecycle_status` is the "
+            "one on `as_of`."
+        }
+    )

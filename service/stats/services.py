@@ -19,14 +19,18 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Unpack
+from typing import Any, Unpack, cast
 
 from sqlalchemy import ColumnElement, and_, case, exists, func, or_, select
 from sqlalchemy.orm import Session, aliased
 
 from service.agreements.inputs import AgreementFilters
 from service.agreements.models import Agreement
-from service.agreements.services import agreements_with_party, list_agreements
+from service.agreements.services import (
+    agreements_with_party,
+    lifecycle_statuses_on,
+    list_agreements,
+)
 from service.assessments.models import rests_only_on_low_sources
 from service.commitments.models import Commitment
 from service.core import records
@@ -35,6 +39,7 @@ from service.core.errors import InvalidInput
 from service.core.pagination import Page, PageRequest
 from service.core.vocabularies import EntityType, ImplementationStatus, IndicatorTrack
 from service.indicators.models import Indicator
+from service.progress.as_of import scopes_on
 from service.progress.dues import overdue_kept, overdue_kept_by_agreement
 from service.progress.indicators import indicator_track
 from service.progress.models import EVERY_THEME
@@ -49,8 +54,18 @@ from service.progress.months import (
 from service.progress.rules import is_overdue
 from service.progress.sql import overdue_on, weighted_sums
 from service.progress.tables import COMMITMENTS, DUES, MONTHS, SPANS, TALLIES
-from service.progress.tallies import filed_under, tallied, tallied_by_agreement
-from service.stats.inputs import StatsScopeQuery, StatsSeriesQuery, StatsSummaryQuery
+from service.progress.tallies import (
+    AGREEMENTS_PER_REBUILD,
+    filed_under,
+    tallied,
+    tallied_by_agreement,
+)
+from service.stats.inputs import (
+    AgreementStatsFilters,
+    StatsScopeQuery,
+    StatsSeriesQuery,
+    StatsSummaryQuery,
+)
 from service.themes.models import Theme
 
 MAX_MONTHS = 120
@@ -130,30 +145,76 @@ def summary(
     scope: Scope,
     *,
     today: date | None = None,
+    as_of: date | None = None,
     exclude_low_reliability: bool = False,
 ) -> dict[str, Any]:
     """Counts by status, weighted progress and overdue commitments, now: the counts and the
     progress summed from the scope's kept tallies (progress.tallies), the overdue ones from
     its kept open commitments by due date (progress.dues; it depends on the day), or for a
     theme's scope, counted from its commitments. Leaving out what
-    rests only on low sources is a choice of the reader's: that one counts the commitments."""
+    rests only on low sources is a choice of the reader's: that one counts the commitments.
+    `as_of`: as things stood at the end of that day, from the history (progress.as_of)."""
     today = today or date.today()
     resolved = resolve(session, scope)
-    if exclude_low_reliability:
+    if as_of is not None:
+        if exclude_low_reliability:
+            message = "Cannot be combined with as_of: which sources are weak is known today."
+            raise InvalidInput(message, errors={"exclude_low_reliability": [message]})
+        answer = _summary_as_of(session, scope, resolved, as_of)
+        today = as_of
+    elif exclude_low_reliability:
         answer = _summary_of_reliable(session, scope, resolved, today)
     else:
         answer = _summary_of_tallies(session, scope, resolved, today)
     return {**answer, "indicators": _indicator_tracks(session, resolved, today)}
 
 
+def _summary_as_of(
+    session: Session, scope: Scope, resolved: ResolvedScope, day: date
+) -> dict[str, Any]:
+    """The summary as things stood at the end of `day`: the values of the scope's agreements
+    on that day (progress.as_of.scopes_on), summed for the scope's theme key."""
+    agreement_ids = list(
+        session.scalars(
+            records.live(Agreement)
+            .with_only_columns(Agreement.id)
+            .where(*resolved.on_agreements(Agreement.id))
+            .order_by(Agreement.id)
+        )
+    )
+    theme_key = EVERY_THEME if resolved.theme_id is None else resolved.theme_id
+    summed = [0.0] * len(VALUE_NAMES)
+    # A batch of trees and their histories in memory at a time, as a rebuild reads them.
+    for start in range(0, len(agreement_ids), AGREEMENTS_PER_REBUILD):
+        batch = agreement_ids[start : start + AGREEMENTS_PER_REBUILD]
+        for values in scopes_on(session.connection(), batch, day).values():
+            if theme_key in values:
+                summed = [
+                    total + value for total, value in zip(summed, values[theme_key], strict=True)
+                ]
+    return {"scope": scope.describe(), **_figures(summed, day), "left_out": 0}
+
+
 def list_agreement_stats(
-    session: Session, *, page: PageRequest, filters: AgreementFilters, today: date | None = None
+    session: Session,
+    *,
+    page: PageRequest,
+    filters: AgreementStatsFilters,
+    today: date | None = None,
 ) -> Page[dict[str, Any]]:
     """The summary of each agreement of a page of the agreements list (its filters, its
     order): what `summary` gives for that agreement's scope, its indicators aside, read for
-    the whole page at once from the kept tallies and open commitments (two statements)."""
+    the whole page at once from the kept tallies and open commitments (two statements); with
+    its lifecycle status. `as_of`: as things stood at the end of that day, from the history
+    (progress.as_of) and the agreements' events."""
+    listed: dict[str, Any] = dict(filters)
+    as_of: date | None = listed.pop("as_of", None)
+    found = list_agreements(session, page=page, filters=cast(AgreementFilters, listed))
+    if as_of is not None:
+        return Page(
+            items=_agreement_stats_as_of(session, found.items, as_of), next_key=found.next_key
+        )
     today = today or date.today()
-    found = list_agreements(session, page=page, filters=filters)
     ids = [agreement.id for agreement in found.items]
     rows: dict[int, list[Any]] = {key: [] for key in ids}
     for row in session.execute(tallied_by_agreement(ids)):
@@ -168,8 +229,47 @@ def list_agreement_stats(
             today,
             left_out=0,
         )
-        items.append({"agreement": agreement, **answer})
+        items.append(
+            {"agreement": agreement, "lifecycle_status": agreement.lifecycle_status, **answer}
+        )
     return Page(items=items, next_key=found.next_key)
+
+
+def _agreement_stats_as_of(
+    session: Session, agreements: Sequence[Agreement], day: date
+) -> list[dict[str, Any]]:
+    """Each agreement's figures and lifecycle status as they stood at the end of `day`."""
+    ids = [agreement.id for agreement in agreements]
+    found = scopes_on(session.connection(), ids, day)
+    statuses = lifecycle_statuses_on(session, ids, day)
+    return [
+        {
+            "agreement": agreement,
+            "lifecycle_status": statuses[agreement.id],
+            **_figures(found[agreement.id].get(EVERY_THEME), day),
+        }
+        for agreement in agreements
+    ]
+
+
+def _figures(values: Sequence[float] | None, day: date) -> dict[str, Any]:
+    """The figures of a summary from a scope's values (progress.months.VALUE_NAMES; None:
+    no commitment) at the end of `day`."""
+    values = values or [0] * len(VALUE_NAMES)
+    by_status = _counts(
+        [(status, int(count)) for status, count in zip(ImplementationStatus, values, strict=False)]
+    )
+    known_weight = float(values[TOP_KNOWN_WEIGHT])
+    progress = (
+        values[TOP_WEIGHTED_PROGRESS] / known_weight if values[TOP_KNOWN] and known_weight else None
+    )
+    return {
+        "total": sum(item["count"] for item in by_status),
+        "by_status": by_status,
+        "progress": _rounded(progress),
+        "overdue": int(values[OVERDUE]),
+        "as_of": day,
+    }
 
 
 def _indicator_tracks(session: Session, resolved: ResolvedScope, today: date) -> dict[str, Any]:
@@ -419,6 +519,7 @@ def get_stats_summary(session: Session, **query: Unpack[StatsSummaryQuery]) -> d
     return summary(
         session,
         _scope(query),
+        as_of=query.get("as_of"),
         exclude_low_reliability=query.get("exclude_low_reliability", False),
     )
 

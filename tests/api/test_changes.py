@@ -208,3 +208,26 @@ def test_the_seed_and_edits_of_lists_record_the_typed_change_events_of_the_spec(
     }
     for event in events:
         assert change_event_errors(event) == [], event
+
+
+def test_the_head_is_the_latest_change_the_caller_may_read(
+    client: FlaskClient, anonymous_client: FlaskClient
+) -> None:
+    """GET /changes/head: where a follower starts from to see only what comes next."""
+    assert anonymous_client.get("/api/v1/changes/head").json == {"seq": 0}
+    agreement = client.post(
+        "/api/v1/agreements", json={"slug": "followed", "title": "Followed", "doc_type": "mou"}
+    )
+    assert agreement.status_code == 201
+    feed = anonymous_client.get("/api/v1/changes").json["items"]
+    head = anonymous_client.get("/api/v1/changes/head").json["seq"]
+    assert head == feed[-1]["seq"] > 0
+    # A change the anonymous caller may not read moves the head of an admin's feed only.
+    assert (
+        client.post("/api/v1/api-keys", json={"name": "robot", "role": "reader"}).status_code == 201
+    )
+    assert anonymous_client.get("/api/v1/changes/head").json["seq"] == head
+    admin_head = client.get("/api/v1/changes/head").json["seq"]
+    assert admin_head > head
+    assert client.get("/api/v1/changes", query_string={"after": admin_head}).json["items"] == []
+    assert anonymous_client.get("/api/v1/changes", query_string={"after": head}).json["items"] == []

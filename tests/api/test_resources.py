@@ -343,6 +343,8 @@ EXERCISED_ELSEWHERE = {
     # tests/assessments/test_lists.py: by meeting, agreement, commitment.
     "list_assessments",
     "list_changes",
+    # tests/api/test_changes.py
+    "get_change_head",
     "delete_api_key",
     "get_stats_summary",
     "get_stats_progress",

@@ -8,13 +8,16 @@ from flask.testing import FlaskClient
 from sqlalchemy.orm import Session
 
 from service.core.dates import PartialDate
+from service.core.vocabularies import AgreementEventType
 from service.core.vocabularies import ImplementationStatus as Status
 from tests.builders import (
     make_agreement,
     make_assessment,
     make_commitment,
+    make_event,
     make_organization,
     make_participant,
+    make_theme,
 )
 
 STATS = ["/api/v1/stats/summary", "/api/v1/stats/progress"]
@@ -119,3 +122,103 @@ def test_the_summary_of_each_agreement_is_its_scopes_summary(
     assert [item["agreement"]["title"] for item in of_party["items"]] == ["Late"]
     unknown = client.get("/api/v1/stats/agreements", query_string={"party": "nope"})
     assert unknown.status_code == 422 and "party" in unknown.json["errors"]
+
+
+def test_as_of_a_day_the_figures_are_those_of_that_day(
+    client: FlaskClient, session: Session
+) -> None:
+    """/stats/summary and /stats/agreements with `as_of`: computed from the history, they
+    are the series' point at a month's end, the kept figures today, and each agreement's own
+    summary; the lifecycle status is the one after the events up to that day."""
+    theme = make_theme(session)
+    party = make_organization(session)
+    first = make_agreement(session, title="First")
+    make_participant(session, first, organization_id=party.id)
+    make_event(session, first, type=AgreementEventType.SIGNED, date="2024-01-26")
+    make_event(session, first, type=AgreementEventType.ENTERED_INTO_FORCE, date="2024-07")
+    parent = make_commitment(
+        session, first, themes=[theme.slug], due_date=PartialDate.parse("2024-05")
+    )
+    child = make_commitment(session, first, parent_id=parent.id, weight=3.0)
+    make_assessment(session, child, status=Status.INITIATED, as_of="2024-02-10")
+    make_assessment(session, child, status=Status.ADVANCED, as_of="2024-06-01")
+    make_assessment(session, parent, status=Status.COMPLETED, as_of="2024-09-01")
+    second = make_agreement(session, title="Second")
+    late = make_commitment(
+        session, second, themes=[theme.slug], due_date=PartialDate.parse("2024-03-31")
+    )
+    make_assessment(session, late, status=Status.STALLED, progress_pct=40.0, as_of="2024-03")
+    session.commit()
+    series_of = {}
+    for scope in (
+        {},
+        {"agreement": first.slug},
+        {"theme": theme.slug},
+        {"organization": party.slug},
+    ):
+        points = client.get(
+            "/api/v1/stats/progress", query_string={**scope, "from": "2024-01", "to": "2024-12"}
+        ).json["points"]
+        series_of[tuple(scope.items())] = points
+        for point in points:
+            day = point["as_of"]
+            then = client.get("/api/v1/stats/summary", query_string={**scope, "as_of": day})
+            assert then.status_code == 200, then.json
+            for name in ("total", "by_status", "progress", "overdue", "as_of"):
+                assert then.json[name] == point[name], (scope, day, name)
+        now = client.get("/api/v1/stats/summary", query_string=scope).json
+        today = client.get(
+            "/api/v1/stats/summary", query_string={**scope, "as_of": now["as_of"]}
+        ).json
+        for name in ("total", "by_status", "progress", "overdue"):
+            assert today[name] == now[name], (scope, name)
+
+    for day, lifecycle in (
+        ("2024-01-25", "unknown"),
+        ("2024-03-01", "signed"),
+        ("2024-12-31", "in_force"),
+    ):
+        items = client.get("/api/v1/stats/agreements", query_string={"as_of": day}).json["items"]
+        by_slug = {item["agreement"]["slug"]: item for item in items}
+        assert by_slug[first.slug]["lifecycle_status"] == lifecycle, day
+        for slug, item in by_slug.items():
+            own = client.get(
+                "/api/v1/stats/summary", query_string={"agreement": slug, "as_of": day}
+            ).json
+            for name in ("total", "by_status", "progress", "overdue", "as_of"):
+                assert item[name] == own[name], (slug, day, name)
+    # Late on the first of April 2024; 40 % then.
+    april = client.get(
+        "/api/v1/stats/agreements", query_string={"as_of": "2024-04-01", "q": "Second"}
+    ).json["items"]
+    assert [(item["overdue"], item["progress"]) for item in april] == [(1, 40.0)]
+
+    mixed = client.get(
+        "/api/v1/stats/summary",
+        query_string={"as_of": "2024-04-01", "exclude_low_reliability": "true"},
+    )
+    assert mixed.status_code == 422 and "exclude_low_reliability" in mixed.json["errors"]
+    assert (
+        client.get("/api/v1/stats/agreements", query_string={"as_of": "2024-13-01"}).status_code
+        == 400
+    )
+
+
+def test_an_event_of_unknown_date_counts_from_the_first_dated_one(
+    client: FlaskClient, session: Session
+) -> None:
+    """As of a day, a lifecycle event of unknown date has happened once the agreement's first
+    dated event has (before it, nothing says it had), or on any day when none is dated."""
+    dated = make_agreement(session, title="Dated")
+    make_event(session, dated, type=AgreementEventType.PROPOSED, date=None)
+    make_event(session, dated, type=AgreementEventType.SIGNED, date="2024-01-26")
+    undated = make_agreement(session, title="Undated")
+    make_event(session, undated, type=AgreementEventType.PROPOSED, date=None)
+    session.commit()
+
+    def statuses(day: str) -> list[str]:
+        items = client.get("/api/v1/stats/agreements", query_string={"as_of": day}).json["items"]
+        return [item["lifecycle_status"] for item in items]
+
+    assert statuses("2023-06-01") == ["unknown", "proposed"]
+    assert statuses("2024-01-26") == ["signed", "proposed"]

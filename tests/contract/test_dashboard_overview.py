@@ -1,20 +1,33 @@
 """/dashboard's overview and trend in a real headless Chromium, against a live service with
 more agreements than a page shows: every agreement reachable page by page, the filters, the
 sort and the page kept in the URL, the progress series with the meetings that reviewed it
-marked, and screenshots at three widths saved for review (var/screenshots)."""
+marked, screenshots at three widths saved for review (var/screenshots), WCAG 2.1 AA as
+axe-core checks it, and the keyboard alone enough to sort and filter (tests/browser drives
+the page with playwright-core)."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import shutil
 import struct
+import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
 from service.core.vocabularies import Role
-from tests.contract.conftest import ROOT, make_keys, provisioned_database, start_gunicorn
+from tests.contract.conftest import (
+    ROOT,
+    a_source_id,
+    make_keys,
+    provisioned_database,
+    start_gunicorn,
+)
 from tests.contract.test_dashboard_page import render, run_chromium
 
 pytestmark = pytest.mark.postgres_only
@@ -26,15 +39,46 @@ SCREENSHOTS = ROOT / "var" / "screenshots"
 WIDTHS = (390, 1280, 1920)
 
 
+EDITOR_KEYS: dict[str, str] = {}  # by the dashboard server's URL
+
+
 @pytest.fixture(scope="module")
 def dashboard_server(database_url: str, tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A service of its own: the seed data and 30 more agreements."""
+    """A service of its own: the seed data and 30 more agreements. No rate limit: the
+    tests load the page many times a minute."""
     with provisioned_database(database_url, tmp_path_factory) as url:
         key = make_keys(url)[Role.EDITOR]
-        with start_gunicorn(url, tmp_path_factory, {"RATE_LIMIT_PER_MINUTE": "0"}) as base:
+        no_limits = {"RATE_LIMIT_PER_MINUTE": "0", "ANONYMOUS_RATE_LIMIT_PER_MINUTE": "0"}
+        with start_gunicorn(url, tmp_path_factory, no_limits) as base:
+            EDITOR_KEYS[base] = key
             with httpx.Client(
                 base_url=f"{base}/api/v1", headers={"Authorization": f"Bearer {key}"}
             ) as client:
+                # On the letter: a commitment overdue since mid-2025, and a source that
+                # names one of its commitments otherwise than the record does.
+                letter = "/agreements/india-france-loi-defence-space-cooperation"
+                late = client.post(
+                    f"{letter}/commitments",
+                    json={"title": "Joint exercise in orbit", "due_date": "2025-06"},
+                )
+                assert late.status_code == 201, late.text
+                training = next(
+                    item
+                    for item in client.get(f"{letter}/commitments").json()["items"]
+                    if item["title"] == "Training"
+                )
+                cited = client.post(
+                    "/citations",
+                    json={
+                        "source_id": a_source_id(client),
+                        "entity_type": "commitment",
+                        "entity_id": training["id"],
+                        "field": "title",
+                        "claimed_value": "Training of space officers",
+                        "quote": "the training of space officers",
+                    },
+                )
+                assert cited.status_code == 201, cited.text
                 for number in range(CREATED):
                     created = client.post(
                         "/agreements",
@@ -135,3 +179,131 @@ def test_screenshots_at_three_widths(dashboard_server: str, tmp_path: Path) -> N
         header = path.read_bytes()[:24]
         assert header[:8] == b"\x89PNG\r\n\x1a\n"
         assert struct.unpack(">I", header[16:20])[0] == width
+
+
+BROWSER_TOOLS = ROOT / "tests" / "browser"
+
+
+def drive(base_url: str, scenario: str, **env: str) -> dict[str, Any]:
+    """What tests/browser/dashboard.mjs found in the scenario (playwright-core on Debian's
+    Chromium), as its JSON; `env`: the scenario's settings."""
+    node = shutil.which("node")
+    installed = (BROWSER_TOOLS / "node_modules" / "playwright-core").is_dir()
+    if node is None or not installed:
+        message = "Node.js and tests/browser's packages are needed: `make test` installs them"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    result = subprocess.run(
+        [node, "dashboard.mjs", base_url, scenario],
+        cwd=BROWSER_TOOLS,
+        env={**os.environ, **env},
+        capture_output=True,
+        text=True,
+        timeout=180,
+    )
+    assert result.returncode == 0, result.stderr[-3000:]
+    found: dict[str, Any] = json.loads(result.stdout)
+    return found
+
+
+def test_axe_core_finds_no_wcag_21_aa_violation(dashboard_server: str) -> None:
+    found = drive(dashboard_server, "axe")
+    for width, checked in found.items():
+        assert checked["errors"] == [], (width, checked["errors"])
+        assert checked["violations"] == [], (width, checked["violations"])
+        assert checked["passes"] > 10, width  # axe ran its rules
+
+
+def test_the_keyboard_alone_sorts_and_filters(dashboard_server: str) -> None:
+    found = drive(dashboard_server, "keyboard")
+    assert found["errors"] == []
+    assert found["titles"] == sorted(found["titles"], reverse=True)
+    assert "dir=desc" in found["url"] and "lifecycle_status=proposed" in found["url"]
+    assert found["focused"] == "filter-lifecycle"
+
+
+def test_every_panel_shows_the_state_on_the_date_asked(
+    dashboard_server: str, tmp_path: Path
+) -> None:
+    letter = "india-france-loi-defence-space-cooperation"
+    before = dom_of(
+        f"{dashboard_server}/dashboard?as_of=2024-01-25&agreement={letter}&page=2", tmp_path
+    )
+    assert '<strong id="as-of-date">2024-01-25</strong>' in before
+    row = re.search(rf'<tr class="agreement" data-agreement="{letter}".*?</tr>', before, re.S)
+    assert row is not None
+    assert '<td data-label="Status" class="lifecycle">unknown</td>' in row.group(0)
+    assert "as they stood on 2024-01-25" in before
+    # Nothing was assessed yet; the trend ends with the date's month.
+    assert 'class="timeline-item"' not in before and "Not assessed by 2024-01-25." in before
+    assert (
+        re.findall(r'<text class="chart-label"[^>]*>(\d{4}-\d{2})</text>', before)[-1] <= "2024-01"
+    )
+    after = dom_of(
+        f"{dashboard_server}/dashboard?as_of=2024-03-05&agreement={letter}&page=2", tmp_path
+    )
+    row = re.search(rf'<tr class="agreement" data-agreement="{letter}".*?</tr>', after, re.S)
+    assert row is not None and ">signed</td>" in row.group(0)
+    dates = re.findall(r'<span class="timeline-when">([0-9-]+)</span>', after)
+    assert dates and all(found <= "2024-03-05" for found in dates)
+
+
+def test_an_agreements_tree_shows_what_is_late_and_its_evidence(
+    dashboard_server: str, tmp_path: Path
+) -> None:
+    letter = "india-france-loi-defence-space-cooperation"
+    commitments = httpx.get(f"{dashboard_server}/api/v1/agreements/{letter}/commitments").json()[
+        "items"
+    ]
+    ids = {item["title"]: item["id"] for item in commitments}
+    dom = dom_of(
+        f"{dashboard_server}/dashboard?agreement={letter}&commitment={ids['Training']}&page=2",
+        tmp_path,
+    )
+    items = re.findall(r'<li class="tree-item" data-commitment="(\d+)"', dom)
+    assert sorted(int(found) for found in items) == sorted(ids.values())
+    late = re.search(
+        rf'<li class="tree-item" data-commitment="{ids["Joint exercise in orbit"]}"[^>]*>', dom
+    )
+    assert late is not None and 'data-overdue="true"' in late.group(0)
+    assert '<span class="badge overdue">overdue</span>' in dom
+    assert f"{len(ids)} commitments, 1 overdue" in dom
+    # The commitment the URL names is open: the record's title beside the source's claim.
+    opened = re.search(rf'<li class="tree-item" data-commitment="{ids["Training"]}"[^>]*>', dom)
+    assert opened is not None and 'aria-current="true"' in opened.group(0)
+    claim = re.search(r'<li class="claim".*?</li>', dom, re.S)
+    assert claim is not None
+    assert "<strong>Training</strong>" in claim.group(0)
+    assert "<strong>Training of space officers</strong>" in claim.group(0)
+    assert "reliability" in claim.group(0)
+
+
+def test_a_write_shows_without_a_reload_and_one_request_at_a_time(
+    dashboard_server: str,
+) -> None:
+    """The page follows the change feed: an assessment posted through the API moves the
+    agreement's counts in the open page, with no reload, and never more than one request
+    to the feed open at once."""
+    letter = "india-france-loi-defence-space-cooperation"
+    api = f"{dashboard_server}/api/v1"
+    commitment = next(
+        item
+        for item in httpx.get(f"{api}/agreements/{letter}/commitments").json()["items"]
+        if item["title"] == "Space exchanges"
+    )
+    source = httpx.get(f"{api}/sources", params={"page_size": 1}).json()["items"][0]["id"]
+    found = drive(
+        dashboard_server,
+        "live",
+        LIVE_PATH=f"/dashboard?agreement={letter}&page=2",
+        LIVE_AGREEMENT=letter,
+        LIVE_COMMITMENT=str(commitment["id"]),
+        LIVE_SOURCE=str(source),
+        EDITOR_KEY=EDITOR_KEYS[dashboard_server],
+    )
+    assert found["errors"] == []
+    assert "initiated" not in found["before"] and "initiated 1" in found["after"]
+    assert found["reloaded"] is False
+    assert found["mostOpen"] == 1
+    assert found["live"].startswith("Updated at")

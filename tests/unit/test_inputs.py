@@ -180,6 +180,10 @@ LOADED_BY: list[tuple[Any, tuple[type[ma.Schema], ...]]] = [
     (webhook_inputs.WebhookDeliveryFilters, (webhook_schemas.WebhookDeliveryQuerySchema,)),
     (stats_inputs.StatsScopeQuery, (stats_schemas.StatsScopeSchema,)),
     (stats_inputs.StatsSummaryQuery, (stats_schemas.StatsSummaryQuerySchema,)),
+    (
+        stats_inputs.AgreementStatsFilters,
+        (stats_schemas.AgreementStatsQuerySchema,),
+    ),
     (stats_inputs.StatsSeriesQuery, (stats_schemas.StatsSeriesQuerySchema,)),
 ]
 # What a list's query loads that is the page asked for, not a filter (api.page_request).
