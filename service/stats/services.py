@@ -16,7 +16,7 @@ to the assessments as they stood at each month's end.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import date
 from typing import Any, Unpack, cast
@@ -192,7 +192,7 @@ def _summary_as_of(
                 summed = [
                     total + value for total, value in zip(summed, values[theme_key], strict=True)
                 ]
-    return {"scope": scope.describe(), **_figures(summed, day), "left_out": 0}
+    return {"scope": scope.describe(), **_values_figures(summed, day), "left_out": 0}
 
 
 def list_agreement_stats(
@@ -246,30 +246,23 @@ def _agreement_stats_as_of(
         {
             "agreement": agreement,
             "lifecycle_status": statuses[agreement.id],
-            **_figures(found[agreement.id].get(EVERY_THEME), day),
+            **_values_figures(found[agreement.id].get(EVERY_THEME), day),
         }
         for agreement in agreements
     ]
 
 
-def _figures(values: Sequence[float] | None, day: date) -> dict[str, Any]:
-    """The figures of a summary from a scope's values (progress.months.VALUE_NAMES; None:
-    no commitment) at the end of `day`."""
+def _values_figures(values: Sequence[float] | None, day: date) -> dict[str, Any]:
+    """_figures from a scope's values (progress.months.VALUE_NAMES; None: no commitment)."""
     values = values or [0] * len(VALUE_NAMES)
-    by_status = _counts(
-        [(status, int(count)) for status, count in zip(ImplementationStatus, values, strict=False)]
+    return _figures(
+        [(status, int(count)) for status, count in zip(ImplementationStatus, values, strict=False)],
+        int(values[OVERDUE]),
+        float(values[TOP_KNOWN_WEIGHT]),
+        float(values[TOP_WEIGHTED_PROGRESS]),
+        day,
+        known=bool(values[TOP_KNOWN]),
     )
-    known_weight = float(values[TOP_KNOWN_WEIGHT])
-    progress = (
-        values[TOP_WEIGHTED_PROGRESS] / known_weight if values[TOP_KNOWN] and known_weight else None
-    )
-    return {
-        "total": sum(item["count"] for item in by_status),
-        "by_status": by_status,
-        "progress": _rounded(progress),
-        "overdue": int(values[OVERDUE]),
-        "as_of": day,
-    }
 
 
 def _indicator_tracks(session: Session, resolved: ResolvedScope, today: date) -> dict[str, Any]:
@@ -317,17 +310,38 @@ def _summary_answer(
 ) -> dict[str, Any]:
     """The answer from rows of (status, count, known weight, weighted progress) of the top
     commitments."""
-    known_weight = sum(float(row[2] or 0) for row in rows)
-    progress = sum(float(row[3] or 0) for row in rows) / known_weight if known_weight else None
-    by_status = _counts([(row[0], int(row[1])) for row in rows])
     return {
         "scope": scope.describe(),
+        **_figures(
+            [(row[0], int(row[1])) for row in rows],
+            overdue,
+            sum(float(row[2] or 0) for row in rows),
+            sum(float(row[3] or 0) for row in rows),
+            today,
+        ),
+        "left_out": left_out,
+    }
+
+
+def _figures(
+    counts: Iterable[tuple[Any, int]],
+    overdue: int,
+    known_weight: float,
+    weighted: float,
+    day: date,
+    *,
+    known: bool = True,
+) -> dict[str, Any]:
+    """What a summary and each point of a series give: every status's count (with zeros),
+    the weighted mean progress of the top commitments whose progress is known (the weighted
+    sum over their weight; none when none is `known`), and the overdue ones, on `day`."""
+    by_status = _counts(list(counts))
+    return {
         "total": sum(item["count"] for item in by_status),
         "by_status": by_status,
-        "progress": _rounded(progress),
+        "progress": _rounded(weighted / known_weight if known and known_weight else None),
         "overdue": overdue,
-        "as_of": today,
-        "left_out": left_out,
+        "as_of": day,
     }
 
 
@@ -485,15 +499,9 @@ def _point(
             continue  # a kept row counted it
         if is_overdue(_day(due_by), standing, end):
             overdue += count
-    progress = weighted / known_weight if known and known_weight else None
-    by_status = _counts(list(counts.items()))
     return {
         "month": month.isoformat()[:7],
-        "total": sum(item["count"] for item in by_status),
-        "by_status": by_status,
-        "progress": _rounded(progress),
-        "overdue": overdue,
-        "as_of": end,
+        **_figures(counts.items(), overdue, known_weight, weighted, end, known=bool(known)),
     }
 
 
