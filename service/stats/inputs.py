@@ -8,6 +8,10 @@ from typing import TypedDict
 
 from service.agreements.inputs import AgreementFilters
 
+# The most live commitments whose trees and histories one request reads for figures as of a
+# day (services.refuse_unbounded_history; the spec says it).
+MAX_AS_OF_COMMITMENTS = 20_000
+
 
 class StatsScopeQuery(TypedDict, total=False):
     """Agreement, organization and theme, each an id or a slug; none: everything."""

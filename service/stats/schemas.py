@@ -6,6 +6,7 @@ from service.agreements.schemas import AgreementQuerySchema
 from service.core.dates import LAST_YEAR
 from service.core.vocabularies import ImplementationStatus, IndicatorTrack, LifecycleStatus
 from service.schemas import EnumField, FullMatch, InputSchema, OutputSchema, RecordRef
+from service.stats.inputs import MAX_AS_OF_COMMITMENTS
 
 MONTH_PATTERN = r"^[1-9][0-9]{3}-(0[1-9]|1[0-2])$"
 
@@ -31,7 +32,9 @@ class StatsScopeSchema(InputSchema):
 
 AS_OF = {
     "description": "Give the figures as they stood at the end of this day (YYYY-MM-DD), "
-    "from the assessments dated on or before it; default: today."
+    "from the assessments dated on or before it; default: today. Computed from the "
+    f"history: refused (422) where the agreements read hold more than "
+    f"{MAX_AS_OF_COMMITMENTS:,} commitments."
 }
 
 

@@ -61,6 +61,7 @@ from service.progress.tallies import (
     tallied_by_agreement,
 )
 from service.stats.inputs import (
+    MAX_AS_OF_COMMITMENTS,
     AgreementStatsFilters,
     StatsScopeQuery,
     StatsSeriesQuery,
@@ -172,16 +173,18 @@ def summary(
 def _summary_as_of(
     session: Session, scope: Scope, resolved: ResolvedScope, day: date
 ) -> dict[str, Any]:
-    """The summary as things stood at the end of `day`: the values of the scope's agreements
-    on that day (progress.as_of.scopes_on), summed for the scope's theme key."""
+    """The summary as things stood at the end of `day`: the values on that day of the
+    agreements with commitments in the scope (progress.as_of.scopes_on), summed for the
+    scope's theme key."""
     agreement_ids = list(
         session.scalars(
-            records.live(Agreement)
-            .with_only_columns(Agreement.id)
-            .where(*resolved.on_agreements(Agreement.id))
-            .order_by(Agreement.id)
+            select(Commitment.agreement_id)
+            .where(scope_condition(session, resolved))
+            .distinct()
+            .order_by(Commitment.agreement_id)
         )
     )
+    refuse_unbounded_history(session, agreement_ids)
     theme_key = EVERY_THEME if resolved.theme_id is None else resolved.theme_id
     summed = [0.0] * len(VALUE_NAMES)
     # A batch of trees and their histories in memory at a time, as a rebuild reads them.
@@ -193,6 +196,25 @@ def _summary_as_of(
                     total + value for total, value in zip(summed, values[theme_key], strict=True)
                 ]
     return {"scope": scope.describe(), **_values_figures(summed, day), "left_out": 0}
+
+
+def refuse_unbounded_history(session: Session, agreement_ids: Sequence[int]) -> None:
+    """Figures as of a day are computed from the whole trees and histories of these
+    agreements: refuse (422, naming `as_of`) when they hold more than MAX_AS_OF_COMMITMENTS
+    live commitments, so that no request reads an unbounded history."""
+    held = session.scalar(
+        select(func.count())
+        .select_from(Commitment)
+        .where(Commitment.agreement_id.in_(agreement_ids), Commitment.deleted_at.is_(None))
+    )
+    if held and held > MAX_AS_OF_COMMITMENTS:
+        message = (
+            f"Figures as of a day are computed from the history of at most "
+            f"{MAX_AS_OF_COMMITMENTS:,} commitments; this asks for {held:,}. Narrow the scope "
+            "(agreement, organization, theme) or the page, or read /stats/progress, whose "
+            "months are kept."
+        )
+        raise InvalidInput(message, errors={"as_of": [message]})
 
 
 def list_agreement_stats(
@@ -240,6 +262,7 @@ def _agreement_stats_as_of(
 ) -> list[dict[str, Any]]:
     """Each agreement's figures and lifecycle status as they stood at the end of `day`."""
     ids = [agreement.id for agreement in agreements]
+    refuse_unbounded_history(session, ids)
     found = scopes_on(session.connection(), ids, day)
     statuses = lifecycle_statuses_on(session, ids, day)
     return [

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from service.core.dates import PartialDate
 from service.core.vocabularies import AgreementEventType
 from service.core.vocabularies import ImplementationStatus as Status
+from service.stats import services as stats_services
 from tests.builders import (
     make_agreement,
     make_assessment,
@@ -222,3 +223,35 @@ def test_an_event_of_unknown_date_counts_from_the_first_dated_one(
 
     assert statuses("2023-06-01") == ["unknown", "proposed"]
     assert statuses("2024-01-26") == ["signed", "proposed"]
+
+
+def test_figures_as_of_a_day_read_a_bounded_history(
+    client: FlaskClient, session: Session, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Computed from the trees' histories, figures as of a day are refused (422, naming
+    `as_of`) for more commitments than the bound: no request reads an unbounded history."""
+    small = make_agreement(session)
+    for _ in range(2):
+        make_commitment(session, small)
+    large = make_agreement(session)
+    for _ in range(3):
+        make_commitment(session, large)
+    session.commit()
+    monkeypatch.setattr(stats_services, "MAX_AS_OF_COMMITMENTS", 3)
+    day = {"as_of": "2025-01-01"}
+    assert (
+        client.get(
+            "/api/v1/stats/summary", query_string={**day, "agreement": large.slug}
+        ).status_code
+        == 200
+    )
+    everything = client.get("/api/v1/stats/summary", query_string=day)
+    assert everything.status_code == 422
+    assert "as_of" in everything.json["errors"]
+    assert "at most 3 commitments; this asks for 5" in everything.json["detail"]
+    one_page = client.get("/api/v1/stats/agreements", query_string={**day, "page_size": 1})
+    assert one_page.status_code == 200
+    both = client.get("/api/v1/stats/agreements", query_string={**day, "page_size": 2})
+    assert both.status_code == 422 and "as_of" in both.json["errors"]
+    # Today's figures are kept, not computed: no bound.
+    assert client.get("/api/v1/stats/summary").status_code == 200

@@ -36,11 +36,11 @@ function query(params) {
 }
 
 // Every item of a list, following `next_page_token` to the last page.
-async function allItems(path, params) {
+async function allItems(path, params, pageSize = 200) {
   const items = [];
   let token = "";
   do {
-    const page = await getJSON(path + query({ ...params, page_size: 200, page_token: token }));
+    const page = await getJSON(path + query({ ...params, page_size: pageSize, page_token: token }));
     items.push(...page.items);
     token = page.next_page_token || "";
   } while (token);
@@ -220,7 +220,9 @@ function sorted(items) {
 async function loadOverview() {
   const filters = { party: view.party, theme: view.theme, lifecycle_status: view.lifecycle_status };
   const [found, figures] = await Promise.all([
-    allItems("/agreements", filters), allItems("/stats/agreements", { ...filters, as_of: view.as_of }),
+    allItems("/agreements", filters),
+    // As of a day, each page's figures are computed from its trees' histories: smaller pages.
+    allItems("/stats/agreements", { ...filters, as_of: view.as_of }, view.as_of ? 50 : 200),
   ]);
   agreements = found;
   summaries.clear();
